@@ -1,0 +1,7 @@
+package org.hast.daemon;
+
+public final class HastdMain {
+    public static void main(String[] args) {
+        System.exit(0);
+    }
+}
