@@ -1,7 +1,76 @@
 package org.hast.daemon;
 
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.Map;
+
+import org.hast.conf.ConfigException;
+import org.hast.conf.ConfigParser;
+import org.hast.conf.HastConfig;
+import org.hast.conf.NodeIdentity;
+import org.hast.util.IoErrors;
+import org.hast.util.SysExits;
+
+import picocli.CommandLine;
+
+/**
+ * hastd's entry point: the command line and the configuration checks of spec §3.2 steps 1–4.
+ * Everything that can be refused is refused here, with one line and the spec's exit code,
+ * before the daemon opens any socket.
+ */
 public final class HastdMain {
+    private static final String PROGRAM = "hastd";
+    private static final int PATH_MAX = 1024;
+
+    private HastdMain() {
+    }
+
     public static void main(String[] args) {
-        System.exit(0);
+        System.exit(run(args, System.out, System.err, System.getenv()));
+    }
+
+    static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> env) {
+        HastdOptions options = new HastdOptions();
+        CommandLine parser = new CommandLine(options);
+        parser.setExpandAtFiles(false);
+        try {
+            parser.parseArgs(args);
+        } catch (CommandLine.ParameterException e) {
+            err.println(PROGRAM + ": " + e.getMessage());
+            err.println(HastdOptions.usage(PROGRAM));
+            return SysExits.EX_USAGE;
+        }
+        if (options.help || !parser.getParseResult().unmatched().isEmpty()) {
+            err.println(HastdOptions.usage(PROGRAM));
+            return SysExits.EX_USAGE;
+        }
+        if (options.pidfile != null && options.pidfile.length() >= PATH_MAX) {
+            err.println("[ERROR] Pidfile path is too long.");
+            return SysExits.EX_CONFIG;
+        }
+        // Absolute, so that a reload after daemonising (cwd = /) reads the same file (§1.8).
+        Path configFile;
+        try {
+            configFile = Paths.get(options.configPath).toRealPath();
+        } catch (IOException e) {
+            err.println("[ERROR] Unable to obtain full path of " + options.configPath + ": "
+                    + IoErrors.describe(e) + ".");
+            return SysExits.EX_CONFIG;
+        }
+        HastConfig config;
+        try {
+            config = ConfigParser.load(configFile, NodeIdentity.fromSystem(env));
+        } catch (ConfigException e) {
+            err.println("[ERROR] " + e.getMessage());
+            return e.exitCode();
+        }
+        for (String warning : config.warnings()) {
+            err.println("[WARNING] " + warning);
+        }
+        err.println("[ERROR] The daemon is not implemented yet: configuration " + configFile
+                + " is valid (" + config.resources().size() + " resources).");
+        return SysExits.EX_SOFTWARE;
     }
 }

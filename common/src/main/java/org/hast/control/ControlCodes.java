@@ -1,0 +1,29 @@
+package org.hast.control;
+
+/**
+ * Numbers of the hastctl ↔ hastd control protocol (spec §2.8, Appendix B). Requests carry
+ * {@code cmd} as uint8; errors travel as int16.
+ */
+public final class ControlCodes {
+    /** {@code HASTCTL_CMD_SETROLE}: fields {@code role} (uint8) and {@code resource0..N}. */
+    public static final int CMD_SETROLE = 1;
+    /** {@code HASTCTL_CMD_STATUS}: fields {@code resource0..N} ({@code all} = every resource). */
+    public static final int CMD_STATUS = 2;
+    /**
+     * Our extension (decisions §3): end hastd as SIGTERM does. Not in any FreeBSD hastctl; a
+     * FreeBSD hastd answers it with {@code error = EHAST_UNIMPLEMENTED}.
+     */
+    public static final int CMD_STOP = 3;
+
+    public static final int EHAST_OK = 0;
+    public static final int EHAST_NOENTRY = 1;
+    public static final int EHAST_INVALID = 2;
+    public static final int EHAST_NOMEMORY = 3;
+    public static final int EHAST_UNIMPLEMENTED = 4;
+
+    /** The header version byte of every control message (no resource context, spec §4.1). */
+    public static final int FRAME_VERSION = 2;
+
+    private ControlCodes() {
+    }
+}

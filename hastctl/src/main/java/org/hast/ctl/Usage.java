@@ -1,0 +1,19 @@
+package org.hast.ctl;
+
+import java.io.PrintStream;
+
+/** The usage text of spec §2.1, plus the {@code stop} line of our extension (decisions §3). */
+final class Usage {
+    private Usage() {
+    }
+
+    static void print(PrintStream err, String program) {
+        err.println("usage: " + program + " create [-d] [-c config] [-e extentsize] [-k keepdirty]");
+        err.println("\t\t[-m mediasize] name ...");
+        err.println("       " + program + " role [-d] [-c config] <init | primary | secondary> all | name ...");
+        err.println("       " + program + " list [-d] [-c config] [all | name ...]");
+        err.println("       " + program + " status [-d] [-c config] [all | name ...]");
+        err.println("       " + program + " dump [-d] [-c config] [all | name ...]");
+        err.println("       " + program + " stop [-d] [-c config]");
+    }
+}
