@@ -88,6 +88,7 @@ public final class HastConfig {
         return warnings;
     }
 
+    /** Equal when every setting is; warnings do not count (a CRLF copy equals the original). */
     @Override
     public boolean equals(Object other) {
         if (this == other) {

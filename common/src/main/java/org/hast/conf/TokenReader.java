@@ -132,9 +132,12 @@ final class TokenReader {
     }
 
     /**
-     * {@code timeout} takes a NUM (digits only, so never negative). The reference converts it
-     * with atoi, whose overflow is undefined (in practice it wraps to a small or negative
-     * value); here anything beyond a 32-bit int is refused with its own message instead.
+     * {@code timeout} takes a NUM (digits only, so never negative; {@code 0} is the only way
+     * to "Negative or zero timeout."). The reference converts it with atoi, whose overflow is
+     * undefined: on FreeBSD/amd64 the value is cut to its low 32 bits, so 4294967297 silently
+     * becomes 1 and 2147483648 a negative number. We refuse anything above
+     * {@link Integer#MAX_VALUE} with its own message instead of guessing a value: the one
+     * place where a file FreeBSD accepts is refused (A31), deliberately.
      */
     int timeoutValue() throws ConfigException {
         if (tok.kind() != Token.Kind.NUM) {
