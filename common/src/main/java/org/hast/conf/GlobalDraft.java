@@ -1,0 +1,62 @@
+package org.hast.conf;
+
+import java.net.StandardProtocolFamily;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What the global section and this node's global {@code on} blocks said, while parsing. The
+ * reference merges these into the resources only at the end of the file, so a global
+ * statement applies to every resource wherever it is written (spec §1.3).
+ */
+final class GlobalDraft {
+    // Depth 0 values, preset to the built-in defaults.
+    String control = HastConfig.DEFAULT_CONTROL;
+    String pidfile = HastConfig.DEFAULT_PIDFILE;
+    String devdir = HastConfig.DEFAULT_DEVDIR;
+    ReplicationMode replication = ResourceConfig.DEFAULT_REPLICATION;
+    ChecksumType checksum = ResourceConfig.DEFAULT_CHECKSUM;
+    CompressionType compression = ResourceConfig.DEFAULT_COMPRESSION;
+    int timeoutSeconds = ResourceConfig.DEFAULT_TIMEOUT_SECONDS;
+    String exec = "";
+    boolean metaflush = ResourceConfig.DEFAULT_METAFLUSH;
+    DeviceMode device = ResourceConfig.DEFAULT_DEVICE;
+
+    // This node's global `on` blocks; null = not set there. They beat depth 0 in any order.
+    String nodeControl;
+    String nodePidfile;
+    String nodeDevdir;
+
+    /** Global and this node's listen lines, in file order (accumulated, not inherited). */
+    final List<String> listen = new ArrayList<>();
+
+    String effectiveControl() {
+        return nodeControl != null ? nodeControl : control;
+    }
+
+    String effectivePidfile() {
+        return nodePidfile != null ? nodePidfile : pidfile;
+    }
+
+    String effectiveDevdir() {
+        return nodeDevdir != null ? nodeDevdir : devdir;
+    }
+
+    /**
+     * The listen lines, or the defaults for the address families this host has; empty when
+     * there are none (the caller reports "No address to listen on.").
+     */
+    List<String> effectiveListen(AddressFamilyProbe probe) {
+        if (!listen.isEmpty()) {
+            return List.copyOf(listen);
+        }
+        List<String> defaults = new ArrayList<>();
+        if (probe.supported(StandardProtocolFamily.INET)) {
+            defaults.add(HastConfig.DEFAULT_LISTEN_TCP4);
+        }
+        if (probe.supported(StandardProtocolFamily.INET6)) {
+            defaults.add(HastConfig.DEFAULT_LISTEN_TCP6);
+        }
+        return defaults;
+    }
+}

@@ -1,0 +1,84 @@
+package org.hast.conf;
+
+import java.util.Objects;
+
+/**
+ * One resource as this node sees it (spec §1.3): every value already resolved through the
+ * precedence rules (resource-node, then resource, then global, then built-in default).
+ * Equality compares every field, which is what SIGHUP reload needs (spec §1.9).
+ *
+ * @param name           the resource name ({@code resource <name>})
+ * @param providerName   {@code name}, defaulting to the resource name; the device is
+ *                       {@code <devdir>/<providerName>}
+ * @param localPath      {@code local}: the backing device or file
+ * @param remoteAddress  {@code remote} as written; the literal {@code none} for
+ *                       {@code remote none}
+ * @param sourceAddress  {@code source} as written, "" when unset
+ * @param replication    {@code replication}
+ * @param checksum       {@code checksum}
+ * @param compression    {@code compression}
+ * @param timeoutSeconds {@code timeout}, always &gt; 0
+ * @param exec           {@code exec}, "" when no hook
+ * @param metaflush      {@code metaflush}
+ * @param device         {@code device} (extension)
+ * @param exportAddress  {@code export} as written (extension), "" when none
+ */
+public record ResourceConfig(
+        String name,
+        String providerName,
+        String localPath,
+        String remoteAddress,
+        String sourceAddress,
+        ReplicationMode replication,
+        ChecksumType checksum,
+        CompressionType compression,
+        int timeoutSeconds,
+        String exec,
+        boolean metaflush,
+        DeviceMode device,
+        String exportAddress) {
+
+    /** {@code HAST_TIMEOUT}. */
+    public static final int DEFAULT_TIMEOUT_SECONDS = 20;
+    public static final ReplicationMode DEFAULT_REPLICATION = ReplicationMode.MEMSYNC;
+    public static final ChecksumType DEFAULT_CHECKSUM = ChecksumType.NONE;
+    public static final CompressionType DEFAULT_COMPRESSION = CompressionType.HOLE;
+    public static final boolean DEFAULT_METAFLUSH = true;
+    public static final DeviceMode DEFAULT_DEVICE = DeviceMode.AUTO;
+    /** The {@code remote} value meaning "the other node is not known yet". */
+    public static final String REMOTE_NONE = "none";
+
+    public ResourceConfig {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(providerName, "providerName");
+        Objects.requireNonNull(localPath, "localPath");
+        Objects.requireNonNull(remoteAddress, "remoteAddress");
+        Objects.requireNonNull(sourceAddress, "sourceAddress");
+        Objects.requireNonNull(replication, "replication");
+        Objects.requireNonNull(checksum, "checksum");
+        Objects.requireNonNull(compression, "compression");
+        Objects.requireNonNull(exec, "exec");
+        Objects.requireNonNull(device, "device");
+        Objects.requireNonNull(exportAddress, "exportAddress");
+        if (timeoutSeconds <= 0) {
+            throw new IllegalArgumentException("timeout must be positive: " + timeoutSeconds);
+        }
+    }
+
+    /** False for {@code remote none}: the primary never connects and no peer matches. */
+    public boolean hasRemote() {
+        return !REMOTE_NONE.equals(remoteAddress);
+    }
+
+    public boolean hasSource() {
+        return !sourceAddress.isEmpty();
+    }
+
+    public boolean hasExec() {
+        return !exec.isEmpty();
+    }
+
+    public boolean hasExport() {
+        return !exportAddress.isEmpty();
+    }
+}

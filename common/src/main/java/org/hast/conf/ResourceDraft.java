@@ -1,0 +1,92 @@
+package org.hast.conf;
+
+/**
+ * One {@code resource} block while it is parsed. Keeps the resource level (depth 1) and this
+ * node's resource {@code on} level (depth 2) apart, since the node level wins whatever the
+ * order, and leaves unset values null so that {@link #toConfig} can fall back to the global
+ * ones, exactly as the reference's -1 / empty-string markers do.
+ */
+final class ResourceDraft {
+    final String name;
+
+    // Resource level (depth 1).
+    ReplicationMode replication;
+    ChecksumType checksum;
+    CompressionType compression;
+    int timeoutSeconds;
+    String exec;
+    Boolean metaflush;
+    DeviceMode device;
+    String providerName;
+    String localPath;
+    String exportAddress;
+
+    // This node's `on` block inside the resource (depth 2).
+    boolean hadMyNode;
+    String nodeProviderName;
+    String nodeLocalPath;
+    Boolean nodeMetaflush;
+    String remoteAddress;
+    String sourceAddress;
+    String nodeExportAddress;
+
+    ResourceDraft(String name) {
+        this.name = name;
+    }
+
+    /**
+     * The checks the reference makes at the resource's closing brace (spec §1.3), in its
+     * order: this node must have a block, then {@code remote}, then {@code local}.
+     */
+    void validate(String file, int line, NodeIdentity identity) throws ConfigException {
+        if (!hadMyNode) {
+            throw ConfigException.at(file, line, "No resource " + name
+                    + " configuration for this node (acceptable node names: "
+                    + identity.acceptableNames() + ").");
+        }
+        if (remoteAddress == null) {
+            throw ConfigException.at(file, line,
+                    "Remote address not configured for resource " + name + ".");
+        }
+        if (localPath == null && nodeLocalPath == null) {
+            throw ConfigException.at(file, line,
+                    "Path to local component not configured for resource " + name + ".");
+        }
+    }
+
+    /** The resolved resource; call after {@link #validate} and at the end of the file. */
+    ResourceConfig toConfig(GlobalDraft global) {
+        String provider = nodeProviderName;
+        if (provider == null && providerName != null) {
+            // Quirk kept from the reference: the resource-level name was checked against
+            // PATH_MAX only and is silently cut to NAME_MAX - 1 when copied.
+            provider = truncate(providerName, ConfigParser.MAX_NAME);
+        }
+        if (provider == null) {
+            provider = name;
+        }
+        String local = nodeLocalPath != null ? nodeLocalPath : localPath;
+        boolean flush = nodeMetaflush != null ? nodeMetaflush
+                : metaflush != null ? metaflush : global.metaflush;
+        String export = nodeExportAddress != null ? nodeExportAddress
+                : exportAddress != null ? exportAddress : "";
+        return new ResourceConfig(
+                name,
+                provider,
+                local,
+                remoteAddress,
+                sourceAddress != null ? sourceAddress : "",
+                replication != null ? replication : global.replication,
+                checksum != null ? checksum : global.checksum,
+                compression != null ? compression : global.compression,
+                timeoutSeconds > 0 ? timeoutSeconds : global.timeoutSeconds,
+                exec != null ? exec : global.exec,
+                flush,
+                device != null ? device : global.device,
+                export);
+    }
+
+    private static String truncate(String value, int max) {
+        return value.length() > max ? value.substring(0, max) : value;
+    }
+}
