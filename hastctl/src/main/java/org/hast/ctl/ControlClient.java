@@ -85,11 +85,11 @@ final class ControlClient {
     private static UnixDomainSocketAddress socketAddress(String controlAddress) throws CtlException {
         try {
             HastAddress parsed = HastAddress.parse(controlAddress, HastAddress.DEFAULT_PORT);
-            if (!parsed.isUnix()) {
+            if (!parsed.isUds()) {
                 throw new CtlException(SysExits.EX_OSERR, "Unable to connect to hastd via "
                         + controlAddress + ": only Unix-domain control sockets are supported.");
             }
-            return UnixDomainSocketAddress.of(parsed.path());
+            return parsed.toUnixSocketAddress();
         } catch (AddressException e) {
             throw new CtlException(SysExits.EX_OSERR, "Unable to connect to hastd via "
                     + controlAddress + ": " + e.getMessage());

@@ -1,0 +1,97 @@
+package org.hast.daemon.channel;
+
+import org.hast.conf.ChecksumType;
+import org.hast.conf.CompressionType;
+import org.hast.conf.DeviceMode;
+import org.hast.conf.ReplicationMode;
+import org.hast.conf.ResourceConfig;
+import org.hast.nv.NvFormatException;
+import org.hast.nv.NvMessage;
+import org.hast.nv.NvWriter;
+import org.hast.proto.Role;
+
+/**
+ * The parent↔worker channel (spec §3.3), carried on one Unix socket per worker. Parent →
+ * worker: requests with {@code cmd}, answered in order. Worker → parent: events
+ * ({@code event} uint8, acknowledged by the parent with {@code error}) and the replies.
+ * A message is told apart by whether it carries {@code cmd}/{@code event}.
+ *
+ * <p>Beyond the reference's status (10) and reload (11) we add {@link #CONTROL_CONFIG}: a forked
+ * worker inherits the parsed configuration, a new JVM is told it. Its reply means "ready".
+ */
+public final class WorkerProtocol {
+    public static final int CONTROL_STATUS = 10;
+    public static final int CONTROL_RELOAD = 11;
+    public static final int CONTROL_CONFIG = 12;
+
+    /** Generous: a status reply is under 1 KiB. */
+    public static final int MAX_MESSAGE_BYTES = 1 << 20;
+
+    private WorkerProtocol() {
+    }
+
+    /** The reload request of §3.3, fields in the reference's order. */
+    public static NvWriter reloadRequest(ResourceConfig resource) {
+        NvWriter nv = new NvWriter();
+        nv.addUint8("cmd", CONTROL_RELOAD);
+        addReloadFields(nv, resource);
+        return nv;
+    }
+
+    private static void addReloadFields(NvWriter nv, ResourceConfig resource) {
+        nv.addString("remoteaddr", resource.remoteAddress());
+        nv.addString("sourceaddr", resource.sourceAddress());
+        nv.addInt32("replication", resource.replication().code());
+        nv.addInt32("checksum", resource.checksum().code());
+        nv.addInt32("compression", resource.compression().code());
+        nv.addInt32("timeout", resource.timeoutSeconds());
+        nv.addString("exec", resource.exec());
+        nv.addInt32("metaflush", resource.metaflush() ? 1 : 0);
+    }
+
+    /** Everything a new worker needs to know: the resource, its role and how to log. */
+    public static NvWriter configRequest(ResourceConfig resource, Role role, int debugLevel,
+                                         boolean foreground, String devdir) {
+        NvWriter nv = new NvWriter();
+        nv.addUint8("cmd", CONTROL_CONFIG);
+        nv.addString("resource", resource.name());
+        nv.addString("provname", resource.providerName());
+        nv.addString("localpath", resource.localPath());
+        addReloadFields(nv, resource);
+        nv.addString("device", resource.device().word());
+        nv.addString("export", resource.exportAddress());
+        nv.addString("devdir", devdir);
+        nv.addUint8("role", role.code());
+        nv.addUint8("debug", Math.min(debugLevel, 255));
+        nv.addUint8("foreground", foreground ? 1 : 0);
+        return nv;
+    }
+
+    /** The resource of a config request; the reload fields of a reload request over {@code base}. */
+    public static ResourceConfig resourceFrom(NvMessage nv, ResourceConfig base) throws NvFormatException {
+        String name = base != null ? base.name() : nv.requireString("resource");
+        String provider = base != null ? base.providerName() : nv.requireString("provname");
+        String local = base != null ? base.localPath() : nv.requireString("localpath");
+        DeviceMode device = base != null ? base.device() : DeviceMode.fromWord(nv.requireString("device"));
+        String export = base != null ? base.exportAddress() : nv.requireString("export");
+        int timeout = nv.requireInt32("timeout");
+        ReplicationMode replication = ReplicationMode.fromCode(nv.requireInt32("replication"));
+        ChecksumType checksum = ChecksumType.fromCode(nv.requireInt32("checksum"));
+        CompressionType compression = CompressionType.fromCode(nv.requireInt32("compression"));
+        if (device == null || timeout <= 0 || replication == null || checksum == null || compression == null) {
+            throw new NvFormatException(NvFormatException.Reason.MALFORMED, "invalid resource definition for " + name);
+        }
+        return new ResourceConfig(name, provider, local,
+                nv.requireString("remoteaddr"), nv.requireString("sourceaddr"),
+                replication, checksum, compression,
+                timeout, nv.requireString("exec"), nv.requireInt32("metaflush") != 0, device, export);
+    }
+
+    public static NvWriter errorReply(int error) {
+        return new NvWriter().addInt16("error", error);
+    }
+
+    public static NvWriter event(int code) {
+        return new NvWriter().addUint8("event", code);
+    }
+}
