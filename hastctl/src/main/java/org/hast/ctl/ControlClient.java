@@ -45,7 +45,7 @@ final class ControlClient {
             }
             try {
                 ByteBuffer nv = request.encode();
-                ByteBuffer header = FrameHeader.encode(ControlCodes.FRAME_VERSION, nv.remaining());
+                ByteBuffer header = new FrameHeader(ControlCodes.FRAME_VERSION, nv.remaining()).encode();
                 writeFully(channel, header);
                 writeFully(channel, nv);
             } catch (IOException e) {
@@ -70,7 +70,7 @@ final class ControlClient {
             readFully(channel, headerBytes);
             headerBytes.flip();
             FrameHeader header = FrameHeader.decode(headerBytes, MAX_REPLY_BYTES);
-            ByteBuffer nv = ByteBuffer.allocate(header.size()).order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer nv = ByteBuffer.allocate(header.nvSize()).order(ByteOrder.LITTLE_ENDIAN);
             readFully(channel, nv);
             nv.flip();
             return NvMessage.decode(nv);

@@ -15,7 +15,6 @@ import org.hast.meta.DiskLayout;
 import org.hast.meta.LayoutException;
 import org.hast.meta.Metadata;
 import org.hast.meta.MetadataCodec;
-import org.hast.proto.Role;
 import org.hast.sys.ProviderGeometry;
 import org.hast.util.HumanNumber;
 import org.hast.util.IoErrors;
@@ -108,15 +107,7 @@ final class CreateCommand extends CtlCommand {
             return e.exitCode();
         }
         try (FileChannel channel = FileChannel.open(local, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            Metadata metadata = Metadata.builder()
-                    .resource(resource.name())
-                    .datasize(layout.datasize())
-                    .extentsize(layout.extentsize())
-                    .keepdirty(layout.keepdirty())
-                    .localoff(layout.localoff())
-                    .resuid(0).localcnt(0).remotecnt(0)
-                    .prevrole(Role.INIT)
-                    .build();
+            Metadata metadata = Metadata.created(resource.name(), layout);
             try {
                 writeFully(channel, MetadataCodec.encode(metadata), 0);
             } catch (IOException e) {
@@ -124,7 +115,7 @@ final class CreateCommand extends CtlCommand {
                 return SysExits.EX_IOERR;
             }
             try {
-                writeFully(channel, ByteBuffer.allocate(Math.toIntExact(layout.mapsize())), MetadataCodec.METADATA_SIZE);
+                writeFully(channel, ByteBuffer.allocate(Math.toIntExact(layout.mapSize())), MetadataCodec.METADATA_SIZE);
                 // The reference leaves this in the cache; an administrator expects create to be durable.
                 channel.force(false);
             } catch (IOException e) {

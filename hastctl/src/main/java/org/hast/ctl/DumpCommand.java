@@ -88,16 +88,16 @@ final class DumpCommand extends CtlCommand {
     static void print(PrintStream out, String name, Metadata metadata) {
         StringBuilder text = new StringBuilder(256);
         text.append("resource: ").append(name).append('\n');
-        text.append("    datasize: ").append(Long.toUnsignedString(metadata.datasize()))
-                .append(" (").append(HumanNumber.bytes(metadata.datasize())).append(")\n");
-        text.append("    extentsize: ").append(metadata.extentsize())
-                .append(" (").append(HumanNumber.bytes(metadata.extentsize())).append(")\n");
-        text.append("    keepdirty: ").append(metadata.keepdirty()).append('\n');
-        text.append("    localoff: ").append(Long.toUnsignedString(metadata.localoff())).append('\n');
-        text.append("    resuid: ").append(Long.toUnsignedString(metadata.resuid())).append('\n');
-        text.append("    localcnt: ").append(Long.toUnsignedString(metadata.localcnt())).append('\n');
-        text.append("    remotecnt: ").append(Long.toUnsignedString(metadata.remotecnt())).append('\n');
-        text.append("    prevrole: ").append(metadata.prevrole().displayName()).append('\n');
+        text.append("    datasize: ").append(Long.toUnsignedString(metadata.dataSize()))
+                .append(" (").append(HumanNumber.bytes(metadata.dataSize())).append(")\n");
+        text.append("    extentsize: ").append(metadata.extentSize())
+                .append(" (").append(HumanNumber.bytes(metadata.extentSize())).append(")\n");
+        text.append("    keepdirty: ").append(metadata.keepDirty()).append('\n');
+        text.append("    localoff: ").append(Long.toUnsignedString(metadata.localOff())).append('\n');
+        text.append("    resuid: ").append(Long.toUnsignedString(metadata.resUid())).append('\n');
+        text.append("    localcnt: ").append(Long.toUnsignedString(metadata.localCnt())).append('\n');
+        text.append("    remotecnt: ").append(Long.toUnsignedString(metadata.remoteCnt())).append('\n');
+        text.append("    prevrole: ").append(metadata.prevRole().displayName()).append('\n');
         out.print(text);
     }
 }
