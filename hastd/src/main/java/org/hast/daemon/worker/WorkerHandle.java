@@ -1,0 +1,187 @@
+package org.hast.daemon.worker;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import org.hast.daemon.channel.NvChannel;
+import org.hast.daemon.channel.WorkerProtocol;
+import org.hast.nv.NvMessage;
+import org.hast.nv.NvWriter;
+import org.hast.proto.Role;
+
+/**
+ * The main process's view of one worker JVM: its process and its channel (spec §3.3). Requests
+ * are answered in order, so a FIFO of pending futures matches replies to requests; events are
+ * passed to the listener. The first request is always the configuration, whose reply means the
+ * worker is ready.
+ */
+public final class WorkerHandle {
+    private final String resource;
+    private final Role role;
+    private final Process process;
+    private final CompletableFuture<NvChannel> channel = new CompletableFuture<>();
+    private final CompletableFuture<NvMessage> ready;
+    private final Deque<CompletableFuture<NvMessage>> pending = new ArrayDeque<>();
+    private final WorkerListener listener;
+
+    WorkerHandle(String resource, Role role, Process process, NvWriter configRequest, WorkerListener listener) {
+        this.resource = resource;
+        this.role = role;
+        this.process = process;
+        this.listener = listener;
+        this.ready = channel.thenCompose(ch -> request(configRequest));
+    }
+
+    public String resource() {
+        return resource;
+    }
+
+    public Role role() {
+        return role;
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public Process process() {
+        return process;
+    }
+
+    /** Completes when the worker has applied its configuration (its start-up is done). */
+    public CompletableFuture<NvMessage> ready() {
+        return ready;
+    }
+
+    /** Called by the launcher once the worker connected: starts the reader. */
+    void attach(NvChannel connected) {
+        Thread reader = new Thread(() -> readLoop(connected), "worker-" + resource + "-" + process.pid());
+        reader.setDaemon(true);
+        reader.start();
+        channel.complete(connected);
+    }
+
+    /** Called by the launcher when the worker never connected. */
+    void failToAttach(Throwable cause) {
+        channel.completeExceptionally(cause);
+    }
+
+    private void readLoop(NvChannel connected) {
+        try {
+            while (true) {
+                NvMessage message = connected.receive();
+                if (message.has("event")) {
+                    listener.onEvent(this, message.getUint8("event"));
+                    continue;
+                }
+                CompletableFuture<NvMessage> waiting;
+                synchronized (pending) {
+                    waiting = pending.poll();
+                }
+                if (waiting == null) {
+                    listener.onChannelLost(this, "unexpected message from worker: " + message);
+                    break;
+                }
+                waiting.complete(message);
+            }
+        } catch (IOException e) {
+            if (process.isAlive()) {
+                listener.onChannelLost(this, e.getMessage());
+            }
+        } finally {
+            failPending(new IOException("worker channel closed"));
+        }
+    }
+
+    private void failPending(IOException cause) {
+        synchronized (pending) {
+            for (CompletableFuture<NvMessage> waiting : pending) {
+                waiting.completeExceptionally(cause);
+            }
+            pending.clear();
+        }
+    }
+
+    /** Sends a request; the future completes with the worker's reply. */
+    public CompletableFuture<NvMessage> request(NvWriter message) {
+        CompletableFuture<NvMessage> reply = new CompletableFuture<>();
+        NvChannel connected = channel.getNow(null);
+        if (connected == null) {
+            return channel.thenCompose(ch -> request(message));
+        }
+        synchronized (pending) {
+            pending.add(reply);
+            try {
+                connected.send(message);
+            } catch (IOException e) {
+                pending.remove(reply);
+                reply.completeExceptionally(e);
+            }
+        }
+        return reply;
+    }
+
+    /** Sends a request and waits for the reply at most {@code limit}. */
+    public NvMessage call(NvWriter message, Duration limit) throws IOException {
+        try {
+            return request(message).get(limit.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new IOException("worker did not answer within " + limit.toSeconds() + " s");
+        } catch (ExecutionException e) {
+            throw new IOException(e.getCause().getMessage(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted");
+        }
+    }
+
+    /** Acknowledges an event: the hook was started (spec §3.3 hr_event). */
+    public void ackEvent(int error) {
+        NvChannel connected = channel.getNow(null);
+        if (connected == null) {
+            return;
+        }
+        try {
+            connected.send(WorkerProtocol.errorReply(error));
+        } catch (IOException e) {
+            // The worker is gone; its exit is handled elsewhere.
+        }
+    }
+
+    /**
+     * SIGTERM, then waits up to {@code grace} before SIGKILL (spec §3.4 step 4: the reference
+     * waits without limit; a wedged worker must not wedge the daemon).
+     */
+    public int terminate(Duration grace) {
+        process.destroy();
+        try {
+            if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+                process.destroyForcibly();
+                process.waitFor();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        closeChannel();
+        return process.isAlive() ? -1 : process.exitValue();
+    }
+
+    public void closeChannel() {
+        NvChannel connected = channel.getNow(null);
+        if (connected != null) {
+            try {
+                connected.close();
+            } catch (IOException e) {
+                // Already closed.
+            }
+        } else {
+            channel.completeExceptionally(new IOException("worker stopped"));
+        }
+    }
+}

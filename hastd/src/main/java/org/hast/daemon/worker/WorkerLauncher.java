@@ -1,0 +1,131 @@
+package org.hast.daemon.worker;
+
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.hast.conf.ResourceConfig;
+import org.hast.daemon.channel.NvChannel;
+import org.hast.daemon.channel.WorkerProtocol;
+import org.hast.nv.NvWriter;
+import org.hast.proto.Role;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts worker JVMs (decisions §5). Each worker gets a private Unix socket in a directory only
+ * the daemon's user can enter; the worker connects to it at start and that connection is its
+ * channel. The worker's command line carries the literal title {@code hastd: <name> (<role>)}
+ * that failover scripts look for with {@code pgrep -f}.
+ */
+public final class WorkerLauncher {
+    private static final Logger LOG = LoggerFactory.getLogger(WorkerLauncher.class);
+    private static final long CONNECT_LIMIT_MILLIS = 60_000;
+    /** Start-up over peak speed where it is free; the I/O paths still get the full JIT. */
+    private static final List<String> JVM_FLAGS = List.of(
+            "-XX:+UseSerialGC", "-XX:-UsePerfData", "-Xss512k", "-Xmx256m", "-Xshare:auto");
+
+    private final Path socketDir;
+    private final boolean foreground;
+    private final AtomicLong sequence = new AtomicLong();
+
+    public WorkerLauncher(boolean foreground) throws IOException {
+        this.foreground = foreground;
+        this.socketDir = Files.createTempDirectory("hastd-", PosixFilePermissions.asFileAttribute(
+                PosixFilePermissions.fromString("rwx------")));
+    }
+
+    public static String title(String resource, Role role) {
+        return "hastd: " + resource + " (" + role.displayName() + ")";
+    }
+
+    /** Starts a worker for {@code resource} in {@code role}; it connects and configures itself. */
+    public WorkerHandle launch(ResourceConfig resource, Role role, int debugLevel, String devdir,
+                               WorkerListener listener) throws IOException {
+        Path socketPath = socketDir.resolve("w" + sequence.incrementAndGet() + ".sock");
+        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        server.bind(UnixDomainSocketAddress.of(socketPath));
+        server.configureBlocking(false);
+        List<String> command = new ArrayList<>();
+        command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(JVM_FLAGS);
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add("org.hast.worker.WorkerMain");
+        command.add(title(resource.name(), role));
+        command.add(socketPath.toString());
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.redirectInput(ProcessBuilder.Redirect.from(Paths.get("/dev/null").toFile()));
+        if (foreground) {
+            builder.redirectOutput(ProcessBuilder.Redirect.INHERIT);
+            builder.redirectError(ProcessBuilder.Redirect.INHERIT);
+        } else {
+            builder.redirectOutput(ProcessBuilder.Redirect.DISCARD);
+            builder.redirectError(ProcessBuilder.Redirect.DISCARD);
+        }
+        Process process;
+        try {
+            process = builder.start();
+        } catch (IOException e) {
+            server.close();
+            Files.deleteIfExists(socketPath);
+            throw e;
+        }
+        NvWriter config = WorkerProtocol.configRequest(resource, role, debugLevel, foreground, devdir);
+        WorkerHandle handle = new WorkerHandle(resource.name(), role, process, config, listener);
+        Thread acceptor = new Thread(() -> awaitConnection(server, socketPath, handle),
+                "worker-accept-" + resource.name());
+        acceptor.setDaemon(true);
+        acceptor.start();
+        return handle;
+    }
+
+    private static void awaitConnection(ServerSocketChannel server, Path socketPath, WorkerHandle handle) {
+        long deadline = System.currentTimeMillis() + CONNECT_LIMIT_MILLIS;
+        try (server) {
+            while (System.currentTimeMillis() < deadline && handle.process().isAlive()) {
+                SocketChannel client = server.accept();
+                if (client != null) {
+                    client.configureBlocking(true);
+                    handle.attach(new NvChannel(client, WorkerProtocol.MAX_MESSAGE_BYTES));
+                    return;
+                }
+                Thread.sleep(5);
+            }
+            handle.failToAttach(new IOException("worker did not connect"));
+        } catch (IOException e) {
+            LOG.warn("Unable to accept the worker's channel", e);
+            handle.failToAttach(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            handle.failToAttach(e);
+        } finally {
+            try {
+                Files.deleteIfExists(socketPath);
+            } catch (IOException e) {
+                // The directory is removed at exit anyway.
+            }
+        }
+    }
+
+    /** Removes the private directory (at daemon exit). */
+    public void close() {
+        try (var files = Files.list(socketDir)) {
+            for (Path file : (Iterable<Path>) files::iterator) {
+                Files.deleteIfExists(file);
+            }
+            Files.deleteIfExists(socketDir);
+        } catch (IOException e) {
+            // Best effort at exit.
+        }
+    }
+}
