@@ -1,6 +1,9 @@
 package org.hast.codec;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
@@ -17,8 +20,8 @@ import java.util.Arrays;
  *                        out_pos - ((c &amp; 0x1f) &lt;&lt; 8) - o - 1, byte by byte (may overlap)
  * </pre>
  *
- * <p>An instance owns a 2^16-entry hash table that every {@link #compress} call reuses, so it
- * is not thread-safe; use one per thread. {@link #decompress} is static and keeps no state.
+ * <p>An instance owns a 2^16-entry hash table that every {@link #compress} call reuses (and
+ * staging arrays for direct buffers), so it is not thread-safe: use one per thread.
  */
 public final class Lzf {
     /** Longest literal run one control byte can describe. */
@@ -39,6 +42,13 @@ public final class Lzf {
     private final int[] htab = new int[HSIZE];
     private int base = 1;
 
+    /** Staging for buffers without an array; grown on demand, then reused. */
+    private byte[] scratchIn = new byte[0];
+    private byte[] scratchOut = new byte[0];
+
+    private static final VarHandle LONGS =
+            MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
     /**
      * Compresses {@code in[position, limit)} into {@code out} starting at its position, using
      * at most {@code maxOut} bytes (and never more than {@code out.remaining()}).
@@ -49,83 +59,114 @@ public final class Lzf {
      * have been overwritten. As in liblzf the space checks are slightly conservative (a match
      * wants 4 free bytes, the tail 3), so a stream that would fit with a byte or two to spare
      * can still be refused.
+     *
+     * <p>Buffers without an accessible array (direct ones) are staged through this instance's
+     * scratch arrays, which grow to the largest block seen and are then reused.
      */
     public int compress(ByteBuffer in, ByteBuffer out, int maxOut) {
         if (maxOut < 0) {
             throw new IllegalArgumentException("maxOut < 0: " + maxOut);
         }
-        final int inStart = in.position();
         final int inLen = in.remaining();
-        final int outStart = out.position();
-        final int outEnd = outStart + Math.min(maxOut, out.remaining());
+        final int cap = Math.min(maxOut, out.remaining());
         if (inLen == 0) {
             return 0;
         }
-        final int gen = beginCall(inLen);
-        final int[] tab = htab;
-        final int end = inStart + inLen;
+        byte[] src;
+        int srcOff;
+        if (in.hasArray()) {
+            src = in.array();
+            srcOff = in.arrayOffset() + in.position();
+        } else {
+            src = stageIn(inLen);
+            in.get(in.position(), src, 0, inLen);
+            srcOff = 0;
+        }
+        boolean outDirect = !out.hasArray();
+        byte[] dst = outDirect ? stageOut(cap) : out.array();
+        int dstOff = outDirect ? 0 : out.arrayOffset() + out.position();
+        int n = compress(src, srcOff, inLen, dst, dstOff, cap);
+        if (n == 0) {
+            return 0;
+        }
+        if (outDirect) {
+            out.put(out.position(), dst, 0, n);
+        }
+        in.position(in.limit());
+        out.position(out.position() + n);
+        return n;
+    }
 
-        int ip = inStart;
-        int op = outStart + 1; // the first literal run's control byte is reserved
+    /**
+     * The compressor proper over arrays: {@code src[srcOff, srcOff+len)} into
+     * {@code dst[dstOff, dstOff+cap)}; returns the length or 0 if it does not fit.
+     */
+    private int compress(byte[] src, int srcOff, int len, byte[] dst, int dstOff, int cap) {
+        final int gen = beginCall(len);
+        final int[] tab = htab;
+        final int end = srcOff + len;
+        final int outEnd = dstOff + cap;
+
+        int ip = srcOff;
+        int op = dstOff + 1; // the first literal run's control byte is reserved
         int lit = 0;
-        int hval = inLen >= 2 ? (u8(in, ip) << 8) | u8(in, ip + 1) : 0;
+        int hval = len >= 2 ? ((src[ip] & 0xff) << 8) | (src[ip + 1] & 0xff) : 0;
 
         while (ip < end - 2) {
-            hval = (hval << 8) | u8(in, ip + 2);
+            hval = (hval << 8) | (src[ip + 2] & 0xff);
             int slot = hashSlot(hval);
             int stored = tab[slot];
-            tab[slot] = gen + (ip - inStart);
-            int ref = stored - gen + inStart; // meaningful only when stored >= gen
+            tab[slot] = gen + (ip - srcOff);
+            int ref = stored - gen + srcOff; // meaningful only when stored >= gen
             int off = ip - ref - 1;
             if (stored >= gen
                     && off < MAX_OFF
                     && ip + 4 < end
-                    && ref > inStart
-                    && in.get(ref + 2) == in.get(ip + 2)
-                    && in.get(ref) == in.get(ip)
-                    && in.get(ref + 1) == in.get(ip + 1)) {
+                    && ref > srcOff
+                    && src[ref + 2] == src[ip + 2]
+                    && src[ref] == src[ip]
+                    && src[ref + 1] == src[ip + 1]) {
                 if (op - (lit == 0 ? 1 : 0) + 3 + 1 >= outEnd) {
                     return 0;
                 }
                 // Close the open literal run; an empty run gives its reserved byte back.
-                out.put(op - lit - 1, (byte) (lit - 1));
+                dst[op - lit - 1] = (byte) (lit - 1);
                 if (lit == 0) {
                     op--;
                 }
                 int maxLen = Math.min(end - ip - 2, MAX_REF);
-                int len = matchLength(in, ref, ip, maxLen);
-                len -= 2;
-                ip++;
-                if (len < 7) {
-                    out.put(op++, (byte) ((off >>> 8) + (len << 5)));
+                int matched = matchLength(src, ref, ip, maxLen);
+                int lenField = matched - 2;
+                if (lenField < 7) {
+                    dst[op++] = (byte) ((off >>> 8) + (lenField << 5));
                 } else {
-                    out.put(op++, (byte) ((off >>> 8) + (7 << 5)));
-                    out.put(op++, (byte) (len - 7));
+                    dst[op++] = (byte) ((off >>> 8) + (7 << 5));
+                    dst[op++] = (byte) (lenField - 7);
                 }
-                out.put(op++, (byte) off);
+                dst[op++] = (byte) off;
                 lit = 0;
                 op++; // reserve the next run's control byte
-                ip += len + 1;
+                ip += matched;
                 if (ip >= end - 2) {
                     break;
                 }
-                // VERY_FAST: hash the last two positions of the match only.
+                // VERY_FAST: hash only the last two positions of the match.
                 ip -= 2;
-                hval = (u8(in, ip) << 8) | u8(in, ip + 1);
-                hval = (hval << 8) | u8(in, ip + 2);
-                tab[hashSlot(hval)] = gen + (ip - inStart);
+                hval = ((src[ip] & 0xff) << 8) | (src[ip + 1] & 0xff);
+                hval = (hval << 8) | (src[ip + 2] & 0xff);
+                tab[hashSlot(hval)] = gen + (ip - srcOff);
                 ip++;
-                hval = (hval << 8) | u8(in, ip + 2);
-                tab[hashSlot(hval)] = gen + (ip - inStart);
+                hval = (hval << 8) | (src[ip + 2] & 0xff);
+                tab[hashSlot(hval)] = gen + (ip - srcOff);
                 ip++;
             } else {
                 if (op >= outEnd) {
                     return 0;
                 }
                 lit++;
-                out.put(op++, in.get(ip++));
+                dst[op++] = src[ip++];
                 if (lit == MAX_LIT) {
-                    out.put(op - lit - 1, (byte) (MAX_LIT - 1));
+                    dst[op - MAX_LIT - 1] = (byte) (MAX_LIT - 1);
                     lit = 0;
                     op++;
                 }
@@ -136,20 +177,18 @@ public final class Lzf {
         }
         while (ip < end) {
             lit++;
-            out.put(op++, in.get(ip++));
+            dst[op++] = src[ip++];
             if (lit == MAX_LIT) {
-                out.put(op - lit - 1, (byte) (MAX_LIT - 1));
+                dst[op - MAX_LIT - 1] = (byte) (MAX_LIT - 1);
                 lit = 0;
                 op++;
             }
         }
-        out.put(op - lit - 1, (byte) (lit - 1));
+        dst[op - lit - 1] = (byte) (lit - 1);
         if (lit == 0) {
             op--;
         }
-        in.position(end);
-        out.position(op);
-        return op - outStart;
+        return op - dstOff;
     }
 
     /**
@@ -160,107 +199,153 @@ public final class Lzf {
      * alone (bytes of {@code out} between position and limit may have been written).
      *
      * <p>Back-references may only reach bytes produced by this call, i.e. not before the
-     * position {@code out} had on entry.
+     * position {@code out} had on entry. Direct buffers are staged through this instance's
+     * scratch arrays, like {@link #compress}.
      */
-    public static int decompress(ByteBuffer in, ByteBuffer out) throws CodecException {
-        final int inEnd = in.limit();
-        final int outStart = out.position();
-        final int outEnd = out.limit();
-        int ip = in.position();
-        int op = outStart;
+    public int decompress(ByteBuffer in, ByteBuffer out) throws CodecException {
+        final int inLen = in.remaining();
+        final int cap = out.remaining();
+        byte[] src;
+        int srcOff;
+        if (in.hasArray()) {
+            src = in.array();
+            srcOff = in.arrayOffset() + in.position();
+        } else {
+            src = stageIn(inLen);
+            in.get(in.position(), src, 0, inLen);
+            srcOff = 0;
+        }
+        boolean outDirect = !out.hasArray();
+        byte[] dst = outDirect ? stageOut(cap) : out.array();
+        int dstOff = outDirect ? 0 : out.arrayOffset() + out.position();
+        int n = decompress(src, srcOff, inLen, dst, dstOff, cap);
+        if (outDirect) {
+            out.put(out.position(), dst, 0, n);
+        }
+        in.position(in.limit());
+        out.position(out.position() + n);
+        return n;
+    }
+
+    /** The decoder proper over arrays; returns the decoded length. */
+    private static int decompress(byte[] src, int srcOff, int len, byte[] dst, int dstOff,
+            int cap) throws CodecException {
+        final int inEnd = srcOff + len;
+        final int outEnd = dstOff + cap;
+        int ip = srcOff;
+        int op = dstOff;
         while (ip < inEnd) {
-            int ctrl = u8(in, ip++);
+            int ctrl = src[ip++] & 0xff;
             if (ctrl < MAX_LIT) {
                 int run = ctrl + 1;
-                if (run > outEnd - op) {
-                    throw new CodecException("LZF output overrun: literal run of " + run
-                            + " bytes at output offset " + (op - outStart) + " exceeds the "
-                            + (outEnd - outStart) + "-byte buffer.");
+                if (run > outEnd - op || run > inEnd - ip) {
+                    throw literalError(run, op - dstOff, cap, inEnd - ip);
                 }
-                if (run > inEnd - ip) {
-                    throw new CodecException("LZF input overrun: literal run of " + run
-                            + " bytes but only " + (inEnd - ip) + " left.");
+                if (run <= 16) {
+                    for (int i = 0; i < run; i++) {
+                        dst[op + i] = src[ip + i];
+                    }
+                } else {
+                    System.arraycopy(src, ip, dst, op, run);
                 }
-                out.put(op, in, ip, run);
                 ip += run;
                 op += run;
             } else {
-                int len = ctrl >>> 5;
-                if (len == 7) {
+                int n = ctrl >>> 5;
+                if (n == 7) {
                     if (ip >= inEnd) {
                         throw new CodecException("LZF input overrun: back-reference length byte"
                                 + " missing.");
                     }
-                    len += u8(in, ip++);
+                    n += src[ip++] & 0xff;
                 }
                 if (ip >= inEnd) {
                     throw new CodecException("LZF input overrun: back-reference offset byte"
                             + " missing.");
                 }
-                int ref = op - ((ctrl & 0x1f) << 8) - u8(in, ip++) - 1;
-                len += 2;
-                if (len > outEnd - op) {
-                    throw new CodecException("LZF output overrun: back-reference of " + len
-                            + " bytes at output offset " + (op - outStart) + " exceeds the "
-                            + (outEnd - outStart) + "-byte buffer.");
+                int ref = op - ((ctrl & 0x1f) << 8) - (src[ip++] & 0xff) - 1;
+                n += 2;
+                if (n > outEnd - op || ref < dstOff) {
+                    throw referenceError(n, op - dstOff, cap, op - ref);
                 }
-                if (ref < outStart) {
-                    throw new CodecException("LZF back-reference " + (op - ref)
-                            + " bytes back at output offset " + (op - outStart)
-                            + " points before the start of the output.");
-                }
-                copyBack(out, ref, op, len);
-                op += len;
+                copyBack(dst, ref, op, n);
+                op += n;
             }
         }
-        in.position(inEnd);
-        out.position(op);
-        return op - outStart;
+        return op - dstOff;
     }
 
-    /** Copies {@code len} bytes from {@code ref} forward to {@code op}, overlap included. */
-    private static void copyBack(ByteBuffer out, int ref, int op, int len) {
-        int distance = op - ref;
-        if (distance >= len) {
-            out.put(op, out, ref, len);
-            return;
+    // Error construction stays out of the decoding loop to keep it small for the JIT.
+
+    private static CodecException literalError(int run, int at, int cap, int inputLeft) {
+        if (run > cap - at) {
+            return new CodecException("LZF output overrun: literal run of " + run
+                    + " bytes at output offset " + at + " exceeds the " + cap + "-byte buffer.");
         }
-        if (distance == 1) {
-            byte b = out.get(ref);
-            for (int i = 0; i < len; i++) {
-                out.put(op + i, b);
+        return new CodecException("LZF input overrun: literal run of " + run
+                + " bytes but only " + inputLeft + " left.");
+    }
+
+    private static CodecException referenceError(int n, int at, int cap, int distance) {
+        if (n > cap - at) {
+            return new CodecException("LZF output overrun: back-reference of " + n
+                    + " bytes at output offset " + at + " exceeds the " + cap + "-byte buffer.");
+        }
+        return new CodecException("LZF back-reference " + distance + " bytes back at output"
+                + " offset " + at + " points before the start of the output.");
+    }
+
+    /** Copies {@code n} bytes from {@code ref} forward to {@code op} as a byte loop would. */
+    private static void copyBack(byte[] b, int ref, int op, int n) {
+        if (n <= 16) {
+            // Short copies dominate; a plain loop also gets overlapping right.
+            for (int i = 0; i < n; i++) {
+                b[op + i] = b[ref + i];
             }
             return;
         }
-        // Overlapping: each copied byte may be the source of a later one.
-        for (int i = 0; i < len; i++) {
-            out.put(op + i, out.get(ref + i));
+        // Overlap means the output repeats with period op - ref; copying that period again
+        // and again (it doubles each time) gives the same bytes as the byte loop.
+        while (n > 0) {
+            int chunk = Math.min(op - ref, n);
+            System.arraycopy(b, ref, b, op, chunk);
+            op += chunk;
+            n -= chunk;
         }
     }
 
     /**
-     * Length of the common prefix of {@code in[ref..]} and {@code in[ip..]}, at least 3 (the
+     * Length of the common prefix of {@code b[ref..]} and {@code b[ip..]}, at least 3 (the
      * caller has compared those) and at most {@code maxLen}. liblzf compares byte by byte;
      * comparing eight at a time gives the same length.
      */
-    private static int matchLength(ByteBuffer in, int ref, int ip, int maxLen) {
+    private static int matchLength(byte[] b, int ref, int ip, int maxLen) {
         int len = 3;
-        if (len >= maxLen) {
-            return len;
-        }
-        boolean little = in.order() == java.nio.ByteOrder.LITTLE_ENDIAN;
         while (len + 8 <= maxLen) {
-            long diff = in.getLong(ref + len) ^ in.getLong(ip + len);
+            long diff = (long) LONGS.get(b, ref + len) ^ (long) LONGS.get(b, ip + len);
             if (diff != 0) {
-                return len + (little ? Long.numberOfTrailingZeros(diff)
-                        : Long.numberOfLeadingZeros(diff)) / 8;
+                return len + (Long.numberOfTrailingZeros(diff) >>> 3);
             }
             len += 8;
         }
-        while (len < maxLen && in.get(ref + len) == in.get(ip + len)) {
+        while (len < maxLen && b[ref + len] == b[ip + len]) {
             len++;
         }
         return len;
+    }
+
+    private byte[] stageIn(int n) {
+        if (scratchIn.length < n) {
+            scratchIn = new byte[Math.max(n, 2 * scratchIn.length)];
+        }
+        return scratchIn;
+    }
+
+    private byte[] stageOut(int n) {
+        if (scratchOut.length < n) {
+            scratchOut = new byte[Math.max(n, 2 * scratchOut.length)];
+        }
+        return scratchOut;
     }
 
     /** liblzf's VERY_FAST {@code IDX()}: only the low 24 bits of {@code h} matter. */
@@ -285,7 +370,4 @@ public final class Lzf {
         base = newBase;
     }
 
-    private static int u8(ByteBuffer b, int index) {
-        return b.get(index) & 0xff;
-    }
 }

@@ -198,7 +198,7 @@ public final class PayloadCodec {
         return out;
     }
 
-    private static ByteBuffer decodeLzf(ByteBuffer payload, ByteBuffer out)
+    private ByteBuffer decodeLzf(ByteBuffer payload, ByteBuffer out)
             throws CodecException {
         int size = payload.remaining();
         if (size <= LZF_HEADER_LENGTH) {
@@ -221,7 +221,7 @@ public final class PayloadCodec {
         try {
             payload.position(payloadStart + LZF_HEADER_LENGTH);
             out.limit(outStart + (int) origSize);
-            n = Lzf.decompress(payload, out);
+            n = lzf.decompress(payload, out);
         } catch (CodecException e) {
             out.limit(outLimit);
             throw new CodecException("Unable to decompress: " + e.getMessage());

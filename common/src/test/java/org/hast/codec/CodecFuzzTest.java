@@ -194,6 +194,7 @@ class CodecFuzzTest {
     private static void decompressBatch(long seed) {
         Random rnd = new Random(seed);
         List<byte[]> corpus = validStreams(rnd);
+        Lzf lzf = new Lzf();
         int accepted = 0;
         for (int i = 0; i < DECOMPRESS_CASES; i++) {
             byte[] input = rnd.nextInt(3) == 0 ? randomBytes(rnd, 300)
@@ -205,7 +206,7 @@ class CodecFuzzTest {
             String what = "seed " + seed + " case " + i + " input " + HexFormat.of().formatHex(
                     input, 0, Math.min(input.length, 64));
             try {
-                int n = Lzf.decompress(in, out);
+                int n = lzf.decompress(in, out);
                 if (n < 0 || n > limit - start || out.position() != start + n) {
                     throw new AssertionError(what + ": bad result " + n);
                 }
