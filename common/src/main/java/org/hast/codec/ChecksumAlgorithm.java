@@ -38,7 +38,10 @@ public enum ChecksumAlgorithm {
         return hashLength;
     }
 
-    /** The algorithm for a received {@code checksum} field, or null when it is unknown. */
+    /**
+     * The algorithm with this name, "none" included, or null when unknown. A received
+     * {@code checksum} field never legitimately says "none": {@link PayloadCodec} refuses it.
+     */
     public static ChecksumAlgorithm fromWireName(String name) {
         for (ChecksumAlgorithm c : values()) {
             if (c.wireName.equals(name)) {

@@ -28,7 +28,10 @@ public enum Compression {
         return code;
     }
 
-    /** The algorithm for a received {@code compression} field, or null when it is unknown. */
+    /**
+     * The algorithm with this name, "none" included, or null when unknown. A received
+     * {@code compression} field never legitimately says "none": {@link PayloadCodec} refuses it.
+     */
     public static Compression fromWireName(String name) {
         for (Compression c : values()) {
             if (c.wireName.equals(name)) {
