@@ -40,6 +40,9 @@ public interface LibC {
 
     String strerror(int errno);
 
+    /** Detaches a daemon from its terminal session. */
+    int setsid();
+
     /** Loads the binding on first use only. */
     final class Holder {
         static final LibC INSTANCE = LibraryLoader.create(LibC.class).load("c");

@@ -10,8 +10,12 @@ import org.hast.conf.ConfigException;
 import org.hast.conf.ConfigParser;
 import org.hast.conf.HastConfig;
 import org.hast.conf.NodeIdentity;
+import org.hast.daemon.log.HastLogging;
 import org.hast.util.IoErrors;
 import org.hast.util.SysExits;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import picocli.CommandLine;
 
@@ -23,6 +27,7 @@ import picocli.CommandLine;
 public final class HastdMain {
     private static final String PROGRAM = "hastd";
     private static final int PATH_MAX = 1024;
+    private static final Logger LOG = LoggerFactory.getLogger(HastdMain.class);
 
     private HastdMain() {
     }
@@ -66,11 +71,23 @@ public final class HastdMain {
             err.println("[ERROR] " + e.getMessage());
             return e.exitCode();
         }
-        for (String warning : config.warnings()) {
-            err.println("[WARNING] " + warning);
+        if (!options.foreground && !options.daemonChild) {
+            // The parent half: start the daemon and return once it is serving (or failed).
+            return Daemonizer.startDaemon(args, err);
         }
-        err.println("[ERROR] The daemon is not implemented yet: configuration " + configFile
-                + " is valid (" + config.resources().size() + " resources).");
-        return SysExits.EX_SOFTWARE;
+        HastLogging.configureForeground(options.debugLevel());
+        for (String warning : config.warnings()) {
+            LOG.warn(warning);
+        }
+        Hastd hastd = new Hastd(configFile, config, NodeIdentity.fromSystem(env), options.debugLevel(),
+                options.foreground, options.pidfile);
+        try {
+            hastd.start(options.daemonChild ? () -> Daemonizer.detach(options.debugLevel()) : () -> { });
+        } catch (Hastd.StartupException e) {
+            LOG.error(e.getMessage());
+            hastd.abort();
+            return e.exitCode;
+        }
+        return hastd.run();
     }
 }

@@ -23,6 +23,10 @@ final class HastdOptions {
     @Option(names = "-P", paramLabel = "pidfile")
     String pidfile;
 
+    /** Internal: this process is the daemon half started by {@link Daemonizer}. */
+    @Option(names = Daemonizer.CHILD_FLAG, hidden = true)
+    boolean daemonChild;
+
     int debugLevel() {
         return debug.length;
     }

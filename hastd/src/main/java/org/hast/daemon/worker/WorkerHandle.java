@@ -91,11 +91,21 @@ public final class WorkerHandle {
                 waiting.complete(message);
             }
         } catch (IOException e) {
-            if (process.isAlive()) {
+            if (!exitsSoon()) {
                 listener.onChannelLost(this, e.getMessage());
             }
         } finally {
             failPending(new IOException("worker channel closed"));
+        }
+    }
+
+    /** A channel closing because the worker died is not news; give its exit a moment to show. */
+    private boolean exitsSoon() {
+        try {
+            return process.waitFor(500, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return true;
         }
     }
 

@@ -1,0 +1,264 @@
+package org.hast.daemon;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.hast.conf.AddressException;
+import org.hast.conf.HastAddress;
+import org.hast.conf.HastConfig;
+import org.hast.conf.NodeIdentity;
+import org.hast.conf.ResourceConfig;
+import org.hast.daemon.control.ControlServer;
+import org.hast.daemon.hooks.HookRunner;
+import org.hast.daemon.net.ReplicationListener;
+import org.hast.daemon.worker.WorkerLauncher;
+import org.hast.util.SysExits;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import sun.misc.Signal;
+
+/**
+ * The main hastd process (spec §3.2, §3.3, §3.9): opens the pidfile, the control socket and the
+ * listen sockets, then runs the main loop until SIGTERM/SIGINT or {@code hastctl stop}.
+ */
+final class Hastd {
+    private static final Logger LOG = LoggerFactory.getLogger(Hastd.class);
+    static final int PROTOCOL_VERSION = 2;
+
+    private final Path configFile;
+    private final NodeIdentity identity;
+    private final int debugLevel;
+    private final boolean foreground;
+    private final String pidfileOverride;
+    private final MainLoop loop = new MainLoop();
+    private HastConfig config;
+    private Pidfile pidfile;
+    private ControlServer control;
+    private final Map<String, ReplicationListener> listeners = new LinkedHashMap<>();
+    private WorkerLauncher launcher;
+    private HookRunner hooks;
+    private Resources resources;
+    private ControlRequests requests;
+
+    Hastd(Path configFile, HastConfig config, NodeIdentity identity, int debugLevel, boolean foreground,
+          String pidfileOverride) {
+        this.configFile = configFile;
+        this.config = config;
+        this.identity = identity;
+        this.debugLevel = debugLevel;
+        this.foreground = foreground;
+        this.pidfileOverride = pidfileOverride;
+    }
+
+    /** A start-up failure: one error line, then exit with {@link #exitCode}. */
+    static final class StartupException extends Exception {
+        final int exitCode;
+
+        StartupException(int exitCode, String message) {
+            super(message, null, false, false);
+            this.exitCode = exitCode;
+        }
+    }
+
+    /** Steps 4–6 and 8 of spec §3.2; {@code ready} runs once everything is open. */
+    void start(Runnable ready) throws StartupException {
+        if (pidfileOverride != null || !foreground) {
+            Path path = Paths.get(pidfileOverride != null ? pidfileOverride : config.pidfile());
+            try {
+                pidfile = Pidfile.open(path);
+            } catch (Pidfile.AlreadyRunningException e) {
+                throw new StartupException(SysExits.EX_TEMPFAIL, "Another hastd is already running, pidfile: "
+                        + path + ", pid: " + e.otherPid() + ".");
+            } catch (IOException e) {
+                LOG.warn("Unable to open or create pidfile {}: {}.", path, e.getMessage());
+            }
+        }
+        Signal.handle(new Signal("HUP"), s -> loop.execute(this::reload));
+        Signal.handle(new Signal("TERM"), s -> loop.execute(this::terminationSignal));
+        Signal.handle(new Signal("INT"), s -> loop.execute(this::terminationSignal));
+        try {
+            control = openControl(config.controlAddress());
+        } catch (IOException e) {
+            throw new StartupException(SysExits.EX_OSERR, "Unable to listen on control address "
+                    + config.controlAddress() + ": " + e.getMessage() + ".");
+        }
+        for (String address : config.listenAddresses()) {
+            try {
+                listeners.put(address, ReplicationListener.open(address));
+            } catch (IOException e) {
+                throw new StartupException(SysExits.EX_OSERR, "Unable to listen on address " + address + ": "
+                        + e.getMessage() + ".");
+            }
+        }
+        try {
+            launcher = new WorkerLauncher(foreground);
+        } catch (IOException e) {
+            throw new StartupException(SysExits.EX_OSERR, "Unable to create the workers' directory: "
+                    + e.getMessage() + ".");
+        }
+        hooks = new HookRunner(foreground);
+        resources = new Resources(loop, launcher, hooks, debugLevel, config.devdir());
+        for (ResourceConfig resource : config.resources()) {
+            resources.add(resource);
+        }
+        requests = new ControlRequests(resources, () -> loop.execute(this::stop));
+        if (pidfile != null) {
+            try {
+                pidfile.writePid(ProcessHandle.current().pid());
+                LOG.debug("PID stored in {}.", pidfile.path());
+            } catch (IOException e) {
+                LOG.warn("Unable to write PID to {}: {}.", pidfile.path(), e.getMessage());
+            }
+        }
+        control.start();
+        ready.run();
+        LOG.info("Started successfully, running protocol version {}.", PROTOCOL_VERSION);
+        LOG.debug("Listening on control address {}.", control.address());
+        for (String address : listeners.keySet()) {
+            LOG.info("Listening on address {}.", address);
+        }
+    }
+
+    private ControlServer openControl(String address) throws IOException {
+        HastAddress parsed;
+        try {
+            parsed = HastAddress.parse(address, HastAddress.DEFAULT_PORT);
+        } catch (AddressException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+        if (!parsed.isUds()) {
+            // Peer credentials exist only on Unix sockets; a TCP control socket would be open to anyone.
+            throw new IOException("the control address must be a Unix socket");
+        }
+        return ControlServer.open(address, Paths.get(parsed.path()),
+                request -> loop.submit(() -> requests.handle(request)));
+    }
+
+    /** Undoes a failed start: nothing of ours stays behind. */
+    void abort() {
+        if (control != null) {
+            control.close();
+        }
+        for (ReplicationListener listener : listeners.values()) {
+            listener.close();
+        }
+        if (launcher != null) {
+            launcher.close();
+        }
+        if (pidfile != null) {
+            pidfile.close();
+        }
+    }
+
+    /** Runs the main loop until stopped; returns the exit code. */
+    int run() {
+        loop.run(hooks::checkRunning);
+        return SysExits.EX_OK;
+    }
+
+    private void terminationSignal() {
+        LOG.info("Termination signal received, exiting.");
+        stop();
+    }
+
+    /** SIGTERM semantics (§3.9, A15): workers stopped, control socket and pidfile removed. */
+    private void stop() {
+        resources.terminateAll();
+        control.close();
+        for (ReplicationListener listener : listeners.values()) {
+            listener.close();
+        }
+        launcher.close();
+        if (pidfile != null) {
+            pidfile.close();
+        }
+        loop.stop();
+    }
+
+    /** SIGHUP (spec §1.9); failures keep the old configuration. */
+    private void reload() {
+        LOG.info("Reloading configuration...");
+        HastConfig fresh;
+        try {
+            fresh = org.hast.conf.ConfigParser.load(configFile, identity);
+        } catch (org.hast.conf.ConfigException e) {
+            LOG.error(e.getMessage());
+            LOG.warn("Configuration not reloaded.");
+            return;
+        }
+        ControlServer newControl = null;
+        if (!fresh.controlAddress().equals(config.controlAddress())) {
+            try {
+                newControl = openControl(fresh.controlAddress());
+            } catch (IOException e) {
+                LOG.error("Unable to listen on control address {}: {}.", fresh.controlAddress(), e.getMessage());
+                LOG.warn("Configuration not reloaded.");
+                return;
+            }
+        }
+        Map<String, ReplicationListener> newListeners = new LinkedHashMap<>();
+        for (String address : fresh.listenAddresses()) {
+            ReplicationListener existing = listeners.get(address);
+            if (existing != null) {
+                newListeners.put(address, existing);
+                continue;
+            }
+            try {
+                newListeners.put(address, ReplicationListener.open(address));
+            } catch (IOException e) {
+                LOG.warn("Unable to listen on address {}: {}.", address, e.getMessage());
+            }
+        }
+        if (newListeners.isEmpty()) {
+            LOG.error("No addresses to listen on.");
+            if (newControl != null) {
+                newControl.close();
+            }
+            LOG.warn("Configuration not reloaded.");
+            return;
+        }
+        Pidfile newPidfile = null;
+        if (!foreground && pidfileOverride == null && !fresh.pidfile().equals(config.pidfile())) {
+            try {
+                newPidfile = Pidfile.open(Paths.get(fresh.pidfile()));
+                newPidfile.writePid(ProcessHandle.current().pid());
+            } catch (IOException e) {
+                LOG.warn("Unable to open or create pidfile {}: {}.", fresh.pidfile(), e.getMessage());
+                newPidfile = null;
+            }
+        }
+        // From here on nothing can fail.
+        if (newControl != null) {
+            control.close();
+            control = newControl;
+            control.start();
+        }
+        if (newPidfile != null) {
+            if (pidfile != null) {
+                pidfile.close();
+            }
+            pidfile = newPidfile;
+        }
+        for (Map.Entry<String, ReplicationListener> entry : listeners.entrySet()) {
+            if (!newListeners.containsKey(entry.getKey())) {
+                entry.getValue().close();
+            }
+        }
+        listeners.clear();
+        listeners.putAll(newListeners);
+        resources.setDevdir(fresh.devdir());
+        new ReloadResources(resources).apply(fresh.resources());
+        config = fresh;
+        LOG.info("Configuration reloaded successfully.");
+    }
+
+    List<String> listenAddresses() {
+        return new ArrayList<>(listeners.keySet());
+    }
+}

@@ -1,0 +1,29 @@
+package org.hast.daemon;
+
+import org.hast.conf.ResourceConfig;
+import org.hast.daemon.worker.WorkerHandle;
+import org.hast.proto.Role;
+
+/** One configured resource in the main process: its definition, role and worker (spec §1.3). */
+final class ResourceSlot {
+    ResourceConfig config;
+    Role role = Role.INIT;
+    WorkerHandle worker;
+
+    ResourceSlot(ResourceConfig config) {
+        this.config = config;
+    }
+
+    String name() {
+        return config.name();
+    }
+
+    /** The log prefix the reference's parent uses for a resource: {@code [name] (role) }. */
+    String tag() {
+        return "[" + config.name() + "] (" + role.displayName() + ") ";
+    }
+
+    long workerPid() {
+        return worker == null ? 0 : worker.pid();
+    }
+}

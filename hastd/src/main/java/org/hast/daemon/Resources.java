@@ -1,0 +1,202 @@
+package org.hast.daemon;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Timer;
+import java.util.TimerTask;
+
+import org.hast.conf.ResourceConfig;
+import org.hast.daemon.hooks.HookEvent;
+import org.hast.daemon.hooks.HookRunner;
+import org.hast.daemon.worker.WorkerHandle;
+import org.hast.daemon.worker.WorkerLauncher;
+import org.hast.daemon.worker.WorkerListener;
+import org.hast.proto.Role;
+import org.hast.util.SysExits;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The resource table of the main process and everything that changes it: role changes
+ * (spec §3.4), worker exits and restarts (§3.7) and worker events (§9). Runs on the
+ * {@link MainLoop} thread only.
+ */
+final class Resources implements WorkerListener {
+    private static final Logger LOG = LoggerFactory.getLogger(Resources.class);
+    /** How long a worker gets to end after SIGTERM before SIGKILL. */
+    static final Duration TERMINATE_GRACE = Duration.ofSeconds(30);
+    private static final long RESTART_DELAY_MILLIS = 1_000;
+    private static final int EINVAL = 22;
+
+    private final MainLoop loop;
+    private final WorkerLauncher launcher;
+    private final HookRunner hooks;
+    private final Timer timer = new Timer("restart-timer", true);
+    private final List<ResourceSlot> slots = new ArrayList<>();
+    private final int debugLevel;
+    private String devdir;
+
+    Resources(MainLoop loop, WorkerLauncher launcher, HookRunner hooks, int debugLevel, String devdir) {
+        this.loop = loop;
+        this.launcher = launcher;
+        this.hooks = hooks;
+        this.debugLevel = debugLevel;
+        this.devdir = devdir;
+    }
+
+    List<ResourceSlot> slots() {
+        return slots;
+    }
+
+    Optional<ResourceSlot> find(String name) {
+        return slots.stream().filter(slot -> slot.name().equals(name)).findFirst();
+    }
+
+    void setDevdir(String devdir) {
+        this.devdir = devdir;
+    }
+
+    /**
+     * Changes a resource's role (spec §3.4); returns the previous one. Equal roles do nothing;
+     * otherwise the old worker is stopped, a primary gets a new worker at once, a secondary
+     * waits for a primary to connect, and the {@code role} hook runs.
+     */
+    Role changeRole(ResourceSlot slot, Role newRole) {
+        Role old = slot.role;
+        if (old == newRole) {
+            return old;
+        }
+        LOG.info("{}Role changed to {}.", slot.tag(), newRole.displayName());
+        slot.role = newRole;
+        stopWorker(slot);
+        if (newRole == Role.PRIMARY) {
+            startWorker(slot);
+        }
+        hooks.runRole(slot.config.exec(), slot.name(), old.displayName(), newRole.displayName());
+        return old;
+    }
+
+    void stopWorker(ResourceSlot slot) {
+        WorkerHandle worker = slot.worker;
+        if (worker == null) {
+            return;
+        }
+        slot.worker = null;
+        LOG.debug("{}Terminating worker process (pid={}).", slot.tag(), worker.pid());
+        worker.terminate(TERMINATE_GRACE);
+    }
+
+    private void startWorker(ResourceSlot slot) {
+        try {
+            WorkerHandle worker = launcher.launch(slot.config, slot.role, debugLevel, devdir, this);
+            slot.worker = worker;
+            worker.process().onExit().thenAccept(process ->
+                    loop.execute(() -> workerExited(slot, worker, process.exitValue())));
+            worker.ready().whenComplete((reply, failure) -> {
+                if (failure == null) {
+                    LOG.debug("{}Worker process ready (pid={}).", slot.tag(), worker.pid());
+                }
+            });
+        } catch (IOException e) {
+            // The reference exits the whole daemon when fork fails; a failed JVM start only
+            // sends this resource back to init.
+            LOG.error("{}Unable to start worker process: {}.", slot.tag(), e.getMessage());
+            Role old = slot.role;
+            slot.role = Role.INIT;
+            hooks.runRole(slot.config.exec(), slot.name(), old.displayName(), Role.INIT.displayName());
+        }
+    }
+
+    /** A worker process ended (spec §3.7). Workers we stopped ourselves were already detached. */
+    private void workerExited(ResourceSlot slot, WorkerHandle worker, int exitValue) {
+        boolean signalled = exitValue > 128;
+        String tag = "[" + worker.resource() + "] (" + worker.role().displayName() + ") ";
+        if (exitValue == 0) {
+            LOG.debug("{}Worker process exited gracefully (pid={}).", tag, worker.pid());
+        } else if (signalled) {
+            LOG.error("{}Worker process killed (pid={}, signal={}).", tag, worker.pid(), exitValue - 128);
+        } else {
+            LOG.error("{}Worker process exited ungracefully (pid={}, exitcode={}).", tag, worker.pid(), exitValue);
+        }
+        worker.closeChannel();
+        if (slot.worker != worker || !slots.contains(slot)) {
+            return;
+        }
+        slot.worker = null;
+        if (slot.role != Role.PRIMARY) {
+            return;
+        }
+        if (signalled || exitValue == SysExits.EX_TEMPFAIL) {
+            timer.schedule(new TimerTask() {
+                @Override
+                public void run() {
+                    loop.execute(() -> {
+                        if (slot.role == Role.PRIMARY && slot.worker == null && slots.contains(slot)) {
+                            LOG.warn("{}Restarting worker process.", slot.tag());
+                            startWorker(slot);
+                        }
+                    });
+                }
+            }, RESTART_DELAY_MILLIS);
+        } else {
+            LOG.error("{}Changing resource role back to init.", slot.tag());
+            slot.role = Role.INIT;
+            // A18: the reference skips the hook here; scripts must hear of every role change.
+            hooks.runRole(slot.config.exec(), slot.name(), Role.PRIMARY.displayName(), Role.INIT.displayName());
+        }
+    }
+
+    @Override
+    public void onEvent(WorkerHandle worker, int code) {
+        loop.execute(() -> {
+            Optional<HookEvent> event = HookEvent.fromCode(code);
+            Optional<ResourceSlot> slot = find(worker.resource());
+            if (event.isEmpty() || slot.isEmpty()) {
+                // A30: logged and refused, the worker lives on.
+                LOG.error("[{}] Invalid event received ({}).", worker.resource(), code);
+                worker.ackEvent(EINVAL);
+                return;
+            }
+            hooks.runEvent(slot.get().config.exec(), event.get(), worker.resource());
+            worker.ackEvent(0);
+        });
+    }
+
+    @Override
+    public void onChannelLost(WorkerHandle worker, String reason) {
+        LOG.warn("[{}] ({}) Lost the worker's channel ({}); stopping it.", worker.resource(),
+                worker.role().displayName(), reason);
+        worker.process().destroy();
+    }
+
+    /** SIGTERM to every worker, then waits for them (the reference does not wait). */
+    void terminateAll() {
+        for (ResourceSlot slot : slots) {
+            if (slot.worker != null) {
+                LOG.info("Terminating worker process (resource={}, role={}, pid={}).", slot.name(),
+                        slot.role.displayName(), slot.worker.pid());
+                slot.worker.process().destroy();
+            }
+        }
+        for (ResourceSlot slot : slots) {
+            if (slot.worker != null) {
+                slot.worker.terminate(TERMINATE_GRACE);
+                slot.worker = null;
+            }
+        }
+        timer.cancel();
+    }
+
+    void add(ResourceConfig config) {
+        slots.add(new ResourceSlot(config));
+    }
+
+    /** Replaces the table's order and contents with {@code order} (after a reload). */
+    void reorder(List<ResourceSlot> order) {
+        slots.clear();
+        slots.addAll(order);
+    }
+}

@@ -1,0 +1,184 @@
+package org.hast.daemon.control;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+import jdk.net.ExtendedSocketOptions;
+import jdk.net.UnixDomainPrincipal;
+
+import org.hast.daemon.channel.NvChannel;
+import org.hast.nv.NvMessage;
+import org.hast.nv.NvWriter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * hastd's control socket (spec §2.8, decisions §6): a Unix socket with mode 0600 that accepts
+ * one request per connection from root or the daemon's own user. Connections are served one
+ * at a time, as the reference does; a client gets {@link #REQUEST_LIMIT_MILLIS} to send its
+ * request, so a silent or slow one cannot hold the socket.
+ */
+public final class ControlServer implements Closeable {
+    private static final Logger LOG = LoggerFactory.getLogger(ControlServer.class);
+    /** A request names resources; a megabyte is far beyond any real one. */
+    public static final int MAX_REQUEST_BYTES = 1 << 20;
+    static final long REQUEST_LIMIT_MILLIS = 5_000;
+    private static final long REPLY_LIMIT_MILLIS = 120_000;
+
+    private final String address;
+    private final Path path;
+    private final ServerSocketChannel server;
+    private final Function<NvMessage, CompletableFuture<NvWriter>> handler;
+    private final ScheduledExecutorService deadlines;
+    private final String ownUser = System.getProperty("user.name");
+    private volatile boolean closed;
+
+    private ControlServer(String address, Path path, ServerSocketChannel server,
+                          Function<NvMessage, CompletableFuture<NvWriter>> handler) {
+        this.address = address;
+        this.path = path;
+        this.server = server;
+        this.handler = handler;
+        this.deadlines = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread thread = new Thread(r, "control-deadline");
+            thread.setDaemon(true);
+            return thread;
+        });
+    }
+
+    /**
+     * Binds the socket at {@code path} (an old socket file there is removed first, as the
+     * reference does). {@code handler} produces the reply, or a null reply to close silently.
+     */
+    public static ControlServer open(String address, Path path,
+                                     Function<NvMessage, CompletableFuture<NvWriter>> handler) throws IOException {
+        refuseIfServed(path);
+        Files.deleteIfExists(path);
+        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        try {
+            server.bind(UnixDomainSocketAddress.of(path), 8);
+            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
+        } catch (IOException e) {
+            server.close();
+            throw e;
+        }
+        return new ControlServer(address, path, server, handler);
+    }
+
+    /**
+     * The reference unlinks whatever is at the path; if a live daemon answers there, that would
+     * cut it off from hastctl, so a socket that accepts connections is left alone.
+     */
+    private static void refuseIfServed(Path path) throws IOException {
+        if (!Files.exists(path)) {
+            return;
+        }
+        try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            probe.connect(UnixDomainSocketAddress.of(path));
+        } catch (IOException e) {
+            return;
+        }
+        throw new IOException("another hastd is serving " + path);
+    }
+
+    public String address() {
+        return address;
+    }
+
+    public void start() {
+        Thread thread = new Thread(this::acceptLoop, "control");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    private void acceptLoop() {
+        while (!closed) {
+            try (SocketChannel client = server.accept()) {
+                serve(client);
+            } catch (IOException e) {
+                if (!closed) {
+                    LOG.warn("Unable to accept control connection: {}", e.getMessage());
+                }
+            }
+        }
+    }
+
+    private void serve(SocketChannel client) {
+        String user;
+        try {
+            UnixDomainPrincipal peer = client.getOption(ExtendedSocketOptions.SO_PEERCRED);
+            user = peer.user().getName();
+        } catch (IOException | UnsupportedOperationException e) {
+            LOG.warn("Unable to obtain control client credentials: {}", e.getMessage());
+            return;
+        }
+        if (!"root".equals(user) && !user.equals(ownUser)) {
+            LOG.warn("Control connection from user {} refused: only root and {} may control hastd.", user, ownUser);
+            return;
+        }
+        NvChannel channel = new NvChannel(client, MAX_REQUEST_BYTES);
+        ScheduledFuture<?> deadline = deadlines.schedule(() -> closeQuietly(client),
+                REQUEST_LIMIT_MILLIS, TimeUnit.MILLISECONDS);
+        NvMessage request;
+        try {
+            request = channel.receive();
+        } catch (IOException e) {
+            LOG.error("Unable to receive control header: {}.", e.getMessage());
+            return;
+        } finally {
+            deadline.cancel(false);
+        }
+        NvWriter reply;
+        try {
+            reply = handler.apply(request).get(REPLY_LIMIT_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            LOG.error("Unable to handle control request: {}", e.toString());
+            return;
+        }
+        if (reply == null) {
+            return;
+        }
+        deadline = deadlines.schedule(() -> closeQuietly(client), REQUEST_LIMIT_MILLIS, TimeUnit.MILLISECONDS);
+        try {
+            channel.send(reply);
+        } catch (IOException e) {
+            LOG.error("Unable to send control response: {}.", e.getMessage());
+        } finally {
+            deadline.cancel(false);
+        }
+    }
+
+    private static void closeQuietly(SocketChannel client) {
+        try {
+            client.close();
+        } catch (IOException e) {
+            // Closing to unblock a reader; nothing else to do.
+        }
+    }
+
+    /** Stops accepting and removes the socket file. */
+    @Override
+    public void close() {
+        closed = true;
+        try {
+            server.close();
+            Files.deleteIfExists(path);
+        } catch (IOException e) {
+            LOG.warn("Unable to remove control socket {}: {}", path, e.getMessage());
+        }
+        deadlines.shutdownNow();
+    }
+}

@@ -1,0 +1,126 @@
+package org.hast.worker;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+import org.hast.meta.Metadata;
+import org.hast.meta.MetadataCodec;
+import org.hast.meta.MetadataException;
+import org.hast.sys.LibC;
+import org.hast.sys.ProviderGeometry;
+import org.hast.util.IoErrors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A worker's local component (spec §6, §3.7): opened read-write and locked with a non-blocking
+ * exclusive {@code flock} so that two workers can never use one provider, with its metadata
+ * area read and rewritten here.
+ */
+public final class LocalComponent implements Closeable {
+    private static final Logger LOG = LoggerFactory.getLogger(LocalComponent.class);
+    private static final int EWOULDBLOCK = 11;
+    private static final int EOPNOTSUPP = 95;
+
+    private final Path path;
+    private final ProviderGeometry geometry;
+    private final FileChannel channel;
+    private final int lockFd;
+
+    private LocalComponent(Path path, ProviderGeometry geometry, FileChannel channel, int lockFd) {
+        this.path = path;
+        this.geometry = geometry;
+        this.channel = channel;
+        this.lockFd = lockFd;
+    }
+
+    /** Opens and locks {@code path}; failures carry the reference's messages. */
+    public static LocalComponent open(Path path) throws IOException {
+        ProviderGeometry geometry = ProviderGeometry.probe(path);
+        LOG.debug("Obtained info about {}.", path);
+        LibC libc = LibC.get();
+        int fd = libc.open(path.toString(), LibC.O_RDWR | LibC.O_CLOEXEC);
+        if (fd < 0) {
+            throw new IOException("Unable to open " + path + ": " + libc.strerror(LibC.errno()) + ".");
+        }
+        if (libc.flock(fd, LibC.LOCK_EX | LibC.LOCK_NB) < 0) {
+            int errno = LibC.errno();
+            if (errno != EOPNOTSUPP) {
+                libc.close(fd);
+                String why = errno == EWOULDBLOCK ? "Resource temporarily unavailable" : libc.strerror(errno);
+                throw new IOException("Unable to lock " + path + ": " + why + ".");
+            }
+            LOG.warn("Unable to lock {} (operation not supported), but continuing.", path);
+        } else {
+            LOG.debug("Locked {}.", path);
+        }
+        FileChannel channel;
+        try {
+            channel = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        } catch (IOException e) {
+            libc.close(fd);
+            throw new IOException("Unable to open " + path + ": " + IoErrors.describe(e) + ".", e);
+        }
+        return new LocalComponent(path, geometry, channel, fd);
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    public ProviderGeometry geometry() {
+        return geometry;
+    }
+
+    public FileChannel channel() {
+        return channel;
+    }
+
+    public Metadata readMetadata(String resource) throws IOException, MetadataException {
+        ByteBuffer area = ByteBuffer.allocate(MetadataCodec.METADATA_SIZE);
+        readFully(area, 0);
+        area.flip();
+        return MetadataCodec.decode(area, resource, path.toString());
+    }
+
+    /** Rewrites the 4096-byte metadata area and flushes it (the reference does not flush: A17). */
+    public void writeMetadata(Metadata metadata, boolean flush) throws IOException {
+        ByteBuffer area = MetadataCodec.encode(metadata);
+        writeFully(area, 0);
+        if (flush) {
+            channel.force(false);
+        }
+    }
+
+    public void readFully(ByteBuffer buffer, long position) throws IOException {
+        long offset = position;
+        while (buffer.hasRemaining()) {
+            int n = channel.read(buffer, offset);
+            if (n < 0) {
+                throw new IOException("short read from " + path + " at " + offset);
+            }
+            offset += n;
+        }
+    }
+
+    public void writeFully(ByteBuffer buffer, long position) throws IOException {
+        long offset = position;
+        while (buffer.hasRemaining()) {
+            offset += channel.write(buffer, offset);
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            LOG.warn("Unable to close {}: {}", path, e.getMessage());
+        }
+        LibC.get().close(lockFd);
+    }
+}

@@ -1,0 +1,182 @@
+package org.hast.worker;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Paths;
+
+import org.hast.conf.ResourceConfig;
+import org.hast.daemon.channel.NvChannel;
+import org.hast.daemon.channel.WorkerProtocol;
+import org.hast.daemon.log.HastLogging;
+import org.hast.nv.NvFormatException;
+import org.hast.nv.NvMessage;
+import org.hast.nv.NvWriter;
+import org.hast.proto.Role;
+import org.hast.util.SysExits;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import sun.misc.Signal;
+
+/**
+ * A worker JVM (decisions §5): {@code WorkerMain "hastd: <name> (<role>)" <channel-socket>}.
+ * The first argument exists for {@code ps}/{@code pgrep -f}; everything else arrives over the
+ * channel from the main process: first the configuration (answered once start-up is done),
+ * then status and reload requests. A broken channel means the main process is gone, and the
+ * worker ends as on SIGTERM (spec §3.3).
+ */
+public final class WorkerMain {
+    private static final Logger LOG = LoggerFactory.getLogger(WorkerMain.class);
+    private static final int EINVAL = 22;
+
+    private final NvChannel channel;
+    private ResourceConfig config;
+    private Worker worker;
+
+    private WorkerMain(NvChannel channel) {
+        this.channel = channel;
+    }
+
+    public static void main(String[] args) {
+        if (args.length != 2) {
+            System.err.println("[ERROR] WorkerMain is started by hastd, not by hand.");
+            System.exit(SysExits.EX_USAGE);
+        }
+        NvChannel channel;
+        try {
+            SocketChannel socket = SocketChannel.open(StandardProtocolFamily.UNIX);
+            socket.connect(UnixDomainSocketAddress.of(Paths.get(args[1])));
+            channel = new NvChannel(socket, WorkerProtocol.MAX_MESSAGE_BYTES);
+        } catch (IOException e) {
+            System.err.println("[ERROR] " + args[0] + ": unable to reach the main process: " + e.getMessage());
+            System.exit(SysExits.EX_OSERR);
+            return;
+        }
+        new WorkerMain(channel).run();
+    }
+
+    private void run() {
+        int exitCode;
+        try {
+            exitCode = serve();
+        } catch (WorkerExit e) {
+            LOG.error(e.getMessage());
+            exitCode = e.exitCode();
+        }
+        shutdown();
+        System.exit(exitCode);
+    }
+
+    private int serve() throws WorkerExit {
+        while (true) {
+            NvMessage request;
+            try {
+                request = channel.receive();
+            } catch (EOFException e) {
+                LOG.debug("The main process closed the channel, exiting.");
+                return SysExits.EX_OK;
+            } catch (IOException e) {
+                throw new WorkerExit(SysExits.EX_OSERR, "Unable to receive control header: " + e.getMessage() + ".");
+            }
+            if (!request.has("cmd")) {
+                // Event acknowledgements would land here once workers emit events.
+                continue;
+            }
+            int cmd = request.getUint8("cmd");
+            NvWriter reply = new NvWriter();
+            switch (cmd) {
+                case WorkerProtocol.CONTROL_CONFIG -> configure(request);
+                case WorkerProtocol.CONTROL_STATUS -> statusOf(reply);
+                case WorkerProtocol.CONTROL_RELOAD -> reload(request);
+                default -> {
+                    LOG.error("Control header contains invalid 'cmd' ({}).", cmd);
+                    reply.addInt16("error", EINVAL);
+                    send(reply);
+                    continue;
+                }
+            }
+            reply.addInt16("error", 0);
+            send(reply);
+        }
+    }
+
+    private void configure(NvMessage request) throws WorkerExit {
+        if (config != null) {
+            throw new WorkerExit(SysExits.EX_SOFTWARE, "Configuration received twice.");
+        }
+        Role role;
+        try {
+            config = WorkerProtocol.resourceFrom(request, null);
+            role = Role.fromCode(request.requireUint8("role"));
+            int debug = request.requireUint8("debug");
+            if (request.requireUint8("foreground") != 0) {
+                HastLogging.configureForeground(debug);
+            } else {
+                HastLogging.configureSyslog(debug);
+            }
+        } catch (NvFormatException e) {
+            throw new WorkerExit(SysExits.EX_SOFTWARE, "Invalid configuration from the main process: " + e.getMessage());
+        }
+        HastLogging.setPrefix(HastLogging.workerPrefix(config.name(), role.displayName()));
+        installSignalHandlers();
+        if (role != Role.PRIMARY) {
+            throw new WorkerExit(SysExits.EX_SOFTWARE, "Role " + role + " workers are not implemented yet.");
+        }
+        worker = new PrimaryWorker(config);
+        worker.start();
+    }
+
+    private void statusOf(NvWriter reply) throws WorkerExit {
+        if (worker == null) {
+            throw new WorkerExit(SysExits.EX_SOFTWARE, "Status requested before configuration.");
+        }
+        worker.status(reply);
+    }
+
+    private void reload(NvMessage request) throws WorkerExit {
+        if (worker == null) {
+            throw new WorkerExit(SysExits.EX_SOFTWARE, "Reload requested before configuration.");
+        }
+        try {
+            config = WorkerProtocol.resourceFrom(request, config);
+        } catch (NvFormatException e) {
+            LOG.error("Invalid reload request: {}", e.getMessage());
+            return;
+        }
+        worker.reload(config);
+    }
+
+    private void send(NvWriter reply) throws WorkerExit {
+        try {
+            channel.send(reply);
+        } catch (IOException e) {
+            throw new WorkerExit(SysExits.EX_OSERR, "Unable to send control response: " + e.getMessage() + ".");
+        }
+    }
+
+    private void installSignalHandlers() {
+        Signal.handle(new Signal("TERM"), s -> terminate());
+        Signal.handle(new Signal("INT"), s -> terminate());
+    }
+
+    private void terminate() {
+        LOG.info("Termination signal received, exiting.");
+        shutdown();
+        Runtime.getRuntime().halt(SysExits.EX_OK);
+    }
+
+    private synchronized void shutdown() {
+        if (worker != null) {
+            worker.close();
+            worker = null;
+        }
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // Exiting anyway.
+        }
+    }
+}
