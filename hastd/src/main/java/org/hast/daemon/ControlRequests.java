@@ -129,6 +129,10 @@ final class ControlRequests {
             NvWriter query = new NvWriter().addUint8("cmd", WorkerProtocol.CONTROL_STATUS);
             worker = slot.worker.call(query, WORKER_STATUS_LIMIT);
         } catch (IOException e) {
+            if (!slot.worker.process().isAlive()) {
+                // It died while we asked; its exit is being handled: report it as absent.
+                return;
+            }
             // A12: one resource's silent worker is that resource's error, not the whole reply's.
             LOG.error("{}Unable to get status from the worker: {}", slot.tag(), e.getMessage());
             reply.addInt16("error" + index, ETIMEDOUT);

@@ -72,6 +72,9 @@ final class Hastd {
             Path path = Paths.get(pidfileOverride != null ? pidfileOverride : config.pidfile());
             try {
                 pidfile = Pidfile.open(path);
+                // A JVM daemonises before this point (Daemonizer), so the PID is final already.
+                pidfile.writePid(ProcessHandle.current().pid());
+                LOG.debug("PID stored in {}.", pidfile.path());
             } catch (Pidfile.AlreadyRunningException e) {
                 throw new StartupException(SysExits.EX_TEMPFAIL, "Another hastd is already running, pidfile: "
                         + path + ", pid: " + e.otherPid() + ".");
@@ -108,14 +111,6 @@ final class Hastd {
             resources.add(resource);
         }
         requests = new ControlRequests(resources, () -> loop.execute(this::stop));
-        if (pidfile != null) {
-            try {
-                pidfile.writePid(ProcessHandle.current().pid());
-                LOG.debug("PID stored in {}.", pidfile.path());
-            } catch (IOException e) {
-                LOG.warn("Unable to write PID to {}: {}.", pidfile.path(), e.getMessage());
-            }
-        }
         control.start();
         ready.run();
         LOG.info("Started successfully, running protocol version {}.", PROTOCOL_VERSION);

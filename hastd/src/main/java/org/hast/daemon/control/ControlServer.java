@@ -135,6 +135,10 @@ public final class ControlServer implements Closeable {
         NvMessage request;
         try {
             request = channel.receive();
+        } catch (java.io.EOFException e) {
+            // A client that connects and leaves (a liveness probe) is not an error.
+            LOG.debug("Control connection closed before a request.");
+            return;
         } catch (IOException e) {
             LOG.error("Unable to receive control header: {}.", e.getMessage());
             return;

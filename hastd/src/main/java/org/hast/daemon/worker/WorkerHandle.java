@@ -26,7 +26,8 @@ public final class WorkerHandle {
     private final Role role;
     private final Process process;
     private final CompletableFuture<NvChannel> channel = new CompletableFuture<>();
-    private final CompletableFuture<NvMessage> ready;
+    private final CompletableFuture<NvMessage> ready = new CompletableFuture<>();
+    private final NvWriter configRequest;
     private final Deque<CompletableFuture<NvMessage>> pending = new ArrayDeque<>();
     private final WorkerListener listener;
 
@@ -35,7 +36,7 @@ public final class WorkerHandle {
         this.role = role;
         this.process = process;
         this.listener = listener;
-        this.ready = channel.thenCompose(ch -> request(configRequest));
+        this.configRequest = configRequest;
     }
 
     public String resource() {
@@ -59,17 +60,35 @@ public final class WorkerHandle {
         return ready;
     }
 
-    /** Called by the launcher once the worker connected: starts the reader. */
+    /**
+     * Called by the launcher once the worker connected: the configuration goes out first, so
+     * that no other request can overtake it, then the channel is published.
+     */
     void attach(NvChannel connected) {
         Thread reader = new Thread(() -> readLoop(connected), "worker-" + resource + "-" + process.pid());
         reader.setDaemon(true);
+        synchronized (pending) {
+            pending.add(ready);
+            try {
+                connected.send(configRequest);
+            } catch (IOException e) {
+                pending.remove(ready);
+                ready.completeExceptionally(e);
+            }
+        }
         reader.start();
         channel.complete(connected);
+    }
+
+    /** The channel once the worker connected; null before, or if it never did. */
+    private NvChannel connectedOrNull() {
+        return channel.isDone() && !channel.isCompletedExceptionally() ? channel.join() : null;
     }
 
     /** Called by the launcher when the worker never connected. */
     void failToAttach(Throwable cause) {
         channel.completeExceptionally(cause);
+        ready.completeExceptionally(cause);
     }
 
     private void readLoop(NvChannel connected) {
@@ -121,9 +140,13 @@ public final class WorkerHandle {
     /** Sends a request; the future completes with the worker's reply. */
     public CompletableFuture<NvMessage> request(NvWriter message) {
         CompletableFuture<NvMessage> reply = new CompletableFuture<>();
-        NvChannel connected = channel.getNow(null);
-        if (connected == null) {
+        if (!channel.isDone()) {
             return channel.thenCompose(ch -> request(message));
+        }
+        NvChannel connected = connectedOrNull();
+        if (connected == null) {
+            reply.completeExceptionally(new IOException("worker never connected"));
+            return reply;
         }
         synchronized (pending) {
             pending.add(reply);
@@ -153,7 +176,7 @@ public final class WorkerHandle {
 
     /** Acknowledges an event: the hook was started (spec §3.3 hr_event). */
     public void ackEvent(int error) {
-        NvChannel connected = channel.getNow(null);
+        NvChannel connected = connectedOrNull();
         if (connected == null) {
             return;
         }
@@ -183,7 +206,7 @@ public final class WorkerHandle {
     }
 
     public void closeChannel() {
-        NvChannel connected = channel.getNow(null);
+        NvChannel connected = connectedOrNull();
         if (connected != null) {
             try {
                 connected.close();

@@ -1,0 +1,109 @@
+package org.hast.testing;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Two (or more) hastd nodes on 127.0.0.1 sharing one hast.conf, as the integration tests and
+ * later the fault tests use them. Node directories live under {@code target/it-nodes/} so their
+ * logs survive a failed run.
+ */
+public final class HastCluster implements AutoCloseable {
+    private final Path dir;
+    private final List<HastNode> nodes = new ArrayList<>();
+    private final Path config;
+
+    private HastCluster(Path dir) {
+        this.dir = dir;
+        this.config = dir.resolve("hast.conf");
+    }
+
+    /** A cluster of nodes {@code nodeA}, {@code nodeB}, … in a fresh directory named after the test. */
+    public static HastCluster create(String testName, int nodeCount) throws IOException {
+        Path base = Path.of(System.getProperty("user.dir"), "target", "it-nodes");
+        Files.createDirectories(base);
+        Path dir = Files.createTempDirectory(base, testName.replaceAll("[^A-Za-z0-9_.-]", "_") + "-");
+        HastCluster cluster = new HastCluster(dir);
+        Path sockets = Files.createTempDirectory("hast-it-");
+        for (int i = 0; i < nodeCount; i++) {
+            String name = "node" + (char) ('A' + i);
+            cluster.nodes.add(new HastNode(name, dir.resolve(name), freePort(), sockets));
+        }
+        return cluster;
+    }
+
+    public static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public Path config() {
+        return config;
+    }
+
+    public HastNode node(int index) {
+        return nodes.get(index);
+    }
+
+    public List<HastNode> nodes() {
+        return nodes;
+    }
+
+    /** Creates each node's sparse local component of {@code bytes} for every resource named. */
+    public void createDisks(long bytes, String... resources) throws IOException {
+        for (HastNode node : nodes) {
+            for (String resource : resources) {
+                try (RandomAccessFile file = new RandomAccessFile(node.disk(resource).toFile(), "rw")) {
+                    file.setLength(bytes);
+                }
+            }
+        }
+    }
+
+    /**
+     * Writes hast.conf: the node sections, then {@code globals}, then one resource per name with
+     * each node's local disk and the other node (of a pair) as remote; {@code resourceExtra} goes
+     * inside every resource block.
+     */
+    public void writeConfig(String globals, String resourceExtra, String... resources) throws IOException {
+        StringBuilder text = new StringBuilder();
+        for (HastNode node : nodes) {
+            text.append(node.nodeSection());
+        }
+        text.append(globals).append('\n');
+        for (String resource : resources) {
+            text.append("resource ").append(resource).append(" {\n").append(resourceExtra).append('\n');
+            for (int i = 0; i < nodes.size(); i++) {
+                HastNode node = nodes.get(i);
+                HastNode peer = nodes.get(nodes.size() == 2 ? 1 - i : i);
+                String local = node.disk(resource).toString();
+                text.append("\ton ").append(node.name()).append(" {\n\t\tlocal ").append(local)
+                        .append("\n\t\tremote ").append(nodes.size() == 2 ? "tcp4://127.0.0.1:" + peer.port() : "none")
+                        .append("\n\t}\n");
+            }
+            text.append("}\n");
+        }
+        Files.writeString(config, text);
+        for (HastNode node : nodes) {
+            node.setConfig(config);
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        for (HastNode node : nodes) {
+            node.close();
+        }
+    }
+}

@@ -1,0 +1,175 @@
+package org.hast.testing;
+
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One real hastd node for integration tests: its own HAST_NODE name, directory, control socket,
+ * pidfile and listen port, started with {@code bin/hastd -F} and driven with {@code bin/hastctl}.
+ * The directory (with {@code hastd.log}) is left in place so a failed test can be debugged.
+ * Only the processes this class started are ever signalled.
+ */
+public final class HastNode implements AutoCloseable {
+    private static final Duration HASTCTL_LIMIT = Duration.ofSeconds(60);
+
+    private final String name;
+    private final Path dir;
+    private final int port;
+    private final Path socketDir;
+    private Path config;
+    private Process process;
+
+    HastNode(String name, Path dir, int port, Path socketDir) throws IOException {
+        this.name = name;
+        this.dir = Files.createDirectories(dir);
+        this.port = port;
+        this.socketDir = socketDir;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public Path controlSocket() {
+        // Unix socket paths are limited to 107 bytes: keep them out of the deep build tree.
+        return socketDir.resolve(name + ".sock");
+    }
+
+    public Path pidfile() {
+        return dir.resolve("hastd.pid");
+    }
+
+    public Path log() {
+        return dir.resolve("hastd.log");
+    }
+
+    /** The local component of {@code resource} on this node. */
+    public Path disk(String resource) {
+        return dir.resolve(resource + ".img");
+    }
+
+    public Path config() {
+        return config;
+    }
+
+    void setConfig(Path config) {
+        this.config = config;
+    }
+
+    /** The {@code on <node>} block every cluster config gives this node. */
+    String nodeSection() {
+        return "on " + name + " {\n\tcontrol uds://" + controlSocket() + "\n\tpidfile " + pidfile()
+                + "\n\tlisten tcp4://127.0.0.1:" + port + "\n}\n";
+    }
+
+    /** Starts {@code hastd -F -d} and waits until its control socket answers. */
+    public void start(String... extraArgs) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(
+                Requirements.projectRoot().resolve("bin/hastd").toString(), "-F", "-d", "-c", config.toString()));
+        command.addAll(List.of(extraArgs));
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().put("HAST_NODE", name);
+        builder.redirectErrorStream(true);
+        builder.redirectOutput(ProcessBuilder.Redirect.appendTo(log().toFile()));
+        builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        process = builder.start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IOException(name + ": hastd exited " + process.exitValue() + ":\n" + logText());
+            }
+            if (controlAnswers()) {
+                return;
+            }
+            Thread.sleep(20);
+        }
+        throw new IOException(name + ": hastd did not open its control socket:\n" + logText());
+    }
+
+    private boolean controlAnswers() {
+        if (!Files.exists(controlSocket())) {
+            return false;
+        }
+        try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            probe.connect(UnixDomainSocketAddress.of(controlSocket()));
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    public Process process() {
+        return process;
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public String logText() {
+        try {
+            return Files.exists(log()) ? Files.readString(log()) : "";
+        } catch (IOException e) {
+            return "<unreadable log: " + e + ">";
+        }
+    }
+
+    /** Runs {@code bin/hastctl <command> -c <config> <args>} as this node. */
+    public Processes.Result hastctl(String command, String... args) throws IOException, InterruptedException {
+        List<String> argv = new ArrayList<>(List.of(
+                Requirements.projectRoot().resolve("bin/hastctl").toString(), command, "-c", config.toString()));
+        argv.addAll(List.of(args));
+        return Processes.run(argv, Map.of("HAST_NODE", name), HASTCTL_LIMIT);
+    }
+
+    /** Sends a signal to the hastd main process (by its PID, which we started). */
+    public void signal(String signal) throws IOException, InterruptedException {
+        Processes.run(List.of("kill", "-" + signal, Long.toString(process.pid())), Map.of(), HASTCTL_LIMIT);
+    }
+
+    /** The worker processes of this node's hastd (its direct children). */
+    public List<ProcessHandle> workers() {
+        return process == null ? List.of() : process.children()
+                .filter(p -> p.info().commandLine().orElse("").contains("org.hast.worker.WorkerMain"))
+                .toList();
+    }
+
+    /** SIGTERM, then SIGKILL after 30 s; waits for the exit. */
+    public int stop() throws InterruptedException {
+        if (process == null || !process.isAlive()) {
+            return process == null ? 0 : process.exitValue();
+        }
+        List<ProcessHandle> children = workers();
+        process.destroy();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            process.waitFor();
+        }
+        for (ProcessHandle child : children) {
+            child.destroyForcibly();
+        }
+        return process.exitValue();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        stop();
+    }
+}
