@@ -45,6 +45,11 @@ public final class WorkerMain {
             System.err.println("[ERROR] WorkerMain is started by hastd, not by hand.");
             System.exit(SysExits.EX_USAGE);
         }
+        // jnr-ffi builds its libc binding at first use (~150 ms): overlap that with the JVM's
+        // other start-up work instead of paying it when the local component is locked.
+        Thread preload = new Thread(() -> org.hast.sys.LibC.get(), "libc-preload");
+        preload.setDaemon(true);
+        preload.start();
         NvChannel channel;
         try {
             SocketChannel socket = SocketChannel.open(StandardProtocolFamily.UNIX);

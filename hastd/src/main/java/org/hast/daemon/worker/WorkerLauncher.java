@@ -58,6 +58,7 @@ public final class WorkerLauncher {
         List<String> command = new ArrayList<>();
         command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(JVM_FLAGS);
+        command.addAll(sharedArchiveFlags());
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add("org.hast.worker.WorkerMain");
@@ -115,6 +116,19 @@ public final class WorkerLauncher {
                 // The directory is removed at exit anyway.
             }
         }
+    }
+
+    /**
+     * The workers' class-data-sharing archive made at build time beside hastd.jar, when there;
+     * a stale one is ignored by the JVM, silently (its own logging about it is off).
+     */
+    private static List<String> sharedArchiveFlags() {
+        String classPath = System.getProperty("java.class.path");
+        Path archive = Paths.get(classPath).toAbsolutePath().resolveSibling("worker.jsa");
+        if (classPath.contains(java.io.File.pathSeparator) || !Files.isReadable(archive)) {
+            return List.of();
+        }
+        return List.of("-XX:SharedArchiveFile=" + archive, "-Xlog:cds=off", "-Xlog:cds+dynamic=off");
     }
 
     /** Removes the private directory (at daemon exit). */

@@ -1,0 +1,81 @@
+package org.hast.worker;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.RandomAccessFile;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+
+import org.hast.conf.ChecksumType;
+import org.hast.conf.CompressionType;
+import org.hast.conf.DeviceMode;
+import org.hast.conf.ReplicationMode;
+import org.hast.conf.ResourceConfig;
+import org.hast.daemon.channel.NvChannel;
+import org.hast.daemon.channel.WorkerProtocol;
+import org.hast.daemon.log.HastLogging;
+import org.hast.meta.DiskLayout;
+import org.hast.meta.Metadata;
+import org.hast.nv.NvWriter;
+import org.hast.proto.Role;
+
+/**
+ * The build's training run for the workers' class-data-sharing archive (failover time is mostly
+ * worker start-up): a primary worker's start on a scratch file, its channel and logging. Not
+ * part of the daemon's behaviour.
+ */
+public final class WorkerCdsTraining {
+    private WorkerCdsTraining() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path dir = Files.createDirectories(Paths.get(args.length > 0 ? args[0] : "target/cds-training"));
+        PrintStream sink = new PrintStream(OutputStream.nullOutputStream());
+        HastLogging.configureForeground(1, sink, sink);
+        HastLogging.setPrefix(HastLogging.workerPrefix("training", "primary"));
+        Path disk = dir.resolve("worker.img");
+        try (RandomAccessFile file = new RandomAccessFile(disk.toFile(), "rw")) {
+            file.setLength(8L << 20);
+        }
+        DiskLayout layout = DiskLayout.forCreate(disk.toString(), 8L << 20, 512, null, 65536L, null);
+        try (LocalComponent local = LocalComponent.open(disk)) {
+            local.writeMetadata(Metadata.created("training", layout), true);
+        }
+        ResourceConfig config = new ResourceConfig("training", "training", disk.toString(), "none", "",
+                ReplicationMode.MEMSYNC, ChecksumType.NONE, CompressionType.HOLE, 20, "", true, DeviceMode.NONE, "");
+        PrimaryWorker worker = new PrimaryWorker(config);
+        worker.start();
+        NvWriter status = new NvWriter();
+        worker.status(status);
+        worker.close();
+        channelRoundTrip(dir, config);
+        Files.deleteIfExists(disk);
+    }
+
+    private static void channelRoundTrip(Path dir, ResourceConfig config) throws IOException, Exception {
+        Path socket = dir.resolve("train.sock");
+        Files.deleteIfExists(socket);
+        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            server.bind(UnixDomainSocketAddress.of(socket));
+            try (SocketChannel client = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+                client.connect(UnixDomainSocketAddress.of(socket));
+                try (SocketChannel accepted = server.accept()) {
+                    NvChannel parent = new NvChannel(accepted, WorkerProtocol.MAX_MESSAGE_BYTES);
+                    NvChannel child = new NvChannel(client, WorkerProtocol.MAX_MESSAGE_BYTES);
+                    parent.send(WorkerProtocol.configRequest(config, Role.PRIMARY, 0, true, "/dev/hast"));
+                    WorkerProtocol.resourceFrom(child.receive(), null);
+                    child.send(WorkerProtocol.errorReply(0));
+                    parent.receive();
+                }
+            }
+        } finally {
+            Files.deleteIfExists(socket);
+        }
+    }
+}
