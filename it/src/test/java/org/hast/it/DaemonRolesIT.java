@@ -1,4 +1,4 @@
-package org.hast.daemon;
+package org.hast.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
