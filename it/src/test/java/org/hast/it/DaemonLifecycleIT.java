@@ -3,6 +3,7 @@ package org.hast.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -164,6 +165,26 @@ class DaemonLifecycleIT {
         await("refused reload", node, () -> node.logText().contains("Configuration not reloaded."));
         Files.writeString(node.config(), changed);
         assertEquals(3, ok(node.hastctl("status")).stdout().lines().count() - 1, "old configuration kept");
+    }
+
+    @Test
+    void reloadSwitchesControlAndListenAddresses(TestInfo test) throws Exception {
+        HastNode node = single(test, "", "r0");
+        node.start();
+        Path newSocket = node.controlSocket().resolveSibling(node.name() + "-new.sock");
+        int newPort = HastCluster.freePort();
+        String config = Files.readString(node.config());
+        Files.writeString(node.config(), config
+                .replace("uds://" + node.controlSocket(), "uds://" + newSocket)
+                .replace("tcp4://127.0.0.1:" + node.port(), "tcp4://127.0.0.1:" + newPort));
+        node.signal("HUP");
+        await("reloaded", node, () -> node.logText().contains("Configuration reloaded successfully."));
+        assertFalse(Files.exists(node.controlSocket()), "old control socket removed");
+        ok(node.hastctl("status"));
+        try (java.net.Socket probe = new java.net.Socket("127.0.0.1", newPort)) {
+            assertTrue(probe.isConnected());
+        }
+        assertThrows(java.net.ConnectException.class, () -> new java.net.Socket("127.0.0.1", node.port()).close());
     }
 
     private static long pidOf(HastNode node, String resource) throws Exception {
