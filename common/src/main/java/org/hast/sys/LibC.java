@@ -40,6 +40,12 @@ public interface LibC {
 
     String strerror(int errno);
 
+    int FALLOC_FL_KEEP_SIZE = 0x01;
+    int FALLOC_FL_PUNCH_HOLE = 0x02;
+
+    /** Hole punching: DELETE on a regular-file component (spec §13.1). */
+    int fallocate(int fd, int mode, long offset, long length);
+
     /** Detaches a daemon from its terminal session. */
     int setsid();
 

@@ -30,6 +30,8 @@ public final class LocalComponent implements Closeable {
     private final ProviderGeometry geometry;
     private final FileChannel channel;
     private final int lockFd;
+    /** Set once the component said it cannot flush its cache (EOPNOTSUPP latch, spec §11.3). */
+    private volatile boolean flushUnsupported;
 
     private LocalComponent(Path path, ProviderGeometry geometry, FileChannel channel, int lockFd) {
         this.path = path;
@@ -111,6 +113,48 @@ public final class LocalComponent implements Closeable {
         long offset = position;
         while (buffer.hasRemaining()) {
             offset += channel.write(buffer, offset);
+        }
+    }
+
+    /**
+     * DELETE of a byte range: {@code BLKDISCARD} on a block device, a punched hole on a regular
+     * file (spec §13.1). Either way the range reads back as zeros where the device guarantees it.
+     */
+    public void discard(long position, long length) throws IOException {
+        LibC libc = LibC.get();
+        if (geometry.blockDevice()) {
+            jnr.ffi.Pointer range = jnr.ffi.Memory.allocateDirect(jnr.ffi.Runtime.getRuntime(libc), 16);
+            range.putLong(0, position);
+            range.putLong(8, length);
+            if (libc.ioctl(lockFd, LibC.BLKDISCARD, range) < 0) {
+                throw new IOException("BLKDISCARD failed: " + libc.strerror(LibC.errno()));
+            }
+            return;
+        }
+        if (libc.fallocate(lockFd, LibC.FALLOC_FL_PUNCH_HOLE | LibC.FALLOC_FL_KEEP_SIZE, position, length) < 0) {
+            throw new IOException("Unable to punch a hole: " + libc.strerror(LibC.errno()));
+        }
+    }
+
+    /**
+     * FLUSH: {@code fdatasync}. Returns false, without flushing, once the component has said it
+     * cannot (the reference's EOPNOTSUPP latch); a skipped flush is not an error (A28).
+     */
+    public boolean flush() throws IOException {
+        if (flushUnsupported) {
+            return false;
+        }
+        try {
+            channel.force(false);
+            return true;
+        } catch (IOException e) {
+            String message = String.valueOf(e.getMessage());
+            if (message.contains("not supported") || message.contains("Invalid argument")) {
+                flushUnsupported = true;
+                LOG.warn("The local component cannot flush its cache; flushes are skipped from now on.");
+                return false;
+            }
+            throw e;
         }
     }
 
