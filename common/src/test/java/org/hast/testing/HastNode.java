@@ -95,7 +95,8 @@ public final class HastNode implements AutoCloseable {
             if (!process.isAlive()) {
                 throw new IOException(name + ": hastd exited " + process.exitValue() + ":\n" + logText());
             }
-            if (controlAnswers()) {
+            // The control socket is bound before the listen sockets: wait for the start-up line too.
+            if (controlAnswers() && logText().contains("Started successfully")) {
                 return;
             }
             Thread.sleep(20);

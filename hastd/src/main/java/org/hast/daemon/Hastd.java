@@ -15,7 +15,11 @@ import org.hast.conf.NodeIdentity;
 import org.hast.conf.ResourceConfig;
 import org.hast.daemon.control.ControlServer;
 import org.hast.daemon.hooks.HookRunner;
-import org.hast.daemon.net.ReplicationListener;
+import org.hast.daemon.net.ReplicationServer;
+
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
 import org.hast.daemon.worker.WorkerLauncher;
 import org.hast.util.SysExits;
 import org.slf4j.Logger;
@@ -40,11 +44,14 @@ final class Hastd {
     private HastConfig config;
     private Pidfile pidfile;
     private ControlServer control;
-    private final Map<String, ReplicationListener> listeners = new LinkedHashMap<>();
+    private final Map<String, ReplicationServer> listeners = new LinkedHashMap<>();
     private WorkerLauncher launcher;
     private HookRunner hooks;
     private Resources resources;
     private ControlRequests requests;
+    private IncomingConnections incoming;
+    /** One thread accepts replication connections and reads their first header (spec §3.5). */
+    private final EventLoopGroup network = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
 
     Hastd(Path configFile, HastConfig config, NodeIdentity identity, int debugLevel, boolean foreground,
           String pidfileOverride) {
@@ -91,14 +98,6 @@ final class Hastd {
             throw new StartupException(SysExits.EX_OSERR, "Unable to listen on control address "
                     + config.controlAddress() + ": " + e.getMessage() + ".");
         }
-        for (String address : config.listenAddresses()) {
-            try {
-                listeners.put(address, ReplicationListener.open(address));
-            } catch (IOException e) {
-                throw new StartupException(SysExits.EX_OSERR, "Unable to listen on address " + address + ": "
-                        + e.getMessage() + ".");
-            }
-        }
         try {
             launcher = new WorkerLauncher(foreground);
         } catch (IOException e) {
@@ -111,6 +110,15 @@ final class Hastd {
             resources.add(resource);
         }
         requests = new ControlRequests(resources, () -> loop.execute(this::stop));
+        incoming = new IncomingConnections(loop, resources);
+        for (String address : config.listenAddresses()) {
+            try {
+                listeners.put(address, ReplicationServer.open(address, network, incoming));
+            } catch (IOException e) {
+                throw new StartupException(SysExits.EX_OSERR, "Unable to listen on address " + address + ": "
+                        + e.getMessage() + ".");
+            }
+        }
         control.start();
         ready.run();
         LOG.info("Started successfully, running protocol version {}.", PROTOCOL_VERSION);
@@ -140,12 +148,13 @@ final class Hastd {
         if (control != null) {
             control.close();
         }
-        for (ReplicationListener listener : listeners.values()) {
+        for (ReplicationServer listener : listeners.values()) {
             listener.close();
         }
         if (launcher != null) {
             launcher.close();
         }
+        network.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS);
         if (pidfile != null) {
             pidfile.close();
         }
@@ -166,10 +175,11 @@ final class Hastd {
     private void stop() {
         resources.terminateAll();
         control.close();
-        for (ReplicationListener listener : listeners.values()) {
+        for (ReplicationServer listener : listeners.values()) {
             listener.close();
         }
         launcher.close();
+        network.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS);
         if (pidfile != null) {
             pidfile.close();
         }
@@ -197,15 +207,15 @@ final class Hastd {
                 return;
             }
         }
-        Map<String, ReplicationListener> newListeners = new LinkedHashMap<>();
+        Map<String, ReplicationServer> newListeners = new LinkedHashMap<>();
         for (String address : fresh.listenAddresses()) {
-            ReplicationListener existing = listeners.get(address);
+            ReplicationServer existing = listeners.get(address);
             if (existing != null) {
                 newListeners.put(address, existing);
                 continue;
             }
             try {
-                newListeners.put(address, ReplicationListener.open(address));
+                newListeners.put(address, ReplicationServer.open(address, network, incoming));
             } catch (IOException e) {
                 LOG.warn("Unable to listen on address {}: {}.", address, e.getMessage());
             }
@@ -240,7 +250,7 @@ final class Hastd {
             }
             pidfile = newPidfile;
         }
-        for (Map.Entry<String, ReplicationListener> entry : listeners.entrySet()) {
+        for (Map.Entry<String, ReplicationServer> entry : listeners.entrySet()) {
             if (!newListeners.containsKey(entry.getKey())) {
                 entry.getValue().close();
             }

@@ -9,6 +9,12 @@ final class ResourceSlot {
     ResourceConfig config;
     Role role = Role.INIT;
     WorkerHandle worker;
+    /** The first connection of a primary's pair, waiting for the second (spec §3.5 step 5). */
+    io.netty.channel.socket.SocketChannel pendingIn;
+    /** The token given to that first connection. */
+    byte[] token;
+    /** The protocol version last negotiated with the peer; 1 until a primary connects. */
+    int protocolVersion = 1;
 
     ResourceSlot(ResourceConfig config) {
         this.config = config;

@@ -9,6 +9,7 @@ import java.util.Timer;
 import java.util.TimerTask;
 
 import org.hast.conf.ResourceConfig;
+import org.hast.daemon.channel.WorkerProtocol;
 import org.hast.daemon.hooks.HookEvent;
 import org.hast.daemon.hooks.HookRunner;
 import org.hast.daemon.worker.WorkerHandle;
@@ -35,7 +36,8 @@ final class Resources implements WorkerListener {
     private final WorkerLauncher launcher;
     private final HookRunner hooks;
     private final Timer timer = new Timer("restart-timer", true);
-    private final List<ResourceSlot> slots = new ArrayList<>();
+    /** Copy-on-write: Netty threads check peers against it while the main loop owns changes. */
+    private final List<ResourceSlot> slots = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final int debugLevel;
     private String devdir;
 
@@ -71,6 +73,10 @@ final class Resources implements WorkerListener {
         }
         LOG.info("{}Role changed to {}.", slot.tag(), newRole.displayName());
         slot.role = newRole;
+        if (slot.pendingIn != null) {
+            slot.pendingIn.close();
+            slot.pendingIn = null;
+        }
         stopWorker(slot);
         if (newRole == Role.PRIMARY) {
             startWorker(slot);
@@ -89,9 +95,24 @@ final class Resources implements WorkerListener {
         worker.terminate(TERMINATE_GRACE);
     }
 
+    /**
+     * Starts the secondary worker for a completed connection pair (spec §3.5 step 6): both sockets
+     * go to it, and the primary's second header (its counters) travels in its configuration.
+     */
+    void startSecondary(ResourceSlot slot, io.netty.channel.socket.SocketChannel in,
+                        io.netty.channel.socket.SocketChannel out, org.hast.nv.NvMessage header) {
+        int version = slot.protocolVersion;
+        startWorker(slot, List.of(in, out), nv -> WorkerProtocol.addSecondaryHandshake(nv, header, version));
+    }
+
     private void startWorker(ResourceSlot slot) {
+        startWorker(slot, List.of(), null);
+    }
+
+    private void startWorker(ResourceSlot slot, List<io.netty.channel.socket.SocketChannel> handOff,
+                             java.util.function.Consumer<org.hast.nv.NvWriter> handshake) {
         try {
-            WorkerHandle worker = launcher.launch(slot.config, slot.role, debugLevel, devdir, this);
+            WorkerHandle worker = launcher.launch(slot.config, slot.role, debugLevel, devdir, this, handOff, handshake);
             slot.worker = worker;
             worker.process().onExit().thenAccept(process ->
                     loop.execute(() -> workerExited(slot, worker, process.exitValue())));
@@ -101,6 +122,11 @@ final class Resources implements WorkerListener {
                 }
             });
         } catch (IOException e) {
+            handOff.forEach(io.netty.channel.Channel::close);
+            if (slot.role != Role.PRIMARY) {
+                LOG.error("{}Unable to start worker process: {}.", slot.tag(), e.getMessage());
+                return;
+            }
             // The reference exits the whole daemon when fork fails; a failed JVM start only
             // sends this resource back to init.
             LOG.error("{}Unable to start worker process: {}.", slot.tag(), e.getMessage());

@@ -4,7 +4,7 @@ import org.hast.conf.ResourceConfig;
 import org.hast.nv.NvWriter;
 
 /** One role's behaviour inside a worker JVM; driven by {@link WorkerMain}'s control loop. */
-interface Worker extends AutoCloseable {
+public interface Worker extends AutoCloseable {
     /** Start-up work that must finish before the worker reports ready. */
     void start() throws WorkerExit;
 

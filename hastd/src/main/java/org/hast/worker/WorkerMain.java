@@ -33,15 +33,18 @@ public final class WorkerMain {
     private static final int EINVAL = 22;
 
     private final NvChannel channel;
+    /** The descriptor channel a secondary receives its two connections on, or -1. */
+    private final int fdChannel;
     private ResourceConfig config;
     private Worker worker;
 
-    private WorkerMain(NvChannel channel) {
+    private WorkerMain(NvChannel channel, int fdChannel) {
         this.channel = channel;
+        this.fdChannel = fdChannel;
     }
 
     public static void main(String[] args) {
-        if (args.length != 2) {
+        if (args.length != 2 && args.length != 3) {
             System.err.println("[ERROR] WorkerMain is started by hastd, not by hand.");
             System.exit(SysExits.EX_USAGE);
         }
@@ -51,16 +54,18 @@ public final class WorkerMain {
         preload.setDaemon(true);
         preload.start();
         NvChannel channel;
+        int fdChannel;
         try {
             SocketChannel socket = SocketChannel.open(StandardProtocolFamily.UNIX);
             socket.connect(UnixDomainSocketAddress.of(Paths.get(args[1])));
             channel = new NvChannel(socket, WorkerProtocol.MAX_MESSAGE_BYTES);
+            fdChannel = args.length == 3 ? org.hast.sys.RawUnixSocket.connect(Paths.get(args[2])) : -1;
         } catch (IOException e) {
             System.err.println("[ERROR] " + args[0] + ": unable to reach the main process: " + e.getMessage());
             System.exit(SysExits.EX_OSERR);
             return;
         }
-        new WorkerMain(channel).run();
+        new WorkerMain(channel, fdChannel).run();
     }
 
     private void run() {
@@ -127,11 +132,51 @@ public final class WorkerMain {
         }
         HastLogging.setPrefix(HastLogging.workerPrefix(config.name(), role.displayName()));
         installSignalHandlers();
-        if (role != Role.PRIMARY) {
-            throw new WorkerExit(SysExits.EX_SOFTWARE, "Role " + role + " workers are not implemented yet.");
+        switch (role) {
+            case PRIMARY -> worker = new PrimaryWorker(config);
+            case SECONDARY -> worker = secondary(request);
+            default -> throw new WorkerExit(SysExits.EX_SOFTWARE, "No worker for role " + role + ".");
         }
-        worker = new PrimaryWorker(config);
         worker.start();
+    }
+
+    /** A secondary: its two connections from the descriptor channel, the handshake from the request. */
+    private Worker secondary(NvMessage request) throws WorkerExit {
+        if (fdChannel < 0) {
+            throw new WorkerExit(SysExits.EX_SOFTWARE, "A secondary worker needs its connections.");
+        }
+        int[] fds = new int[2];
+        try {
+            for (int i = 0; i < 2; i++) {
+                org.hast.sys.ReceivedFd received = org.hast.sys.FdPassing.receiveFd(fdChannel, new byte[8]);
+                if (!received.hasFd()) {
+                    throw new IOException("a message without a connection");
+                }
+                fds[i] = received.fd();
+            }
+            org.hast.sys.RawUnixSocket.close(fdChannel);
+        } catch (IOException e) {
+            throw new WorkerExit(SysExits.EX_TEMPFAIL, "Unable to receive the replication connections: "
+                    + e.getMessage());
+        }
+        org.hast.secondary.SecondaryWorker.PrimaryHello hello;
+        try {
+            hello = new org.hast.secondary.SecondaryWorker.PrimaryHello(request.requireUint8("hsversion"),
+                    request.requireUint64("hsresuid"), request.requireUint64("hslocalcnt"),
+                    request.requireUint64("hsremotecnt"), request.has("hsvirgin"));
+        } catch (NvFormatException e) {
+            throw new WorkerExit(SysExits.EX_SOFTWARE, "Invalid handshake from the main process: " + e.getMessage());
+        }
+        return new org.hast.secondary.SecondaryWorker(config, hello, fds[0], fds[1], this::emitEvent);
+    }
+
+    /** Tells the main process of an event (spec §9.1); its acknowledgement needs no waiting. */
+    private void emitEvent(int code) {
+        try {
+            channel.send(WorkerProtocol.event(code));
+        } catch (IOException e) {
+            LOG.warn("Unable to send event {} to the main process: {}", code, e.getMessage());
+        }
     }
 
     private void statusOf(NvWriter reply) throws WorkerExit {

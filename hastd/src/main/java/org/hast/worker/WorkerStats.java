@@ -16,7 +16,7 @@ public final class WorkerStats {
     public final LongAdder deleteError = new LongAdder();
     public final LongAdder flushError = new LongAdder();
 
-    void addTo(NvWriter reply) {
+    public void addTo(NvWriter reply) {
         reply.addUint64("stat_read", read.sum());
         reply.addUint64("stat_write", write.sum());
         reply.addUint64("stat_delete", delete.sum());

@@ -87,6 +87,20 @@ public final class WorkerProtocol {
                 timeout, nv.requireString("exec"), nv.requireInt32("metaflush") != 0, device, export);
     }
 
+    /**
+     * What a secondary worker needs of the handshake (spec §4.3): the negotiated version and the
+     * primary's second header. Appended to its configuration request.
+     */
+    public static void addSecondaryHandshake(NvWriter nv, NvMessage header, int version) {
+        nv.addUint8("hsversion", version);
+        if (header.has("virgin")) {
+            nv.addInt8("hsvirgin", 1);
+        }
+        nv.addUint64("hsresuid", header.getUint64("resuid"));
+        nv.addUint64("hslocalcnt", header.getUint64("localcnt"));
+        nv.addUint64("hsremotecnt", header.getUint64("remotecnt"));
+    }
+
     public static NvWriter errorReply(int error) {
         return new NvWriter().addInt16("error", error);
     }

@@ -51,7 +51,21 @@ public final class WorkerLauncher {
     /** Starts a worker for {@code resource} in {@code role}; it connects and configures itself. */
     public WorkerHandle launch(ResourceConfig resource, Role role, int debugLevel, String devdir,
                                WorkerListener listener) throws IOException {
-        Path socketPath = socketDir.resolve("w" + sequence.incrementAndGet() + ".sock");
+        return launch(resource, role, debugLevel, devdir, listener, List.of(), null);
+    }
+
+    /**
+     * As above, and hands {@code handOff} (the secondary's two replication connections, in
+     * order) to the worker over a second, descriptor-passing socket before its configuration;
+     * {@code extraConfig} adds fields to that configuration.
+     */
+    public WorkerHandle launch(ResourceConfig resource, Role role, int debugLevel, String devdir,
+                               WorkerListener listener, List<io.netty.channel.socket.SocketChannel> handOff,
+                               java.util.function.Consumer<NvWriter> extraConfig) throws IOException {
+        long id = sequence.incrementAndGet();
+        Path socketPath = socketDir.resolve("w" + id + ".sock");
+        Path fdPath = socketDir.resolve("w" + id + ".fd");
+        int fdListener = handOff.isEmpty() ? -1 : org.hast.sys.RawUnixSocket.listen(fdPath, 1);
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(socketPath));
         server.configureBlocking(false);
@@ -64,6 +78,9 @@ public final class WorkerLauncher {
         command.add("org.hast.worker.WorkerMain");
         command.add(title(resource.name(), role));
         command.add(socketPath.toString());
+        if (fdListener >= 0) {
+            command.add(fdPath.toString());
+        }
         ProcessBuilder builder = new ProcessBuilder(command);
         builder.redirectInput(ProcessBuilder.Redirect.from(Paths.get("/dev/null").toFile()));
         if (foreground) {
@@ -79,15 +96,83 @@ public final class WorkerLauncher {
         } catch (IOException e) {
             server.close();
             Files.deleteIfExists(socketPath);
+            closeFdListener(fdListener, fdPath);
             throw e;
         }
         NvWriter config = WorkerProtocol.configRequest(resource, role, debugLevel, foreground, devdir);
+        if (extraConfig != null) {
+            extraConfig.accept(config);
+        }
         WorkerHandle handle = new WorkerHandle(resource.name(), role, process, config, listener);
-        Thread acceptor = new Thread(() -> awaitConnection(server, socketPath, handle),
+        Thread acceptor = new Thread(() -> {
+            if (fdListener >= 0 && !handOver(fdListener, fdPath, handle, handOff)) {
+                handOff.forEach(io.netty.channel.Channel::close);
+                handle.process().destroy();
+                handle.failToAttach(new IOException("hand-over of the replication connections failed"));
+                try {
+                    server.close();
+                    Files.deleteIfExists(socketPath);
+                } catch (IOException e) {
+                    // Nothing more to undo.
+                }
+                return;
+            }
+            awaitConnection(server, socketPath, handle);
+        },
                 "worker-accept-" + resource.name());
         acceptor.setDaemon(true);
         acceptor.start();
         return handle;
+    }
+
+    /** Passes the sockets: accept the worker's descriptor channel, send each, close ours. */
+    private static boolean handOver(int fdListener, Path fdPath, WorkerHandle handle,
+                                    List<io.netty.channel.socket.SocketChannel> handOff) {
+        int fdChannel = -1;
+        try {
+            fdChannel = org.hast.sys.RawUnixSocket.accept(fdListener, CONNECT_LIMIT_MILLIS);
+            if (org.hast.sys.RawUnixSocket.peerPid(fdChannel) != handle.pid()) {
+                LOG.error("A process other than worker {} connected to its descriptor channel.", handle.pid());
+                return false;
+            }
+            byte[] label = {'s'};
+            for (io.netty.channel.socket.SocketChannel channel : handOff) {
+                io.netty.channel.ChannelPromise done = org.hast.daemon.net.SocketHandoff.handOff(channel, fdChannel, label);
+                if (!done.await(CONNECT_LIMIT_MILLIS) || !done.isSuccess()) {
+                    LOG.error("Unable to pass a connection to worker {}: {}", handle.pid(),
+                            done.cause() == null ? "timed out" : done.cause().getMessage());
+                    return false;
+                }
+            }
+            return true;
+        } catch (IOException e) {
+            LOG.error("Unable to pass connections to worker {}: {}", handle.pid(), e.getMessage());
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } finally {
+            if (fdChannel >= 0) {
+                try {
+                    org.hast.sys.RawUnixSocket.close(fdChannel);
+                } catch (IOException e) {
+                    // Already gone with the worker.
+                }
+            }
+            closeFdListener(fdListener, fdPath);
+        }
+    }
+
+    private static void closeFdListener(int fdListener, Path fdPath) {
+        if (fdListener < 0) {
+            return;
+        }
+        try {
+            org.hast.sys.RawUnixSocket.close(fdListener);
+            Files.deleteIfExists(fdPath);
+        } catch (IOException e) {
+            // Best effort: the directory goes at exit.
+        }
     }
 
     private static void awaitConnection(ServerSocketChannel server, Path socketPath, WorkerHandle handle) {

@@ -1,0 +1,111 @@
+package org.hast.secondary;
+
+import org.hast.daemon.net.HastFrame;
+import org.hast.daemon.net.OutgoingFrame;
+import org.hast.proto.HioCommand;
+import org.hast.proto.PayloadFields;
+import org.hast.proto.ReplyHeader;
+import org.hast.proto.RequestCheck;
+import org.hast.proto.RequestHeader;
+import org.hast.worker.WorkerStats;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+
+/**
+ * The secondary's receive side (spec §4.4, §11.7): validates each request, answers memsync
+ * writes with their early {@code received} reply, and queues everything else for the disk
+ * thread. A rejected WRITE's payload was already read by the frame decoder, so the stream stays
+ * in step (the reference's defect of §4.4 (b) does not arise).
+ */
+final class RequestReceiver extends ChannelInboundHandlerAdapter {
+    private static final Logger LOG = LoggerFactory.getLogger(RequestReceiver.class);
+    /** Stop reading above this many queued requests, resume below half of it. */
+    static final int HIGH_WATER = SecondaryDisk.QUEUE_CAPACITY * 3 / 4;
+
+    private final SecondaryDisk disk;
+    private final WorkerStats stats;
+    private final Channel out;
+    private final int frameVersion;
+    private final long dataSize;
+    private final int sectorSize;
+    private final int maxRequestBytes;
+    private final Runnable onDisconnect;
+
+    RequestReceiver(SecondaryDisk disk, WorkerStats stats, Channel out, int frameVersion, long dataSize,
+                    int sectorSize, int maxRequestBytes, Runnable onDisconnect) {
+        this.disk = disk;
+        this.stats = stats;
+        this.out = out;
+        this.frameVersion = frameVersion;
+        this.dataSize = dataSize;
+        this.sectorSize = sectorSize;
+        this.maxRequestBytes = maxRequestBytes;
+        this.onDisconnect = onDisconnect;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object message) {
+        HastFrame frame = (HastFrame) message;
+        try {
+            RequestHeader header = RequestHeader.fromNv(frame.nv());
+            if (header.cmd() == HioCommand.KEEPALIVE) {
+                return;
+            }
+            count(header.cmd());
+            RequestCheck check = header.validate(dataSize, sectorSize, maxRequestBytes);
+            SecondaryRequest request;
+            if (!check.ok()) {
+                LOG.error("{}", check.message());
+                request = new SecondaryRequest(header, null, null, check.error());
+            } else if (header.cmd() == HioCommand.WRITE) {
+                if (header.memsync()) {
+                    // Received, not yet written: the primary may acknowledge its caller now (§4.6).
+                    out.writeAndFlush(new OutgoingFrame(frameVersion, ReplyHeader.received(header.seq()).toNv()));
+                }
+                request = new SecondaryRequest(header, PayloadFields.fromNv(frame.nv()),
+                        frame.payload().retain(), 0);
+            } else {
+                request = new SecondaryRequest(header, null, null, 0);
+            }
+            if (!disk.offer(request)) {
+                ctx.channel().config().setAutoRead(false);
+                disk.put(request);
+            }
+            if (disk.queued() >= HIGH_WATER) {
+                ctx.channel().config().setAutoRead(false);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            // The queued request holds its own reference to the payload.
+            frame.release();
+        }
+    }
+
+    private void count(HioCommand cmd) {
+        switch (cmd) {
+            case READ -> stats.read.increment();
+            case WRITE -> stats.write.increment();
+            case DELETE -> stats.delete.increment();
+            case FLUSH -> stats.flush.increment();
+            default -> { }
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        LOG.warn("Connection with the primary closed.");
+        onDisconnect.run();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.error("Unable to receive request header: {}.", cause.getMessage() == null
+                ? cause.getClass().getSimpleName() : cause.getMessage());
+        ctx.close();
+    }
+}

@@ -1,0 +1,236 @@
+package org.hast.secondary;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+
+import org.hast.codec.CodecException;
+import org.hast.codec.EncodedPayload;
+import org.hast.codec.PayloadCodec;
+import org.hast.daemon.net.OutgoingFrame;
+import org.hast.meta.MetadataCodec;
+import org.hast.nv.NvWriter;
+import org.hast.proto.PayloadFields;
+import org.hast.proto.ReplyHeader;
+import org.hast.worker.LocalComponent;
+import org.hast.worker.WorkerStats;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+
+/**
+ * The secondary's disk thread (spec §11.7): applies requests in arrival order at
+ * {@code localoff + offset}, then queues the reply. One thread, so one decode buffer; the
+ * bounded queue in front of it is the back-pressure (the receive side stops reading when full).
+ */
+final class SecondaryDisk implements Runnable {
+    private static final Logger LOG = LoggerFactory.getLogger(SecondaryDisk.class);
+    static final int QUEUE_CAPACITY = 256;
+    private static final int EIO = 5;
+    private static final int EOPNOTSUPP = 95;
+
+    private final BlockingQueue<SecondaryRequest> queue = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
+    private final LocalComponent local;
+    private final long localOffset;
+    private final long bitmapBytes;
+    private final PayloadCodec codec;
+    private final WorkerStats stats;
+    private final Channel out;
+    private final int frameVersion;
+    private final Runnable onFatal;
+    private final ByteBuffer decodeBuffer;
+    private boolean bitmapCleared;
+    /** The receive channel, for resuming reads once the queue has drained (back-pressure). */
+    private volatile Channel in;
+
+    SecondaryDisk(LocalComponent local, long localOffset, PayloadCodec codec, WorkerStats stats, Channel out,
+                  int frameVersion, int maxRequestBytes, Runnable onFatal) {
+        this.local = local;
+        this.localOffset = localOffset;
+        this.bitmapBytes = localOffset - MetadataCodec.METADATA_SIZE;
+        this.codec = codec;
+        this.stats = stats;
+        this.out = out;
+        this.frameVersion = frameVersion;
+        this.onFatal = onFatal;
+        this.decodeBuffer = ByteBuffer.allocateDirect(maxRequestBytes);
+    }
+
+    void setReceiveChannel(Channel in) {
+        this.in = in;
+    }
+
+    /** Queues a request; false when the queue is full (the caller must wait). */
+    boolean offer(SecondaryRequest request) {
+        return queue.offer(request);
+    }
+
+    void put(SecondaryRequest request) throws InterruptedException {
+        queue.put(request);
+    }
+
+    int queued() {
+        return queue.size();
+    }
+
+    @Override
+    public void run() {
+        try {
+            while (!Thread.currentThread().isInterrupted()) {
+                SecondaryRequest request = queue.take();
+                Channel receive = in;
+                if (receive != null && !receive.config().isAutoRead()
+                        && queue.size() < RequestReceiver.HIGH_WATER / 2) {
+                    receive.config().setAutoRead(true);
+                }
+                try {
+                    apply(request);
+                } finally {
+                    request.release();
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void apply(SecondaryRequest request) {
+        long seq = request.header().seq();
+        if (request.error() != 0) {
+            reply(ReplyHeader.failed(seq, request.error()), null, null);
+            return;
+        }
+        clearBitmapOnce();
+        long offset = request.header().offset();
+        long length = request.header().length();
+        switch (request.header().cmd()) {
+            case READ -> read(seq, offset, (int) length);
+            case WRITE -> write(request, seq, offset, (int) length);
+            case DELETE -> {
+                try {
+                    local.discard(localOffset + offset, length);
+                    reply(ReplyHeader.done(seq), null, null);
+                } catch (IOException e) {
+                    LOG.error("Request failed: DELETE({}, {}): {}.", offset, length, e.getMessage());
+                    stats.deleteError.increment();
+                    reply(ReplyHeader.failed(seq, EIO), null, null);
+                }
+            }
+            case FLUSH -> {
+                try {
+                    boolean flushed = local.flush();
+                    // The reference's secondary answers the latched case with EOPNOTSUPP, silently.
+                    reply(flushed ? ReplyHeader.done(seq) : ReplyHeader.failed(seq, EOPNOTSUPP), null, null);
+                } catch (IOException e) {
+                    LOG.error("Request failed: FLUSH: {}.", e.getMessage());
+                    stats.flushError.increment();
+                    reply(ReplyHeader.failed(seq, EIO), null, null);
+                }
+            }
+            default -> reply(ReplyHeader.failed(seq, 22), null, null);
+        }
+    }
+
+    /**
+     * The bitmap this node kept as primary has been merged by the new primary by the time a
+     * request arrives (spec §7.6): zero it, A5-sized. A failure is retried on the next request.
+     */
+    private void clearBitmapOnce() {
+        if (bitmapCleared) {
+            return;
+        }
+        try {
+            local.writeFully(ByteBuffer.allocate((int) bitmapBytes), MetadataCodec.METADATA_SIZE);
+            bitmapCleared = true;
+        } catch (IOException e) {
+            LOG.error("Unable to store cleared activemap: {}.", e.getMessage());
+            stats.writeError.increment();
+        }
+    }
+
+    private void write(SecondaryRequest request, long seq, long offset, int length) {
+        ByteBuffer data;
+        try {
+            PayloadFields fields = request.payloadFields();
+            decodeBuffer.clear();
+            data = codec.decode(fields.compression(), fields.checksum(), fields.hash(),
+                    request.payload().nioBuffer(), decodeBuffer);
+        } catch (CodecException e) {
+            // A29: a malformed payload is a protocol error: this connection ends, the worker with it.
+            LOG.error("Unable to receive request data: {}", e.getMessage());
+            onFatal.run();
+            return;
+        }
+        if (data.remaining() != length) {
+            LOG.error("Request data of {} bytes does not match its length {}.", data.remaining(), length);
+            onFatal.run();
+            return;
+        }
+        try {
+            local.writeFully(data, localOffset + offset);
+            reply(ReplyHeader.done(seq), null, null);
+        } catch (IOException e) {
+            LOG.error("Request failed: WRITE({}, {}): {}.", offset, length, e.getMessage());
+            stats.writeError.increment();
+            reply(ReplyHeader.failed(seq, EIO), null, null);
+        }
+    }
+
+    private void read(long seq, long offset, int length) {
+        ByteBuf data = out.alloc().directBuffer(length, length);
+        ByteBuf scratch = out.alloc().directBuffer(length, length);
+        try {
+            ByteBuffer target = data.nioBuffer(0, length);
+            local.readFully(target, localOffset + offset);
+            data.writerIndex(length);
+            ByteBuffer scratchView = scratch.nioBuffer(0, length);
+            EncodedPayload encoded = codec.encode(data.nioBuffer(0, length), scratchView);
+            ByteBuf payload;
+            if (encoded.compressionName() != null) {
+                scratch.writerIndex(encoded.size());
+                payload = scratch;
+                scratch = null;
+            } else {
+                payload = data;
+                data = null;
+            }
+            NvWriter nv = ReplyHeader.done(seq).toNv();
+            PayloadFields.append(nv, encoded);
+            reply(null, nv, payload);
+        } catch (IOException e) {
+            LOG.error("Request failed: READ({}, {}): {}.", offset, length, e.getMessage());
+            stats.readError.increment();
+            reply(ReplyHeader.failed(seq, EIO), null, null);
+        } finally {
+            if (data != null) {
+                data.release();
+            }
+            if (scratch != null) {
+                scratch.release();
+            }
+        }
+    }
+
+    private void reply(ReplyHeader header, NvWriter nv, ByteBuf payload) {
+        NvWriter message = nv != null ? nv : header.toNv();
+        OutgoingFrame frame = payload == null ? new OutgoingFrame(frameVersion, message)
+                : new OutgoingFrame(frameVersion, message, payload);
+        out.writeAndFlush(frame).addListener(done -> {
+            if (!done.isSuccess()) {
+                LOG.error("Unable to send reply: {}.", done.cause().getMessage());
+                onFatal.run();
+            }
+        });
+    }
+
+    /** Drops what is still queued (the connection is gone). */
+    void drain() {
+        SecondaryRequest request;
+        while ((request = queue.poll()) != null) {
+            request.release();
+        }
+    }
+}

@@ -1,0 +1,242 @@
+package org.hast.secondary;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Paths;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntConsumer;
+
+import org.hast.codec.ChecksumAlgorithm;
+import org.hast.codec.Compression;
+import org.hast.codec.EncodedPayload;
+import org.hast.codec.PayloadCodec;
+import org.hast.conf.ResourceConfig;
+import org.hast.daemon.net.AdoptedSocket;
+import org.hast.daemon.net.HastFrameDecoder;
+import org.hast.daemon.net.HastFrameEncoder;
+import org.hast.daemon.net.OutgoingFrame;
+import org.hast.meta.Metadata;
+import org.hast.meta.MetadataCodec;
+import org.hast.meta.MetadataException;
+import org.hast.nv.NvWriter;
+import org.hast.proto.HandshakeParams;
+import org.hast.proto.PayloadFields;
+import org.hast.proto.Role;
+import org.hast.proto.SyncDecision;
+import org.hast.util.SysExits;
+import org.hast.worker.LocalComponent;
+import org.hast.worker.Worker;
+import org.hast.worker.WorkerExit;
+import org.hast.worker.WorkerStats;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.handler.timeout.ReadTimeoutHandler;
+
+/**
+ * The secondary worker (spec §3.7, §4.3, §8, §11.7): answers the primary's handshake with its
+ * sizes, counters, sync direction and bitmap, then applies the primary's requests to the local
+ * component and replies. Any link failure ends it with {@code EX_TEMPFAIL} after a
+ * {@code disconnect} event; the next primary connection starts a new one.
+ */
+public final class SecondaryWorker implements Worker {
+    private static final Logger LOG = LoggerFactory.getLogger(SecondaryWorker.class);
+    /** MAXPHYS: the largest request accepted from a peer (decisions §1). */
+    static final int MAX_REQUEST_BYTES = 1 << 20;
+    /** 2 × HAST_KEEPALIVE: a primary silent for this long is gone (spec §4.8). */
+    static final int RECEIVE_TIMEOUT_SECONDS = 20;
+    private static final int EVENT_CONNECT = 1;
+    private static final int EVENT_DISCONNECT = 2;
+    private static final int EVENT_SPLIT_BRAIN = 6;
+
+    /** What the primary said in the second header, relayed by the main process. */
+    public record PrimaryHello(int version, long resuid, long localCnt, long remoteCnt, boolean virgin) {
+    }
+
+    private final ResourceConfig config;
+    private final PrimaryHello hello;
+    private final int inFd;
+    private final int outFd;
+    private final IntConsumer events;
+    private final WorkerStats stats = new WorkerStats();
+    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+    private LocalComponent local;
+    private SecondaryDisk disk;
+    private Thread diskThread;
+    private volatile boolean ending;
+
+    public SecondaryWorker(ResourceConfig config, PrimaryHello hello, int inFd, int outFd, IntConsumer events) {
+        this.config = config;
+        this.hello = hello;
+        this.inFd = inFd;
+        this.outFd = outFd;
+        this.events = events;
+    }
+
+    @Override
+    public void start() throws WorkerExit {
+        try {
+            local = LocalComponent.open(Paths.get(config.localPath()));
+        } catch (IOException e) {
+            throw new WorkerExit(SysExits.EX_NOINPUT, e.getMessage());
+        }
+        Metadata metadata;
+        try {
+            metadata = local.readMetadata(config.name());
+        } catch (IOException e) {
+            throw new WorkerExit(SysExits.EX_NOINPUT, "Unable to read metadata: " + e.getMessage() + ".");
+        } catch (MetadataException e) {
+            throw new WorkerExit(SysExits.EX_NOINPUT, e.getMessage());
+        }
+        PayloadCodec codec = new PayloadCodec(Compression.fromWireName(config.compression().word()),
+                ChecksumAlgorithm.fromWireName(config.checksum().word()));
+        Channel out = adopt(outFd, new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel channel) {
+                channel.pipeline().addLast(HastFrameEncoder.INSTANCE);
+            }
+        });
+        long mapBytes = metadata.localOff() - MetadataCodec.METADATA_SIZE;
+        disk = new SecondaryDisk(local, metadata.localOff(), codec, stats, out, hello.version(),
+                MAX_REQUEST_BYTES, this::linkFailed);
+        SyncDecision decision = SyncDecision.decide(metadata.resUid(), metadata.localCnt(), metadata.remoteCnt(),
+                hello.resuid(), hello.localCnt(), hello.remoteCnt(), hello.virgin());
+        long dataSize = metadata.dataSize();
+        int sectorSize = local.geometry().sectorSize();
+        Channel in = adopt(inFd, new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel channel) {
+                channel.config().setAutoRead(false);
+                channel.pipeline()
+                        .addLast(new ReadTimeoutHandler(RECEIVE_TIMEOUT_SECONDS, TimeUnit.SECONDS))
+                        .addLast(new HastFrameDecoder(64 * 1024, MAX_REQUEST_BYTES + 1024))
+                        .addLast(HastFrameEncoder.INSTANCE)
+                        .addLast(new RequestReceiver(disk, stats, out, hello.version(), dataSize, sectorSize,
+                                MAX_REQUEST_BYTES, SecondaryWorker.this::linkFailed));
+            }
+        });
+        disk.setReceiveChannel(in);
+        HandshakeParams reply = decision.reply(dataSize, metadata.extentSize(), metadata.localCnt(),
+                metadata.remoteCnt(), mapBytes);
+        if (decision.isRefusal()) {
+            send(in, reply, null, codec);
+            if (decision.kind() == SyncDecision.Kind.SPLIT_BRAIN) {
+                LOG.error("Split-brain detected, exiting.");
+                events.accept(EVENT_SPLIT_BRAIN);
+            } else {
+                LOG.error(decision.errmsg());
+            }
+            throw new WorkerExit(SysExits.EX_CONFIG, "Refused the primary: " + decision.errmsg());
+        }
+        if (decision.neverHappens()) {
+            LOG.warn("This should never happen: primary localcnt={} remotecnt={}, secondary localcnt={} "
+                    + "remotecnt={}; synchronising everything.", hello.localCnt(), hello.remoteCnt(),
+                    metadata.localCnt(), metadata.remoteCnt());
+        }
+        if (decision.kind() == SyncDecision.Kind.ADOPT_UID) {
+            try {
+                local.writeMetadata(metadata.withResUid(hello.resuid()).withPrevRole(Role.SECONDARY), true);
+            } catch (IOException e) {
+                throw new WorkerExit(SysExits.EX_NOINPUT, "Unable to write metadata: " + e.getMessage() + ".");
+            }
+        }
+        ByteBuffer bitmap = null;
+        switch (decision.bitmap()) {
+            case ON_DISK -> {
+                bitmap = ByteBuffer.allocate((int) mapBytes);
+                try {
+                    local.readFully(bitmap, MetadataCodec.METADATA_SIZE);
+                } catch (IOException e) {
+                    throw new WorkerExit(SysExits.EX_NOINPUT, "Unable to read activemap: " + e.getMessage() + ".");
+                }
+                bitmap.flip();
+            }
+            case ALL_ONES -> {
+                byte[] ones = new byte[(int) mapBytes];
+                java.util.Arrays.fill(ones, (byte) 0xff);
+                bitmap = ByteBuffer.wrap(ones);
+            }
+            default -> { }
+        }
+        send(in, reply, bitmap, codec);
+        diskThread = new Thread(disk, "disk");
+        diskThread.setDaemon(true);
+        diskThread.start();
+        LOG.info("Connected to the primary (protocol version {}, sync source {}).", hello.version(),
+                decision.syncSrc());
+        events.accept(EVENT_CONNECT);
+        in.config().setAutoRead(true);
+    }
+
+    private Channel adopt(int fd, ChannelInitializer<Channel> initializer) throws WorkerExit {
+        try {
+            return AdoptedSocket.adopt(fd, group, initializer).syncUninterruptibly().channel();
+        } catch (IOException | RuntimeException e) {
+            throw new WorkerExit(SysExits.EX_TEMPFAIL, "Unable to use the replication connection: " + e.getMessage());
+        }
+    }
+
+    private static void send(Channel in, HandshakeParams reply, ByteBuffer bitmap, PayloadCodec codec) {
+        NvWriter nv = reply.toNv();
+        if (bitmap == null) {
+            in.writeAndFlush(new OutgoingFrame(2, nv)).syncUninterruptibly();
+            return;
+        }
+        ByteBuffer scratch = ByteBuffer.allocate(bitmap.remaining());
+        EncodedPayload encoded = codec.encode(bitmap, scratch);
+        PayloadFields.append(nv, encoded);
+        in.writeAndFlush(new OutgoingFrame(2, nv, Unpooled.wrappedBuffer(encoded.payload()))).syncUninterruptibly();
+    }
+
+    /** The link is gone (spec §4.7): {@code disconnect}, then exit EX_TEMPFAIL. */
+    private void linkFailed() {
+        if (ending) {
+            return;
+        }
+        ending = true;
+        Thread exit = new Thread(() -> {
+            events.accept(EVENT_DISCONNECT);
+            close();
+            System.exit(SysExits.EX_TEMPFAIL);
+        }, "link-failed");
+        exit.start();
+    }
+
+    @Override
+    public void status(NvWriter reply) {
+        reply.addString("status", "complete");
+        reply.addUint32("extentsize", 0);
+        reply.addUint32("keepdirty", 0);
+        reply.addUint64("dirty", 0);
+        stats.addTo(reply);
+        reply.addUint64("idle_queue_size", SecondaryDisk.QUEUE_CAPACITY - (disk == null ? 0 : disk.queued()));
+        reply.addUint64("local_queue_size", disk == null ? 0 : disk.queued());
+        reply.addUint64("send_queue_size", 0);
+    }
+
+    @Override
+    public void reload(ResourceConfig updated) {
+        // A secondary is restarted on any change (spec §1.9); nothing to apply live.
+    }
+
+    @Override
+    public void close() {
+        ending = true;
+        if (diskThread != null) {
+            diskThread.interrupt();
+        }
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        if (disk != null) {
+            disk.drain();
+        }
+        if (local != null) {
+            local.close();
+        }
+    }
+}
