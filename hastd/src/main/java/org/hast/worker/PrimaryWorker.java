@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * synchronised) and gives the resource its counters. The replication link, the I/O path and
  * the device come on top of this.
  */
-final class PrimaryWorker implements Worker {
+final class PrimaryWorker implements Worker, org.hast.primary.RemoteLink.Resource {
     private static final Logger LOG = LoggerFactory.getLogger(PrimaryWorker.class);
     /** {@code HAST_HIO_MAX}: request slots; all idle until the I/O path exists. */
     static final int REQUEST_SLOTS = 256;
@@ -32,9 +32,12 @@ final class PrimaryWorker implements Worker {
     private LocalComponent local;
     private Metadata metadata;
     private ActiveMap activeMap;
+    private final java.util.function.IntConsumer events;
+    private org.hast.primary.RemoteLink link;
 
-    PrimaryWorker(ResourceConfig config) {
+    PrimaryWorker(ResourceConfig config, java.util.function.IntConsumer events) {
         this.config = config;
+        this.events = events;
     }
 
     @Override
@@ -77,12 +80,82 @@ final class PrimaryWorker implements Worker {
         if (activeMap.dirtyExtents() > 0) {
             LOG.debug("{} dirty extents to synchronise.", activeMap.dirtyExtents());
         }
+        if (config.hasRemote()) {
+            link = new org.hast.primary.RemoteLink(config, this, events);
+            link.start();
+        }
+    }
+
+    // RemoteLink.Resource: the link thread and the control thread share the metadata and map.
+
+    @Override
+    public long dataSize() {
+        return metadata.dataSize();
     }
 
     @Override
-    public void status(NvWriter reply) {
-        // "complete" needs both replication connections; there are none yet.
-        reply.addString("status", "degraded");
+    public int extentSize() {
+        return metadata.extentSize();
+    }
+
+    @Override
+    public synchronized long resUid(boolean[] generated) throws IOException {
+        generated[0] = false;
+        if (metadata.resUid() == 0) {
+            long uid = 0;
+            java.security.SecureRandom random = new java.security.SecureRandom();
+            while (uid == 0) {
+                uid = random.nextLong();
+            }
+            // Persisted before it is sent (spec §4.3).
+            metadata = metadata.withResUid(uid).withPrevRole(Role.PRIMARY);
+            local.writeMetadata(metadata, true);
+            generated[0] = true;
+        }
+        return metadata.resUid();
+    }
+
+    @Override
+    public synchronized long localCnt() {
+        return metadata.localCnt();
+    }
+
+    @Override
+    public synchronized long remoteCnt() {
+        return metadata.remoteCnt();
+    }
+
+    @Override
+    public synchronized void setCounters(long localCnt, long remoteCnt) throws IOException {
+        LOG.debug("Setting localcnt to {} and remotecnt to {}.", Long.toUnsignedString(localCnt),
+                Long.toUnsignedString(remoteCnt));
+        metadata = metadata.withCounters(localCnt, remoteCnt).withPrevRole(Role.PRIMARY);
+        local.writeMetadata(metadata, true);
+    }
+
+    @Override
+    public synchronized void mergeBitmap(ByteBuffer peer) throws IOException {
+        if (peer.remaining() < activeMap.mapSize()) {
+            throw new IOException("the secondary's bitmap has " + peer.remaining() + " bytes, "
+                    + activeMap.mapSize() + " needed");
+        }
+        activeMap.merge(peer);
+        ByteBuffer merged = activeMap.bitmap();
+        local.writeFully(merged, MetadataCodec.METADATA_SIZE);
+        if (config.metaflush()) {
+            local.flush();
+        }
+    }
+
+    @Override
+    public synchronized long dirtyBytes() {
+        return activeMap.dirtyBytes();
+    }
+
+    @Override
+    public synchronized void status(NvWriter reply) {
+        // "complete" needs both replication connections.
+        reply.addString("status", link != null && link.connected() ? "complete" : "degraded");
         reply.addUint32("extentsize", Integer.toUnsignedLong(metadata.extentSize()));
         reply.addUint32("keepdirty", Integer.toUnsignedLong(metadata.keepDirty()));
         reply.addUint64("dirty", activeMap.dirtyBytes());
@@ -102,6 +175,9 @@ final class PrimaryWorker implements Worker {
 
     @Override
     public void close() {
+        if (link != null) {
+            link.stop();
+        }
         if (local != null) {
             local.close();
         }

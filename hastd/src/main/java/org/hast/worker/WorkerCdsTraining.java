@@ -49,7 +49,7 @@ public final class WorkerCdsTraining {
         }
         ResourceConfig config = new ResourceConfig("training", "training", disk.toString(), "none", "",
                 ReplicationMode.MEMSYNC, ChecksumType.NONE, CompressionType.HOLE, 20, "", true, DeviceMode.NONE, "");
-        PrimaryWorker worker = new PrimaryWorker(config);
+        PrimaryWorker worker = new PrimaryWorker(config, event -> { });
         worker.start();
         NvWriter status = new NvWriter();
         worker.status(status);

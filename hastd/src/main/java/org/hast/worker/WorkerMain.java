@@ -133,7 +133,7 @@ public final class WorkerMain {
         HastLogging.setPrefix(HastLogging.workerPrefix(config.name(), role.displayName()));
         installSignalHandlers();
         switch (role) {
-            case PRIMARY -> worker = new PrimaryWorker(config);
+            case PRIMARY -> worker = new PrimaryWorker(config, this::emitEvent);
             case SECONDARY -> worker = secondary(request);
             default -> throw new WorkerExit(SysExits.EX_SOFTWARE, "No worker for role " + role + ".");
         }

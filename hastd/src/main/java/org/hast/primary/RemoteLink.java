@@ -1,0 +1,279 @@
+package org.hast.primary;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntConsumer;
+
+import org.hast.codec.CodecException;
+import org.hast.codec.PayloadCodec;
+import org.hast.conf.AddressException;
+import org.hast.conf.HastAddress;
+import org.hast.conf.ResourceConfig;
+import org.hast.daemon.net.HastFrame;
+import org.hast.daemon.net.HastFrameDecoder;
+import org.hast.daemon.net.HastFrameEncoder;
+import org.hast.daemon.net.OutgoingFrame;
+import org.hast.proto.HandshakeError;
+import org.hast.proto.HandshakeFirst;
+import org.hast.proto.HandshakeFirstReply;
+import org.hast.proto.HandshakeParams;
+import org.hast.proto.HandshakeSecond;
+import org.hast.proto.HandshakeTokenReply;
+import org.hast.proto.PayloadFields;
+import org.hast.proto.ProtocolException;
+import org.hast.proto.RequestHeader;
+import org.hast.proto.SyncSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollSocketChannel;
+
+/**
+ * The primary's two connections to the secondary (spec §3.6, §4.2–§4.3, §4.8): connects,
+ * performs the handshake, merges the secondary's bitmap, sends a keepalive every 10 s and
+ * reconnects every 10 s after a failure. The worker connects by itself: the reference asks its
+ * parent because of its sandbox, which a JVM worker does not have.
+ *
+ * <p>Requests (the I/O path) and synchronisation come on top of this; until then a connected
+ * primary with dirty extents keeps them dirty.
+ */
+public final class RemoteLink {
+    private static final Logger LOG = LoggerFactory.getLogger(RemoteLink.class);
+    /** {@code HAST_KEEPALIVE}: keepalive and reconnect period. */
+    static final int KEEPALIVE_SECONDS = 10;
+    private static final int EVENT_CONNECT = 1;
+    private static final int EVENT_DISCONNECT = 2;
+    private static final int EVENT_SPLIT_BRAIN = 6;
+
+    /** What the link needs from the worker: counters and the map, kept by {@link PrimaryWorker}. */
+    public interface Resource {
+        long dataSize();
+
+        int extentSize();
+
+        /** The resource UID, generated and persisted first if still 0; reports whether it was. */
+        long resUid(boolean[] generated) throws IOException;
+
+        long localCnt();
+
+        long remoteCnt();
+
+        /** Handshake step 4 and sync completion: counters changed, persist them. */
+        void setCounters(long localCnt, long remoteCnt) throws IOException;
+
+        /** OR the secondary's bitmap in and write the merged one to disk (§7.6). */
+        void mergeBitmap(ByteBuffer peer) throws IOException;
+
+        long dirtyBytes();
+    }
+
+    private final ResourceConfig config;
+    private final Resource resource;
+    private final IntConsumer events;
+    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+    private volatile Channel out;
+    private volatile Channel in;
+    private volatile int version = 1;
+    private volatile boolean stopped;
+    private ScheduledFuture<?> keepalive;
+
+    public RemoteLink(ResourceConfig config, Resource resource, IntConsumer events) {
+        this.config = config;
+        this.resource = resource;
+        this.events = events;
+    }
+
+    public boolean connected() {
+        Channel o = out;
+        Channel i = in;
+        return o != null && i != null && o.isActive() && i.isActive();
+    }
+
+    /** Starts connecting (now, then every 10 s while not connected). */
+    public void start() {
+        group.scheduleWithFixedDelay(this::guard, 0, KEEPALIVE_SECONDS, TimeUnit.SECONDS);
+    }
+
+    private void guard() {
+        if (stopped || connected()) {
+            return;
+        }
+        Thread connector = new Thread(this::connectOnce, "connect");
+        connector.setDaemon(true);
+        connector.start();
+    }
+
+    private synchronized void connectOnce() {
+        if (stopped || connected()) {
+            return;
+        }
+        String remote = config.remoteAddress();
+        try {
+            handshake(remote);
+        } catch (IOException | ProtocolException | CodecException e) {
+            LOG.warn("Unable to connect to {}: {}.", remote, e.getMessage());
+            closeBoth();
+        }
+    }
+
+    private Channel connect(String remote, FrameInbox inbox) throws IOException {
+        InetSocketAddress target;
+        InetSocketAddress source = null;
+        try {
+            target = HastAddress.parse(remote, HastAddress.DEFAULT_PORT).toSocketAddress();
+            if (config.hasSource()) {
+                source = HastAddress.parse(config.sourceAddress(), HastAddress.SOURCE_DEFAULT_PORT).toSocketAddress();
+            }
+        } catch (AddressException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+        Bootstrap bootstrap = new Bootstrap().group(group).channel(EpollSocketChannel.class)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, config.timeoutSeconds() * 1000)
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel channel) {
+                        channel.pipeline()
+                                .addLast(new HastFrameDecoder(64 * 1024, (int) Math.min(Integer.MAX_VALUE - 8,
+                                        resource.dataSize() / resource.extentSize() / 8 + 64 * 1024)))
+                                .addLast(HastFrameEncoder.INSTANCE)
+                                .addLast(inbox);
+                    }
+                });
+        ChannelFuture future = source == null ? bootstrap.connect(target) : bootstrap.connect(target, source);
+        future.awaitUninterruptibly();
+        if (!future.isSuccess()) {
+            Throwable cause = future.cause();
+            throw new IOException(cause.getMessage() == null ? cause.toString() : cause.getMessage());
+        }
+        return future.channel();
+    }
+
+    private void handshake(String remote) throws IOException, ProtocolException, CodecException {
+        int timeout = config.timeoutSeconds();
+        FrameInbox outInbox = new FrameInbox();
+        Channel first = connect(remote, outInbox);
+        out = first;
+        first.writeAndFlush(new OutgoingFrame(version, HandshakeFirst.of(config.name()).toNv())).syncUninterruptibly();
+        HandshakeTokenReply token;
+        HastFrame reply = outInbox.take(timeout);
+        try {
+            HandshakeFirstReply decoded = HandshakeFirstReply.fromNv(reply.nv());
+            if (decoded instanceof HandshakeError error) {
+                throw new IOException(error.errmsg() + (error.shouldWait() ? " (the peer is still primary)" : ""));
+            }
+            token = (HandshakeTokenReply) decoded;
+        } finally {
+            reply.release();
+        }
+        version = token.version();
+        LOG.debug("Negotiated protocol version {}.", version);
+        boolean[] generated = new boolean[1];
+        long resuid = resource.resUid(generated);
+        FrameInbox inInbox = new FrameInbox();
+        Channel second = connect(remote, inInbox);
+        in = second;
+        second.writeAndFlush(new OutgoingFrame(version, new HandshakeSecond(config.name(), token.token(),
+                generated[0], resuid, resource.localCnt(), resource.remoteCnt()).toNv())).syncUninterruptibly();
+        HastFrame paramsFrame = outInbox.take(timeout);
+        HandshakeParams params;
+        try {
+            params = HandshakeParams.fromNv(paramsFrame.nv());
+            if (params.isRefused()) {
+                if (params.isSplitBrain()) {
+                    events.accept(EVENT_SPLIT_BRAIN);
+                }
+                throw new IOException(params.errmsg());
+            }
+            if (params.dataSize() != resource.dataSize()) {
+                throw new IOException("Data size differs between nodes (local=" + resource.dataSize()
+                        + ", remote=" + params.dataSize() + ")");
+            }
+            if (params.extentSize() != resource.extentSize()) {
+                throw new IOException("Extent size differs between nodes (local=" + resource.extentSize()
+                        + ", remote=" + params.extentSize() + ")");
+            }
+            if (params.virgin() && resource.localCnt() == 0) {
+                resource.setCounters(1, resource.remoteCnt());
+            }
+            if (params.mapSize() > 0) {
+                PayloadFields fields = PayloadFields.fromNv(paramsFrame.nv());
+                ByteBuffer decoded = ByteBuffer.allocate((int) params.mapSize());
+                ByteBuffer bitmap = new PayloadCodec().decode(fields.compression(), fields.checksum(),
+                        fields.hash(), paramsFrame.payload().nioBuffer(), decoded);
+                resource.mergeBitmap(bitmap);
+            }
+        } finally {
+            paramsFrame.release();
+        }
+        LOG.info("Connected to {}.", remote);
+        second.closeFuture().addListener(f -> linkLost());
+        first.closeFuture().addListener(f -> linkLost());
+        events.accept(EVENT_CONNECT);
+        keepalive = group.scheduleAtFixedRate(this::sendKeepalive, KEEPALIVE_SECONDS, KEEPALIVE_SECONDS,
+                TimeUnit.SECONDS);
+        afterConnect(params);
+    }
+
+    /**
+     * Sync completion when nothing is dirty (spec §7.7): counters equalised with the secondary's.
+     * With dirty extents the synchronisation (not built yet) must run first; they stay dirty.
+     */
+    private void afterConnect(HandshakeParams params) throws IOException {
+        if (resource.dirtyBytes() == 0) {
+            LOG.info("Nodes are in sync.");
+            resource.setCounters(params.remoteCnt(), params.localCnt());
+        } else {
+            LOG.warn("{} bytes to synchronize from the {}; synchronization is not implemented yet.",
+                    resource.dirtyBytes(), params.syncSrc() == SyncSource.SECONDARY ? "secondary" : "primary");
+        }
+    }
+
+    private void sendKeepalive() {
+        Channel o = out;
+        if (o != null && o.isActive()) {
+            o.writeAndFlush(new OutgoingFrame(version, RequestHeader.keepalive().toNv()));
+        }
+    }
+
+    private void linkLost() {
+        if (keepalive == null) {
+            return;
+        }
+        keepalive.cancel(false);
+        keepalive = null;
+        closeBoth();
+        if (!stopped) {
+            LOG.warn("Disconnected from {}.", config.remoteAddress());
+            events.accept(EVENT_DISCONNECT);
+        }
+    }
+
+    private void closeBoth() {
+        Channel o = out;
+        Channel i = in;
+        if (o != null) {
+            o.close();
+        }
+        if (i != null) {
+            i.close();
+        }
+    }
+
+    public void stop() {
+        stopped = true;
+        closeBoth();
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+}
