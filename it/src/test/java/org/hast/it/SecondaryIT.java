@@ -162,6 +162,28 @@ class SecondaryIT {
     }
 
     @Test
+    void anUnknownPeerIsClosedSilently() throws Exception {
+        assertEquals(0, b.hastctl("role", "secondary", "shared").exitCode());
+        try (java.net.Socket stranger = new java.net.Socket()) {
+            // Loopback has 127/8: 127.0.0.2 is a real local address that no remote names.
+            stranger.bind(new java.net.InetSocketAddress("127.0.0.2", 0));
+            stranger.connect(new java.net.InetSocketAddress("127.0.0.1", b.port()), 10_000);
+            stranger.setSoTimeout(30_000);
+            TestPrimary.send(stranger.getOutputStream(), 1, org.hast.proto.HandshakeFirst.of("shared").toNv(), null);
+            int first;
+            try {
+                first = stranger.getInputStream().read();
+            } catch (java.net.SocketException reset) {
+                // Closed with our header unread: the kernel answers with a reset. Still no reply.
+                first = -1;
+            }
+            assertEquals(-1, first, "closed without a reply");
+        }
+        assertTrue(b.logText().contains("Client tcp4://127.0.0.2:"), b.logText());
+        assertTrue(b.logText().contains("isn't known."), b.logText());
+    }
+
+    @Test
     void refusesWithTheReferenceMessages() throws Exception {
         TestPrimary[] keep = new TestPrimary[1];
         TestPrimary.Message notConfigured = TestPrimary.first(b.port(), "nosuch", keep);
