@@ -59,6 +59,16 @@ final class IncomingHandshakeHandler extends ChannelInboundHandlerAdapter {
     }
 
     @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+        if (event instanceof io.netty.channel.socket.ChannelInputShutdownEvent && !headerSeen) {
+            // Half-closed before a whole header: nothing will ever come.
+            ctx.close();
+            return;
+        }
+        ctx.fireUserEventTriggered(event);
+    }
+
+    @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         LOG.warn("Replication connection from {} dropped: {}", ctx.channel().remoteAddress(),
                 cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage());

@@ -81,6 +81,8 @@ public final class ReplicationServer implements Closeable {
                 .option(ChannelOption.SO_BACKLOG, 8)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.AUTO_READ, true)
+                // A peer that half-closes after its header still gets its answer, as from the reference.
+                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel channel) {
