@@ -87,6 +87,14 @@ public final class RemoteLink {
     private volatile int version = 1;
     private volatile boolean stopped;
     private ScheduledFuture<?> keepalive;
+    private boolean firstAttempt = true;
+
+    /** The peer answered "still primary" with {@code wait} (spec §3.5, §3.7). */
+    private static final class PeerStillPrimary extends IOException {
+        PeerStillPrimary(String message) {
+            super(message);
+        }
+    }
 
     public RemoteLink(ResourceConfig config, Resource resource, IntConsumer events) {
         this.config = config;
@@ -119,12 +127,48 @@ public final class RemoteLink {
             return;
         }
         String remote = config.remoteAddress();
+        boolean first = firstAttempt;
+        firstAttempt = false;
         try {
             handshake(remote);
+        } catch (PeerStillPrimary e) {
+            LOG.warn("Unable to connect to {}: {}.", remote, e.getMessage());
+            closeBoth();
+            if (first) {
+                waitForSecondary(remote);
+            }
         } catch (IOException | ProtocolException | CodecException e) {
             LOG.warn("Unable to connect to {}: {}.", remote, e.getMessage());
             closeBoth();
         }
+    }
+
+    /**
+     * Start-up only (spec §3.7): the other node is still primary, so retry every second for
+     * {@code timeout} seconds, then go on alone. Unlike the reference, a connection made in this
+     * loop is a full connect, synchronisation included (A26).
+     */
+    private void waitForSecondary(String remote) {
+        int timeout = config.timeoutSeconds();
+        LOG.warn("Waiting for remote node to become secondary for {}s.", timeout);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeout);
+        while (!stopped && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(1000);
+                handshake(remote);
+                return;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (IOException | ProtocolException | CodecException e) {
+                closeBoth();
+                if (!(e instanceof PeerStillPrimary)) {
+                    LOG.warn("Unable to connect to {}: {}.", remote, e.getMessage());
+                    return;
+                }
+            }
+        }
+        LOG.warn("Remote node is still primary, starting anyway.");
     }
 
     private Channel connect(String remote, FrameInbox inbox) throws IOException {
@@ -171,7 +215,7 @@ public final class RemoteLink {
         try {
             HandshakeFirstReply decoded = HandshakeFirstReply.fromNv(reply.nv());
             if (decoded instanceof HandshakeError error) {
-                throw new IOException(error.errmsg() + (error.shouldWait() ? " (the peer is still primary)" : ""));
+                throw error.shouldWait() ? new PeerStillPrimary(error.errmsg()) : new IOException(error.errmsg());
             }
             token = (HandshakeTokenReply) decoded;
         } finally {

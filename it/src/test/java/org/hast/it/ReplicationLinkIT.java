@@ -92,6 +92,18 @@ class ReplicationLinkIT {
     }
 
     @Test
+    void aNewPrimaryWaitsForTheOldOneToStepDown() throws Exception {
+        assertEquals(0, b.hastctl("role", "primary", "shared").exitCode());
+        assertEquals(0, a.hastctl("role", "primary", "shared").exitCode());
+        await("A waits", a, 15_000, () -> a.logText().contains("Waiting for remote node to become secondary for 20s."));
+        assertTrue(a.logText().contains("Remote node acts as primary for the resource and not as secondary."),
+                a.logText());
+        assertEquals(0, b.hastctl("role", "secondary", "shared").exitCode());
+        await("A connects within the window", a, 15_000, complete(a));
+        assertTrue(!a.logText().contains("starting anyway"), a.logText());
+    }
+
+    @Test
     void aSilentPrimaryIsDropped() throws Exception {
         assertEquals(0, b.hastctl("role", "secondary", "shared").exitCode());
         try (TestPrimary silent = TestPrimary.connect(b.port(), "shared", 42, 0, 0, true)) {
