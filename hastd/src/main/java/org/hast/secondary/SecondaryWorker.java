@@ -171,7 +171,12 @@ public final class SecondaryWorker implements Worker {
         LOG.info("Connected to the primary (protocol version {}, sync source {}).", hello.version(),
                 decision.syncSrc());
         events.accept(EVENT_CONNECT);
-        in.config().setAutoRead(true);
+        try {
+            in.config().setAutoRead(true);
+        } catch (RuntimeException e) {
+            // The primary left during the handshake; linkFailed() is already ending the worker.
+            throw new WorkerExit(SysExits.EX_TEMPFAIL, "The primary left during the handshake.");
+        }
     }
 
     private Channel adopt(int fd, ChannelInitializer<Channel> initializer) throws WorkerExit {

@@ -162,6 +162,28 @@ class SecondaryIT {
     }
 
     @Test
+    void aDifferentResourceUidIsRefused() throws Exception {
+        assertEquals(0, b.hastctl("role", "secondary", "shared").exitCode());
+        try (TestPrimary first = TestPrimary.connect(b.port(), "shared", 1111, 0, 0, true)) {
+            assertTrue(first.params.virgin());
+        }
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (!b.workers().isEmpty() && System.currentTimeMillis() < deadline) {
+            Thread.sleep(50);
+        }
+        try (TestPrimary other = TestPrimary.connect(b.port(), "shared", 2222, 0, 0, false)) {
+            assertTrue(other.params.isRefused());
+            assertEquals("Resource unique ID mismatch (primary=2222, secondary=1111).", other.params.errmsg());
+        }
+        deadline = System.currentTimeMillis() + 30_000;
+        while (!b.logText().contains("exitcode=78") && System.currentTimeMillis() < deadline) {
+            Thread.sleep(50);
+        }
+        assertTrue(b.logText().contains("Resource unique ID mismatch (primary=2222, secondary=1111)."), b.logText());
+        assertTrue(b.logText().contains("exitcode=78"), b.logText());
+    }
+
+    @Test
     void anUnknownPeerIsClosedSilently() throws Exception {
         assertEquals(0, b.hastctl("role", "secondary", "shared").exitCode());
         try (java.net.Socket stranger = new java.net.Socket()) {
