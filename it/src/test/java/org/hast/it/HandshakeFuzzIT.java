@@ -9,7 +9,6 @@ import java.io.RandomAccessFile;
 import java.net.Socket;
 import java.net.SocketException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -21,6 +20,7 @@ import org.hast.proto.Frames;
 import org.hast.proto.HandshakeFirst;
 import org.hast.proto.RequestHeader;
 import org.hast.testing.HastCluster;
+import org.hast.testing.FrameMutator;
 import org.hast.testing.HastNode;
 import org.hast.testing.Processes;
 import org.junit.jupiter.api.Test;
@@ -51,10 +51,12 @@ class HandshakeFuzzIT {
                     .addUint8Array("token", new byte[16])));
             corpus.add(frame(2, new NvWriter().addString("resource", "nosuch")));
             corpus.add(frame(2, new NvWriter().addUint8("version", 9)));
+            FrameMutator headers = new FrameMutator(random, corpus);
+            FrameMutator requests = new FrameMutator(random, requestCorpus());
             int replies = 0;
             try {
                 for (int i = 0; i < HEADERS; i++) {
-                    if (exchange(b.port(), mutate(random, corpus))) {
+                    if (exchange(b.port(), headers.next())) {
                         replies++;
                     }
                 }
@@ -70,7 +72,7 @@ class HandshakeFuzzIT {
                     if (metadataBefore == null) {
                         metadataBefore = head(b, 4608);
                     }
-                    byte[] garbage = mutate(random, requestCorpus());
+                    byte[] garbage = requests.next();
                     primary.out.getOutputStream().write(garbage);
                     primary.out.getOutputStream().flush();
                 } catch (IOException e) {
@@ -110,28 +112,6 @@ class HandshakeFuzzIT {
         byte[] bytes = new byte[buffer.remaining()];
         buffer.get(bytes);
         return bytes;
-    }
-
-    private static byte[] mutate(Random random, List<byte[]> corpus) {
-        int kind = random.nextInt(6);
-        if (kind == 0) {
-            byte[] noise = new byte[random.nextInt(80)];
-            random.nextBytes(noise);
-            return noise;
-        }
-        byte[] input = corpus.get(random.nextInt(corpus.size())).clone();
-        switch (kind) {
-            case 1 -> input[random.nextInt(input.length)] ^= (byte) (1 << random.nextInt(8));
-            case 2 -> input = Arrays.copyOf(input, random.nextInt(input.length));
-            case 3 -> ByteBuffer.wrap(input).order(ByteOrder.LITTLE_ENDIAN).putInt(1, random.nextInt());
-            case 4 -> {
-                for (int i = 0; i < 1 + random.nextInt(8); i++) {
-                    input[random.nextInt(input.length)] = (byte) random.nextInt(256);
-                }
-            }
-            default -> input[0] = (byte) random.nextInt(256);
-        }
-        return input;
     }
 
     /** Sends, half-closes, waits for a reply or the close; true if reply bytes came back. */
