@@ -109,7 +109,7 @@ final class Hastd {
         for (ResourceConfig resource : config.resources()) {
             resources.add(resource);
         }
-        requests = new ControlRequests(resources, () -> loop.execute(this::stop));
+        requests = new ControlRequests(resources, () -> control.afterReply(() -> loop.execute(this::stop)));
         incoming = new IncomingConnections(loop, resources);
         for (String address : config.listenAddresses()) {
             try {

@@ -187,6 +187,22 @@ class DaemonLifecycleIT {
         assertThrows(java.net.ConnectException.class, () -> new java.net.Socket("127.0.0.1", node.port()).close());
     }
 
+    @Test
+    void defaultListenOpensBothFamiliesOnOnePort(TestInfo test) throws Exception {
+        HastNode node = single(test, "", "r0");
+        // No listen line for this node: the defaults tcp4://0.0.0.0:8457 and tcp6://[::]:8457 (§1.6).
+        Files.writeString(node.config(), Files.readString(node.config())
+                .replaceAll("\tlisten tcp4://127.0.0.1:[0-9]+\n", ""));
+        node.start();
+        assertTrue(node.logText().contains("Listening on address tcp4://0.0.0.0:8457."), node.logText());
+        assertTrue(node.logText().contains("Listening on address tcp6://[::]:8457."), node.logText());
+        try (java.net.Socket v4 = new java.net.Socket("127.0.0.1", 8457);
+             java.net.Socket v6 = new java.net.Socket("::1", 8457)) {
+            assertTrue(v4.isConnected() && v6.isConnected());
+        }
+        ok(node.hastctl("stop"));
+    }
+
     private static long pidOf(HastNode node, String resource) throws Exception {
         Processes.Result list = ok(node.hastctl("list", resource));
         return list.stdout().lines().filter(l -> l.startsWith("  workerpid: "))

@@ -45,6 +45,8 @@ public final class ControlServer implements Closeable {
     private final ScheduledExecutorService deadlines;
     private final String ownUser = System.getProperty("user.name");
     private volatile boolean closed;
+    /** Work to start once the current reply is out (hastctl stop must get its answer first). */
+    private volatile Runnable afterReply;
 
     private ControlServer(String address, Path path, ServerSocketChannel server,
                           Function<NvMessage, CompletableFuture<NvWriter>> handler) {
@@ -96,6 +98,11 @@ public final class ControlServer implements Closeable {
 
     public String address() {
         return address;
+    }
+
+    /** Runs {@code task} after the reply to the request being handled has been sent. */
+    public void afterReply(Runnable task) {
+        this.afterReply = task;
     }
 
     public void start() {
@@ -162,6 +169,11 @@ public final class ControlServer implements Closeable {
             LOG.error("Unable to send control response: {}.", e.getMessage());
         } finally {
             deadline.cancel(false);
+            Runnable task = afterReply;
+            afterReply = null;
+            if (task != null) {
+                task.run();
+            }
         }
     }
 

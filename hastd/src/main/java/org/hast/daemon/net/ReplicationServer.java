@@ -33,6 +33,9 @@ public final class ReplicationServer implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(ReplicationServer.class);
     /** {@code HAST_TIMEOUT}: the parent's handshake timeout. */
     static final int HANDSHAKE_TIMEOUT_SECONDS = 20;
+    /** setsockopt(IPPROTO_IPV6 = 41, IPV6_V6ONLY = 26). */
+    private static final io.netty.channel.unix.IntegerUnixChannelOption IPV6_V6ONLY =
+            new io.netty.channel.unix.IntegerUnixChannelOption("IPV6_V6ONLY", 41, 26);
 
     private final String address;
     private final Channel tcp;
@@ -74,9 +77,14 @@ public final class ReplicationServer implements Closeable {
         } catch (AddressException e) {
             throw new IOException(e.getMessage(), e);
         }
+        // One address family per listener, as tcp4:// and tcp6:// say (spec §1.6).
+        io.netty.channel.socket.SocketProtocolFamily family =
+                socketAddress.getAddress() instanceof java.net.Inet6Address
+                        ? io.netty.channel.socket.SocketProtocolFamily.INET6
+                        : io.netty.channel.socket.SocketProtocolFamily.INET;
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(group)
-                .channel(EpollServerSocketChannel.class)
+                .channelFactory(() -> new EpollServerSocketChannel(family))
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.SO_BACKLOG, 8)
                 .childOption(ChannelOption.TCP_NODELAY, true)
@@ -93,6 +101,12 @@ public final class ReplicationServer implements Closeable {
                                 .addLast("handshake", new IncomingHandshakeHandler(text, handshakes));
                     }
                 });
+        if (socketAddress.getAddress() instanceof java.net.Inet6Address) {
+            // Linux listens dual-stack by default, which would take the port from the tcp4
+            // listener of the default pair (tcp4://0.0.0.0 + tcp6://[::], spec §1.6); FreeBSD's
+            // IPv6 sockets are v6-only, so match that.
+            bootstrap.option(IPV6_V6ONLY, 1);
+        }
         try {
             Channel channel = bootstrap.bind(socketAddress).sync().channel();
             return new ReplicationServer(text, channel, null);
