@@ -86,6 +86,8 @@ public final class RemoteLink {
     private volatile Channel in;
     private volatile int version = 1;
     private volatile boolean stopped;
+    /** Both connections up and the handshake done: what "complete" means (spec §2.5). */
+    private volatile boolean established;
     private ScheduledFuture<?> keepalive;
     private boolean firstAttempt = true;
 
@@ -105,7 +107,7 @@ public final class RemoteLink {
     public boolean connected() {
         Channel o = out;
         Channel i = in;
-        return o != null && i != null && o.isActive() && i.isActive();
+        return established && o != null && i != null && o.isActive() && i.isActive();
     }
 
     /** Starts connecting (now, then every 10 s while not connected). */
@@ -114,13 +116,22 @@ public final class RemoteLink {
     }
 
     private void guard() {
-        if (stopped || connected()) {
+        if (stopped || connected() || connecting) {
             return;
         }
-        Thread connector = new Thread(this::connectOnce, "connect");
+        connecting = true;
+        Thread connector = new Thread(() -> {
+            try {
+                connectOnce();
+            } finally {
+                connecting = false;
+            }
+        }, "connect");
         connector.setDaemon(true);
         connector.start();
     }
+
+    private volatile boolean connecting;
 
     private synchronized void connectOnce() {
         if (stopped || connected()) {
@@ -265,9 +276,10 @@ public final class RemoteLink {
         second.closeFuture().addListener(f -> linkLost());
         first.closeFuture().addListener(f -> linkLost());
         events.accept(EVENT_CONNECT);
+        afterConnect(params);
+        established = true;
         keepalive = group.scheduleAtFixedRate(this::sendKeepalive, KEEPALIVE_SECONDS, KEEPALIVE_SECONDS,
                 TimeUnit.SECONDS);
-        afterConnect(params);
     }
 
     /**
@@ -292,6 +304,7 @@ public final class RemoteLink {
     }
 
     private void linkLost() {
+        established = false;
         if (keepalive == null) {
             return;
         }

@@ -194,8 +194,9 @@ class DaemonLifecycleIT {
         Files.writeString(node.config(), Files.readString(node.config())
                 .replaceAll("\tlisten tcp4://127.0.0.1:[0-9]+\n", ""));
         node.start();
-        assertTrue(node.logText().contains("Listening on address tcp4://0.0.0.0:8457."), node.logText());
-        assertTrue(node.logText().contains("Listening on address tcp6://[::]:8457."), node.logText());
+        // The sockets are open before "Started successfully"; these lines are logged just after it.
+        await("tcp4 default", node, () -> node.logText().contains("Listening on address tcp4://0.0.0.0:8457."));
+        await("tcp6 default", node, () -> node.logText().contains("Listening on address tcp6://[::]:8457."));
         try (java.net.Socket v4 = new java.net.Socket("127.0.0.1", 8457);
              java.net.Socket v6 = new java.net.Socket("::1", 8457)) {
             assertTrue(v4.isConnected() && v6.isConnected());

@@ -67,8 +67,9 @@ class ReplicationLinkIT {
         await("A complete", a, 30_000, complete(a));
         await("B complete", b, 30_000, complete(b));
         long secondaryWorker = b.workers().get(0).pid();
-        assertTrue(a.logText().contains("[shared] (primary) Connected to tcp4://127.0.0.1:" + b.port() + "."));
-        assertTrue(a.logText().contains("[shared] (primary) Nodes are in sync."));
+        assertTrue(a.logText().contains("[shared] (primary) Connected to tcp4://127.0.0.1:" + b.port() + "."),
+                a.logText());
+        assertTrue(a.logText().contains("[shared] (primary) Nodes are in sync."), a.logText());
 
         // Longer than the secondary's 20 s receive limit: only keepalives keep it alive.
         Thread.sleep(25_000);
