@@ -43,6 +43,7 @@ final class SecondaryDisk implements Runnable {
     private final Runnable onFatal;
     private final ByteBuffer decodeBuffer;
     private boolean bitmapCleared;
+    private static final ByteBuffer NO_SCRATCH = ByteBuffer.allocate(0);
     /** The receive channel, for resuming reads once the queue has drained (back-pressure). */
     private volatile Channel in;
 
@@ -181,15 +182,17 @@ final class SecondaryDisk implements Runnable {
 
     private void read(long seq, long offset, int length) {
         ByteBuf data = out.alloc().directBuffer(length, length);
-        ByteBuf scratch = out.alloc().directBuffer(length, length);
+        // Compressed replies need room to compress into; uncompressed ones send the data itself.
+        ByteBuf scratch = codec.compression() == org.hast.codec.Compression.NONE ? null
+                : out.alloc().directBuffer(length, length);
         try {
             ByteBuffer target = data.nioBuffer(0, length);
             local.readFully(target, localOffset + offset);
             data.writerIndex(length);
-            ByteBuffer scratchView = scratch.nioBuffer(0, length);
+            ByteBuffer scratchView = scratch == null ? NO_SCRATCH : scratch.nioBuffer(0, length);
             EncodedPayload encoded = codec.encode(data.nioBuffer(0, length), scratchView);
             ByteBuf payload;
-            if (encoded.compressionName() != null) {
+            if (encoded.compressionName() != null && scratch != null) {
                 scratch.writerIndex(encoded.size());
                 payload = scratch;
                 scratch = null;
