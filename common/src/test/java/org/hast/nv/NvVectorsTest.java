@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -40,13 +39,6 @@ class NvVectorsTest {
             Pattern.compile("message at offset 0: version=(\\d+) nvsize=(\\d+)");
     private static final Pattern PAYLOAD = Pattern.compile("  \\[\\+(\\d+) bytes of data follow]");
     private static final int MAX_NV = 1 << 20;
-    /**
-     * Zeroed copies that are not what their name says. This one holds an xxd text dump of
-     * another message (815 bytes for a 221-byte capture), a defect of the vector set; for it
-     * the raw capture with its name padding masked is the only reference.
-     */
-    private static final Set<String> BROKEN_ZEROED = Set.of(
-            "wire_resync/c2_8458_to_60746_m01_hs_reply_params.zeroed.bin");
 
     /** What the reference printed for one message. */
     private record Expected(int version, int nvSize, String fields, long payload) {
@@ -118,16 +110,9 @@ class NvVectorsTest {
                 .replaceFirst("\\.bin$", ".zeroed.bin"));
         byte[] rawBytes = Files.readAllBytes(raw);
         assertEquals(FrameHeader.HEADER_SIZE + want.nvSize, rawBytes.length);
-        String zeroedKey = zeroed.getParent().getFileName() + "/" + zeroed.getFileName();
-        boolean zeroedUsable = !BROKEN_ZEROED.contains(zeroedKey);
         byte[] zeroBytes = Files.readAllBytes(zeroed);
-        if (!zeroedUsable) {
-            assertTrue(zeroBytes.length != rawBytes.length, zeroedKey
-                    + " looks repaired: take it out of BROKEN_ZEROED");
-        }
-
-        List<byte[]> inputs = zeroedUsable ? List.of(rawBytes, zeroBytes) : List.of(rawBytes);
-        for (byte[] bytes : inputs) {
+        assertEquals(rawBytes.length, zeroBytes.length, zeroed + " is the capture's zeroed copy");
+        for (byte[] bytes : List.of(rawBytes, zeroBytes)) {
             ByteBuffer buf = ByteBuffer.wrap(bytes);
             Frame frame = Frames.decode(buf, MAX_NV);
             assertFalse(buf.hasRemaining(), "header + nv is the whole capture");
@@ -139,10 +124,7 @@ class NvVectorsTest {
 
         Frame frame = Frames.decode(ByteBuffer.wrap(rawBytes), MAX_NV);
         byte[] ours = bytes(Frames.encode(frame.version(), retype(frame.nv())));
-        if (zeroedUsable) {
-            assertArrayEquals(zeroBytes, ours,
-                    "re-encoded with zero padding equals the zeroed capture");
-        }
+        assertArrayEquals(zeroBytes, ours, "re-encoded with zero padding equals the zeroed capture");
         // and against the raw capture: equal everywhere but in the name padding, which is 0
         boolean[] padding = namePadding(rawBytes, FrameHeader.HEADER_SIZE);
         assertEquals(rawBytes.length, ours.length);

@@ -2,8 +2,6 @@ package org.hast.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -11,7 +9,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -29,12 +26,6 @@ public final class WireVectors {
     private static final Pattern FIELD = Pattern.compile("  ([^(]+)\\(([^)]+)\\):(.*)");
     private static final Pattern PAYLOAD = Pattern.compile("  \\[\\+(\\d+) bytes of data follow]");
     private static final Pattern KIND = Pattern.compile("c\\d+_\\d+_to_\\d+_m\\d+_(.+)\\.bin");
-    /**
-     * A zeroed copy that holds an xxd dump of another message instead (see NvVectorsTest); for
-     * it the expected encoding is the raw capture with its name padding zeroed here.
-     */
-    private static final Set<String> BROKEN_ZEROED = Set.of(
-            "wire_resync/c2_8458_to_60746_m01_hs_reply_params.zeroed.bin");
 
     /**
      * One captured message.
@@ -112,29 +103,11 @@ public final class WireVectors {
                 String sessionName = session.getFileName().toString();
                 String zeroedName = file.replaceFirst("\\.bin$", ".zeroed.bin");
                 byte[] rawBytes = readBytes(raw);
-                byte[] expected = BROKEN_ZEROED.contains(sessionName + "/" + zeroedName)
-                        ? zeroNamePadding(rawBytes) : readBytes(raw.resolveSibling(zeroedName));
+                byte[] expected = readBytes(raw.resolveSibling(zeroedName));
                 out.add(new Message(sessionName, file, kind.group(1), rawBytes, expected,
                         s.version, s.nvSize, Collections.unmodifiableMap(s.fields),
                         Collections.unmodifiableMap(s.types), s.dump.toString(), s.payload));
             }
-        }
-        return out;
-    }
-
-    /** A copy of a header + nv capture with the bytes after each name's NUL zeroed. */
-    public static byte[] zeroNamePadding(byte[] frame) {
-        byte[] out = frame.clone();
-        int off = 5;
-        while (off < out.length && out[off] != 0) {
-            int namesize = out[off + 1] & 0xff;
-            long dsize = ByteBuffer.wrap(out, off + 2, 4).order(ByteOrder.LITTLE_ENDIAN).getInt()
-                    & 0xffff_ffffL;
-            int paddedName = (namesize + 7) & ~7;
-            for (int i = off + 6 + namesize; i < off + 6 + paddedName; i++) {
-                out[i] = 0;
-            }
-            off += 6 + paddedName + (int) ((dsize + 7) & ~7L);
         }
         return out;
     }
