@@ -45,8 +45,8 @@ import io.netty.channel.epoll.EpollSocketChannel;
  * reconnects every 10 s after a failure. The worker connects by itself: the reference asks its
  * parent because of its sandbox, which a JVM worker does not have.
  *
- * <p>Requests (the I/O path) and synchronisation come on top of this; until then a connected
- * primary with dirty extents keeps them dirty.
+ * <p>The I/O path ({@link PrimaryPipeline}) is handed the connection pair once the handshake
+ * is done. Synchronisation is not built yet: a connected primary keeps dirty extents dirty.
  */
 public final class RemoteLink {
     private static final Logger LOG = LoggerFactory.getLogger(RemoteLink.class);
@@ -76,6 +76,12 @@ public final class RemoteLink {
         void mergeBitmap(ByteBuffer peer) throws IOException;
 
         long dirtyBytes();
+
+        /** The handshake is done: requests may use the pair; {@code link.in} has no reader yet. */
+        void linkUp(ConnectionPair link, HandshakeParams params);
+
+        /** Either connection is gone: requests in flight fail over to the rules of §7.4. */
+        void linkDown();
     }
 
     private final ResourceConfig config;
@@ -273,6 +279,9 @@ public final class RemoteLink {
             paramsFrame.release();
         }
         LOG.info("Connected to {}.", remote);
+        // From here on replies are read by the I/O path, not by the handshake's inbox.
+        second.pipeline().remove(inInbox);
+        resource.linkUp(new ConnectionPair(first, second, version), params);
         second.closeFuture().addListener(f -> linkLost());
         first.closeFuture().addListener(f -> linkLost());
         events.accept(EVENT_CONNECT);
@@ -305,6 +314,7 @@ public final class RemoteLink {
 
     private void linkLost() {
         established = false;
+        resource.linkDown();
         if (keepalive == null) {
             return;
         }

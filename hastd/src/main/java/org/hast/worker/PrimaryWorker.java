@@ -3,15 +3,26 @@ package org.hast.worker;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Paths;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntConsumer;
 
 import org.hast.activemap.ActiveMap;
+import org.hast.codec.ChecksumAlgorithm;
+import org.hast.codec.Compression;
+import org.hast.codec.PayloadCodec;
 import org.hast.conf.ResourceConfig;
 import org.hast.meta.DiskLayout;
 import org.hast.meta.Metadata;
 import org.hast.meta.MetadataCodec;
 import org.hast.meta.MetadataException;
 import org.hast.nv.NvWriter;
+import org.hast.primary.DirtyMap;
+import org.hast.primary.PrimaryPipeline;
+import org.hast.primary.ConnectionPair;
+import org.hast.primary.RemoteLink;
+import org.hast.proto.HandshakeParams;
 import org.hast.proto.Role;
+import org.hast.proto.SyncSource;
 import org.hast.util.SysExits;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,20 +33,26 @@ import org.slf4j.LoggerFactory;
  * synchronised) and gives the resource its counters. The replication link, the I/O path and
  * the device come on top of this.
  */
-final class PrimaryWorker implements Worker, org.hast.primary.RemoteLink.Resource {
+final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipeline.Counters {
     private static final Logger LOG = LoggerFactory.getLogger(PrimaryWorker.class);
-    /** {@code HAST_HIO_MAX}: request slots; all idle until the I/O path exists. */
-    static final int REQUEST_SLOTS = 256;
 
     private volatile ResourceConfig config;
     private final WorkerStats stats = new WorkerStats();
     private LocalComponent local;
     private Metadata metadata;
     private ActiveMap activeMap;
-    private final java.util.function.IntConsumer events;
-    private org.hast.primary.RemoteLink link;
+    private DirtyMap dirty;
+    private PrimaryPipeline pipeline;
+    private final IntConsumer events;
+    private RemoteLink link;
+    /**
+     * The secondary's {@code remotecnt} as last seen (A23: from our own metadata until the
+     * first handshake): a write acknowledged during an outage while {@code localcnt} still
+     * equals it is the outage's first, and bumps {@code localcnt} (spec §8).
+     */
+    private long peerRemoteCnt;
 
-    PrimaryWorker(ResourceConfig config, java.util.function.IntConsumer events) {
+    PrimaryWorker(ResourceConfig config, IntConsumer events) {
         this.config = config;
         this.events = events;
     }
@@ -80,10 +97,21 @@ final class PrimaryWorker implements Worker, org.hast.primary.RemoteLink.Resourc
         if (activeMap.dirtyExtents() > 0) {
             LOG.debug("{} dirty extents to synchronise.", activeMap.dirtyExtents());
         }
+        peerRemoteCnt = metadata.localCnt();
+        dirty = new DirtyMap(activeMap, local, stats, config.metaflush());
+        PayloadCodec codec = new PayloadCodec(Compression.fromWireName(config.compression().word()),
+                ChecksumAlgorithm.fromWireName(config.checksum().word()));
+        pipeline = new PrimaryPipeline(local, metadata.localOff(), metadata.dataSize(), sectorSize, dirty, stats,
+                this, config.replication(), codec, config.hasRemote(), new AtomicLong(1));
         if (config.hasRemote()) {
-            link = new org.hast.primary.RemoteLink(config, this, events);
+            link = new RemoteLink(config, this, events);
             link.start();
         }
+    }
+
+    /** The I/O path, for the device bridges. */
+    PrimaryPipeline pipeline() {
+        return pipeline;
     }
 
     // RemoteLink.Resource: the link thread and the control thread share the metadata and map.
@@ -134,22 +162,34 @@ final class PrimaryWorker implements Worker, org.hast.primary.RemoteLink.Resourc
     }
 
     @Override
-    public synchronized void mergeBitmap(ByteBuffer peer) throws IOException {
-        if (peer.remaining() < activeMap.mapSize()) {
-            throw new IOException("the secondary's bitmap has " + peer.remaining() + " bytes, "
-                    + activeMap.mapSize() + " needed");
-        }
-        activeMap.merge(peer);
-        ByteBuffer merged = activeMap.bitmap();
-        local.writeFully(merged, MetadataCodec.METADATA_SIZE);
-        if (config.metaflush()) {
-            local.flush();
-        }
+    public void mergeBitmap(ByteBuffer peer) throws IOException {
+        dirty.merge(peer);
     }
 
     @Override
-    public synchronized long dirtyBytes() {
-        return activeMap.dirtyBytes();
+    public long dirtyBytes() {
+        return dirty.dirtyBytes();
+    }
+
+    @Override
+    public void linkUp(ConnectionPair remote, HandshakeParams params) {
+        synchronized (this) {
+            peerRemoteCnt = params.remoteCnt();
+        }
+        pipeline.setSecondaryIsSyncSource(params.syncSrc() == SyncSource.SECONDARY && dirty.dirtyBytes() > 0);
+        pipeline.attach(remote);
+    }
+
+    @Override
+    public void linkDown() {
+        pipeline.detach();
+    }
+
+    @Override
+    public synchronized void acknowledgingWhileDisconnected() throws IOException {
+        if (metadata.localCnt() == peerRemoteCnt) {
+            setCounters(metadata.localCnt() + 1, metadata.remoteCnt());
+        }
     }
 
     @Override
@@ -158,25 +198,38 @@ final class PrimaryWorker implements Worker, org.hast.primary.RemoteLink.Resourc
         reply.addString("status", link != null && link.connected() ? "complete" : "degraded");
         reply.addUint32("extentsize", Integer.toUnsignedLong(metadata.extentSize()));
         reply.addUint32("keepdirty", Integer.toUnsignedLong(metadata.keepDirty()));
-        reply.addUint64("dirty", activeMap.dirtyBytes());
+        reply.addUint64("dirty", dirty.dirtyBytes());
         stats.addTo(reply);
-        reply.addUint64("idle_queue_size", REQUEST_SLOTS);
-        reply.addUint64("local_queue_size", 0);
-        reply.addUint64("send_queue_size", 0);
-        reply.addUint64("recv_queue_size", 0);
+        reply.addUint64("idle_queue_size", pipeline.idleSlots());
+        reply.addUint64("local_queue_size", pipeline.localQueued());
+        reply.addUint64("send_queue_size", pipeline.sendQueued());
+        reply.addUint64("recv_queue_size", pipeline.awaitingReply());
+        // Requests are answered by the component that finishes them: nothing waits to be.
         reply.addUint64("done_queue_size", 0);
     }
 
     @Override
     public void reload(ResourceConfig updated) {
         this.config = updated;
+        if (pipeline != null) {
+            pipeline.setReplication(updated.replication()); // A27: kept across reconnects
+        }
+        if (dirty != null) {
+            dirty.setMetaflush(updated.metaflush());
+        }
         LOG.info("Configuration reloaded.");
     }
 
     @Override
     public void close() {
+        if (pipeline != null) {
+            pipeline.close();
+        }
         if (link != null) {
             link.stop();
+        }
+        if (dirty != null) {
+            dirty.close();
         }
         if (local != null) {
             local.close();

@@ -1,0 +1,126 @@
+package org.hast.primary;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.function.Consumer;
+
+import org.hast.util.IoErrors;
+import org.hast.worker.LocalComponent;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The local component (spec §11.3): a few threads take requests from one bounded queue and
+ * run them against the local provider at {@code localoff + offset}, straight from and into
+ * the request's direct buffer. Several threads keep several requests in the device's queue,
+ * which a single thread (the reference's {@code local_send}) cannot.
+ */
+final class LocalIo implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(LocalIo.class);
+    static final int EIO = 5;
+    static final int ESHUTDOWN = 108;
+    private static final Hio STOP = new Hio(org.hast.proto.HioCommand.UNDEF, 0, 0, null, e -> { });
+
+    private final LocalComponent local;
+    private final long localOffset;
+    private final BlockingQueue<Hio> queue;
+    private final Consumer<Hio> done;
+    private final List<Thread> threads = new ArrayList<>();
+
+    /**
+     * @param capacity at least the number of request slots, so {@link #submit} never blocks
+     * @param done     called on an I/O thread with the request's {@code localError} set
+     */
+    LocalIo(LocalComponent local, long localOffset, int threadCount, int capacity, Consumer<Hio> done) {
+        this.local = local;
+        this.localOffset = localOffset;
+        this.queue = new ArrayBlockingQueue<>(capacity);
+        this.done = done;
+        for (int i = 0; i < threadCount; i++) {
+            Thread t = new Thread(this::run, "local-" + i);
+            t.setDaemon(true);
+            threads.add(t);
+            t.start();
+        }
+    }
+
+    void submit(Hio hio) {
+        if (!queue.offer(hio)) {
+            // Cannot happen while capacity >= request slots; fail rather than block a caller.
+            hio.localError = EIO;
+            done.accept(hio);
+        }
+    }
+
+    int queued() {
+        return queue.size();
+    }
+
+    private void run() {
+        while (true) {
+            Hio hio;
+            try {
+                hio = queue.take();
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (hio == STOP) {
+                return;
+            }
+            hio.localError = execute(hio);
+            done.accept(hio);
+        }
+    }
+
+    private int execute(Hio hio) {
+        long position = localOffset + hio.offset;
+        try {
+            switch (hio.cmd) {
+                case READ -> {
+                    ByteBuffer target = hio.data.nioBuffer(hio.data.writerIndex(), hio.length);
+                    local.readFully(target, position);
+                }
+                case WRITE -> local.writeFully(hio.data.nioBuffer(), position);
+                case DELETE -> local.discard(position, hio.length);
+                // A skipped flush (the EOPNOTSUPP latch) succeeds (A28).
+                case FLUSH -> local.flush();
+                default -> {
+                    return Hio.EINVAL;
+                }
+            }
+            return 0;
+        } catch (IOException e) {
+            if (hio.cmd == org.hast.proto.HioCommand.READ) {
+                LOG.error("Local request failed ({}): {}, trying remote node.", hio, IoErrors.describe(e));
+            } else {
+                LOG.error("Local request failed ({}): {}.", hio, IoErrors.describe(e));
+            }
+            return EIO;
+        }
+    }
+
+    @Override
+    public void close() {
+        // Never interrupt: an interrupt during FileChannel I/O closes the channel.
+        Hio left;
+        while ((left = queue.poll()) != null) {
+            left.localError = ESHUTDOWN;
+            done.accept(left);
+        }
+        for (int i = 0; i < threads.size(); i++) {
+            queue.offer(STOP);
+        }
+        for (Thread t : threads) {
+            try {
+                t.join(5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,438 @@
+package org.hast.primary;
+
+import java.io.IOException;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+
+import org.hast.codec.PayloadCodec;
+import org.hast.conf.ReplicationMode;
+import org.hast.device.BlockBackend;
+import org.hast.proto.HioCommand;
+import org.hast.worker.LocalComponent;
+import org.hast.worker.WorkerStats;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+
+/**
+ * The primary's I/O path (spec §11): client requests are cut into HAST requests of at most
+ * {@link #MAX_REQUEST_BYTES}, each takes a request slot, WRITE and DELETE mark their extents
+ * durably first (§7.3, A11), then go to the local disk and the secondary at the same time;
+ * the client is answered by replication mode (fullsync: both done; memsync: local done and
+ * the secondary has the data; async: local done), and a remote component that did not
+ * succeed leaves the extents dirty for the next synchronisation (A25).
+ */
+public final class PrimaryPipeline implements BlockBackend, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(PrimaryPipeline.class);
+    /**
+     * Largest request sent to the secondary. 128 KiB is MAXPHYS of every FreeBSD release, so
+     * an old peer accepts it too (spec §13.1); a larger client request becomes several.
+     */
+    public static final int MAX_REQUEST_BYTES = 128 * 1024;
+    /** DELETE carries no payload and has no MAXPHYS limit; still cut so lengths stay ints. */
+    private static final int MAX_DELETE_BYTES = 1 << 30;
+    /** {@code HAST_HIO_MAX}. */
+    public static final int REQUEST_SLOTS = 256;
+    private static final int LOCAL_THREADS = 4;
+    private static final int EOPNOTSUPP_LINUX = 95;
+    private static final int EOPNOTSUPP_FREEBSD = 45;
+    private static final int ESHUTDOWN = 108;
+
+    /** §8: the first write acknowledged during an outage bumps {@code localcnt} first. */
+    public interface Counters {
+        void acknowledgingWhileDisconnected() throws IOException;
+    }
+
+    private final long dataSize;
+    private final int sectorSize;
+    private final DirtyMap dirty;
+    private final WorkerStats stats;
+    private final Counters counters;
+    private final RequestSlots slots = new RequestSlots(REQUEST_SLOTS);
+    private final LocalIo local;
+    private final RemoteIo remote;
+    private final boolean hasRemote;
+    private final ByteBuf zeros = Unpooled.unreleasableBuffer(
+            Unpooled.directBuffer(MAX_REQUEST_BYTES).writeZero(MAX_REQUEST_BYTES).asReadOnly());
+    /** Extents whose local copy is stale after a failed local write (A10): read remotely. */
+    private final Set<Integer> staleLocal = ConcurrentHashMap.newKeySet();
+    private volatile ReplicationMode replication;
+    /** The secondary holds the newer data until synchronisation finishes (A24). */
+    private volatile boolean secondaryIsSyncSource;
+    private volatile boolean closed;
+
+    public PrimaryPipeline(LocalComponent localComponent, long localOffset, long dataSize, int sectorSize,
+            DirtyMap dirty, WorkerStats stats, Counters counters, ReplicationMode replication,
+            PayloadCodec sendCodec, boolean hasRemote, AtomicLong sequence) {
+        this.dataSize = dataSize;
+        this.sectorSize = sectorSize;
+        this.dirty = dirty;
+        this.stats = stats;
+        this.counters = counters;
+        this.replication = replication;
+        this.hasRemote = hasRemote;
+        int capacity = REQUEST_SLOTS + 8;
+        this.local = new LocalIo(localComponent, localOffset, LOCAL_THREADS, capacity, this::localDone);
+        this.remote = new RemoteIo(sendCodec, MAX_REQUEST_BYTES, capacity, sequence, this::remoteDone,
+                this::remoteReceived);
+    }
+
+    // ---- link and status ----
+
+    /** The link is up: requests go to this connection pair; replies are read from {@code in}. */
+    public void attach(ConnectionPair link) {
+        link.in().pipeline().addLast("replies", new ReplyReceiver(remote));
+        remote.attach(link);
+    }
+
+    public void detach() {
+        remote.detach();
+    }
+
+    public boolean connected() {
+        return remote.connected();
+    }
+
+    public void setSecondaryIsSyncSource(boolean value) {
+        secondaryIsSyncSource = value;
+    }
+
+    public void setReplication(ReplicationMode mode) {
+        replication = mode;
+    }
+
+    public int idleSlots() {
+        return slots.free();
+    }
+
+    public int localQueued() {
+        return local.queued();
+    }
+
+    public int sendQueued() {
+        return remote.queued();
+    }
+
+    public int awaitingReply() {
+        return remote.inFlight();
+    }
+
+    // ---- BlockBackend ----
+
+    @Override
+    public long size() {
+        return dataSize;
+    }
+
+    @Override
+    public int sectorSize() {
+        return sectorSize;
+    }
+
+    @Override
+    public boolean flushCoversAllClients() {
+        return true;
+    }
+
+    @Override
+    public void read(long offset, int length, ByteBuf into, Completion done) {
+        stats.read.increment();
+        int base = into.writerIndex();
+        split(HioCommand.READ, offset, length, MAX_REQUEST_BYTES, errno -> {
+            if (errno == 0) {
+                into.writerIndex(base + length);
+            }
+            done.done(errno);
+        }, (chunkOffset, chunkLength, piece) -> new Hio(HioCommand.READ, chunkOffset, chunkLength,
+                into.slice(base + (int) (chunkOffset - offset), chunkLength).writerIndex(0), piece));
+    }
+
+    @Override
+    public void write(long offset, ByteBuf data, boolean fua, Completion done) {
+        stats.write.increment();
+        int base = data.readerIndex();
+        int length = data.readableBytes();
+        split(HioCommand.WRITE, offset, length, MAX_REQUEST_BYTES, fua ? thenFlush(done) : done::done,
+                (chunkOffset, chunkLength, piece) -> new Hio(HioCommand.WRITE, chunkOffset, chunkLength,
+                        data.retainedSlice(base + (int) (chunkOffset - offset), chunkLength), piece));
+    }
+
+    @Override
+    public void flush(Completion done) {
+        stats.flush.increment();
+        submit(new Hio(HioCommand.FLUSH, 0, 0, null, done::done));
+    }
+
+    @Override
+    public void trim(long offset, long length, Completion done) {
+        stats.delete.increment();
+        split(HioCommand.DELETE, offset, length, MAX_DELETE_BYTES, done::done,
+                (chunkOffset, chunkLength, piece) -> new Hio(HioCommand.DELETE, chunkOffset, chunkLength, null, piece));
+    }
+
+    /**
+     * Zeros are written, never punched: a discard does not promise zeros on every device, and
+     * an all-zero payload costs 4 bytes on the wire with {@code hole} compression.
+     */
+    @Override
+    public void writeZeroes(long offset, long length, boolean mayPunch, Completion done) {
+        stats.write.increment();
+        split(HioCommand.WRITE, offset, length, MAX_REQUEST_BYTES, done::done,
+                (chunkOffset, chunkLength, piece) -> new Hio(HioCommand.WRITE, chunkOffset, chunkLength,
+                        zeros.slice(0, chunkLength), piece));
+    }
+
+    private Hio.Piece thenFlush(Completion done) {
+        return errno -> {
+            if (errno != 0) {
+                done.done(errno);
+            } else {
+                submit(new Hio(HioCommand.FLUSH, 0, 0, null, done::done));
+            }
+        };
+    }
+
+    @FunctionalInterface
+    private interface ChunkFactory {
+        Hio make(long offset, int length, Hio.Piece piece);
+    }
+
+    /** Cuts a client request into HAST requests; {@code whole} runs once all are answered. */
+    private void split(HioCommand cmd, long offset, long length, int max, Hio.Piece whole, ChunkFactory factory) {
+        if (closed) {
+            whole.done(ESHUTDOWN);
+            return;
+        }
+        if (length <= max) {
+            submit(factory.make(offset, (int) length, whole));
+            return;
+        }
+        int count = (int) ((length + max - 1) / max);
+        AtomicInteger left = new AtomicInteger(count);
+        AtomicInteger firstError = new AtomicInteger();
+        Hio.Piece share = errno -> {
+            if (errno != 0) {
+                firstError.compareAndSet(0, errno);
+            }
+            if (left.decrementAndGet() == 0) {
+                whole.done(firstError.get());
+            }
+        };
+        for (long at = offset; at < offset + length; at += max) {
+            submit(factory.make(at, (int) Math.min(max, offset + length - at), share));
+        }
+    }
+
+    // ---- dispatch (spec §11.2) ----
+
+    private void submit(Hio hio) {
+        if (closed) {
+            finishRejected(hio);
+            return;
+        }
+        if (slots.acquireOrWait(hio)) {
+            start(hio);
+        }
+    }
+
+    private void start(Hio hio) {
+        switch (hio.cmd) {
+            case READ -> {
+                hio.remoteRead = readsFromRemote(hio);
+                hio.pending.set(1);
+                if (hio.remoteRead) {
+                    hio.toRemote = true;
+                    remote.submit(hio);
+                } else {
+                    hio.toLocal = true;
+                    local.submit(hio);
+                }
+            }
+            case WRITE, DELETE -> {
+                ReplicationMode mode = replication;
+                // memsync needs protocol version 2; a version-1 peer gets fullsync (spec §4.6).
+                hio.memsync = hio.cmd == HioCommand.WRITE && mode == ReplicationMode.MEMSYNC
+                        && remote.version() >= 2;
+                hio.async = mode == ReplicationMode.ASYNC;
+                hio.toLocal = true;
+                hio.toRemote = true;
+                hio.pending.set(2);
+                dirty.writeStart(hio.offset, hio.length, () -> sendBoth(hio));
+            }
+            case FLUSH -> {
+                hio.toLocal = true;
+                hio.toRemote = true;
+                hio.pending.set(2);
+                sendBoth(hio);
+            }
+            default -> throw new IllegalStateException("cannot dispatch " + hio);
+        }
+    }
+
+    private void sendBoth(Hio hio) {
+        local.submit(hio);
+        if (hasRemote) {
+            remote.submit(hio);
+        } else {
+            hio.remoteError = RemoteIo.ENOTCONN;
+            remoteDone(hio);
+        }
+    }
+
+    private boolean readsFromRemote(Hio hio) {
+        if (secondaryIsSyncSource) {
+            return true;
+        }
+        if (staleLocal.isEmpty()) {
+            return false;
+        }
+        int extentSize = dirty.extentSize();
+        for (long e = hio.offset / extentSize; e <= (hio.offset + hio.length - 1) / extentSize; e++) {
+            if (staleLocal.contains((int) e)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // ---- component completions ----
+
+    private void localDone(Hio hio) {
+        if (hio.cmd == HioCommand.READ && hio.localError != 0 && hasRemote && remote.connected()) {
+            // "Local request failed, trying remote node." (spec §11.3); still one pending.
+            hio.toRemote = true;
+            remote.submit(hio);
+            return;
+        }
+        if (hio.cmd == HioCommand.WRITE || hio.cmd == HioCommand.DELETE) {
+            if (hio.async && hio.localError == 0) {
+                acknowledge(hio, 0);
+            } else if (hio.memsync) {
+                memsyncEvent(hio);
+            }
+        }
+        componentDone(hio);
+    }
+
+    private void remoteReceived(Hio hio) {
+        hio.receivedSeen = true;
+        memsyncEvent(hio);
+    }
+
+    private void remoteDone(Hio hio) {
+        if (hio.memsync && !hio.receivedSeen) {
+            // A failed (or single-reply) remote counts as the memsync event (spec §11.4).
+            hio.receivedSeen = true;
+            memsyncEvent(hio);
+        }
+        componentDone(hio);
+    }
+
+    /** memsync: the client is answered once local is done and the secondary has the data. */
+    private void memsyncEvent(Hio hio) {
+        if (hio.memsyncEvents.decrementAndGet() == 0 && hio.localError == 0) {
+            // A22: never early when the local write failed; final completion decides then.
+            acknowledge(hio, 0);
+        }
+    }
+
+    private void componentDone(Hio hio) {
+        if (hio.pending.decrementAndGet() == 0) {
+            finish(hio);
+        }
+    }
+
+    // ---- completion (spec §11.5) ----
+
+    private void finish(Hio hio) {
+        int remoteError = hio.remoteError;
+        if (hio.cmd == HioCommand.FLUSH && (remoteError == EOPNOTSUPP_LINUX || remoteError == EOPNOTSUPP_FREEBSD)) {
+            remoteError = 0; // A28: a secondary that cannot flush its cache has nothing to flush
+        }
+        boolean localOk = hio.toLocal && hio.localError == 0;
+        boolean remoteOk = hio.toRemote && remoteError == 0;
+        boolean ok = localOk || remoteOk;
+        if (hio.toLocal && hio.localError != 0) {
+            countLocalError(hio.cmd);
+        }
+        if (hio.cmd == HioCommand.WRITE || hio.cmd == HioCommand.DELETE) {
+            completeWrite(hio, localOk, remoteOk);
+        }
+        int result = ok ? 0 : (hio.remoteRead ? remoteError : hio.localError);
+        acknowledge(hio, result);
+        if (hio.cmd == HioCommand.WRITE) {
+            hio.data.release();
+        }
+        Hio next = slots.releaseOrNext();
+        if (next != null) {
+            start(next);
+        }
+    }
+
+    private void completeWrite(Hio hio, boolean localOk, boolean remoteOk) {
+        if (!remoteOk) {
+            dirty.needSync(hio.offset, hio.length);
+        }
+        if (localOk) {
+            dirty.writeComplete(hio.offset, hio.length);
+        } else if (remoteOk) {
+            // A10: the secondary has the data, this disk does not; read it from there and keep
+            // the extents dirty (their write never completes) until they are repaired.
+            int extentSize = dirty.extentSize();
+            for (long e = hio.offset / extentSize; e <= (hio.offset + hio.length - 1) / extentSize; e++) {
+                staleLocal.add((int) e);
+            }
+            LOG.warn("Local {} failed but the secondary has it; the range is read from the secondary.", hio);
+        }
+    }
+
+    private void countLocalError(HioCommand cmd) {
+        switch (cmd) {
+            case READ -> stats.readError.increment();
+            case WRITE -> stats.writeError.increment();
+            case DELETE -> stats.deleteError.increment();
+            case FLUSH -> stats.flushError.increment();
+            default -> { }
+        }
+    }
+
+    private void acknowledge(Hio hio, int errno) {
+        if (!hio.acked.compareAndSet(false, true)) {
+            return;
+        }
+        if (errno == 0 && (hio.cmd == HioCommand.WRITE || hio.cmd == HioCommand.DELETE) && !remote.connected()) {
+            try {
+                counters.acknowledgingWhileDisconnected();
+            } catch (IOException e) {
+                LOG.error("Unable to store the outage counter: {}.", e.getMessage());
+                hio.piece.done(LocalIo.EIO);
+                return;
+            }
+        }
+        hio.piece.done(errno);
+    }
+
+    private void finishRejected(Hio hio) {
+        if (hio.cmd == HioCommand.WRITE) {
+            hio.data.release();
+        }
+        hio.piece.done(ESHUTDOWN);
+    }
+
+    /** Stops taking requests; everything queued or in flight fails with ESHUTDOWN. */
+    @Override
+    public void close() {
+        closed = true;
+        Hio waiting;
+        while ((waiting = slots.pollWaiting()) != null) {
+            finishRejected(waiting);
+        }
+        local.close();
+        remote.close();
+    }
+}

@@ -1,0 +1,223 @@
+package org.hast.primary;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+import org.hast.codec.EncodedPayload;
+import org.hast.codec.PayloadCodec;
+import org.hast.daemon.net.OutgoingFrame;
+import org.hast.nv.NvWriter;
+import org.hast.proto.PayloadFields;
+import org.hast.proto.RequestHeader;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
+
+/**
+ * The remote component (spec §11.4): one sender thread turns requests into frames on the
+ * {@code out} connection, and {@link ReplyReceiver} matches the replies arriving on
+ * {@code in}. A request is in the in-flight table before its frame is written, so a fast
+ * reply always finds it; whoever removes it from the table completes it (reply, failed
+ * write, or the sweep after a disconnect), so it completes exactly once.
+ */
+final class RemoteIo implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(RemoteIo.class);
+    static final int ENOTCONN = 107;
+    static final int ESHUTDOWN = 108;
+    private static final Hio STOP = new Hio(org.hast.proto.HioCommand.UNDEF, 0, 0, null, e -> { });
+
+    private final BlockingQueue<Hio> queue;
+    private final ConcurrentHashMap<Long, Hio> inFlight = new ConcurrentHashMap<>();
+    /** Shared with synchronisation (A6): one 64-bit sequence for every request. */
+    private final AtomicLong sequence;
+    private final PayloadCodec sendCodec;
+    private final ByteBuffer scratch;
+    private final Consumer<Hio> done;
+    private final Consumer<Hio> received;
+    private final Thread sender;
+    private volatile ConnectionPair link;
+    private volatile boolean closed;
+
+    /**
+     * @param done     a request finished on the remote; its {@code remoteError} is set
+     * @param received memsync: the secondary has the data (first of two replies)
+     */
+    RemoteIo(PayloadCodec sendCodec, int maxRequestBytes, int capacity, AtomicLong sequence,
+            Consumer<Hio> done, Consumer<Hio> received) {
+        this.sendCodec = sendCodec;
+        this.scratch = ByteBuffer.allocateDirect(maxRequestBytes);
+        this.queue = new ArrayBlockingQueue<>(capacity);
+        this.sequence = sequence;
+        this.done = done;
+        this.received = received;
+        this.sender = new Thread(this::sendLoop, "remote-send");
+        sender.setDaemon(true);
+        sender.start();
+    }
+
+    /** A new connection pair is up: requests go over it from now on. */
+    void attach(ConnectionPair newConnectionPair) {
+        link = newConnectionPair;
+    }
+
+    /** The connection is gone: every request in flight fails with ENOTCONN. */
+    void detach() {
+        link = null;
+        failInFlight(ENOTCONN);
+    }
+
+    boolean connected() {
+        ConnectionPair l = link;
+        return l != null && l.active();
+    }
+
+    /** The negotiated protocol version, 0 while not connected. */
+    int version() {
+        ConnectionPair l = link;
+        return l == null ? 0 : l.version();
+    }
+
+    void submit(Hio hio) {
+        if (closed || !queue.offer(hio)) {
+            hio.remoteError = closed ? ESHUTDOWN : ENOTCONN;
+            done.accept(hio);
+        }
+    }
+
+    int queued() {
+        return queue.size();
+    }
+
+    int inFlight() {
+        return inFlight.size();
+    }
+
+    Hio inFlight(long seq) {
+        return inFlight.get(seq);
+    }
+
+    /** Removes a request for completion; null when someone else already completed it. */
+    Hio claim(long seq) {
+        return inFlight.remove(seq);
+    }
+
+    void completed(Hio hio) {
+        done.accept(hio);
+    }
+
+    void receivedFirst(Hio hio) {
+        received.accept(hio);
+    }
+
+    private void sendLoop() {
+        while (true) {
+            Hio hio;
+            try {
+                hio = queue.take();
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (hio == STOP) {
+                return;
+            }
+            ConnectionPair l = link;
+            if (l == null || !l.active()) {
+                hio.remoteError = ENOTCONN;
+                done.accept(hio);
+                continue;
+            }
+            send(l, hio, queue.isEmpty());
+        }
+    }
+
+    private void send(ConnectionPair l, Hio hio, boolean flush) {
+        long seq = sequence.getAndIncrement();
+        hio.seq = seq;
+        OutgoingFrame frame;
+        try {
+            frame = frame(l.version(), hio, seq);
+        } catch (RuntimeException e) {
+            LOG.error("Unable to prepare header for {}: {}.", hio, e.toString());
+            hio.remoteError = Hio.EINVAL;
+            done.accept(hio);
+            return;
+        }
+        inFlight.put(seq, hio);
+        ChannelFuture written = flush ? l.out().writeAndFlush(frame) : l.out().write(frame);
+        written.addListener(f -> {
+            if (!f.isSuccess() && inFlight.remove(seq, hio)) {
+                LOG.warn("Unable to send {} to the secondary: {}.", hio, f.cause().getMessage());
+                hio.remoteError = ENOTCONN;
+                done.accept(hio);
+                l.out().close();
+            }
+        });
+    }
+
+    private OutgoingFrame frame(int version, Hio hio, long seq) {
+        switch (hio.cmd) {
+            case READ:
+                return new OutgoingFrame(version, RequestHeader.read(seq, hio.offset, hio.length).toNv());
+            case DELETE:
+                return new OutgoingFrame(version, RequestHeader.delete(seq, hio.offset, hio.length).toNv());
+            case FLUSH:
+                return new OutgoingFrame(version, RequestHeader.flush(seq).toNv());
+            case WRITE:
+                break;
+            default:
+                throw new IllegalArgumentException("no remote form for " + hio.cmd);
+        }
+        NvWriter nv = RequestHeader.write(seq, hio.offset, hio.length, hio.memsync).toNv();
+        scratch.clear();
+        EncodedPayload encoded = sendCodec.encode(hio.data.nioBuffer(), scratch);
+        PayloadFields.append(nv, encoded);
+        ByteBuf payload;
+        if (encoded.compressionName() == null) {
+            // Sent as it is: the frame takes its own reference to the client's buffer.
+            payload = hio.data.retainedSlice();
+        } else if (encoded.size() == 0) {
+            payload = Unpooled.EMPTY_BUFFER;
+        } else {
+            // The scratch area is reused for the next request: the compressed bytes move out.
+            payload = PooledByteBufAllocator.DEFAULT.directBuffer(encoded.size());
+            payload.writeBytes(encoded.payload().duplicate());
+        }
+        return new OutgoingFrame(version, nv, payload);
+    }
+
+    private void failInFlight(int errno) {
+        for (Long seq : inFlight.keySet()) {
+            Hio hio = inFlight.remove(seq);
+            if (hio != null) {
+                hio.remoteError = errno;
+                done.accept(hio);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        Hio left;
+        while ((left = queue.poll()) != null) {
+            left.remoteError = ESHUTDOWN;
+            done.accept(left);
+        }
+        queue.offer(STOP);
+        try {
+            sender.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        link = null;
+        failInFlight(ESHUTDOWN);
+    }
+}

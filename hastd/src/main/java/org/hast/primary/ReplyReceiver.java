@@ -1,0 +1,110 @@
+package org.hast.primary;
+
+import java.nio.ByteBuffer;
+
+import org.hast.codec.CodecException;
+import org.hast.codec.PayloadCodec;
+import org.hast.daemon.net.HastFrame;
+import org.hast.proto.HioCommand;
+import org.hast.proto.PayloadFields;
+import org.hast.proto.ProtocolException;
+import org.hast.proto.ReplyHeader;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+
+/**
+ * Replies from the secondary on the {@code in} connection (spec §11.4 {@code remote_recv}):
+ * matched by {@code seq}; a READ's payload is decoded straight into the request's buffer; a
+ * memsync {@code received} reply is the first of two. A reply that cannot be understood ends
+ * the connection (and with it every request in flight), never the worker.
+ */
+final class ReplyReceiver extends ChannelInboundHandlerAdapter {
+    private static final Logger LOG = LoggerFactory.getLogger(ReplyReceiver.class);
+    private static final int EIO = 5;
+
+    private final RemoteIo remote;
+    /** Used on this channel's event loop only. */
+    private final PayloadCodec codec = new PayloadCodec();
+
+    ReplyReceiver(RemoteIo remote) {
+        this.remote = remote;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object message) {
+        if (!(message instanceof HastFrame frame)) {
+            ctx.fireChannelRead(message);
+            return;
+        }
+        try {
+            handle(ctx, frame);
+        } catch (ProtocolException e) {
+            LOG.error("Unable to receive reply header: {}", e.getMessage());
+            ctx.close();
+        } finally {
+            frame.release();
+        }
+    }
+
+    private void handle(ChannelHandlerContext ctx, HastFrame frame) throws ProtocolException {
+        ReplyHeader reply = ReplyHeader.fromNv(frame.nv());
+        if (reply.received()) {
+            Hio hio = remote.inFlight(reply.seq());
+            if (hio != null && hio.memsync) {
+                remote.receivedFirst(hio);
+            } else if (hio == null) {
+                LOG.debug("Memsync acknowledgement for unknown request {}.", Long.toUnsignedString(reply.seq()));
+            }
+            return;
+        }
+        Hio hio = remote.claim(reply.seq());
+        if (hio == null) {
+            LOG.warn("Reply for unknown request {} ignored.", Long.toUnsignedString(reply.seq()));
+            return;
+        }
+        int error = reply.error();
+        if (error == 0 && hio.cmd == HioCommand.READ) {
+            error = readPayload(frame, hio);
+            if (error != 0) {
+                hio.remoteError = error;
+                remote.completed(hio);
+                ctx.close();
+                return;
+            }
+        }
+        hio.remoteError = error;
+        remote.completed(hio);
+    }
+
+    /** Decodes a READ reply's payload into the request's buffer; EIO when it does not fit. */
+    private int readPayload(HastFrame frame, Hio hio) {
+        ByteBuffer target = hio.data.nioBuffer(hio.data.writerIndex(), hio.length);
+        try {
+            PayloadFields fields = PayloadFields.fromNv(frame.nv());
+            ByteBuffer decoded = codec.decode(fields.compression(), fields.checksum(), fields.hash(),
+                    frame.payload().nioBuffer(), target.duplicate());
+            if (decoded.remaining() != hio.length) {
+                LOG.error("Remote READ reply has {} bytes, {} expected.", decoded.remaining(), hio.length);
+                return EIO;
+            }
+            if (fields.compression() == null) {
+                // Uncompressed: decode returned the received bytes; compressed ones were
+                // decoded into the target already.
+                target.put(decoded);
+            }
+            return 0;
+        } catch (CodecException e) {
+            LOG.error("Unable to receive reply data: {}", e.getMessage());
+            return EIO;
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.warn("Replication connection failed: {}.", cause.getMessage());
+        ctx.close();
+    }
+}

@@ -1,0 +1,183 @@
+package org.hast.primary;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.hast.activemap.ActiveMap;
+import org.hast.codec.PayloadCodec;
+import org.hast.conf.ReplicationMode;
+import org.hast.worker.LocalComponent;
+import org.hast.worker.WorkerStats;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+
+/**
+ * The primary's I/O path against a real local file and no secondary ({@code remote none}):
+ * data lands at {@code localoff + offset}, large requests are cut and reassembled, every
+ * write leaves its extents dirty on disk (nobody has the copy), and a closed pipeline
+ * refuses instead of hanging.
+ */
+class PrimaryPipelineTest {
+    private static final long DATA_SIZE = 16L << 20;
+    private static final int EXTENT = 1 << 20;
+    private static final long LOCAL_OFFSET = 8192;
+
+    @TempDir
+    Path dir;
+    private Path file;
+    private LocalComponent local;
+    private DirtyMap dirty;
+    private PrimaryPipeline pipeline;
+    private final WorkerStats stats = new WorkerStats();
+    private final AtomicInteger outageBumps = new AtomicInteger();
+
+    @BeforeEach
+    void setUp() throws IOException {
+        file = dir.resolve("disk");
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ch.truncate(LOCAL_OFFSET + DATA_SIZE);
+            ch.write(ByteBuffer.allocate(1), LOCAL_OFFSET + DATA_SIZE - 1);
+        }
+        local = LocalComponent.open(file);
+        dirty = new DirtyMap(new ActiveMap(DATA_SIZE, EXTENT, 4, 512), local, stats, true);
+        pipeline = new PrimaryPipeline(local, LOCAL_OFFSET, DATA_SIZE, 512, dirty, stats,
+                outageBumps::incrementAndGet, ReplicationMode.FULLSYNC, new PayloadCodec(), false,
+                new AtomicLong(1));
+    }
+
+    @AfterEach
+    void tearDown() {
+        pipeline.close();
+        dirty.close();
+        local.close();
+    }
+
+    private static int await(CompletableFuture<Integer> f) throws Exception {
+        return f.get(10, TimeUnit.SECONDS);
+    }
+
+    private int write(long offset, byte[] bytes) throws Exception {
+        ByteBuf buf = PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length).writeBytes(bytes);
+        CompletableFuture<Integer> f = new CompletableFuture<>();
+        pipeline.write(offset, buf, false, f::complete);
+        try {
+            return await(f);
+        } finally {
+            buf.release();
+        }
+    }
+
+    private byte[] read(long offset, int length) throws Exception {
+        ByteBuf buf = PooledByteBufAllocator.DEFAULT.directBuffer(length);
+        try {
+            CompletableFuture<Integer> f = new CompletableFuture<>();
+            pipeline.read(offset, length, buf, f::complete);
+            assertEquals(0, await(f));
+            assertEquals(length, buf.readableBytes());
+            byte[] out = new byte[length];
+            buf.readBytes(out);
+            return out;
+        } finally {
+            buf.release();
+        }
+    }
+
+    private byte[] onDisk(long position, int length) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(length);
+        local.readFully(b, position);
+        return b.array();
+    }
+
+    @Test
+    void largeWriteIsCutAndLandsAtLocalOffset() throws Exception {
+        byte[] data = new byte[3 * PrimaryPipeline.MAX_REQUEST_BYTES + 4096];
+        new Random(1).nextBytes(data);
+        long offset = EXTENT - 8192; // straddles an extent boundary
+        assertEquals(0, write(offset, data));
+        assertArrayEquals(data, onDisk(LOCAL_OFFSET + offset, data.length));
+        assertArrayEquals(data, read(offset, data.length));
+        assertEquals(1, stats.write.sum());
+        assertEquals(1, stats.read.sum());
+        assertEquals(PrimaryPipeline.REQUEST_SLOTS, pipeline.idleSlots());
+    }
+
+    @Test
+    void withoutSecondaryWrittenExtentsStayDirtyOnDisk() throws Exception {
+        assertEquals(0, write(3L * EXTENT + 512, new byte[4096]));
+        assertEquals(EXTENT, dirty.dirtyBytes(), "the secondary never got it: extent 3 stays dirty");
+        byte[] bitmap = onDisk(4096, 1);
+        assertEquals(1 << 3, bitmap[0] & 0xff, "extent 3 marked in the on-disk bitmap");
+        assertTrue(outageBumps.get() >= 1, "an acknowledged write while disconnected bumps localcnt");
+    }
+
+    @Test
+    void flushTrimAndZeroesComplete() throws Exception {
+        byte[] ones = new byte[8192];
+        java.util.Arrays.fill(ones, (byte) 1);
+        assertEquals(0, write(0, ones));
+        CompletableFuture<Integer> zero = new CompletableFuture<>();
+        pipeline.writeZeroes(0, 4096, false, zero::complete);
+        assertEquals(0, await(zero));
+        assertArrayEquals(new byte[4096], read(0, 4096));
+        assertEquals(1, read(4096, 1)[0]);
+        CompletableFuture<Integer> trim = new CompletableFuture<>();
+        pipeline.trim(4096, 4096, trim::complete);
+        assertEquals(0, await(trim));
+        assertArrayEquals(new byte[4096], read(4096, 4096), "a punched hole reads as zeros");
+        CompletableFuture<Integer> flush = new CompletableFuture<>();
+        pipeline.flush(flush::complete);
+        assertEquals(0, await(flush), "a flush with no secondary succeeds on the local disk");
+        assertEquals(1, stats.flush.sum());
+        assertEquals(1, stats.delete.sum());
+    }
+
+    @Test
+    void manyConcurrentRequestsBeyondTheSlotCountAllComplete() throws Exception {
+        int n = 2000;
+        CompletableFuture<?>[] all = new CompletableFuture<?>[n];
+        ByteBuf[] bufs = new ByteBuf[n];
+        for (int i = 0; i < n; i++) {
+            bufs[i] = PooledByteBufAllocator.DEFAULT.directBuffer(4096).writeZero(4096);
+            bufs[i].setInt(0, i);
+            CompletableFuture<Integer> f = new CompletableFuture<>();
+            all[i] = f;
+            pipeline.write((long) i * 4096, bufs[i], false, f::complete);
+        }
+        CompletableFuture.allOf(all).get(30, TimeUnit.SECONDS);
+        for (int i = 0; i < n; i++) {
+            assertEquals(0, all[i].get());
+            bufs[i].release();
+        }
+        for (int i = 0; i < n; i += 97) {
+            assertEquals(i, ByteBuffer.wrap(read((long) i * 4096, 4)).getInt());
+        }
+        assertEquals(PrimaryPipeline.REQUEST_SLOTS, pipeline.idleSlots());
+    }
+
+    @Test
+    void closedPipelineRefuses() throws Exception {
+        pipeline.close();
+        CompletableFuture<Integer> f = new CompletableFuture<>();
+        pipeline.flush(f::complete);
+        assertEquals(108, await(f));
+        assertTrue(Files.exists(file));
+    }
+}
