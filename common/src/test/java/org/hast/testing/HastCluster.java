@@ -90,6 +90,7 @@ public final class HastCluster implements AutoCloseable {
                 String local = node.disk(resource).toString();
                 text.append("\ton ").append(node.name()).append(" {\n\t\tlocal ").append(local)
                         .append("\n\t\tremote ").append(nodes.size() == 2 ? "tcp4://127.0.0.1:" + peer.port() : "none")
+                        .append("\n\t\texport uds://").append(node.exportSocket(resource))
                         .append("\n\t}\n");
             }
             text.append("}\n");
@@ -97,6 +98,53 @@ public final class HastCluster implements AutoCloseable {
         Files.writeString(config, text);
         for (HastNode node : nodes) {
             node.setConfig(config);
+        }
+    }
+
+    /**
+     * The usual start of a two-node test: {@code hastctl create} and hastd on both nodes, node B
+     * secondary, node A primary, and both report {@code complete}; node A's export is then open.
+     */
+    public void startPair(String resource) throws IOException, InterruptedException {
+        for (HastNode node : nodes) {
+            expectOk(node, node.hastctl("create", resource));
+            node.start();
+        }
+        expectOk(node(1), node(1).hastctl("role", "secondary", resource));
+        expectOk(node(0), node(0).hastctl("role", "primary", resource));
+        for (HastNode node : nodes) {
+            awaitStatus(node, resource, "complete", 60_000);
+        }
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (!Files.exists(node(0).exportSocket(resource))) {
+            if (System.currentTimeMillis() > deadline) {
+                throw new IOException("node A never opened its export:\n" + node(0).logText());
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    /** Waits until {@code hastctl status} shows {@code resource} with {@code status} on {@code node}. */
+    public static void awaitStatus(HastNode node, String resource, String status, long millis)
+            throws IOException, InterruptedException {
+        long deadline = System.currentTimeMillis() + millis;
+        String row = "";
+        while (System.currentTimeMillis() < deadline) {
+            row = node.hastctl("status").stdout().lines().skip(1)
+                    .filter(l -> l.startsWith(resource + "\t")).findFirst().orElse("");
+            if (row.startsWith(resource + "\t" + status)) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        throw new IOException(node.name() + ": " + resource + " never became " + status + " (last: " + row + ")\n"
+                + node.logText());
+    }
+
+    private static void expectOk(HastNode node, Processes.Result result) throws IOException {
+        if (result.exitCode() != 0) {
+            throw new IOException(node.name() + ": hastctl exited " + result.exitCode() + ": " + result.stdout()
+                    + result.stderr() + "\n" + node.logText());
         }
     }
 

@@ -60,6 +60,32 @@ public final class HastNode implements AutoCloseable {
         return dir.resolve("hastd.log");
     }
 
+    /** The NBD export the primary serves for {@code resource} (the config's {@code export}). */
+    public Path exportSocket(String resource) {
+        return socketDir.resolve(name + "-" + resource + ".nbd");
+    }
+
+    /** An NBD URI for {@code nbdinfo}, {@code nbdcopy}, {@code qemu-io} and fio's nbd engine. */
+    public String exportUri(String resource) {
+        return "nbd+unix:///" + resource + "?socket=" + exportSocket(resource);
+    }
+
+    /** Where the data area of {@code resource}'s local component starts (metadata localoff). */
+    public long localOffset(String resource) throws IOException {
+        java.nio.ByteBuffer area = java.nio.ByteBuffer.allocate(org.hast.meta.MetadataCodec.METADATA_SIZE);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(disk(resource))) {
+            while (area.hasRemaining() && ch.read(area, area.position()) > 0) {
+                // read the whole area
+            }
+        }
+        area.flip();
+        try {
+            return org.hast.meta.MetadataCodec.decode(area, resource, disk(resource).toString()).localOff();
+        } catch (org.hast.meta.MetadataException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+    }
+
     /** The local component of {@code resource} on this node. */
     public Path disk(String resource) {
         return dir.resolve(resource + ".img");

@@ -115,6 +115,53 @@ public final class DirtyMap implements AutoCloseable {
         }
     }
 
+    /** One synchronisation step from the cursor (spec §7.7); {@code offset} -1 ends a pass. */
+    public record SyncStep(long offset, int length, int finishedExtent) {
+    }
+
+    /** Puts the sync cursor at the first extent to synchronise; false when there is none. */
+    public boolean syncRewind() {
+        synchronized (map) {
+            map.syncRewind();
+            return map.syncPending();
+        }
+    }
+
+    public boolean syncPending() {
+        synchronized (map) {
+            return map.syncPending();
+        }
+    }
+
+    public SyncStep nextSyncStep() {
+        synchronized (map) {
+            long offset = map.syncOffset();
+            return new SyncStep(offset, (int) map.syncLength(), map.syncFinishedExtent());
+        }
+    }
+
+    /** The cursor left {@code extent}: its sync requests are released; clean extents go to disk. */
+    public void extentComplete(int extent) {
+        boolean changed;
+        synchronized (map) {
+            changed = map.extentComplete(extent);
+        }
+        if (changed) {
+            requestFlush(null);
+        }
+    }
+
+    /** A sync step at {@code offset} failed (A7): its extent stays dirty for a later pass. */
+    public void syncFailed(long offset) {
+        boolean changed;
+        synchronized (map) {
+            changed = map.syncFailed(map.extentOf(offset));
+        }
+        if (changed) {
+            requestFlush(null);
+        }
+    }
+
     /** Merges the peer's bitmap (spec §7.6) and writes the result before returning. */
     public void merge(ByteBuffer peer) throws IOException {
         synchronized (map) {

@@ -29,6 +29,8 @@ final class Hio {
     /** Whether memsync semantics apply (double reply), fixed at dispatch. */
     boolean memsync;
     boolean async;
+    /** A synchronisation step's READ or WRITE: routed as set, no activemap, no statistics. */
+    boolean sync;
     /** READ routed to the remote from the start (the secondary is the sync source). */
     boolean remoteRead;
     boolean toLocal;

@@ -1,12 +1,17 @@
 package org.hast.primary;
 
 import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
+import org.hast.activemap.RangeLocks;
 import org.hast.codec.PayloadCodec;
 import org.hast.conf.ReplicationMode;
 import org.hast.device.BlockBackend;
@@ -17,6 +22,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 
 /**
@@ -65,6 +71,10 @@ public final class PrimaryPipeline implements BlockBackend, AutoCloseable {
     /** The secondary holds the newer data until synchronisation finishes (A24). */
     private volatile boolean secondaryIsSyncSource;
     private volatile boolean closed;
+    /** Regular writes against synchronisation steps (spec §7.7); guarded by itself. */
+    private final RangeLocks ranges = new RangeLocks(REQUEST_SLOTS);
+    /** Regular writes that found a sync step on their range; restarted when it ends. */
+    private final ArrayDeque<Hio> parked = new ArrayDeque<>();
 
     public PrimaryPipeline(LocalComponent localComponent, long localOffset, long dataSize, int sectorSize,
             DirtyMap dirty, WorkerStats stats, Counters counters, ReplicationMode replication,
@@ -243,6 +253,10 @@ public final class PrimaryPipeline implements BlockBackend, AutoCloseable {
     private void start(Hio hio) {
         switch (hio.cmd) {
             case READ -> {
+                if (hio.sync) {
+                    startSync(hio);
+                    return;
+                }
                 hio.remoteRead = readsFromRemote(hio);
                 hio.pending.set(1);
                 if (hio.remoteRead) {
@@ -254,6 +268,22 @@ public final class PrimaryPipeline implements BlockBackend, AutoCloseable {
                 }
             }
             case WRITE, DELETE -> {
+                if (hio.sync) {
+                    startSync(hio);
+                    return;
+                }
+                boolean mustWait;
+                synchronized (ranges) {
+                    mustWait = !ranges.tryLock(RangeLocks.Kind.REGULAR, hio.offset, hio.length);
+                    if (mustWait) {
+                        parked.add(hio);
+                    }
+                }
+                if (mustWait) {
+                    // A parked write gives its slot back: the sync step it waits for needs one.
+                    releaseSlot();
+                    return;
+                }
                 ReplicationMode mode = replication;
                 // memsync needs protocol version 2; a version-1 peer gets fullsync (spec §4.6).
                 hio.memsync = hio.cmd == HioCommand.WRITE && mode == ReplicationMode.MEMSYNC
@@ -271,6 +301,15 @@ public final class PrimaryPipeline implements BlockBackend, AutoCloseable {
                 sendBoth(hio);
             }
             default -> throw new IllegalStateException("cannot dispatch " + hio);
+        }
+    }
+
+    private void startSync(Hio hio) {
+        hio.pending.set(1);
+        if (hio.toLocal) {
+            local.submit(hio);
+        } else {
+            remote.submit(hio);
         }
     }
 
@@ -303,6 +342,11 @@ public final class PrimaryPipeline implements BlockBackend, AutoCloseable {
     // ---- component completions ----
 
     private void localDone(Hio hio) {
+        if (hio.sync) {
+            // A failing local sync READ is not redirected (spec §7.7).
+            componentDone(hio);
+            return;
+        }
         if (hio.cmd == HioCommand.READ && hio.localError != 0 && hasRemote && remote.connected()) {
             // "Local request failed, trying remote node." (spec §11.3); still one pending.
             hio.toRemote = true;
@@ -350,6 +394,14 @@ public final class PrimaryPipeline implements BlockBackend, AutoCloseable {
     // ---- completion (spec §11.5) ----
 
     private void finish(Hio hio) {
+        if (hio.sync) {
+            if (hio.cmd == HioCommand.WRITE) {
+                hio.data.release();
+            }
+            acknowledge(hio, hio.toLocal ? hio.localError : hio.remoteError);
+            releaseSlot();
+            return;
+        }
         int remoteError = hio.remoteError;
         if (hio.cmd == HioCommand.FLUSH && (remoteError == EOPNOTSUPP_LINUX || remoteError == EOPNOTSUPP_FREEBSD)) {
             remoteError = 0; // A28: a secondary that cannot flush its cache has nothing to flush
@@ -368,10 +420,83 @@ public final class PrimaryPipeline implements BlockBackend, AutoCloseable {
         if (hio.cmd == HioCommand.WRITE) {
             hio.data.release();
         }
+        if (hio.cmd == HioCommand.WRITE || hio.cmd == HioCommand.DELETE) {
+            synchronized (ranges) {
+                ranges.unlock(RangeLocks.Kind.REGULAR, hio.offset, hio.length);
+                ranges.notifyAll(); // a sync step may wait for this range
+            }
+        }
+        releaseSlot();
+    }
+
+    private void releaseSlot() {
         Hio next = slots.releaseOrNext();
         if (next != null) {
             start(next);
         }
+    }
+
+    // ---- synchronisation steps (spec §7.7) ----
+
+    /**
+     * Copies {@code [offset, offset+length)} from the sync source to the other side: waits
+     * (on the calling sync thread) until no regular write holds the range and locks it, then
+     * reads it from the source and writes it to the target, each through a request slot.
+     * {@code done} gets 0 or the failing step's errno; the range is unlocked before it.
+     */
+    public void syncCopy(long offset, int length, boolean fromSecondary, Completion done)
+            throws InterruptedException {
+        synchronized (ranges) {
+            while (!ranges.tryLock(RangeLocks.Kind.SYNC, offset, length)) {
+                if (closed) {
+                    done.done(ESHUTDOWN);
+                    return;
+                }
+                ranges.wait(1000);
+            }
+        }
+        ByteBuf buffer = PooledByteBufAllocator.DEFAULT.directBuffer(length, length);
+        Hio read = new Hio(HioCommand.READ, offset, length, buffer.slice(0, length).writerIndex(0), readErr -> {
+            if (readErr != 0) {
+                LOG.error("Unable to read synchronization data: errno {}.", readErr);
+                syncStepDone(offset, length, buffer, readErr, done);
+                return;
+            }
+            buffer.writerIndex(length);
+            Hio write = new Hio(HioCommand.WRITE, offset, length, buffer.retainedSlice(0, length), writeErr -> {
+                if (writeErr != 0) {
+                    LOG.error("Unable to write synchronization data: errno {}.", writeErr);
+                }
+                syncStepDone(offset, length, buffer, writeErr, done);
+            });
+            write.sync = true;
+            write.toLocal = fromSecondary;
+            write.toRemote = !fromSecondary;
+            submit(write);
+        });
+        read.sync = true;
+        read.toLocal = !fromSecondary;
+        read.toRemote = fromSecondary;
+        submit(read);
+    }
+
+    private void syncStepDone(long offset, int length, ByteBuf buffer, int errno, Completion done) {
+        buffer.release();
+        List<Hio> restart = new ArrayList<>();
+        synchronized (ranges) {
+            ranges.unlock(RangeLocks.Kind.SYNC, offset, length);
+            for (Iterator<Hio> it = parked.iterator(); it.hasNext();) {
+                Hio hio = it.next();
+                if (!ranges.overlaps(RangeLocks.Kind.SYNC, hio.offset, hio.length)) {
+                    it.remove();
+                    restart.add(hio);
+                }
+            }
+        }
+        for (Hio hio : restart) {
+            submit(hio);
+        }
+        done.done(errno);
     }
 
     private void completeWrite(Hio hio, boolean localOk, boolean remoteOk) {
@@ -405,7 +530,8 @@ public final class PrimaryPipeline implements BlockBackend, AutoCloseable {
         if (!hio.acked.compareAndSet(false, true)) {
             return;
         }
-        if (errno == 0 && (hio.cmd == HioCommand.WRITE || hio.cmd == HioCommand.DELETE) && !remote.connected()) {
+        if (errno == 0 && !hio.sync && (hio.cmd == HioCommand.WRITE || hio.cmd == HioCommand.DELETE)
+                && !remote.connected()) {
             try {
                 counters.acknowledgingWhileDisconnected();
             } catch (IOException e) {
@@ -432,6 +558,13 @@ public final class PrimaryPipeline implements BlockBackend, AutoCloseable {
         while ((waiting = slots.pollWaiting()) != null) {
             finishRejected(waiting);
         }
+        List<Hio> waitingForSync;
+        synchronized (ranges) {
+            waitingForSync = new ArrayList<>(parked);
+            parked.clear();
+            ranges.notifyAll();
+        }
+        waitingForSync.forEach(this::finishRejected);
         local.close();
         remote.close();
     }

@@ -25,7 +25,6 @@ import org.hast.proto.HandshakeTokenReply;
 import org.hast.proto.PayloadFields;
 import org.hast.proto.ProtocolException;
 import org.hast.proto.RequestHeader;
-import org.hast.proto.SyncSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,7 +45,7 @@ import io.netty.channel.epoll.EpollSocketChannel;
  * parent because of its sandbox, which a JVM worker does not have.
  *
  * <p>The I/O path ({@link PrimaryPipeline}) is handed the connection pair once the handshake
- * is done. Synchronisation is not built yet: a connected primary keeps dirty extents dirty.
+ * is done, and {@link org.hast.sync.SyncLoop} then copies what is dirty.
  */
 public final class RemoteLink {
     private static final Logger LOG = LoggerFactory.getLogger(RemoteLink.class);
@@ -77,7 +76,10 @@ public final class RemoteLink {
 
         long dirtyBytes();
 
-        /** The handshake is done: requests may use the pair; {@code link.in} has no reader yet. */
+        /**
+         * The handshake is done: requests may use the pair ({@code link.in} has no reader yet)
+         * and synchronisation starts (A26: after every connect).
+         */
         void linkUp(ConnectionPair link, HandshakeParams params);
 
         /** Either connection is gone: requests in flight fail over to the rules of §7.4. */
@@ -285,24 +287,9 @@ public final class RemoteLink {
         second.closeFuture().addListener(f -> linkLost());
         first.closeFuture().addListener(f -> linkLost());
         events.accept(EVENT_CONNECT);
-        afterConnect(params);
         established = true;
         keepalive = group.scheduleAtFixedRate(this::sendKeepalive, KEEPALIVE_SECONDS, KEEPALIVE_SECONDS,
                 TimeUnit.SECONDS);
-    }
-
-    /**
-     * Sync completion when nothing is dirty (spec §7.7): counters equalised with the secondary's.
-     * With dirty extents the synchronisation (not built yet) must run first; they stay dirty.
-     */
-    private void afterConnect(HandshakeParams params) throws IOException {
-        if (resource.dirtyBytes() == 0) {
-            LOG.info("Nodes are in sync.");
-            resource.setCounters(params.remoteCnt(), params.localCnt());
-        } else {
-            LOG.warn("{} bytes to synchronize from the {}; synchronization is not implemented yet.",
-                    resource.dirtyBytes(), params.syncSrc() == SyncSource.SECONDARY ? "secondary" : "primary");
-        }
     }
 
     private void sendKeepalive() {

@@ -23,6 +23,7 @@ import org.hast.primary.RemoteLink;
 import org.hast.proto.HandshakeParams;
 import org.hast.proto.Role;
 import org.hast.proto.SyncSource;
+import org.hast.sync.SyncLoop;
 import org.hast.util.SysExits;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,6 +44,7 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
     private ActiveMap activeMap;
     private DirtyMap dirty;
     private PrimaryPipeline pipeline;
+    private SyncLoop sync;
     private final IntConsumer events;
     private RemoteLink link;
     /**
@@ -74,7 +76,8 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
         }
         int sectorSize = local.geometry().sectorSize();
         try {
-            activeMap = new ActiveMap(metadata.dataSize(), metadata.extentSize(), metadata.keepDirty(), sectorSize);
+            activeMap = new ActiveMap(metadata.dataSize(), metadata.extentSize(), metadata.keepDirty(), sectorSize,
+                    PrimaryPipeline.MAX_REQUEST_BYTES);
             int mapBytes = Math.toIntExact(DiskLayout.primaryMapBytes(metadata.dataSize(), metadata.extentSize(), sectorSize));
             ByteBuffer bitmap = ByteBuffer.allocate(mapBytes);
             local.readFully(bitmap, MetadataCodec.METADATA_SIZE);
@@ -103,6 +106,7 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
                 ChecksumAlgorithm.fromWireName(config.checksum().word()));
         pipeline = new PrimaryPipeline(local, metadata.localOff(), metadata.dataSize(), sectorSize, dirty, stats,
                 this, config.replication(), codec, config.hasRemote(), new AtomicLong(1));
+        sync = new SyncLoop(dirty, pipeline, events);
         if (config.hasRemote()) {
             link = new RemoteLink(config, this, events);
             link.start();
@@ -176,12 +180,25 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
         synchronized (this) {
             peerRemoteCnt = params.remoteCnt();
         }
-        pipeline.setSecondaryIsSyncSource(params.syncSrc() == SyncSource.SECONDARY && dirty.dirtyBytes() > 0);
+        boolean fromSecondary = params.syncSrc() == SyncSource.SECONDARY && dirty.dirtyBytes() > 0;
+        pipeline.setSecondaryIsSyncSource(fromSecondary);
         pipeline.attach(remote);
+        sync.start(fromSecondary, () -> nodesInSync(params));
+    }
+
+    /** Synchronisation finished (spec §7.7): counters equalised with the secondary's, reads local. */
+    private void nodesInSync(HandshakeParams params) {
+        pipeline.setSecondaryIsSyncSource(false);
+        try {
+            setCounters(params.remoteCnt(), params.localCnt());
+        } catch (IOException e) {
+            LOG.error("Unable to store the counters after synchronization: {}.", e.getMessage());
+        }
     }
 
     @Override
     public void linkDown() {
+        sync.interrupt();
         pipeline.detach();
     }
 
@@ -222,8 +239,14 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
 
     @Override
     public void close() {
+        if (sync != null) {
+            sync.interrupt();
+        }
         if (pipeline != null) {
             pipeline.close();
+        }
+        if (sync != null) {
+            sync.close();
         }
         if (link != null) {
             link.stop();
