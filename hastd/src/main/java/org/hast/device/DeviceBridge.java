@@ -12,7 +12,8 @@ import java.nio.file.Path;
  * <p>Implementations: {@link FuseLoopBridge} (nbdfuse + loop device); a kernel NBD bridge and
  * GEOM Gate come later. Nothing here assumes how the device is made.
  *
- * <p>One bridge serves one attach. Calls may come from any thread.
+ * <p>A bridge holds one attachment at a time and may attach again after a detach. Calls may
+ * come from any thread.
  */
 public interface DeviceBridge extends AutoCloseable {
 

@@ -194,6 +194,33 @@ class FuseLoopBridgeTest {
     }
 
     @Test
+    void detachWhileTheDeviceIsHeldOpenEndsBoundedAndTheLoopClearsOnLastClose() throws Exception {
+        bridge.attach(NAME, server.socket, NAME, SIZE);
+        String loop = bridge.loopDevice();
+        long pid = bridge.nbdfusePid();
+        Path mnt = bridge.mountPoint();
+        // A holder, as a file system still mounted on the device would be.
+        dd = new ProcessBuilder("sh", "-c", "exec 3<" + loop + "; exec sleep 30")
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        Thread.sleep(200);
+
+        long startNs = System.nanoTime();
+        bridge.detach();
+        System.out.printf("detach with the device held open: %d ms%n", msSince(startNs));
+        assertFalse(Files.exists(devdir.resolve(NAME), LinkOption.NOFOLLOW_LINKS));
+        assertEquals(null, FuseLoopSystem.findMount(mnt));
+        assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "nbdfuse still running");
+        // losetup -d on a busy device only sets autoclear: it goes when its holder closes it.
+        dd.destroyForcibly();
+        assertTrue(dd.waitFor(10, TimeUnit.SECONDS));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (FuseLoopSystem.loopBackingFile(loop) != null && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertEquals(null, FuseLoopSystem.loopBackingFile(loop), loop + " still bound after its holder left");
+    }
+
+    @Test
     void cleanupStaleRemovesWhatACrashedOwnerLeft() throws Exception {
         FuseLoopBridge crashed = new FuseLoopBridge(devdir, runBase, 10_000);
         bridge = null;
