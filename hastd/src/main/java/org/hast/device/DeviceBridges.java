@@ -1,0 +1,152 @@
+package org.hast.device;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+import org.hast.conf.DeviceMode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Picks the bridge for a resource's {@code device} setting (decisions §3). The decision is
+ * pure over a {@link Probes} answer set so it can be tested; the caller does the attach.
+ */
+public final class DeviceBridges {
+    private static final Logger LOG = LoggerFactory.getLogger(DeviceBridges.class);
+
+    /** Which bridge {@link #decide} chose. */
+    public enum Kind {
+        FUSE_LOOP,
+        NONE
+    }
+
+    /** What the machine offers. {@link #loadNbdModule()} is tried at most once per decision. */
+    public interface Probes {
+        boolean isLinux();
+
+        /** {@code /dev/nbd0} exists. */
+        boolean nbdDevicePresent();
+
+        /** {@code modprobe nbd} succeeded (tried quietly, once). */
+        boolean loadNbdModule();
+
+        /** {@code /dev/fuse} exists. */
+        boolean fuseDevicePresent();
+
+        /** An executable {@code tool} is on PATH (or in /sbin, /usr/sbin). */
+        boolean toolPresent(String tool);
+    }
+
+    private DeviceBridges() {
+    }
+
+    /**
+     * The bridge for {@code mode} providing devices under {@code devdir}, or empty for none.
+     *
+     * @throws UnsupportedOperationException for a mode whose bridge is not built yet
+     */
+    public static Optional<DeviceBridge> choose(DeviceMode mode, Path devdir) {
+        return choose(mode, devdir, systemProbes(), LOG::warn);
+    }
+
+    public static Optional<DeviceBridge> choose(DeviceMode mode, Path devdir, Probes probes, Consumer<String> warn) {
+        return switch (decide(mode, probes, warn)) {
+            case FUSE_LOOP -> Optional.of(new FuseLoopBridge(devdir));
+            case NONE -> Optional.empty();
+        };
+    }
+
+    /**
+     * {@code none} → none. {@code fuse} → FUSE + loop (attach reports what is missing).
+     * {@code nbd}, {@code ggate} → not built yet. {@code auto}: on Linux the kernel NBD driver
+     * when {@code /dev/nbd0} exists or {@code nbd} loads, else FUSE + loop when /dev/fuse,
+     * nbdfuse and losetup are there, else none with a warning. While the kernel NBD bridge is
+     * missing, auto uses FUSE + loop even where nbd would be available, and says so.
+     */
+    public static Kind decide(DeviceMode mode, Probes probes, Consumer<String> warn) {
+        switch (mode) {
+            case NONE:
+                return Kind.NONE;
+            case FUSE:
+                return Kind.FUSE_LOOP;
+            case NBD:
+                throw new UnsupportedOperationException("device nbd: the kernel NBD bridge is not built yet");
+            case GGATE:
+                throw new UnsupportedOperationException("device ggate: the GEOM Gate bridge is not built yet");
+            case AUTO:
+                break;
+            default:
+                throw new IllegalStateException("unknown device mode " + mode);
+        }
+        if (!probes.isLinux()) {
+            warn.accept("device auto: no bridge for this system yet (GEOM Gate is not built); "
+                    + "no device is provided");
+            return Kind.NONE;
+        }
+        boolean nbd = probes.nbdDevicePresent() || (probes.loadNbdModule() && probes.nbdDevicePresent());
+        String missing = fuseLoopMissing(probes);
+        if (missing == null) {
+            if (nbd) {
+                warn.accept("device auto: kernel NBD is available but its bridge is not built yet; "
+                        + "using FUSE + loop");
+            }
+            return Kind.FUSE_LOOP;
+        }
+        warn.accept("device auto: " + (nbd ? "the kernel NBD bridge is not built yet" : "no kernel NBD")
+                + " and FUSE + loop needs " + missing + "; no device is provided");
+        return Kind.NONE;
+    }
+
+    /** What FUSE + loop lacks here, or null when everything is present. */
+    private static String fuseLoopMissing(Probes probes) {
+        if (!probes.fuseDevicePresent()) {
+            return "/dev/fuse";
+        }
+        for (String tool : List.of("nbdfuse", "losetup")) {
+            if (!probes.toolPresent(tool)) {
+                return tool;
+            }
+        }
+        return null;
+    }
+
+    /** Probes of this machine. */
+    public static Probes systemProbes() {
+        return new Probes() {
+            @Override
+            public boolean isLinux() {
+                return System.getProperty("os.name", "").toLowerCase(Locale.ROOT).startsWith("linux");
+            }
+
+            @Override
+            public boolean nbdDevicePresent() {
+                return Files.exists(Paths.get("/dev/nbd0"));
+            }
+
+            @Override
+            public boolean loadNbdModule() {
+                try {
+                    return ToolRunner.run(FuseLoopSystem.TOOL_TIMEOUT_MILLIS, List.of("modprobe", "-q", "nbd")).ok();
+                } catch (IOException e) {
+                    return false; // no modprobe at all: no module either
+                }
+            }
+
+            @Override
+            public boolean fuseDevicePresent() {
+                return Files.exists(Paths.get("/dev/fuse"));
+            }
+
+            @Override
+            public boolean toolPresent(String tool) {
+                return FuseLoopSystem.onPath(tool);
+            }
+        };
+    }
+}
