@@ -1,0 +1,77 @@
+package org.hast.device.nbd;
+
+import org.hast.device.BlockBackend;
+
+import io.netty.buffer.ByteBuf;
+
+/**
+ * One transmission request (doc/proto.md "Request message"), from the decoder to the
+ * transmission handler, and then the backend's completion of it. A WRITE carries its payload
+ * as a retained slice of the decoder's input (no copy); a READ carries the buffer the reply
+ * is built in. Whoever finishes the request releases {@link #buffer}.
+ *
+ * <p>The backend calls {@link #done} on any thread; the request then runs itself on the
+ * channel's event loop ({@link #run}), so the handler's state is touched by one thread only.
+ */
+final class NbdRequest implements BlockBackend.Completion, Runnable {
+    final int flags;
+    final int type;
+    final long cookie;
+    final long offset;
+    /** Unsigned 32-bit length from the wire. */
+    final long length;
+    /** WRITE: the payload; READ: reply header space plus data; else null. */
+    ByteBuf buffer;
+
+    /** Set by the transmission handler when it starts the request. */
+    NbdTransmissionHandler owner;
+    /** Bytes of payload this request counts against the connection's in-flight budget. */
+    long budgetBytes;
+    /** TRIM / WRITE_ZEROES with FUA: the backend call is followed by a FLUSH. */
+    boolean flushAfter;
+    /** Which backend call the next {@link #done} completes: 0 the command, 1 the FUA flush. */
+    int stage;
+    /** How many times the current stage was completed; more than once is a backend bug. */
+    int completions;
+    volatile int errno;
+
+    NbdRequest(int flags, int type, long cookie, long offset, long length, ByteBuf payload) {
+        this.flags = flags;
+        this.type = type;
+        this.cookie = cookie;
+        this.offset = offset;
+        this.length = length;
+        this.buffer = payload;
+    }
+
+    boolean hasFlag(int flag) {
+        return (flags & flag) != 0;
+    }
+
+    @Override
+    public void done(int errno) {
+        this.errno = errno;
+        owner.completeFromAnyThread(this);
+    }
+
+    @Override
+    public void run() {
+        owner.complete(this, errno);
+    }
+
+    /** Releases the buffer, once. */
+    void releaseBuffer() {
+        ByteBuf b = buffer;
+        buffer = null;
+        if (b != null) {
+            b.release();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return NbdProtocol.commandName(type) + " flags=0x" + Integer.toHexString(flags) + " cookie=0x"
+                + Long.toHexString(cookie) + " offset=" + Long.toUnsignedString(offset) + " length="
+                + length;
+    }
+}

@@ -1,0 +1,59 @@
+package org.hast.device.nbd;
+
+import java.net.SocketAddress;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.unix.DomainSocketAddress;
+
+/**
+ * The transmission phase on its own: what follows a successful GO or EXPORT_NAME, and all
+ * that the Linux kernel's {@code /dev/nbdN} speaks on a socketpair after a userspace
+ * handshake (shared/spec/nbd.md, "Linux kernel client specifics").
+ *
+ * <p>For the kernel bridge: wrap the server end of the socketpair in an
+ * {@code EpollDomainSocketChannel(fd)}, give it {@link #initializer} as its handler and
+ * register it with an epoll event loop; the kernel's requests are then served from the first
+ * byte.
+ */
+public final class NbdTransmission {
+    /** Pipeline names of the two handlers. */
+    public static final String DECODER = "nbd-request-decoder";
+    public static final String HANDLER = "nbd-transmission";
+
+    private NbdTransmission() {
+    }
+
+    /** Appends the request decoder and the transmission handler to {@code pipeline}. */
+    public static void addLast(ChannelPipeline pipeline, NbdExport export) {
+        pipeline.addLast(DECODER, new NbdRequestDecoder());
+        pipeline.addLast(HANDLER, new NbdTransmissionHandler(export));
+    }
+
+    /** Inserts them right after {@code baseName} (the handshake handler, which then leaves). */
+    static void addAfter(ChannelPipeline pipeline, String baseName, NbdExport export) {
+        pipeline.addAfter(baseName, DECODER, new NbdRequestDecoder());
+        pipeline.addAfter(DECODER, HANDLER, new NbdTransmissionHandler(export));
+    }
+
+    /** A channel initializer that starts the channel directly in transmission. */
+    public static ChannelInitializer<Channel> initializer(NbdExport export) {
+        return new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel channel) {
+                addLast(channel.pipeline(), export);
+            }
+        };
+    }
+
+    /** The peer for log lines: its address on TCP, the channel id on a Unix socket. */
+    static String peer(Channel channel) {
+        SocketAddress remote = channel.remoteAddress();
+        if (remote == null || (remote instanceof DomainSocketAddress
+                && ((DomainSocketAddress) remote).path().isEmpty())) {
+            return "uds/" + channel.id().asShortText();
+        }
+        return remote.toString();
+    }
+}

@@ -1,0 +1,14 @@
+/**
+ * The NBD export ({@code export} in hast.conf, decisions §3–§4): a fixed-newstyle NBD server
+ * on Netty serving a {@link org.hast.device.BlockBackend}.
+ *
+ * <p>{@link org.hast.device.nbd.NbdServer} listens on a Unix socket or loopback TCP;
+ * {@link org.hast.device.nbd.NbdHandshakeHandler} negotiates the options and then installs
+ * the transmission phase, which {@link org.hast.device.nbd.NbdTransmission} can also install
+ * on its own (the kernel NBD bridge does its handshake through ioctls).
+ * {@link org.hast.device.nbd.NbdRequestDecoder} frames requests with bounded, zero-copy
+ * payloads and {@link org.hast.device.nbd.NbdTransmissionHandler} runs them against the
+ * backend, many in flight, replying out of order. Protocol facts: shared/spec/nbd.md and the
+ * NBD project's doc/proto.md.
+ */
+package org.hast.device.nbd;

@@ -1,0 +1,56 @@
+package org.hast.device.nbd;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** A file backend and an NBD server on a Unix socket in a temp directory, for one test. */
+final class NbdFixture implements AutoCloseable {
+    static final String EXPORT = "res0";
+
+    final Path dir;
+    final Path file;
+    final Path socket;
+    final FileBackend fileBackend;
+    final ScriptedBackend backend;
+    final NbdServer server;
+
+    NbdFixture(Path dir, long size, boolean multiConn) throws IOException {
+        this.dir = dir;
+        this.file = dir.resolve("disk.img");
+        this.socket = dir.resolve("nbd.sock");
+        this.fileBackend = new FileBackend(file, size, multiConn);
+        this.backend = new ScriptedBackend(fileBackend);
+        this.server = NbdServer.start("uds://" + socket, EXPORT, backend);
+    }
+
+    NbdFixture(Path dir, long size) throws IOException {
+        this(dir, size, true);
+    }
+
+    NbdTestClient client() throws IOException {
+        return NbdTestClient.connect(socket);
+    }
+
+    /** A client already in transmission on our export. */
+    NbdTestClient transmitting() throws IOException {
+        NbdTestClient c = client();
+        c.handshake(EXPORT);
+        return c;
+    }
+
+    /** nbd+unix URI for libnbd and qemu. */
+    String uri() {
+        return "nbd+unix:///" + EXPORT + "?socket=" + socket;
+    }
+
+    byte[] fileBytes() throws IOException {
+        return Files.readAllBytes(file);
+    }
+
+    @Override
+    public void close() throws IOException {
+        server.close();
+        fileBackend.close();
+    }
+}

@@ -1,0 +1,111 @@
+package org.hast.device.nbd;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.hast.device.BlockBackend;
+
+import io.netty.buffer.ByteBuf;
+
+/**
+ * Wraps a backend for tests: requests at an offset in {@link #holdOffsets} are held until
+ * {@link #releaseHeld()} (to force out-of-order completion), and those at an offset in
+ * {@link #failOffsets} complete at once with the mapped errno.
+ */
+final class ScriptedBackend implements BlockBackend {
+    private final BlockBackend inner;
+    final Set<Long> holdOffsets = ConcurrentHashMap.newKeySet();
+    final Map<Long, Integer> failOffsets = new ConcurrentHashMap<>();
+    private final List<Runnable> held = new ArrayList<>();
+
+    ScriptedBackend(BlockBackend inner) {
+        this.inner = inner;
+    }
+
+    /** Starts the held requests; returns how many there were. */
+    int releaseHeld() {
+        List<Runnable> now;
+        synchronized (held) {
+            now = new ArrayList<>(held);
+            held.clear();
+        }
+        now.forEach(Runnable::run);
+        return now.size();
+    }
+
+    int heldCount() {
+        synchronized (held) {
+            return held.size();
+        }
+    }
+
+    private boolean intercept(long offset, Completion done, Runnable call) {
+        Integer errno = failOffsets.get(offset);
+        if (errno != null) {
+            done.done(errno);
+            return true;
+        }
+        if (holdOffsets.contains(offset)) {
+            synchronized (held) {
+                held.add(call);
+            }
+            return true;
+        }
+        return false;
+    }
+
+    @Override
+    public long size() {
+        return inner.size();
+    }
+
+    @Override
+    public int sectorSize() {
+        return inner.sectorSize();
+    }
+
+    @Override
+    public boolean flushCoversAllClients() {
+        return inner.flushCoversAllClients();
+    }
+
+    @Override
+    public void read(long offset, int length, ByteBuf into, Completion done) {
+        Runnable call = () -> inner.read(offset, length, into, done);
+        if (!intercept(offset, done, call)) {
+            call.run();
+        }
+    }
+
+    @Override
+    public void write(long offset, ByteBuf data, boolean fua, Completion done) {
+        Runnable call = () -> inner.write(offset, data, fua, done);
+        if (!intercept(offset, done, call)) {
+            call.run();
+        }
+    }
+
+    @Override
+    public void flush(Completion done) {
+        inner.flush(done);
+    }
+
+    @Override
+    public void trim(long offset, long length, Completion done) {
+        Runnable call = () -> inner.trim(offset, length, done);
+        if (!intercept(offset, done, call)) {
+            call.run();
+        }
+    }
+
+    @Override
+    public void writeZeroes(long offset, long length, boolean mayPunch, Completion done) {
+        Runnable call = () -> inner.writeZeroes(offset, length, mayPunch, done);
+        if (!intercept(offset, done, call)) {
+            call.run();
+        }
+    }
+}
