@@ -11,6 +11,7 @@ import org.hast.codec.ChecksumAlgorithm;
 import org.hast.codec.Compression;
 import org.hast.codec.PayloadCodec;
 import org.hast.conf.ResourceConfig;
+import org.hast.device.nbd.NbdServer;
 import org.hast.meta.DiskLayout;
 import org.hast.meta.Metadata;
 import org.hast.meta.MetadataCodec;
@@ -45,6 +46,7 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
     private DirtyMap dirty;
     private PrimaryPipeline pipeline;
     private SyncLoop sync;
+    private NbdServer export;
     private final IntConsumer events;
     private RemoteLink link;
     /**
@@ -110,6 +112,15 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
         if (config.hasRemote()) {
             link = new RemoteLink(config, this, events);
             link.start();
+        }
+        if (!config.exportAddress().isEmpty()) {
+            try {
+                export = NbdServer.start(config.exportAddress(), config.name(), pipeline);
+            } catch (IOException e) {
+                throw new WorkerExit(SysExits.EX_OSERR, "Unable to open export " + config.exportAddress() + ": "
+                        + e.getMessage() + ".");
+            }
+            LOG.info("Serving the NBD export {} at {}.", config.name(), config.exportAddress());
         }
     }
 
@@ -239,6 +250,9 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
 
     @Override
     public void close() {
+        if (export != null) {
+            export.close();
+        }
         if (sync != null) {
             sync.interrupt();
         }

@@ -64,7 +64,7 @@ final class NbdOptionReplies {
     /**
      * INFO or GO. Data: u32 name length, name, u16 request count, u16 per request; anything
      * else is ERR_INVALID. Replies INFO_EXPORT, INFO_NAME when asked, INFO_BLOCK_SIZE always
-     * (its minimum of 1 means any alignment works), then ACK.
+     * (minimum: the backend's sector size, below which requests are refused), then ACK.
      *
      * @return true when the export was described and ACKed (GO may enter transmission)
      */
@@ -104,7 +104,7 @@ final class NbdOptionReplies {
             reply(ctx, option, REP_INFO, named);
         }
         ByteBuf sizes = ctx.alloc().buffer(14);
-        sizes.writeShort(INFO_BLOCK_SIZE).writeInt(MIN_BLOCK_SIZE)
+        sizes.writeShort(INFO_BLOCK_SIZE).writeInt(Math.max(MIN_BLOCK_SIZE, export.backend().sectorSize()))
                 .writeInt(Math.max(PREFERRED_BLOCK_SIZE, export.backend().sectorSize()))
                 .writeInt(MAX_PAYLOAD_BYTES);
         reply(ctx, option, REP_INFO, sizes);

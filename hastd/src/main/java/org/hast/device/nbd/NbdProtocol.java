@@ -109,7 +109,7 @@ public final class NbdProtocol {
     public static final int MAX_PAYLOAD_BYTES = 32 << 20;
     /** Option data beyond this gets ERR_TOO_BIG (names are at most 4096 bytes by the spec). */
     public static final int MAX_OPTION_BYTES = 8192;
-    /** Advertised block sizes: any byte range works, 4 KiB is what the backend likes best. */
+    /** Advertised block sizes: at least the backend's sector size; 4 KiB is what it likes best. */
     public static final int MIN_BLOCK_SIZE = 1;
     public static final int PREFERRED_BLOCK_SIZE = 4096;
 

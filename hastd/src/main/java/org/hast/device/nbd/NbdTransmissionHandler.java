@@ -118,6 +118,12 @@ public final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
             // doc/proto.md: writes beyond the end SHOULD get ENOSPC; anything else EINVAL.
             return r.type == CMD_WRITE || r.type == CMD_WRITE_ZEROES ? ENOSPC : EINVAL;
         }
+        int sector = backend.sectorSize();
+        if (sector > 1 && ((r.offset | r.length) & (sector - 1)) != 0) {
+            // Below the advertised minimum block size: the replication protocol carries whole
+            // sectors only, so the client (qemu, the kernel) must read-modify-write itself.
+            return EINVAL;
+        }
         if (r.type == CMD_WRITE_ZEROES && r.hasFlag(CMD_FLAG_FAST_ZERO) && r.hasFlag(CMD_FLAG_NO_HOLE)) {
             // Zeroes without punching means writing them: not faster than a WRITE, so fail fast.
             return ENOTSUP;

@@ -28,11 +28,19 @@ final class FileBackend implements BlockBackend, AutoCloseable {
     private final long size;
     private final ExecutorService pool;
     private final boolean multiConn;
+    private final int sectorSize;
     final AtomicInteger flushes = new AtomicInteger();
     final AtomicInteger fuaWrites = new AtomicInteger();
     final AtomicLong calls = new AtomicLong();
 
+    /** A backend of any alignment (sector size 1), as most protocol tests want. */
     FileBackend(Path path, long size, boolean multiConn) throws IOException {
+        this(path, size, multiConn, 1);
+    }
+
+    /** @param sectorSize what the backend reports; the server refuses smaller units */
+    FileBackend(Path path, long size, boolean multiConn, int sectorSize) throws IOException {
+        this.sectorSize = sectorSize;
         this.file = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ,
                 StandardOpenOption.WRITE);
         if (file.size() < size) {
@@ -57,7 +65,7 @@ final class FileBackend implements BlockBackend, AutoCloseable {
 
     @Override
     public int sectorSize() {
-        return 512;
+        return sectorSize;
     }
 
     @Override

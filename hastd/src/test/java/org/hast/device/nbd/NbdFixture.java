@@ -16,10 +16,15 @@ final class NbdFixture implements AutoCloseable {
     final NbdServer server;
 
     NbdFixture(Path dir, long size, boolean multiConn) throws IOException {
+        this(dir, size, multiConn, 1);
+    }
+
+    /** With a backend of {@code sectorSize}-byte sectors (the server's minimum block size). */
+    NbdFixture(Path dir, long size, boolean multiConn, int sectorSize) throws IOException {
         this.dir = dir;
         this.file = dir.resolve("disk.img");
         this.socket = dir.resolve("nbd.sock");
-        this.fileBackend = new FileBackend(file, size, multiConn);
+        this.fileBackend = new FileBackend(file, size, multiConn, sectorSize);
         this.backend = new ScriptedBackend(fileBackend);
         this.server = NbdServer.start("uds://" + socket, EXPORT, backend);
     }
