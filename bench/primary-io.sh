@@ -36,7 +36,7 @@ run_fio() {
     local uri=$1 workload=$2 out
     out=$(fio --name="$workload" --ioengine=nbd --uri="$uri" $(fio_args "$workload") \
         --size="$SIZE" --time_based --runtime="$RUNTIME" --randrepeat=0 --end_fsync=1 \
-        --output-format=json 2>/dev/null)
+        --output-format=json 2>/dev/null | sed -n '/^{/,$p')   # the nbd engine says hello first
     python3 -c '
 import json, sys
 j = json.load(sys.stdin)["jobs"][0]
