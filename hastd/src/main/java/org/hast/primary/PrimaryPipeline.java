@@ -63,7 +63,8 @@ public final class PrimaryPipeline implements BlockBackend, AutoCloseable {
     private final LocalIo local;
     private final RemoteIo remote;
     private final boolean hasRemote;
-    private final ByteBuf zeros = Unpooled.unreleasableBuffer(
+    /** What WRITE_ZEROES writes: one read-only buffer for the life of the JVM, never released. */
+    private static final ByteBuf ZEROS = Unpooled.unreleasableBuffer(
             Unpooled.directBuffer(MAX_REQUEST_BYTES).writeZero(MAX_REQUEST_BYTES).asReadOnly());
     /** Extents whose local copy is stale after a failed local write (A10): read remotely. */
     private final Set<Integer> staleLocal = ConcurrentHashMap.newKeySet();
@@ -194,7 +195,7 @@ public final class PrimaryPipeline implements BlockBackend, AutoCloseable {
         stats.write.increment();
         split(HioCommand.WRITE, offset, length, MAX_REQUEST_BYTES, done::done,
                 (chunkOffset, chunkLength, piece) -> new Hio(HioCommand.WRITE, chunkOffset, chunkLength,
-                        zeros.slice(0, chunkLength), piece));
+                        ZEROS.slice(0, chunkLength), piece));
     }
 
     private Hio.Piece thenFlush(Completion done) {
