@@ -81,7 +81,8 @@ public final class HastCluster implements AutoCloseable {
         for (HastNode node : nodes) {
             text.append(node.nodeSection());
         }
-        text.append(globals).append('\n');
+        // Tests ask for /dev/hast-style devices explicitly; everything else runs without one.
+        text.append(globals.contains("device ") ? "" : "device none\n").append(globals).append('\n');
         for (String resource : resources) {
             text.append("resource ").append(resource).append(" {\n").append(resourceExtra).append('\n');
             for (int i = 0; i < nodes.size(); i++) {

@@ -60,6 +60,11 @@ public final class HastNode implements AutoCloseable {
         return dir.resolve("hastd.log");
     }
 
+    /** Where this node's primary puts {@code <name>} devices (its own, not /dev/hast). */
+    public Path devdir() {
+        return dir.resolve("dev");
+    }
+
     /** The NBD export the primary serves for {@code resource} (the config's {@code export}). */
     public Path exportSocket(String resource) {
         return socketDir.resolve(name + "-" + resource + ".nbd");
@@ -102,7 +107,7 @@ public final class HastNode implements AutoCloseable {
     /** The {@code on <node>} block every cluster config gives this node. */
     String nodeSection() {
         return "on " + name + " {\n\tcontrol uds://" + controlSocket() + "\n\tpidfile " + pidfile()
-                + "\n\tlisten tcp4://127.0.0.1:" + port + "\n}\n";
+                + "\n\tlisten tcp4://127.0.0.1:" + port + "\n\tdevdir " + devdir() + "\n}\n";
     }
 
     /** Starts {@code hastd -F -d} and waits until its control socket answers. */

@@ -2,6 +2,7 @@ package org.hast.worker;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntConsumer;
@@ -47,6 +48,8 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
     private PrimaryPipeline pipeline;
     private SyncLoop sync;
     private NbdServer export;
+    private PrimaryDevice device;
+    private final Path devdir;
     private final IntConsumer events;
     private RemoteLink link;
     /**
@@ -56,8 +59,9 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
      */
     private long peerRemoteCnt;
 
-    PrimaryWorker(ResourceConfig config, IntConsumer events) {
+    PrimaryWorker(ResourceConfig config, Path devdir, IntConsumer events) {
         this.config = config;
+        this.devdir = devdir;
         this.events = events;
     }
 
@@ -122,6 +126,7 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
             }
             LOG.info("Serving the NBD export {} at {}.", config.name(), config.exportAddress());
         }
+        device = PrimaryDevice.open(config, devdir, pipeline);
     }
 
     /** The I/O path, for the device bridges. */
@@ -250,6 +255,9 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
 
     @Override
     public void close() {
+        if (device != null) {
+            device.close();
+        }
         if (export != null) {
             export.close();
         }

@@ -48,14 +48,32 @@ public final class WorkerCdsTraining {
             local.writeMetadata(Metadata.created("training", layout), true);
         }
         ResourceConfig config = new ResourceConfig("training", "training", disk.toString(), "none", "",
-                ReplicationMode.MEMSYNC, ChecksumType.NONE, CompressionType.HOLE, 20, "", true, DeviceMode.NONE, "");
-        PrimaryWorker worker = new PrimaryWorker(config, event -> { });
+                ReplicationMode.MEMSYNC, ChecksumType.NONE, CompressionType.HOLE, 20, "", true, DeviceMode.NONE,
+                "uds://" + dir.resolve("train.nbd"));
+        PrimaryWorker worker = new PrimaryWorker(config, dir.resolve("dev"), event -> { });
         worker.start();
+        exercise(worker.pipeline());
         NvWriter status = new NvWriter();
         worker.status(status);
         worker.close();
         channelRoundTrip(dir, config);
         Files.deleteIfExists(disk);
+    }
+
+    /** One write, read and flush through the I/O path, so its classes are in the archive too. */
+    private static void exercise(org.hast.primary.PrimaryPipeline pipeline) throws Exception {
+        io.netty.buffer.ByteBuf data = io.netty.buffer.PooledByteBufAllocator.DEFAULT.directBuffer(4096).writeZero(4096);
+        java.util.concurrent.CompletableFuture<Integer> wrote = new java.util.concurrent.CompletableFuture<>();
+        pipeline.write(0, data, false, wrote::complete);
+        wrote.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        data.clear();
+        java.util.concurrent.CompletableFuture<Integer> read = new java.util.concurrent.CompletableFuture<>();
+        pipeline.read(0, 4096, data, read::complete);
+        read.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        data.release();
+        java.util.concurrent.CompletableFuture<Integer> flushed = new java.util.concurrent.CompletableFuture<>();
+        pipeline.flush(flushed::complete);
+        flushed.get(10, java.util.concurrent.TimeUnit.SECONDS);
     }
 
     private static void channelRoundTrip(Path dir, ResourceConfig config) throws IOException, Exception {

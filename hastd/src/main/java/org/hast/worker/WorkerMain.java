@@ -113,6 +113,11 @@ public final class WorkerMain {
         }
     }
 
+    private static java.nio.file.Path devdir(NvMessage request) {
+        String devdir = request.getString("devdir");
+        return java.nio.file.Paths.get(devdir == null || devdir.isEmpty() ? org.hast.conf.HastConfig.DEFAULT_DEVDIR : devdir);
+    }
+
     private void configure(NvMessage request) throws WorkerExit {
         if (config != null) {
             throw new WorkerExit(SysExits.EX_SOFTWARE, "Configuration received twice.");
@@ -133,7 +138,7 @@ public final class WorkerMain {
         HastLogging.setPrefix(HastLogging.workerPrefix(config.name(), role.displayName()));
         installSignalHandlers();
         switch (role) {
-            case PRIMARY -> worker = new PrimaryWorker(config, this::emitEvent);
+            case PRIMARY -> worker = new PrimaryWorker(config, devdir(request), this::emitEvent);
             case SECONDARY -> worker = secondary(request);
             default -> throw new WorkerExit(SysExits.EX_SOFTWARE, "No worker for role " + role + ".");
         }
