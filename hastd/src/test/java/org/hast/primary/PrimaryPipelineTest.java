@@ -116,7 +116,7 @@ class PrimaryPipelineTest {
         assertArrayEquals(data, read(offset, data.length));
         assertEquals(1, stats.write.sum());
         assertEquals(1, stats.read.sum());
-        assertEquals(PrimaryPipeline.REQUEST_SLOTS, pipeline.idleSlots());
+        awaitAllSlotsIdle();
     }
 
     @Test
@@ -168,6 +168,15 @@ class PrimaryPipelineTest {
         }
         for (int i = 0; i < n; i += 97) {
             assertEquals(i, ByteBuffer.wrap(read((long) i * 4096, 4)).getInt());
+        }
+        awaitAllSlotsIdle();
+    }
+
+    /** The client is answered before its slot is freed, so the count catches up a moment later. */
+    private void awaitAllSlotsIdle() throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (pipeline.idleSlots() != PrimaryPipeline.REQUEST_SLOTS && System.nanoTime() < deadline) {
+            Thread.sleep(1);
         }
         assertEquals(PrimaryPipeline.REQUEST_SLOTS, pipeline.idleSlots());
     }

@@ -55,6 +55,7 @@ final class NbdFixture implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        backend.releaseHeld(); // a failed test must not leave a held request (and its buffer) behind
         server.close();
         fileBackend.close();
     }
