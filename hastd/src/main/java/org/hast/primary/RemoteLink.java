@@ -301,13 +301,15 @@ public final class RemoteLink {
 
     private void linkLost() {
         established = false;
+        // Both connections go before the I/O path fails what is in flight, so nothing new can
+        // be written to a half-open pair after that sweep.
+        closeBoth();
         resource.linkDown();
         if (keepalive == null) {
             return;
         }
         keepalive.cancel(false);
         keepalive = null;
-        closeBoth();
         if (!stopped) {
             LOG.warn("Disconnected from {}.", config.remoteAddress());
             events.accept(EVENT_DISCONNECT);
