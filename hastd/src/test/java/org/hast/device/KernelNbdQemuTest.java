@@ -96,6 +96,7 @@ class KernelNbdQemuTest {
                 "guest result: " + facts.get("MAIN-RESULT") + "; console in " + kept.toAbsolutePath());
         assertTrue(facts.containsKey("IO-CHECKSUM-OK"), "no checksum line; facts " + facts);
         assertTrue(facts.containsKey("IO-FSCK-OK"), "no fsck line; facts " + facts);
+        assertTrue(facts.containsKey("TAKEN-OVER"), "no take-over after a crash; facts " + facts);
         assertEquals("0", facts.getOrDefault("JAVA-EXIT", "?").split(" ")[0]);
     }
 

@@ -1,6 +1,10 @@
 package org.hast.device.nbd;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -38,6 +42,10 @@ public final class KernelNbdGuestMain {
     }
 
     public static void main(String[] args) throws Exception {
+        if (args[0].equals("child")) {
+            child(args);
+            return;
+        }
         report("JVM-UP", uptime());
         Path backing = Paths.get(args[0]);
         long size = Long.parseLong(args[1]);
@@ -48,6 +56,7 @@ public final class KernelNbdGuestMain {
             filesystemRoundTrip(backing, size, devdir, name, script);
             abortFailsHungIo(backing, size, devdir, name);
             cleanupStaleTakesOver(backing, size, devdir, name);
+            crashedWorkerIsTakenOver(backing, size, devdir, name);
         } catch (Throwable e) {
             e.printStackTrace(System.out);
             FAILURES.add("exception: " + e);
@@ -150,6 +159,73 @@ public final class KernelNbdGuestMain {
             report("REATTACHED", fresh.devicePath() + " -> " + Files.readSymbolicLink(fresh.devicePath()));
             fresh.detach();
         }
+    }
+
+    /** A worker that attaches and then waits to be killed. */
+    private static void child(String[] args) throws Exception {
+        FileBackend backend = new FileBackend(Paths.get(args[1]), Long.parseLong(args[2]), false, 512);
+        KernelNbdBridge bridge = new KernelNbdBridge(Paths.get(args[3]));
+        bridge.attach(args[4], backend, args[4]);
+        System.out.println("CHILD-READY " + bridge.nbdDevice());
+        System.out.flush();
+        Thread.sleep(Long.MAX_VALUE);
+    }
+
+    /**
+     * A worker dies by SIGKILL while something else holds its device open (as a mount would), so
+     * the kernel keeps the device configured: cleanupStale must disconnect it and a new attach
+     * must succeed.
+     */
+    private static void crashedWorkerIsTakenOver(Path backing, long size, Path devdir, String name) throws Exception {
+        String javaBin = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
+        Process child = new ProcessBuilder(javaBin, "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-Djava.io.tmpdir=/tmp", "-cp", System.getProperty("java.class.path"),
+                KernelNbdGuestMain.class.getName(), "child", backing.toString(), Long.toString(size),
+                devdir.toString(), name).redirectErrorStream(true).start();
+        long t0 = System.nanoTime();
+        BufferedReader out = new BufferedReader(
+                new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+        String device = null;
+        for (String line; (line = out.readLine()) != null;) {
+            if (line.startsWith("CHILD-READY ")) {
+                device = line.substring(12).strip();
+                break;
+            }
+        }
+        if (device == null) {
+            child.destroyForcibly();
+            check(false, "child worker never attached");
+            return;
+        }
+        String index = Paths.get(device).getFileName().toString();
+        report("CHILD-ATTACHED", device + " ms=" + millisSince(t0));
+        try (FileChannel holder = java.nio.channels.FileChannel.open(Paths.get(device))) {
+            child.destroyForcibly(); // SIGKILL: no detach, no cleanup
+            child.waitFor(30, TimeUnit.SECONDS);
+            report("CHILD-KILLED", index + " size=" + sysfs(index, "size") + " pid=" + sysfs(index, "pid")
+                    + " link=" + Files.isSymbolicLink(devdir.resolve(name)));
+            String held;
+            try {
+                held = "read " + holder.read(ByteBuffer.allocate(4096), 8L << 20) + " bytes";
+            } catch (IOException e) {
+                held = "read failed: " + e.getMessage();
+            }
+            report("HOLDER-READ", held);
+            long t1 = System.nanoTime();
+            KernelNbdBridge.cleanupStale(name, devdir);
+            report("CRASH-CLEANUP", "ms=" + millisSince(t1) + " " + index + " size=" + sysfs(index, "size")
+                    + " pid=" + sysfs(index, "pid") + " link=" + Files.exists(devdir.resolve(name),
+                    LinkOption.NOFOLLOW_LINKS));
+            check(!Files.exists(devdir.resolve(name), LinkOption.NOFOLLOW_LINKS), "crash cleanup left the link");
+            try (FileBackend backend = new FileBackend(backing, size, false, 512)) {
+                KernelNbdBridge fresh = new KernelNbdBridge(devdir);
+                fresh.attach(name, backend, name);
+                report("TAKEN-OVER", fresh.devicePath() + " -> " + Files.readSymbolicLink(fresh.devicePath())
+                        + " while the old device is still held open");
+                fresh.detach();
+            }
+        }
+        report("OLD-RELEASED", index + " size=" + sysfs(index, "size") + " pid=" + sysfs(index, "pid"));
     }
 
     /** Holds read completions while {@code stall} is set, like a primary waiting on a dead peer. */
