@@ -314,14 +314,20 @@ public final class PrimaryPipeline implements BlockBackend, AutoCloseable {
         }
     }
 
+    /**
+     * The remote part is queued first: once the local part completes, an async write may be
+     * acknowledged, and a FLUSH the client sends after that must reach the secondary behind
+     * this write, not before it. Without a connection the remote part fails here and now (the
+     * local part is still pending, so this never completes the request on this thread).
+     */
     private void sendBoth(Hio hio) {
-        local.submit(hio);
-        if (hasRemote) {
+        if (hasRemote && remote.connected()) {
             remote.submit(hio);
         } else {
             hio.remoteError = RemoteIo.ENOTCONN;
             remoteDone(hio);
         }
+        local.submit(hio);
     }
 
     private boolean readsFromRemote(Hio hio) {
