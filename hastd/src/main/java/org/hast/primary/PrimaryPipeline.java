@@ -16,6 +16,7 @@ import org.hast.codec.PayloadCodec;
 import org.hast.conf.ReplicationMode;
 import org.hast.device.BlockBackend;
 import org.hast.proto.HioCommand;
+import org.hast.sync.SyncCopier;
 import org.hast.worker.LocalComponent;
 import org.hast.worker.WorkerStats;
 import org.slf4j.Logger;
@@ -33,7 +34,7 @@ import io.netty.buffer.Unpooled;
  * the secondary has the data; async: local done), and a remote component that did not
  * succeed leaves the extents dirty for the next synchronisation (A25).
  */
-public final class PrimaryPipeline implements BlockBackend, AutoCloseable {
+public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PrimaryPipeline.class);
     /**
      * Largest request sent to the secondary. 128 KiB is MAXPHYS of every FreeBSD release, so
@@ -451,6 +452,7 @@ public final class PrimaryPipeline implements BlockBackend, AutoCloseable {
      * reads it from the source and writes it to the target, each through a request slot.
      * {@code done} gets 0 or the failing step's errno; the range is unlocked before it.
      */
+    @Override
     public void syncCopy(long offset, int length, boolean fromSecondary, Completion done)
             throws InterruptedException {
         synchronized (ranges) {

@@ -281,12 +281,13 @@ public final class RemoteLink {
             paramsFrame.release();
         }
         LOG.info("Connected to {}.", remote);
+        // Before linkUp, which starts the sync: hooks hear connect before syncstart (spec §9.1).
+        events.accept(EVENT_CONNECT);
         // From here on replies are read by the I/O path, not by the handshake's inbox.
         second.pipeline().remove(inInbox);
         resource.linkUp(new ConnectionPair(first, second, version), params);
         second.closeFuture().addListener(f -> linkLost());
         first.closeFuture().addListener(f -> linkLost());
-        events.accept(EVENT_CONNECT);
         established = true;
         keepalive = group.scheduleAtFixedRate(this::sendKeepalive, KEEPALIVE_SECONDS, KEEPALIVE_SECONDS,
                 TimeUnit.SECONDS);
