@@ -151,13 +151,13 @@ public final class RemoteLink {
         try {
             handshake(remote);
         } catch (PeerStillPrimary e) {
-            LOG.warn("Unable to connect to {}: {}.", remote, e.getMessage());
+            LOG.warn("Unable to connect to {}: {}", remote, sentence(e.getMessage()));
             closeBoth();
             if (first) {
                 waitForSecondary(remote);
             }
         } catch (IOException | ProtocolException | CodecException e) {
-            LOG.warn("Unable to connect to {}: {}.", remote, e.getMessage());
+            LOG.warn("Unable to connect to {}: {}", remote, sentence(e.getMessage()));
             closeBoth();
         }
     }
@@ -182,7 +182,7 @@ public final class RemoteLink {
             } catch (IOException | ProtocolException | CodecException e) {
                 closeBoth();
                 if (!(e instanceof PeerStillPrimary)) {
-                    LOG.warn("Unable to connect to {}: {}.", remote, e.getMessage());
+                    LOG.warn("Unable to connect to {}: {}", remote, sentence(e.getMessage()));
                     return;
                 }
             }
@@ -291,6 +291,12 @@ public final class RemoteLink {
         established = true;
         keepalive = group.scheduleAtFixedRate(this::sendKeepalive, KEEPALIVE_SECONDS, KEEPALIVE_SECONDS,
                 TimeUnit.SECONDS);
+    }
+
+    /** A peer's message as a sentence: one full stop, not two after "Split-brain condition!". */
+    private static String sentence(String message) {
+        String m = String.valueOf(message).strip();
+        return m.endsWith(".") || m.endsWith("!") || m.endsWith("?") ? m : m + ".";
     }
 
     private void sendKeepalive() {

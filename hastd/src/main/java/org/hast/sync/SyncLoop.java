@@ -183,9 +183,12 @@ public final class SyncLoop implements AutoCloseable {
         }
         double seconds = Math.max(1e-3, (System.nanoTime() - started) / 1e9);
         long bytes = synced.get();
-        LOG.info("Synchronization complete. {}B synchronized in {} ({}B/sec).", HumanNumber.humanize(bytes),
-                elapsed(started), HumanNumber.humanize((long) (bytes / seconds)));
-        events.accept(EVENT_SYNCDONE);
+        if (bytes > 0) {
+            // Spec §7.7: the line and the event only when something was copied.
+            LOG.info("Synchronization complete. {}B synchronized in {} ({}B/sec).", HumanNumber.humanize(bytes),
+                    elapsed(started), HumanNumber.humanize((long) (bytes / seconds)));
+            events.accept(EVENT_SYNCDONE);
+        }
         done.nodesInSync();
     }
 
