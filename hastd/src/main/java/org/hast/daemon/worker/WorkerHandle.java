@@ -30,6 +30,12 @@ public final class WorkerHandle {
     private final NvWriter configRequest;
     private final Deque<CompletableFuture<NvMessage>> pending = new ArrayDeque<>();
     private final WorkerListener listener;
+    /**
+     * Set by {@link #terminate}: the worker closes its channel on the way out and its JVM may
+     * take longer than {@link #exitsSoon()} allows to finish exiting (seen under qemu TCG), so
+     * the closing channel of a worker we stop is never reported as lost.
+     */
+    private volatile boolean terminating;
 
     WorkerHandle(String resource, Role role, Process process, NvWriter configRequest, WorkerListener listener) {
         this.resource = resource;
@@ -110,7 +116,7 @@ public final class WorkerHandle {
                 waiting.complete(message);
             }
         } catch (IOException e) {
-            if (!exitsSoon()) {
+            if (!terminating && !exitsSoon()) {
                 listener.onChannelLost(this, e.getMessage());
             }
         } finally {
@@ -192,6 +198,7 @@ public final class WorkerHandle {
      * waits without limit; a wedged worker must not wedge the daemon).
      */
     public int terminate(Duration grace) {
+        terminating = true;
         process.destroy();
         try {
             if (!process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
