@@ -113,6 +113,11 @@ public final class PrimaryPipeline implements BlockBackend, AutoCloseable {
         secondaryIsSyncSource = value;
     }
 
+    /** The resource's {@code timeout}: a secondary silent this long with requests in flight is dropped. */
+    public void setReplyTimeout(int seconds) {
+        remote.setReplyTimeout(seconds);
+    }
+
     public void setReplication(ReplicationMode mode) {
         replication = mode;
     }
