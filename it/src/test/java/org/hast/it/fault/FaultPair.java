@@ -128,6 +128,12 @@ final class FaultPair implements AutoCloseable {
                 flushEvery, stream).start();
     }
 
+    StreamWriter writer(WriteLog log, long firstBlock, long blockCount, int depth, int flushEvery, int stream,
+            int blocksPerWrite) throws IOException {
+        return new StreamWriter(primary.exportSocket(RESOURCE), RESOURCE, log, firstBlock, blockCount, depth,
+                flushEvery, stream, blocksPerWrite).start();
+    }
+
     /** Checks the log through the current primary's export. */
     WriteLog.Result verify(WriteLog log) throws IOException, InterruptedException {
         try (NbdClient client = client()) {

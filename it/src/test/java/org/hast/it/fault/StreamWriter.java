@@ -22,6 +22,7 @@ final class StreamWriter implements AutoCloseable {
     private final int depth;
     private final int flushEvery;
     private final int stream;
+    private final int blocksPerWrite;
     private final Semaphore window;
     private final AtomicLong sinceFlush = new AtomicLong();
     private final Thread thread;
@@ -32,7 +33,13 @@ final class StreamWriter implements AutoCloseable {
 
     StreamWriter(Path exportSocket, String export, WriteLog log, long firstBlock, long blockCount, int depth,
             int flushEvery, int stream) throws IOException {
-        if (blockCount < 2L * depth) {
+        this(exportSocket, export, log, firstBlock, blockCount, depth, flushEvery, stream, 1);
+    }
+
+    /** As above, each write covering {@code blocksPerWrite} consecutive blocks (a multiple of the region). */
+    StreamWriter(Path exportSocket, String export, WriteLog log, long firstBlock, long blockCount, int depth,
+            int flushEvery, int stream, int blocksPerWrite) throws IOException {
+        if (blockCount < 2L * depth * blocksPerWrite || blockCount % blocksPerWrite != 0) {
             throw new IllegalArgumentException("a region of " + blockCount + " blocks could overlap in flight");
         }
         this.client = NbdClient.connect(exportSocket, export);
@@ -42,6 +49,7 @@ final class StreamWriter implements AutoCloseable {
         this.depth = depth;
         this.flushEvery = flushEvery;
         this.stream = stream;
+        this.blocksPerWrite = blocksPerWrite;
         this.window = new Semaphore(depth);
         this.thread = new Thread(this::run, "stream-writer-" + stream);
     }
@@ -62,14 +70,22 @@ final class StreamWriter implements AutoCloseable {
                 if (!window.tryAcquire(200, TimeUnit.MILLISECONDS)) {
                     continue;
                 }
-                long block = firstBlock + seq % blockCount;
-                ByteBuffer data = WriteLog.content(block, seq, stream);
-                long sum = WriteLog.checksum(data);
+                long block = firstBlock + (seq * blocksPerWrite) % blockCount;
+                ByteBuffer data = ByteBuffer.allocate(blocksPerWrite * WriteLog.BLOCK);
+                long[] sums = new long[blocksPerWrite];
+                for (int i = 0; i < blocksPerWrite; i++) {
+                    ByteBuffer one = WriteLog.content(block + i, seq, stream);
+                    sums[i] = WriteLog.checksum(one);
+                    data.put(one);
+                    log.issued(block + i, sums[i]);
+                }
+                data.flip();
                 seq++;
-                log.issued(block, sum);
                 client.write(block * WriteLog.BLOCK, data).whenComplete((ok, error) -> {
                     if (error == null) {
-                        log.acknowledged(block, sum);
+                        for (int i = 0; i < blocksPerWrite; i++) {
+                            log.acknowledged(block + i, sums[i]);
+                        }
                         if (sinceFlush.incrementAndGet() % flushEvery == 0) {
                             flushDue = true;
                         }
