@@ -89,7 +89,7 @@ class FaultIT {
         Thread.sleep(1000);
         pair.cluster.linkDown();
         long ackedAtCut = log.acked();
-        Thread.sleep(8000); // beyond `timeout 5`: the primary notices and goes on alone
+        Thread.sleep(6000); // beyond `timeout 3`: the primary notices and goes on alone
         long ackedDuringCut = log.acked() - ackedAtCut;
         assertTrue(writer.failure() == null, "the primary failed a write while the link was down: "
                 + writer.failure());
@@ -128,7 +128,7 @@ class FaultIT {
         Thread.sleep(3000);
         long dirtyAtCut = FaultPair.dirty(pair.a);
         pair.cluster.linkDown();
-        Thread.sleep(7000);
+        Thread.sleep(5000);
         assertTrue(pair.a.logText().contains("Synchronization interrupted"), "no interrupted sync in A's log");
         // Keep writing while cut: the primary serves, and those extents join the dirty set.
         StreamWriter during = pair.writer(log, 20_000, 2000, 8, 64, 2);

@@ -22,7 +22,7 @@ final class FaultPair implements AutoCloseable {
     /** Small disks keep full synchronisations and comparisons cheap (issue #10: CI budget). */
     static final long DISK_BYTES = 96L << 20;
     /** Link timeouts short enough that a cut link is noticed within seconds. */
-    static final String GLOBALS = "timeout 5\n";
+    static final String GLOBALS = "timeout 3\n";
 
     final HastCluster cluster;
     final HastNode a;
