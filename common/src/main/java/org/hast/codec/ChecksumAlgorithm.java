@@ -50,4 +50,20 @@ public enum ChecksumAlgorithm {
         }
         return null;
     }
+
+    /** The algorithm with this Appendix B code (the parent → worker channel), or null. */
+    public static ChecksumAlgorithm fromCode(int code) {
+        for (ChecksumAlgorithm c : values()) {
+            if (c.code == code) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    /** The word written in hast.conf and printed by {@code hastctl list}: the wire name. */
+    @Override
+    public String toString() {
+        return wireName;
+    }
 }

@@ -40,4 +40,20 @@ public enum Compression {
         }
         return null;
     }
+
+    /** The algorithm with this Appendix B code (the parent → worker channel), or null. */
+    public static Compression fromCode(int code) {
+        for (Compression c : values()) {
+            if (c.code == code) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    /** The word written in hast.conf and printed by {@code hastctl list}: the wire name. */
+    @Override
+    public String toString() {
+        return wireName;
+    }
 }

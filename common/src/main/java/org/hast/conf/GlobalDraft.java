@@ -4,6 +4,9 @@ import java.net.StandardProtocolFamily;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.hast.codec.ChecksumAlgorithm;
+import org.hast.codec.Compression;
+
 /**
  * What the global section and this node's global {@code on} blocks said, while parsing. The
  * reference merges these into the resources only at the end of the file, so a global
@@ -15,8 +18,8 @@ final class GlobalDraft {
     String pidfile = HastConfig.DEFAULT_PIDFILE;
     String devdir = HastConfig.DEFAULT_DEVDIR;
     ReplicationMode replication = ResourceConfig.DEFAULT_REPLICATION;
-    ChecksumType checksum = ResourceConfig.DEFAULT_CHECKSUM;
-    CompressionType compression = ResourceConfig.DEFAULT_COMPRESSION;
+    ChecksumAlgorithm checksum = ResourceConfig.DEFAULT_CHECKSUM;
+    Compression compression = ResourceConfig.DEFAULT_COMPRESSION;
     int timeoutSeconds = ResourceConfig.DEFAULT_TIMEOUT_SECONDS;
     String exec = "";
     boolean metaflush = ResourceConfig.DEFAULT_METAFLUSH;

@@ -2,6 +2,9 @@ package org.hast.conf;
 
 import java.util.Objects;
 
+import org.hast.codec.ChecksumAlgorithm;
+import org.hast.codec.Compression;
+
 /**
  * One resource as this node sees it (spec §1.3): every value already resolved through the
  * precedence rules (resource-node, then resource, then global, then built-in default).
@@ -30,8 +33,8 @@ public record ResourceConfig(
         String remoteAddress,
         String sourceAddress,
         ReplicationMode replication,
-        ChecksumType checksum,
-        CompressionType compression,
+        ChecksumAlgorithm checksum,
+        Compression compression,
         int timeoutSeconds,
         String exec,
         boolean metaflush,
@@ -41,8 +44,8 @@ public record ResourceConfig(
     /** {@code HAST_TIMEOUT}. */
     public static final int DEFAULT_TIMEOUT_SECONDS = 20;
     public static final ReplicationMode DEFAULT_REPLICATION = ReplicationMode.MEMSYNC;
-    public static final ChecksumType DEFAULT_CHECKSUM = ChecksumType.NONE;
-    public static final CompressionType DEFAULT_COMPRESSION = CompressionType.HOLE;
+    public static final ChecksumAlgorithm DEFAULT_CHECKSUM = ChecksumAlgorithm.NONE;
+    public static final Compression DEFAULT_COMPRESSION = Compression.HOLE;
     public static final boolean DEFAULT_METAFLUSH = true;
     public static final DeviceMode DEFAULT_DEVICE = DeviceMode.AUTO;
     /** The {@code remote} value meaning "the other node is not known yet". */

@@ -1,5 +1,7 @@
 package org.hast.conf;
 
+import org.hast.codec.ChecksumAlgorithm;
+import org.hast.codec.Compression;
 /**
  * One {@code resource} block while it is parsed. Keeps the resource level (depth 1) and this
  * node's resource {@code on} level (depth 2) apart, since the node level wins whatever the
@@ -11,8 +13,8 @@ final class ResourceDraft {
 
     // Resource level (depth 1).
     ReplicationMode replication;
-    ChecksumType checksum;
-    CompressionType compression;
+    ChecksumAlgorithm checksum;
+    Compression compression;
     int timeoutSeconds;
     String exec;
     Boolean metaflush;

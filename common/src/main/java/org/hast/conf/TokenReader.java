@@ -2,6 +2,9 @@ package org.hast.conf;
 
 import java.util.List;
 
+import org.hast.codec.ChecksumAlgorithm;
+import org.hast.codec.Compression;
+
 /**
  * The parser's view of the token stream: one token of lookahead, the readers for every kind
  * of statement value, and the error messages (spec §1.8 with 1-based lines, A1). Syntax
@@ -70,33 +73,33 @@ final class TokenReader {
         }
     }
 
-    ChecksumType checksumValue() throws ConfigException {
+    ChecksumAlgorithm checksumValue() throws ConfigException {
         switch (tok.kind()) {
             case NONE:
                 advance();
-                return ChecksumType.NONE;
+                return ChecksumAlgorithm.NONE;
             case CRC32:
                 advance();
-                return ChecksumType.CRC32;
+                return ChecksumAlgorithm.CRC32;
             case SHA256:
                 advance();
-                return ChecksumType.SHA256;
+                return ChecksumAlgorithm.SHA256;
             default:
                 throw syntaxError("none, crc32 or sha256");
         }
     }
 
-    CompressionType compressionValue() throws ConfigException {
+    Compression compressionValue() throws ConfigException {
         switch (tok.kind()) {
             case NONE:
                 advance();
-                return CompressionType.NONE;
+                return Compression.NONE;
             case HOLE:
                 advance();
-                return CompressionType.HOLE;
+                return Compression.HOLE;
             case LZF:
                 advance();
-                return CompressionType.LZF;
+                return Compression.LZF;
             default:
                 throw syntaxError("none, hole or lzf");
         }

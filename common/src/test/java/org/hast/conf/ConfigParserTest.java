@@ -18,6 +18,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
+import org.hast.codec.ChecksumAlgorithm;
+import org.hast.codec.Compression;
 import org.hast.testing.Requirements;
 import org.hast.util.SysExits;
 import org.junit.jupiter.api.Test;
@@ -82,7 +84,7 @@ class ConfigParserTest {
         assertEquals(List.of("tcp4://0.0.0.0:8457", "tcp6://[::]:8457"), config.listenAddresses());
         ResourceConfig r = config.resources().get(0);
         assertEquals(new ResourceConfig("r0", "r0", "/dev/da0", "tcp://10.0.0.2", "",
-                ReplicationMode.MEMSYNC, ChecksumType.NONE, CompressionType.HOLE, 20, "", true,
+                ReplicationMode.MEMSYNC, ChecksumAlgorithm.NONE, Compression.HOLE, 20, "", true,
                 DeviceMode.AUTO, ""), r);
         assertTrue(r.hasRemote());
         assertFalse(r.hasSource());
@@ -106,8 +108,8 @@ class ConfigParserTest {
         for (String text : List.of(globals + resource, resource + globals)) {
             ResourceConfig r = parse(text).resources().get(0);
             assertEquals(ReplicationMode.ASYNC, r.replication());
-            assertEquals(ChecksumType.SHA256, r.checksum());
-            assertEquals(CompressionType.LZF, r.compression());
+            assertEquals(ChecksumAlgorithm.SHA256, r.checksum());
+            assertEquals(Compression.LZF, r.compression());
             assertEquals(7, r.timeoutSeconds());
             assertEquals("/usr/local/sbin/res-hook", r.exec());
             assertFalse(r.metaflush());
@@ -123,8 +125,8 @@ class ConfigParserTest {
                 + "timeout 5\nexec /hook\nmetaflush off\ndevice none\n";
         ResourceConfig r = parse(text).resources().get(0);
         assertEquals(ReplicationMode.FULLSYNC, r.replication());
-        assertEquals(ChecksumType.CRC32, r.checksum());
-        assertEquals(CompressionType.NONE, r.compression());
+        assertEquals(ChecksumAlgorithm.CRC32, r.checksum());
+        assertEquals(Compression.NONE, r.compression());
         assertEquals(5, r.timeoutSeconds());
         assertEquals("/hook", r.exec());
         assertFalse(r.metaflush());
@@ -262,7 +264,7 @@ class ConfigParserTest {
         assertEquals("/var/run/hastd.pid", config.pidfile());
         assertEquals("/dev/hast", config.devdir());
         assertEquals(new ResourceConfig("r0", "r0", "/dev/a", "none", "", ReplicationMode.MEMSYNC,
-                ChecksumType.NONE, CompressionType.HOLE, 20, "", true, DeviceMode.AUTO, ""),
+                ChecksumAlgorithm.NONE, Compression.HOLE, 20, "", true, DeviceMode.AUTO, ""),
                 config.resources().get(0));
 
         assertEquals("/etc/hast.conf:1: syntax error near 'bogus': expected a statement or '}'",

@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.function.Function;
 
+import org.hast.codec.ChecksumAlgorithm;
+import org.hast.codec.Compression;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
@@ -79,9 +81,9 @@ class KeywordPlacementTest {
                 new Case("replication", "replication async", globalAndResource,
                         c -> r0(c).replication(), ReplicationMode.ASYNC),
                 new Case("checksum", "checksum crc32", globalAndResource,
-                        c -> r0(c).checksum(), ChecksumType.CRC32),
+                        c -> r0(c).checksum(), ChecksumAlgorithm.CRC32),
                 new Case("compression", "compression lzf", globalAndResource,
-                        c -> r0(c).compression(), CompressionType.LZF),
+                        c -> r0(c).compression(), Compression.LZF),
                 new Case("timeout", "timeout 5", globalAndResource,
                         c -> r0(c).timeoutSeconds(), 5),
                 new Case("exec", "exec /bin/hook", globalAndResource,

@@ -117,8 +117,8 @@ final class ControlRequests {
             reply.addString("sourceaddr" + index, config.sourceAddress());
         }
         reply.addString("replication" + index, config.replication().word());
-        reply.addString("checksum" + index, config.checksum().word());
-        reply.addString("compression" + index, config.compression().word());
+        reply.addString("checksum" + index, config.checksum().wireName());
+        reply.addString("compression" + index, config.compression().wireName());
         reply.addString("role" + index, slot.role.displayName());
         reply.addInt32("workerpid" + index, (int) slot.workerPid());
         if (slot.worker == null) {

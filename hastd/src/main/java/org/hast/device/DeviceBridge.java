@@ -9,8 +9,14 @@ import java.nio.file.Path;
  * attaches a bridge; on the way out it detaches it, or aborts it when it is dying and the
  * export may no longer answer.
  *
- * <p>Implementations: {@link FuseLoopBridge} (nbdfuse + loop device); a kernel NBD bridge and
- * GEOM Gate come later. Nothing here assumes how the device is made.
+ * <p>Implementations: {@link FuseLoopBridge} (nbdfuse + loop device) attaches to the export
+ * socket; {@link KernelNbdBridge} serves the backend in-process and needs no socket (it says so
+ * with {@link #servesBackendDirectly()}). GEOM Gate comes later. Nothing here assumes how the
+ * device is made. A caller that holds the backend does:
+ * <pre>
+ *   if (bridge.servesBackendDirectly()) bridge.attach(name, backend, name);
+ *   else bridge.attach(name, exportSocket, name, backend.size());
+ * </pre>
  *
  * <p>A bridge holds one attachment at a time and may attach again after a detach. Calls may
  * come from any thread.
@@ -29,6 +35,25 @@ public interface DeviceBridge extends AutoCloseable {
      * @param sizeBytes    the size the export must announce
      */
     void attach(String providerName, Path socket, String exportName, long sizeBytes) throws IOException;
+
+    /**
+     * True when this bridge serves {@code backend} itself ({@link #attach(String, BlockBackend,
+     * String)}) and needs no export socket; the socket-path attach may then be unsupported.
+     */
+    default boolean servesBackendDirectly() {
+        return false;
+    }
+
+    /**
+     * As {@link #attach(String, Path, String, long)}, but serving {@code backend} in this
+     * process, for bridges where {@link #servesBackendDirectly()} is true. The size is the
+     * backend's.
+     *
+     * @throws UnsupportedOperationException for bridges that need an export socket
+     */
+    default void attach(String providerName, BlockBackend backend, String exportName) throws IOException {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " attaches to an export socket");
+    }
 
     /**
      * Removes {@code <devdir>/<providerName>} first, so no new opener finds it, then the device

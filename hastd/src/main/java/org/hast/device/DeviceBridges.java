@@ -22,6 +22,7 @@ public final class DeviceBridges {
 
     /** Which bridge {@link #decide} chose. */
     public enum Kind {
+        KERNEL_NBD,
         FUSE_LOOP,
         NONE
     }
@@ -49,7 +50,7 @@ public final class DeviceBridges {
     /**
      * The bridge for {@code mode} providing devices under {@code devdir}, or empty for none.
      *
-     * @throws UnsupportedOperationException for a mode whose bridge is not built yet
+     * @throws UnsupportedOperationException for a mode whose bridge is not built yet (ggate)
      */
     public static Optional<DeviceBridge> choose(DeviceMode mode, Path devdir) {
         return choose(mode, devdir, systemProbes(), LOG::warn);
@@ -57,6 +58,7 @@ public final class DeviceBridges {
 
     public static Optional<DeviceBridge> choose(DeviceMode mode, Path devdir, Probes probes, Consumer<String> warn) {
         return switch (decide(mode, probes, warn)) {
+            case KERNEL_NBD -> Optional.of(new KernelNbdBridge(devdir));
             case FUSE_LOOP -> Optional.of(new FuseLoopBridge(devdir));
             case NONE -> Optional.empty();
         };
@@ -64,10 +66,10 @@ public final class DeviceBridges {
 
     /**
      * {@code none} → none. {@code fuse} → FUSE + loop (attach reports what is missing).
-     * {@code nbd}, {@code ggate} → not built yet. {@code auto}: on Linux the kernel NBD driver
-     * when {@code /dev/nbd0} exists or {@code nbd} loads, else FUSE + loop when /dev/fuse,
-     * nbdfuse and losetup are there, else none with a warning. While the kernel NBD bridge is
-     * missing, auto uses FUSE + loop even where nbd would be available, and says so.
+     * {@code nbd} → the kernel NBD bridge (attach reports a missing driver). {@code ggate} → not
+     * built yet. {@code auto}: on Linux the kernel NBD driver when {@code /dev/nbd0} exists or
+     * {@code nbd} loads, else FUSE + loop when /dev/fuse, nbdfuse and losetup are there, else
+     * none with a warning.
      */
     public static Kind decide(DeviceMode mode, Probes probes, Consumer<String> warn) {
         switch (mode) {
@@ -76,7 +78,7 @@ public final class DeviceBridges {
             case FUSE:
                 return Kind.FUSE_LOOP;
             case NBD:
-                throw new UnsupportedOperationException("device nbd: the kernel NBD bridge is not built yet");
+                return Kind.KERNEL_NBD;
             case GGATE:
                 throw new UnsupportedOperationException("device ggate: the GEOM Gate bridge is not built yet");
             case AUTO:
@@ -89,17 +91,14 @@ public final class DeviceBridges {
                     + "no device is provided");
             return Kind.NONE;
         }
-        boolean nbd = probes.nbdDevicePresent() || (probes.loadNbdModule() && probes.nbdDevicePresent());
+        if (probes.nbdDevicePresent() || (probes.loadNbdModule() && probes.nbdDevicePresent())) {
+            return Kind.KERNEL_NBD;
+        }
         String missing = fuseLoopMissing(probes);
         if (missing == null) {
-            if (nbd) {
-                warn.accept("device auto: kernel NBD is available but its bridge is not built yet; "
-                        + "using FUSE + loop");
-            }
             return Kind.FUSE_LOOP;
         }
-        warn.accept("device auto: " + (nbd ? "the kernel NBD bridge is not built yet" : "no kernel NBD")
-                + " and FUSE + loop needs " + missing + "; no device is provided");
+        warn.accept("device auto: no kernel NBD and FUSE + loop needs " + missing + "; no device is provided");
         return Kind.NONE;
     }
 

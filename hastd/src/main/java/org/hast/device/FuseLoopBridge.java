@@ -106,7 +106,9 @@ public final class FuseLoopBridge implements DeviceBridge {
             startNbdfuse(socket, exportName);
             waitUntilServing(sizeBytes);
             String loop = bindLoopDevice(mountPoint.resolve(FILE_NAME));
-            createLink(loop);
+            Path target = Paths.get(loop);
+            ProviderLink.create(link, target);
+            linkTarget = target;
         } catch (IOException | RuntimeException e) {
             try {
                 detach();
@@ -126,7 +128,9 @@ public final class FuseLoopBridge implements DeviceBridge {
         // The symlink first: nothing should find the device while it is being taken apart.
         if (link != null) {
             try {
-                removeOwnLink();
+                if (linkTarget != null) {
+                    ProviderLink.removeIfPointsTo(link, linkTarget);
+                }
                 link = null;
                 linkTarget = null;
             } catch (IOException | RuntimeException e) {
@@ -380,33 +384,6 @@ public final class FuseLoopBridge implements DeviceBridge {
         loopDevice = ToolRunner.check(FuseLoopSystem.TOOL_TIMEOUT_MILLIS,
                 List.of("losetup", "--find", "--show", file.toString())).strip();
         return loopDevice;
-    }
-
-    private void createLink(String loop) throws IOException {
-        Files.createDirectories(devdir);
-        Path target = Paths.get(loop);
-        if (Files.exists(link, LinkOption.NOFOLLOW_LINKS)) {
-            if (!Files.isSymbolicLink(link)) {
-                throw new IOException(link + " exists and is not a symlink; refusing to replace it");
-            }
-            LOG.warn("Replacing stale symlink {} -> {}.", link, Files.readSymbolicLink(link));
-            Files.delete(link);
-        }
-        Files.createSymbolicLink(link, target);
-        linkTarget = target;
-    }
-
-    /** Removes the symlink only while it still points where we made it point. */
-    private void removeOwnLink() throws IOException {
-        if (linkTarget == null || !Files.isSymbolicLink(link)) {
-            return;
-        }
-        Path current = Files.readSymbolicLink(link);
-        if (current.equals(linkTarget)) {
-            Files.deleteIfExists(link);
-        } else {
-            LOG.warn("{} now points to {}, not {}; left in place.", link, current, linkTarget);
-        }
     }
 
     private void stopNbdfuse() throws IOException {

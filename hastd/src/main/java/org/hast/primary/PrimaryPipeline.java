@@ -16,6 +16,7 @@ import org.hast.codec.PayloadCodec;
 import org.hast.conf.ReplicationMode;
 import org.hast.device.BlockBackend;
 import org.hast.proto.HioCommand;
+import org.hast.sync.SyncCopier;
 import org.hast.worker.LocalComponent;
 import org.hast.worker.WorkerStats;
 import org.slf4j.Logger;
@@ -33,7 +34,7 @@ import io.netty.buffer.Unpooled;
  * the secondary has the data; async: local done), and a remote component that did not
  * succeed leaves the extents dirty for the next synchronisation (A25).
  */
-public final class PrimaryPipeline implements BlockBackend, AutoCloseable {
+public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PrimaryPipeline.class);
     /**
      * Largest request sent to the secondary. 128 KiB is MAXPHYS of every FreeBSD release, so
@@ -319,14 +320,20 @@ public final class PrimaryPipeline implements BlockBackend, AutoCloseable {
         }
     }
 
+    /**
+     * The remote part is queued first: once the local part completes, an async write may be
+     * acknowledged, and a FLUSH the client sends after that must reach the secondary behind
+     * this write, not before it. Without a connection the remote part fails here and now (the
+     * local part is still pending, so this never completes the request on this thread).
+     */
     private void sendBoth(Hio hio) {
-        local.submit(hio);
-        if (hasRemote) {
+        if (hasRemote && remote.connected()) {
             remote.submit(hio);
         } else {
             hio.remoteError = RemoteIo.ENOTCONN;
             remoteDone(hio);
         }
+        local.submit(hio);
     }
 
     private boolean readsFromRemote(Hio hio) {
@@ -450,6 +457,7 @@ public final class PrimaryPipeline implements BlockBackend, AutoCloseable {
      * reads it from the source and writes it to the target, each through a request slot.
      * {@code done} gets 0 or the failing step's errno; the range is unlocked before it.
      */
+    @Override
     public void syncCopy(long offset, int length, boolean fromSecondary, Completion done)
             throws InterruptedException {
         synchronized (ranges) {

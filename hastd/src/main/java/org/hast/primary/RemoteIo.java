@@ -175,6 +175,16 @@ final class RemoteIo implements AutoCloseable {
             lastProgressNs = System.nanoTime();
         }
         inFlight.put(seq, hio);
+        if (link != l) {
+            // Detached since we looked: the sweep may have run before the put, and a write to
+            // a connection that is still closing could succeed with no reply ever coming.
+            frame.release();
+            if (inFlight.remove(seq, hio)) {
+                hio.remoteError = ENOTCONN;
+                done.accept(hio);
+            }
+            return;
+        }
         ChannelFuture written = flush ? l.out().writeAndFlush(frame) : l.out().write(frame);
         written.addListener(f -> {
             if (!f.isSuccess() && inFlight.remove(seq, hio)) {

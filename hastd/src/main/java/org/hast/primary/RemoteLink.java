@@ -151,13 +151,13 @@ public final class RemoteLink {
         try {
             handshake(remote);
         } catch (PeerStillPrimary e) {
-            LOG.warn("Unable to connect to {}: {}.", remote, e.getMessage());
+            LOG.warn("Unable to connect to {}: {}", remote, sentence(e.getMessage()));
             closeBoth();
             if (first) {
                 waitForSecondary(remote);
             }
         } catch (IOException | ProtocolException | CodecException e) {
-            LOG.warn("Unable to connect to {}: {}.", remote, e.getMessage());
+            LOG.warn("Unable to connect to {}: {}", remote, sentence(e.getMessage()));
             closeBoth();
         }
     }
@@ -182,7 +182,7 @@ public final class RemoteLink {
             } catch (IOException | ProtocolException | CodecException e) {
                 closeBoth();
                 if (!(e instanceof PeerStillPrimary)) {
-                    LOG.warn("Unable to connect to {}: {}.", remote, e.getMessage());
+                    LOG.warn("Unable to connect to {}: {}", remote, sentence(e.getMessage()));
                     return;
                 }
             }
@@ -281,15 +281,22 @@ public final class RemoteLink {
             paramsFrame.release();
         }
         LOG.info("Connected to {}.", remote);
+        // Before linkUp, which starts the sync: hooks hear connect before syncstart (spec §9.1).
+        events.accept(EVENT_CONNECT);
         // From here on replies are read by the I/O path, not by the handshake's inbox.
         second.pipeline().remove(inInbox);
         resource.linkUp(new ConnectionPair(first, second, version), params);
         second.closeFuture().addListener(f -> linkLost());
         first.closeFuture().addListener(f -> linkLost());
-        events.accept(EVENT_CONNECT);
         established = true;
         keepalive = group.scheduleAtFixedRate(this::sendKeepalive, KEEPALIVE_SECONDS, KEEPALIVE_SECONDS,
                 TimeUnit.SECONDS);
+    }
+
+    /** A peer's message as a sentence: one full stop, not two after "Split-brain condition!". */
+    private static String sentence(String message) {
+        String m = String.valueOf(message).strip();
+        return m.endsWith(".") || m.endsWith("!") || m.endsWith("?") ? m : m + ".";
     }
 
     private void sendKeepalive() {
@@ -301,13 +308,15 @@ public final class RemoteLink {
 
     private void linkLost() {
         established = false;
+        // Both connections go before the I/O path fails what is in flight, so nothing new can
+        // be written to a half-open pair after that sweep.
+        closeBoth();
         resource.linkDown();
         if (keepalive == null) {
             return;
         }
         keepalive.cancel(false);
         keepalive = null;
-        closeBoth();
         if (!stopped) {
             LOG.warn("Disconnected from {}.", config.remoteAddress());
             events.accept(EVENT_DISCONNECT);

@@ -6,8 +6,6 @@ import java.nio.file.Paths;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntConsumer;
 
-import org.hast.codec.ChecksumAlgorithm;
-import org.hast.codec.Compression;
 import org.hast.codec.EncodedPayload;
 import org.hast.codec.PayloadCodec;
 import org.hast.conf.ResourceConfig;
@@ -94,8 +92,7 @@ public final class SecondaryWorker implements Worker {
         } catch (MetadataException e) {
             throw new WorkerExit(SysExits.EX_NOINPUT, e.getMessage());
         }
-        PayloadCodec codec = new PayloadCodec(Compression.fromWireName(config.compression().word()),
-                ChecksumAlgorithm.fromWireName(config.checksum().word()));
+        PayloadCodec codec = new PayloadCodec(config.compression(), config.checksum());
         Channel out = adopt(outFd, new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel channel) {

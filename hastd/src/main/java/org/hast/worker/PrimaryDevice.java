@@ -14,6 +14,7 @@ import org.hast.device.BlockBackend;
 import org.hast.device.DeviceBridge;
 import org.hast.device.DeviceBridges;
 import org.hast.device.FuseLoopBridge;
+import org.hast.device.KernelNbdBridge;
 import org.hast.device.nbd.NbdServer;
 import org.hast.util.SysExits;
 import org.slf4j.Logger;
@@ -21,8 +22,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code <devdir>/<name>} for a primary worker (decisions §3–§4): the bridge chosen by the
- * {@code device} setting, fed by the resource's NBD export when that is a Unix socket, else
- * by a private export in {@code /run/hast/nbd}. Leftovers of a crashed predecessor are
+ * {@code device} setting: the kernel NBD bridge serves the I/O path in-process; the FUSE bridge
+ * is fed by the resource's NBD export when that is a Unix socket, else by a private export in
+ * {@code /run/hast/nbd}. Leftovers of a crashed predecessor are
  * cleaned first. With {@code device auto} a failure only costs the device (logged); with an
  * explicit bridge the worker cannot do what it was configured for and exits.
  */
@@ -52,7 +54,14 @@ final class PrimaryDevice implements AutoCloseable {
         DeviceBridge bridge = chosen.get();
         NbdServer own = null;
         try {
+            // A crashed predecessor may have left either kind behind (the mode may have changed).
             FuseLoopBridge.cleanupStale(config.providerName(), devdir);
+            KernelNbdBridge.cleanupStale(config.providerName(), devdir);
+            if (bridge.servesBackendDirectly()) {
+                bridge.attach(config.providerName(), backend, config.name());
+                LOG.info("Device {} created.", bridge.devicePath());
+                return new PrimaryDevice(bridge, null);
+            }
             Path socket = unixExport(config.exportAddress());
             if (socket == null) {
                 Files.createDirectories(PRIVATE_EXPORTS);

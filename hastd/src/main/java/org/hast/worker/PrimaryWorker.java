@@ -8,8 +8,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntConsumer;
 
 import org.hast.activemap.ActiveMap;
-import org.hast.codec.ChecksumAlgorithm;
-import org.hast.codec.Compression;
 import org.hast.codec.PayloadCodec;
 import org.hast.conf.ResourceConfig;
 import org.hast.device.nbd.NbdServer;
@@ -18,9 +16,9 @@ import org.hast.meta.Metadata;
 import org.hast.meta.MetadataCodec;
 import org.hast.meta.MetadataException;
 import org.hast.nv.NvWriter;
+import org.hast.primary.ConnectionPair;
 import org.hast.primary.DirtyMap;
 import org.hast.primary.PrimaryPipeline;
-import org.hast.primary.ConnectionPair;
 import org.hast.primary.RemoteLink;
 import org.hast.proto.HandshakeParams;
 import org.hast.proto.Role;
@@ -108,8 +106,7 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
         }
         peerRemoteCnt = metadata.localCnt();
         dirty = new DirtyMap(activeMap, local, stats, config.metaflush());
-        PayloadCodec codec = new PayloadCodec(Compression.fromWireName(config.compression().word()),
-                ChecksumAlgorithm.fromWireName(config.checksum().word()));
+        PayloadCodec codec = new PayloadCodec(config.compression(), config.checksum());
         pipeline = new PrimaryPipeline(local, metadata.localOff(), metadata.dataSize(), sectorSize, dirty, stats,
                 this, config.replication(), codec, config.hasRemote(), new AtomicLong(1));
         pipeline.setReplyTimeout(config.timeoutSeconds());

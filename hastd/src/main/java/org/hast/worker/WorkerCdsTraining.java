@@ -12,8 +12,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 
-import org.hast.conf.ChecksumType;
-import org.hast.conf.CompressionType;
+import org.hast.codec.ChecksumAlgorithm;
+import org.hast.codec.Compression;
 import org.hast.conf.DeviceMode;
 import org.hast.conf.ReplicationMode;
 import org.hast.conf.ResourceConfig;
@@ -48,7 +48,7 @@ public final class WorkerCdsTraining {
             local.writeMetadata(Metadata.created("training", layout), true);
         }
         ResourceConfig config = new ResourceConfig("training", "training", disk.toString(), "none", "",
-                ReplicationMode.MEMSYNC, ChecksumType.NONE, CompressionType.HOLE, 20, "", true, DeviceMode.NONE,
+                ReplicationMode.MEMSYNC, ChecksumAlgorithm.NONE, Compression.HOLE, 20, "", true, DeviceMode.NONE,
                 "uds://" + dir.resolve("train.nbd"));
         PrimaryWorker worker = new PrimaryWorker(config, dir.resolve("dev"), event -> { });
         worker.start();

@@ -80,12 +80,20 @@ class DeviceBridgesTest {
     }
 
     @Test
-    void nbdAndGgateAreNotBuiltYet() {
+    void nbdIsTheKernelBridgeWithoutProbing() {
+        // An explicit choice is obeyed; attach then says what is missing (no free /dev/nbdN).
         FakeProbes probes = new FakeProbes();
-        UnsupportedOperationException nbd = assertThrows(UnsupportedOperationException.class,
-                () -> decide(DeviceMode.NBD, probes));
-        assertTrue(nbd.getMessage().contains("the kernel NBD bridge is not built yet"), nbd.getMessage());
-        assertThrows(UnsupportedOperationException.class, () -> decide(DeviceMode.GGATE, probes));
+        assertEquals(DeviceBridges.Kind.KERNEL_NBD, decide(DeviceMode.NBD, probes));
+        assertEquals(0, probes.modprobeCalls);
+        assertEquals(List.of(), warnings);
+    }
+
+    @Test
+    void ggateIsNotBuiltYet() {
+        FakeProbes probes = new FakeProbes();
+        UnsupportedOperationException ggate = assertThrows(UnsupportedOperationException.class,
+                () -> decide(DeviceMode.GGATE, probes));
+        assertTrue(ggate.getMessage().contains("not built yet"), ggate.getMessage());
     }
 
     @Test
@@ -97,22 +105,31 @@ class DeviceBridgesTest {
     }
 
     @Test
-    void autoWithNbd0PresentDoesNotModprobeAndSaysFuseIsUsedMeanwhile() {
+    void autoWithNbd0PresentUsesTheKernelBridgeWithoutModprobe() {
         FakeProbes probes = new FakeProbes();
         probes.nbd0 = true;
-        assertEquals(DeviceBridges.Kind.FUSE_LOOP, decide(DeviceMode.AUTO, probes));
+        assertEquals(DeviceBridges.Kind.KERNEL_NBD, decide(DeviceMode.AUTO, probes));
         assertEquals(0, probes.modprobeCalls);
-        assertEquals(1, warnings.size());
-        assertTrue(warnings.get(0).contains("not built yet"), warnings.get(0));
+        assertEquals(List.of(), warnings);
     }
 
     @Test
-    void autoWhereModprobeLoadsNbd() {
+    void autoWhereModprobeLoadsNbdUsesTheKernelBridge() {
         FakeProbes probes = new FakeProbes();
         probes.modprobeWorks = true;
-        assertEquals(DeviceBridges.Kind.FUSE_LOOP, decide(DeviceMode.AUTO, probes));
+        assertEquals(DeviceBridges.Kind.KERNEL_NBD, decide(DeviceMode.AUTO, probes));
         assertEquals(1, probes.modprobeCalls);
-        assertEquals(1, warnings.size());
+        assertEquals(List.of(), warnings);
+    }
+
+    @Test
+    void autoPrefersKernelNbdEvenWithoutFuse() {
+        FakeProbes probes = new FakeProbes();
+        probes.nbd0 = true;
+        probes.fuse = false;
+        probes.tools.clear();
+        assertEquals(DeviceBridges.Kind.KERNEL_NBD, decide(DeviceMode.AUTO, probes));
+        assertEquals(List.of(), warnings);
     }
 
     @Test
@@ -146,8 +163,10 @@ class DeviceBridgesTest {
     }
 
     @Test
-    void chooseBuildsTheFuseBridgeOrNothing() {
+    void chooseBuildsTheKernelOrFuseBridgeOrNothing() {
         FakeProbes probes = new FakeProbes();
+        assertInstanceOf(KernelNbdBridge.class,
+                DeviceBridges.choose(DeviceMode.NBD, Paths.get("/dev/hast"), probes, warnings::add).orElseThrow());
         assertInstanceOf(FuseLoopBridge.class,
                 DeviceBridges.choose(DeviceMode.FUSE, Paths.get("/dev/hast"), probes, warnings::add).orElseThrow());
         assertTrue(DeviceBridges.choose(DeviceMode.NONE, Paths.get("/dev/hast"), probes, warnings::add).isEmpty());

@@ -1,7 +1,7 @@
 package org.hast.daemon.channel;
 
-import org.hast.conf.ChecksumType;
-import org.hast.conf.CompressionType;
+import org.hast.codec.ChecksumAlgorithm;
+import org.hast.codec.Compression;
 import org.hast.conf.DeviceMode;
 import org.hast.conf.ReplicationMode;
 import org.hast.conf.ResourceConfig;
@@ -76,8 +76,8 @@ public final class WorkerProtocol {
         String export = base != null ? base.exportAddress() : nv.requireString("export");
         int timeout = nv.requireInt32("timeout");
         ReplicationMode replication = ReplicationMode.fromCode(nv.requireInt32("replication"));
-        ChecksumType checksum = ChecksumType.fromCode(nv.requireInt32("checksum"));
-        CompressionType compression = CompressionType.fromCode(nv.requireInt32("compression"));
+        ChecksumAlgorithm checksum = ChecksumAlgorithm.fromCode(nv.requireInt32("checksum"));
+        Compression compression = Compression.fromCode(nv.requireInt32("compression"));
         if (device == null || timeout <= 0 || replication == null || checksum == null || compression == null) {
             throw new NvFormatException(NvFormatException.Reason.MALFORMED, "invalid resource definition for " + name);
         }
