@@ -82,6 +82,30 @@ class DiskFaultIT {
                 + "after the write was counted as locally done");
         assertEquals(0, healed.lost() + healed.unflushed(), "acknowledged writes read back stale from the "
                 + "primary's own disk once it works again: " + healed);
-        pair.converge(90_000);
+
+        // A10: the extents whose local write failed must be repaired from the secondary's copy.
+        long healedDirty = FaultPair.dirty(pair.a);
+        String converged;
+        try {
+            converged = "converged in " + pair.converge(30_000) + " ms";
+        } catch (AssertionError e) {
+            converged = "not converged 30 s after the disk healed (" + healedDirty + " bytes dirty)";
+        }
+        // What a worker restart (role cycle) then does with those extents.
+        FaultPair.ok(pair.a, "role", "secondary", FaultPair.RESOURCE);
+        pair.promote(pair.a);
+        String afterRestart;
+        WriteLog.Result restarted = null;
+        try {
+            afterRestart = "converged " + pair.converge(60_000) + " ms after a role cycle";
+            restarted = pair.verify(log);
+        } catch (AssertionError e) {
+            afterRestart = "not converged after a role cycle either";
+        }
+        System.out.println("fault: local disk healed: " + converged + "; " + afterRestart + "; " + restarted);
+        assertTrue(converged.startsWith("converged"), "A10: extents whose local write failed are never "
+                + "resynchronised from the secondary: " + converged + "; " + afterRestart + ", then " + restarted);
+        assertTrue(restarted != null && restarted.lost() + restarted.unflushed() == 0, afterRestart + ": "
+                + restarted);
     }
 }
