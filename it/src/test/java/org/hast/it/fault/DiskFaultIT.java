@@ -100,7 +100,8 @@ class DiskFaultIT {
             afterRestart = "converged " + pair.converge(60_000) + " ms after a role cycle";
             restarted = pair.verify(log);
         } catch (AssertionError e) {
-            afterRestart = "not converged after a role cycle either";
+            afterRestart = "after a role cycle (" + FaultIT.count(pair.a.logText(), "Synchronization started")
+                    + " syncs in A's log): " + e.getMessage().lines().findFirst().orElse("");
         }
         System.out.println("fault: local disk healed: " + converged + "; " + afterRestart + "; " + restarted);
         assertTrue(converged.startsWith("converged"), "A10: extents whose local write failed are never "
