@@ -24,6 +24,7 @@ final class FaultyDisk implements AutoCloseable {
     private final Path dir;
     private final Path trigger;
     private final Path mountpoint;
+    private Path socket;
     private Process nbdkit;
     private Process nbdfuse;
     private String loop;
@@ -58,7 +59,7 @@ final class FaultyDisk implements AutoCloseable {
 
     private void open(Path image) throws IOException, InterruptedException {
         // Unix socket paths are short: keep it in /tmp, named after our PID.
-        Path socket = Path.of("/tmp", "hastf-nbdkit-" + ProcessHandle.current().pid() + "-" + System.nanoTime()
+        socket = Path.of("/tmp", "hastf-nbdkit-" + ProcessHandle.current().pid() + "-" + System.nanoTime()
                 + ".sock");
         nbdkit = new ProcessBuilder("nbdkit", "-f", "--exit-with-parent", "-U", socket.toString(),
                 "--filter=error", "file", image.toString(), "error=EIO", "error-rate=100%",
@@ -132,6 +133,13 @@ final class FaultyDisk implements AutoCloseable {
                 nbdkit.destroy();
                 if (!nbdkit.waitFor(10, TimeUnit.SECONDS)) {
                     nbdkit.destroyForcibly();
+                }
+            }
+            if (socket != null) {
+                try {
+                    Files.deleteIfExists(socket); // nbdkit leaves it behind when signalled
+                } catch (IOException e) {
+                    System.err.println("faulty disk cleanup: " + e);
                 }
             }
         }
