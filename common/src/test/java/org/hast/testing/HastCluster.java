@@ -18,6 +18,10 @@ public final class HastCluster implements AutoCloseable {
     private final Path dir;
     private final List<HastNode> nodes = new ArrayList<>();
     private final Path config;
+    /** The namespaces the two nodes run in, or null for the usual loopback cluster. */
+    private NetnsPair netns;
+    /** Node directories of every cluster created, printed by {@link NodeLogsOnFailure}. */
+    static final java.util.Queue<Path> CREATED = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     private HastCluster(Path dir) {
         this.dir = dir;
@@ -30,12 +34,60 @@ public final class HastCluster implements AutoCloseable {
         Files.createDirectories(base);
         Path dir = Files.createTempDirectory(base, testName.replaceAll("[^A-Za-z0-9_.-]", "_") + "-");
         HastCluster cluster = new HastCluster(dir);
+        CREATED.add(dir);
         Path sockets = Files.createTempDirectory("hast-it-");
         for (int i = 0; i < nodeCount; i++) {
             String name = "node" + (char) ('A' + i);
             cluster.nodes.add(new HastNode(name, dir.resolve(name), freePort(), sockets));
         }
         return cluster;
+    }
+
+    /**
+     * A two-node cluster whose hastd processes run in two fresh network namespaces joined by a
+     * veth pair ({@link NetnsPair}): node A on 10.x.y.1, node B on 10.x.y.2. Control and export
+     * sockets stay Unix sockets on the shared file system, so hastctl and NBD clients run from
+     * here. {@link #close} stops the nodes, then deletes the namespaces, even after a failure.
+     */
+    public static HastCluster createInNamespaces(String testName) throws IOException, InterruptedException {
+        NetnsPair pair = NetnsPair.create();
+        try {
+            HastCluster cluster = create(testName, 2);
+            cluster.netns = pair;
+            for (int i = 0; i < 2; i++) {
+                cluster.nodes.get(i).runInside(pair.address(i), pair.execPrefix(i));
+            }
+            return cluster;
+        } catch (IOException | RuntimeException e) {
+            pair.close();
+            throw e;
+        }
+    }
+
+    /** The namespaces of a {@link #createInNamespaces} cluster; null otherwise. */
+    public NetnsPair netns() {
+        return netns;
+    }
+
+    private NetnsPair requireNetns() {
+        if (netns == null) {
+            throw new IllegalStateException("link faults need a cluster from createInNamespaces");
+        }
+        return netns;
+    }
+
+    /** Cuts the replication link (both veth ends down). */
+    public void linkDown() throws IOException, InterruptedException {
+        requireNetns().linkDown();
+    }
+
+    public void linkUp() throws IOException, InterruptedException {
+        requireNetns().linkUp();
+    }
+
+    /** Caps the link at {@code rate} ({@code 20mbit}) both ways; {@code null} removes the cap. */
+    public void rateLimit(String rate) throws IOException, InterruptedException {
+        requireNetns().rateLimit(rate);
     }
 
     public static int freePort() throws IOException {
@@ -88,9 +140,9 @@ public final class HastCluster implements AutoCloseable {
             for (int i = 0; i < nodes.size(); i++) {
                 HastNode node = nodes.get(i);
                 HastNode peer = nodes.get(nodes.size() == 2 ? 1 - i : i);
-                String local = node.disk(resource).toString();
+                String local = node.local(resource).toString();
                 text.append("\ton ").append(node.name()).append(" {\n\t\tlocal ").append(local)
-                        .append("\n\t\tremote ").append(nodes.size() == 2 ? "tcp4://127.0.0.1:" + peer.port() : "none")
+                        .append("\n\t\tremote ").append(nodes.size() == 2 ? "tcp4://" + peer.address() + ":" + peer.port() : "none")
                         .append("\n\t\texport uds://").append(node.exportSocket(resource))
                         .append("\n\t}\n");
             }
@@ -149,10 +201,17 @@ public final class HastCluster implements AutoCloseable {
         }
     }
 
+    /** Stops every node (processes first), then deletes the namespaces if there are any. */
     @Override
     public void close() throws InterruptedException {
-        for (HastNode node : nodes) {
-            node.close();
+        try {
+            for (HastNode node : nodes) {
+                node.close();
+            }
+        } finally {
+            if (netns != null) {
+                netns.close();
+            }
         }
     }
 }

@@ -27,6 +27,12 @@ public final class HastNode implements AutoCloseable {
     private final Path socketDir;
     private Path config;
     private Process process;
+    /** Where this node listens and its peer connects; loopback unless the node is in a namespace. */
+    private String address = "127.0.0.1";
+    /** Prepended to the hastd command line, e.g. {@code ip netns exec <ns>}; empty by default. */
+    private List<String> launcher = List.of();
+    /** Local components that are not this node's sparse image, e.g. a loop device. */
+    private final Map<String, Path> localOverrides = new java.util.HashMap<>();
 
     HastNode(String name, Path dir, int port, Path socketDir) throws IOException {
         this.name = name;
@@ -45,6 +51,17 @@ public final class HastNode implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    /** The IPv4 address hastd listens on ({@code 127.0.0.1}, or 10.x inside a namespace). */
+    public String address() {
+        return address;
+    }
+
+    /** Runs hastd with {@code prefix} in front (see {@link HastCluster#createInNamespaces}). */
+    void runInside(String nodeAddress, List<String> prefix) {
+        this.address = nodeAddress;
+        this.launcher = List.copyOf(prefix);
     }
 
     public Path controlSocket() {
@@ -78,22 +95,35 @@ public final class HastNode implements AutoCloseable {
     /** Where the data area of {@code resource}'s local component starts (metadata localoff). */
     public long localOffset(String resource) throws IOException {
         java.nio.ByteBuffer area = java.nio.ByteBuffer.allocate(org.hast.meta.MetadataCodec.METADATA_SIZE);
-        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(disk(resource))) {
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(local(resource))) {
             while (area.hasRemaining() && ch.read(area, area.position()) > 0) {
                 // read the whole area
             }
         }
         area.flip();
         try {
-            return org.hast.meta.MetadataCodec.decode(area, resource, disk(resource).toString()).localOff();
+            return org.hast.meta.MetadataCodec.decode(area, resource, local(resource).toString()).localOff();
         } catch (org.hast.meta.MetadataException e) {
             throw new IOException(e.getMessage(), e);
         }
     }
 
-    /** The local component of {@code resource} on this node. */
+    /** The sparse image {@link HastCluster#createDisks} makes for {@code resource} on this node. */
     public Path disk(String resource) {
         return dir.resolve(resource + ".img");
+    }
+
+    /**
+     * Makes {@code path} (a loop device over a fault-injecting nbdkit, say) the local component
+     * of {@code resource} in the config written next; {@link #disk} keeps naming the image.
+     */
+    public void setLocal(String resource, Path path) {
+        localOverrides.put(resource, path);
+    }
+
+    /** The local component hast.conf names for {@code resource}: the override or the image. */
+    public Path local(String resource) {
+        return localOverrides.getOrDefault(resource, disk(resource));
     }
 
     public Path config() {
@@ -107,12 +137,13 @@ public final class HastNode implements AutoCloseable {
     /** The {@code on <node>} block every cluster config gives this node. */
     String nodeSection() {
         return "on " + name + " {\n\tcontrol uds://" + controlSocket() + "\n\tpidfile " + pidfile()
-                + "\n\tlisten tcp4://127.0.0.1:" + port + "\n\tdevdir " + devdir() + "\n}\n";
+                + "\n\tlisten tcp4://" + address + ":" + port + "\n\tdevdir " + devdir() + "\n}\n";
     }
 
     /** Starts {@code hastd -F -d} and waits until its control socket answers. */
     public void start(String... extraArgs) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(
+        List<String> command = new ArrayList<>(launcher);
+        command.addAll(List.of(
                 Requirements.projectRoot().resolve("bin/hastd").toString(), "-F", "-d", "-c", config.toString()));
         command.addAll(List.of(extraArgs));
         ProcessBuilder builder = new ProcessBuilder(command);
@@ -120,6 +151,8 @@ public final class HastNode implements AutoCloseable {
         builder.redirectErrorStream(true);
         builder.redirectOutput(ProcessBuilder.Redirect.appendTo(log().toFile()));
         builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        // A restarted node appends to its log: only this run's start-up line counts.
+        int logBefore = logText().length();
         process = builder.start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (System.nanoTime() < deadline) {
@@ -127,7 +160,7 @@ public final class HastNode implements AutoCloseable {
                 throw new IOException(name + ": hastd exited " + process.exitValue() + ":\n" + logText());
             }
             // The control socket is bound before the listen sockets: wait for the start-up line too.
-            if (controlAnswers() && logText().contains("Started successfully")) {
+            if (controlAnswers() && logText().indexOf("Started successfully", logBefore) >= 0) {
                 return;
             }
             Thread.sleep(20);
@@ -181,6 +214,31 @@ public final class HastNode implements AutoCloseable {
         return process == null ? List.of() : process.children()
                 .filter(p -> p.info().commandLine().orElse("").contains("org.hast.worker.WorkerMain"))
                 .toList();
+    }
+
+    /**
+     * Crashes the node: SIGKILL to its workers and its main process at once (PIDs we started or
+     * their children), then waits for all of them to be gone. No-op when not running.
+     */
+    public void kill() throws InterruptedException {
+        if (process == null || !process.isAlive()) {
+            return;
+        }
+        List<ProcessHandle> children = workers();
+        process.destroyForcibly();
+        children.forEach(ProcessHandle::destroyForcibly);
+        process.waitFor();
+        for (ProcessHandle child : children) {
+            try {
+                child.onExit().get(30, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                throw new IllegalStateException(name + ": worker " + child.pid() + " survived SIGKILL", e);
+            }
+        }
+    }
+
+    public boolean running() {
+        return process != null && process.isAlive();
     }
 
     /** SIGTERM, then SIGKILL after 30 s; waits for the exit. */

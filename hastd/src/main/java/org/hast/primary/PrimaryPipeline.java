@@ -114,6 +114,11 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
         secondaryIsSyncSource = value;
     }
 
+    /** The resource's {@code timeout}: a secondary silent this long with requests in flight is dropped. */
+    public void setReplyTimeout(int seconds) {
+        remote.setReplyTimeout(seconds);
+    }
+
     public void setReplication(ReplicationMode mode) {
         replication = mode;
     }

@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
@@ -45,6 +46,14 @@ final class RemoteIo implements AutoCloseable {
     private final Thread sender;
     private volatile ConnectionPair link;
     private volatile boolean closed;
+    /**
+     * The reference's SO_RCVTIMEO on {@code in} (spec §4.8, {@code timeout}): with requests in
+     * flight and no reply for this long the link is declared dead. Without it a link that goes
+     * silent (cable pulled, no RST) kept every write waiting until TCP gave up, many minutes.
+     */
+    private volatile long replyTimeoutNs = TimeUnit.SECONDS.toNanos(20);
+    /** When the secondary last answered, or the in-flight table last became non-empty. */
+    private volatile long lastProgressNs = System.nanoTime();
 
     /**
      * @param done     a request finished on the remote; its {@code remoteError} is set
@@ -65,7 +74,13 @@ final class RemoteIo implements AutoCloseable {
 
     /** A new connection pair is up: requests go over it from now on. */
     void attach(ConnectionPair newConnectionPair) {
+        lastProgressNs = System.nanoTime();
         link = newConnectionPair;
+    }
+
+    /** The resource's {@code timeout} (seconds): how long replies may keep us waiting. */
+    void setReplyTimeout(int seconds) {
+        replyTimeoutNs = TimeUnit.SECONDS.toNanos(Math.max(1, seconds));
     }
 
     /** The connection is gone: every request in flight fails with ENOTCONN. */
@@ -106,6 +121,7 @@ final class RemoteIo implements AutoCloseable {
 
     /** Removes a request for completion; null when someone else already completed it. */
     Hio claim(long seq) {
+        lastProgressNs = System.nanoTime();
         return inFlight.remove(seq);
     }
 
@@ -114,6 +130,7 @@ final class RemoteIo implements AutoCloseable {
     }
 
     void receivedFirst(Hio hio) {
+        lastProgressNs = System.nanoTime();
         received.accept(hio);
     }
 
@@ -121,9 +138,13 @@ final class RemoteIo implements AutoCloseable {
         while (true) {
             Hio hio;
             try {
-                hio = queue.take();
+                hio = queue.poll(1, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 return;
+            }
+            checkReplyTimeout();
+            if (hio == null) {
+                continue;
             }
             if (hio == STOP) {
                 return;
@@ -150,6 +171,9 @@ final class RemoteIo implements AutoCloseable {
             done.accept(hio);
             return;
         }
+        if (inFlight.isEmpty()) {
+            lastProgressNs = System.nanoTime();
+        }
         inFlight.put(seq, hio);
         if (link != l) {
             // Detached since we looked: the sweep may have run before the put, and a write to
@@ -170,6 +194,23 @@ final class RemoteIo implements AutoCloseable {
                 l.out().close();
             }
         });
+    }
+
+    /** Closes a link whose secondary stopped answering (see {@link #replyTimeoutNs}). */
+    private void checkReplyTimeout() {
+        ConnectionPair l = link;
+        if (l == null || inFlight.isEmpty()) {
+            return;
+        }
+        long silentNs = System.nanoTime() - lastProgressNs;
+        if (silentNs > replyTimeoutNs) {
+            LOG.error("No reply from the secondary for {} s with {} requests in flight; disconnecting.",
+                    TimeUnit.NANOSECONDS.toSeconds(silentNs), inFlight.size());
+            lastProgressNs = System.nanoTime();
+            // The close listeners report the disconnect and fail the requests in flight.
+            l.in().close();
+            l.out().close();
+        }
     }
 
     private OutgoingFrame frame(int version, Hio hio, long seq) {

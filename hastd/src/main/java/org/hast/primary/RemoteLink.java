@@ -207,9 +207,14 @@ public final class RemoteLink {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel channel) {
+                        // Payloads: the secondary's bitmap in the handshake, then READ replies of up
+                        // to MAXPHYS (128 KiB, more than the bitmap of a small disk), plus slack for
+                        // a compressed payload that grew.
+                        long bitmapBytes = resource.dataSize() / resource.extentSize() / 8;
+                        long maxPayload = Math.max(bitmapBytes, PrimaryPipeline.MAX_REQUEST_BYTES) + 64 * 1024;
                         channel.pipeline()
                                 .addLast(new HastFrameDecoder(64 * 1024, (int) Math.min(Integer.MAX_VALUE - 8,
-                                        resource.dataSize() / resource.extentSize() / 8 + 64 * 1024)))
+                                        maxPayload)))
                                 .addLast(HastFrameEncoder.INSTANCE)
                                 .addLast(inbox);
                     }

@@ -109,6 +109,7 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
         PayloadCodec codec = new PayloadCodec(config.compression(), config.checksum());
         pipeline = new PrimaryPipeline(local, metadata.localOff(), metadata.dataSize(), sectorSize, dirty, stats,
                 this, config.replication(), codec, config.hasRemote(), new AtomicLong(1));
+        pipeline.setReplyTimeout(config.timeoutSeconds());
         sync = new SyncLoop(dirty, pipeline, events);
         if (config.hasRemote()) {
             link = new RemoteLink(config, this, events);
