@@ -3,6 +3,7 @@ package org.hast.primary;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
+import java.util.function.IntConsumer;
 
 import org.hast.activemap.ActiveMap;
 import org.hast.meta.MetadataCodec;
@@ -27,6 +28,7 @@ public final class DirtyMap implements AutoCloseable {
     private final WorkerStats stats;
     private final ByteBuffer bitmapOut;
     private volatile boolean metaflush;
+    private volatile IntConsumer cleanListener;
 
     /** Serialises bitmap writes so an older snapshot never lands after a newer one. */
     private final Object writeLock = new Object();
@@ -143,12 +145,23 @@ public final class DirtyMap implements AutoCloseable {
     /** The cursor left {@code extent}: its sync requests are released; clean extents go to disk. */
     public void extentComplete(int extent) {
         boolean changed;
+        boolean clean;
         synchronized (map) {
             changed = map.extentComplete(extent);
+            clean = !map.isDirty(extent);
         }
         if (changed) {
             requestFlush(null);
         }
+        IntConsumer listener = cleanListener;
+        if (clean && listener != null) {
+            listener.accept(extent);
+        }
+    }
+
+    /** Told of every extent a synchronisation leaves clean. */
+    public void setCleanListener(IntConsumer listener) {
+        this.cleanListener = listener;
     }
 
     /** A sync step at {@code offset} failed (A7): its extent stays dirty for a later pass. */

@@ -69,6 +69,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
             Unpooled.directBuffer(MAX_REQUEST_BYTES).writeZero(MAX_REQUEST_BYTES).asReadOnly());
     /** Extents whose local copy is stale after a failed local write (A10): read remotely. */
     private final Set<Integer> staleLocal = ConcurrentHashMap.newKeySet();
+    private volatile Runnable syncKick;
     private volatile ReplicationMode replication;
     /** The secondary holds the newer data until synchronisation finishes (A24). */
     private volatile boolean secondaryIsSyncSource;
@@ -458,8 +459,9 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
      * {@code done} gets 0 or the failing step's errno; the range is unlocked before it.
      */
     @Override
-    public void syncCopy(long offset, int length, boolean fromSecondary, Completion done)
+    public void syncCopy(long offset, int length, boolean passFromSecondary, Completion done)
             throws InterruptedException {
+        boolean fromSecondary = passFromSecondary || isStaleLocal(offset);
         synchronized (ranges) {
             while (!ranges.tryLock(RangeLocks.Kind.SYNC, offset, length)) {
                 if (closed) {
@@ -516,18 +518,47 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
     private void completeWrite(Hio hio, boolean localOk, boolean remoteOk) {
         if (!remoteOk) {
             dirty.needSync(hio.offset, hio.length);
+            kickSync(); // a remote error reply on a live link: repair now, not at the next connect
         }
         if (localOk) {
             dirty.writeComplete(hio.offset, hio.length);
         } else if (remoteOk) {
-            // A10: the secondary has the data, this disk does not; read it from there and keep
-            // the extents dirty (their write never completes) until they are repaired.
+            // A10: the secondary has the data and this disk does not. Reads of the range go to
+            // the secondary, and the extents are synchronised from it (whatever the direction of
+            // the pass) until the copy is back; then they are clean again.
             int extentSize = dirty.extentSize();
             for (long e = hio.offset / extentSize; e <= (hio.offset + hio.length - 1) / extentSize; e++) {
                 staleLocal.add((int) e);
             }
-            LOG.warn("Local {} failed but the secondary has it; the range is read from the secondary.", hio);
+            dirty.needSync(hio.offset, hio.length);
+            dirty.writeComplete(hio.offset, hio.length);
+            LOG.warn("Local {} failed but the secondary has it; the range is read from the secondary until "
+                    + "it is copied back.", hio);
+            kickSync();
         }
+    }
+
+    private void kickSync() {
+        Runnable kick = syncKick;
+        if (kick != null && remote.connected()) {
+            kick.run();
+        }
+    }
+
+    /** How new work reaches the synchronisation thread while the link is up. */
+    public void setSyncKick(Runnable kick) {
+        this.syncKick = kick;
+    }
+
+    /** The sync cursor finished an extent and it is clean: a stale local copy was replaced. */
+    public void extentClean(int extent) {
+        if (staleLocal.remove(extent)) {
+            LOG.info("Extent {} copied back from the secondary.", extent);
+        }
+    }
+
+    private boolean isStaleLocal(long offset) {
+        return !staleLocal.isEmpty() && staleLocal.contains((int) (offset / dirty.extentSize()));
     }
 
     private void countLocalError(HioCommand cmd) {

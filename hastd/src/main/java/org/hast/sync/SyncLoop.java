@@ -44,6 +44,7 @@ public final class SyncLoop implements AutoCloseable {
     /** Bumped by every connect and disconnect: a pass belongs to one connection. */
     private long generation;
     private boolean requested;
+    private boolean linkUp;
     private boolean fromSecondary;
     private Completion completion;
     private volatile boolean closed;
@@ -63,6 +64,7 @@ public final class SyncLoop implements AutoCloseable {
         synchronized (lock) {
             generation++;
             requested = true;
+            linkUp = true;
             fromSecondary = secondaryIsSource;
             completion = whenInSync;
             lock.notifyAll();
@@ -74,7 +76,21 @@ public final class SyncLoop implements AutoCloseable {
         synchronized (lock) {
             generation++;
             requested = false;
+            linkUp = false;
             lock.notifyAll();
+        }
+    }
+
+    /**
+     * New extents to synchronise while the link is up (a failed remote write, a stale local
+     * copy): another pass runs after the current one, on the same connection.
+     */
+    public void kick() {
+        synchronized (lock) {
+            if (linkUp && completion != null) {
+                requested = true;
+                lock.notifyAll();
+            }
         }
     }
 

@@ -111,6 +111,8 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
                 this, config.replication(), codec, config.hasRemote(), new AtomicLong(1));
         pipeline.setReplyTimeout(config.timeoutSeconds());
         sync = new SyncLoop(dirty, pipeline, events);
+        pipeline.setSyncKick(sync::kick);
+        dirty.setCleanListener(pipeline::extentClean);
         if (config.hasRemote()) {
             link = new RemoteLink(config, this, events);
             link.start();
