@@ -83,15 +83,32 @@ public final class DirtyMap implements AutoCloseable {
      */
     public void writeStart(long offset, long length, Runnable then) {
         boolean changed;
+        boolean mustWait;
         synchronized (map) {
             changed = map.writeStart(offset, length);
+            // Under the map lock, so that a bitmap write that includes this change is one
+            // asked for after it. A write that changed nothing may still touch an extent that
+            // another write just added and whose bitmap write is not on disk yet: it waits for
+            // the pending write too (the reference gets this for free from its single
+            // dispatching thread).
+            synchronized (flushLock) {
+                long waitFor = changed ? ++requestedGeneration
+                        : requestedGeneration > writtenGeneration ? requestedGeneration : 0;
+                mustWait = waitFor > 0;
+                if (mustWait) {
+                    waiters.add(new Waiter(waitFor, then));
+                }
+                if (changed) {
+                    flushLock.notifyAll();
+                }
+            }
         }
-        if (!changed) {
+        if (changed) {
+            stats.activemapUpdate.increment();
+        }
+        if (!mustWait) {
             then.run();
-            return;
         }
-        stats.activemapUpdate.increment();
-        requestFlush(then);
     }
 
     /** The write succeeded on the local component: release its extents. */
