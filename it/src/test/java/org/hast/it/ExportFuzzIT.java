@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
+import org.hast.testing.DataAreas;
 import org.hast.testing.HastCluster;
 import org.hast.testing.HastNode;
 import org.hast.testing.Processes;
@@ -77,7 +78,7 @@ class ExportFuzzIT {
         assertEquals(worker, a.workers().get(0).pid(), "the worker survived\n" + a.logText());
         run("qemu-io", "-f", "raw", "-c", "read -P 0x3c 1M 1M", "-c", "write -P 0x7e 0 64k", "-c", "flush", uri);
         long dataSize = (64L << 20) - a.localOffset(RESOURCE);
-        PrimaryIoIT.assertSameBytes(a.disk(RESOURCE), a.localOffset(RESOURCE), cluster.node(1).disk(RESOURCE),
+        DataAreas.assertSame(a.disk(RESOURCE), a.localOffset(RESOURCE), cluster.node(1).disk(RESOURCE),
                 cluster.node(1).localOffset(RESOURCE), dataSize, "data areas after the fuzz");
     }
 

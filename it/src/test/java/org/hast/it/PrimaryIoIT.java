@@ -9,11 +9,11 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
+import org.hast.testing.DataAreas;
 import org.hast.testing.HastCluster;
 import org.hast.testing.HastNode;
 import org.hast.testing.Processes;
@@ -103,7 +103,7 @@ class PrimaryIoIT {
         writeRandom(in, copyBytes, mode.hashCode());
         run("nbdcopy", in.toString(), a.exportUri(RESOURCE));
         run("nbdcopy", a.exportUri(RESOURCE), out.toString());
-        assertSameBytes(in, 0, out, 0, copyBytes, "nbdcopy in and back out");
+        DataAreas.assertSame(in, 0, out, 0, copyBytes, "nbdcopy in and back out");
 
         for (int depth : new int[] {1, 32}) {
             run("fio", "--name=verify-qd" + depth, "--ioengine=nbd", "--uri=" + a.exportUri(RESOURCE),
@@ -119,7 +119,7 @@ class PrimaryIoIT {
         long offA = a.localOffset(RESOURCE);
         long offB = b.localOffset(RESOURCE);
         assertEquals(offA, offB);
-        assertSameBytes(a.disk(RESOURCE), offA, b.disk(RESOURCE), offB, dataSize,
+        DataAreas.assertSame(a.disk(RESOURCE), offA, b.disk(RESOURCE), offB, dataSize,
                 mode + ": primary and secondary data areas");
         String status = a.hastctl("list", RESOURCE).stdout();
         assertTrue(status.contains("dirty: 0"), "nothing left dirty after a connected run\n" + status);
@@ -137,39 +137,6 @@ class PrimaryIoIT {
                     ch.write(buf);
                 }
             }
-        }
-    }
-
-    static void assertSameBytes(Path x, long xOff, Path y, long yOff, long length, String what) throws IOException {
-        try (FileChannel cx = FileChannel.open(x); FileChannel cy = FileChannel.open(y)) {
-            ByteBuffer bx = ByteBuffer.allocate(1 << 20);
-            ByteBuffer by = ByteBuffer.allocate(1 << 20);
-            for (long done = 0; done < length; done += bx.capacity()) {
-                int n = (int) Math.min(bx.capacity(), length - done);
-                bx.clear().limit(n);
-                by.clear().limit(n);
-                readFully(cx, bx, xOff + done);
-                readFully(cy, by, yOff + done);
-                int at = Arrays.mismatch(bx.array(), 0, n, by.array(), 0, n);
-                if (at >= 0) {
-                    throw new AssertionError(what + ": first difference at data offset " + (done + at));
-                }
-            }
-        }
-    }
-
-    private static void readFully(FileChannel ch, ByteBuffer buf, long position) throws IOException {
-        long at = position;
-        while (buf.hasRemaining()) {
-            int n = ch.read(buf, at);
-            if (n < 0) {
-                // Past the end of a sparse file that was never extended: zeros.
-                while (buf.hasRemaining()) {
-                    buf.put((byte) 0);
-                }
-                return;
-            }
-            at += n;
         }
     }
 }

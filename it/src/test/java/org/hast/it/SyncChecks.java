@@ -3,21 +3,17 @@ package org.hast.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.hast.testing.DataAreas;
 import org.hast.testing.HastCluster;
 import org.hast.testing.HastNode;
 import org.hast.testing.Processes;
@@ -205,39 +201,11 @@ final class SyncChecks {
     /** SHA-256 of {@code node}'s data area (a sparse file reads zeros past its end). */
     static String dataDigest(HastNode node, long diskBytes) throws IOException {
         long offset = node.localOffset(RESOURCE);
-        long length = diskBytes - offset;
-        MessageDigest sha;
-        try {
-            sha = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        ByteBuffer buf = ByteBuffer.allocate(1 << 20);
-        try (FileChannel ch = FileChannel.open(node.disk(RESOURCE))) {
-            for (long done = 0; done < length; done += buf.capacity()) {
-                buf.clear().limit((int) Math.min(buf.capacity(), length - done));
-                long at = offset + done;
-                while (buf.hasRemaining()) {
-                    int n = ch.read(buf, at);
-                    if (n < 0) {
-                        while (buf.hasRemaining()) {
-                            buf.put((byte) 0);
-                        }
-                        break;
-                    }
-                    at += n;
-                }
-                buf.flip();
-                sha.update(buf);
-            }
-        }
-        return HexFormat.of().formatHex(sha.digest());
+        return DataAreas.digest(node.disk(RESOURCE), offset, diskBytes - offset);
     }
 
     /** Both data areas byte for byte the same (same localoff on both nodes). */
     static void assertIdentical(HastNode a, HastNode b, long diskBytes, String what) throws IOException {
-        long offA = a.localOffset(RESOURCE);
-        assertEquals(offA, b.localOffset(RESOURCE), "localoff");
-        PrimaryIoIT.assertSameBytes(a.disk(RESOURCE), offA, b.disk(RESOURCE), offA, diskBytes - offA, what);
+        DataAreas.assertIdentical(a, b, RESOURCE, diskBytes, what);
     }
 }

@@ -1,12 +1,11 @@
 package org.hast.it.fault;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 
+import org.hast.testing.DataAreas;
 import org.hast.testing.HastCluster;
 import org.hast.testing.HastNode;
 import org.hast.testing.Processes;
@@ -178,35 +177,8 @@ final class FaultPair implements AutoCloseable {
         if (offA != offB) {
             throw new AssertionError("localoff differs: " + offA + " vs " + offB);
         }
-        long length = DISK_BYTES - offA;
-        try (FileChannel ca = FileChannel.open(a.local(RESOURCE)); FileChannel cb = FileChannel.open(b.local(RESOURCE))) {
-            ByteBuffer ba = ByteBuffer.allocate(1 << 20);
-            ByteBuffer bb = ByteBuffer.allocate(1 << 20);
-            for (long done = 0; done < length; done += ba.capacity()) {
-                int n = (int) Math.min(ba.capacity(), length - done);
-                readFully(ca, ba.clear().limit(n), offA + done);
-                readFully(cb, bb.clear().limit(n), offB + done);
-                int at = Arrays.mismatch(ba.array(), 0, n, bb.array(), 0, n);
-                if (at >= 0) {
-                    throw new AssertionError("data areas of " + a.name() + " and " + b.name()
-                            + " differ first at data offset " + (done + at) + " (block " + (done + at) / 4096 + ")");
-                }
-            }
-        }
-    }
-
-    private static void readFully(FileChannel ch, ByteBuffer buf, long position) throws IOException {
-        long at = position;
-        while (buf.hasRemaining()) {
-            int n = ch.read(buf, at);
-            if (n < 0) {
-                while (buf.hasRemaining()) {
-                    buf.put((byte) 0);
-                }
-                return;
-            }
-            at += n;
-        }
+        DataAreas.assertSame(a.local(RESOURCE), offA, b.local(RESOURCE), offB, DISK_BYTES - offA,
+                "data areas of " + a.name() + " and " + b.name());
     }
 
     /** Resident set of {@code pid} in KiB (VmRSS of /proc/<pid>/status), or -1 once it is gone. */
