@@ -36,6 +36,8 @@ public final class DirtyMap implements AutoCloseable {
     private long requestedGeneration;
     private long writtenGeneration;
     private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+    /** Per extent: the bitmap write that makes its latest mark durable (guarded by flushLock). */
+    private final long[] markedAt;
     private boolean closed;
     private final Thread flusher;
 
@@ -48,6 +50,7 @@ public final class DirtyMap implements AutoCloseable {
         this.stats = stats;
         this.metaflush = metaflush;
         this.bitmapOut = ByteBuffer.allocateDirect(map.onDiskSize());
+        this.markedAt = new long[map.extentCount()];
         this.flusher = new Thread(this::flushLoop, "activemap");
         flusher.setDaemon(true);
         flusher.start();
@@ -82,24 +85,39 @@ public final class DirtyMap implements AutoCloseable {
      * the mark is durable, at once (on this thread) when the bitmap did not change.
      */
     public void writeStart(long offset, long length, Runnable then) {
+        if (length == 0) {
+            then.run();
+            return;
+        }
         boolean changed;
         boolean mustWait;
         synchronized (map) {
             changed = map.writeStart(offset, length);
-            // Under the map lock, so that a bitmap write that includes this change is one
-            // asked for after it. A write that changed nothing may still touch an extent that
-            // another write just added and whose bitmap write is not on disk yet: it waits for
-            // the pending write too (the reference gets this for free from its single
-            // dispatching thread).
+            int first = map.extentOf(offset);
+            int last = map.extentOf(offset + length - 1);
+            // Under the map lock, so that a bitmap write that includes this change is one asked
+            // for after it. A write that changed nothing may still touch an extent another write
+            // has just marked, whose bitmap write is not on disk yet: it waits for that one (the
+            // reference gets this for free from its single dispatching thread).
             synchronized (flushLock) {
-                long waitFor = changed ? ++requestedGeneration
-                        : requestedGeneration > writtenGeneration ? requestedGeneration : 0;
+                long waitFor = 0;
+                if (changed) {
+                    waitFor = ++requestedGeneration;
+                    for (int e = first; e <= last; e++) {
+                        markedAt[e] = waitFor;
+                    }
+                    flushLock.notifyAll();
+                } else {
+                    for (int e = first; e <= last; e++) {
+                        waitFor = Math.max(waitFor, markedAt[e]);
+                    }
+                    if (waitFor <= writtenGeneration) {
+                        waitFor = 0;
+                    }
+                }
                 mustWait = waitFor > 0;
                 if (mustWait) {
                     waiters.add(new Waiter(waitFor, then));
-                }
-                if (changed) {
-                    flushLock.notifyAll();
                 }
             }
         }
@@ -239,8 +257,13 @@ public final class DirtyMap implements AutoCloseable {
             ArrayDeque<Runnable> ready = new ArrayDeque<>();
             synchronized (flushLock) {
                 writtenGeneration = target;
-                while (!waiters.isEmpty() && waiters.peekFirst().generation() <= target) {
-                    ready.add(waiters.pollFirst().then());
+                // Not sorted: a write may wait for an older, still pending, bitmap write.
+                for (java.util.Iterator<Waiter> it = waiters.iterator(); it.hasNext();) {
+                    Waiter w = it.next();
+                    if (w.generation() <= target) {
+                        ready.add(w.then());
+                        it.remove();
+                    }
                 }
             }
             for (Runnable r : ready) {

@@ -5,8 +5,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
@@ -68,7 +66,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
     private static final ByteBuf ZEROS = Unpooled.unreleasableBuffer(
             Unpooled.directBuffer(MAX_REQUEST_BYTES).writeZero(MAX_REQUEST_BYTES).asReadOnly());
     /** Extents whose local copy is stale after a failed local write (A10): read remotely. */
-    private final Set<Integer> staleLocal = ConcurrentHashMap.newKeySet();
+    private final StaleExtents staleLocal;
     private volatile Runnable syncKick;
     private volatile ReplicationMode replication;
     /** The secondary holds the newer data until synchronisation finishes (A24). */
@@ -85,6 +83,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
         this.dataSize = dataSize;
         this.sectorSize = sectorSize;
         this.dirty = dirty;
+        this.staleLocal = new StaleExtents(dirty.extentSize());
         this.stats = stats;
         this.counters = counters;
         this.replication = replication;
@@ -338,19 +337,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
     }
 
     private boolean readsFromRemote(Hio hio) {
-        if (secondaryIsSyncSource) {
-            return true;
-        }
-        if (staleLocal.isEmpty()) {
-            return false;
-        }
-        int extentSize = dirty.extentSize();
-        for (long e = hio.offset / extentSize; e <= (hio.offset + hio.length - 1) / extentSize; e++) {
-            if (staleLocal.contains((int) e)) {
-                return true;
-            }
-        }
-        return false;
+        return secondaryIsSyncSource || staleLocal.anyIn(hio.offset, hio.length);
     }
 
     // ---- component completions ----
@@ -461,7 +448,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
     @Override
     public void syncCopy(long offset, int length, boolean passFromSecondary, Completion done)
             throws InterruptedException {
-        boolean fromSecondary = passFromSecondary || isStaleLocal(offset);
+        boolean fromSecondary = passFromSecondary || staleLocal.anyIn(offset, length);
         synchronized (ranges) {
             while (!ranges.tryLock(RangeLocks.Kind.SYNC, offset, length)) {
                 if (closed) {
@@ -526,10 +513,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
             // A10: the secondary has the data and this disk does not. Reads of the range go to
             // the secondary, and the extents are synchronised from it (whatever the direction of
             // the pass) until the copy is back; then they are clean again.
-            int extentSize = dirty.extentSize();
-            for (long e = hio.offset / extentSize; e <= (hio.offset + hio.length - 1) / extentSize; e++) {
-                staleLocal.add((int) e);
-            }
+            staleLocal.add(hio.offset, hio.length);
             dirty.needSync(hio.offset, hio.length);
             dirty.writeComplete(hio.offset, hio.length);
             LOG.warn("Local {} failed but the secondary has it; the range is read from the secondary until "
@@ -552,14 +536,11 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
 
     /** The sync cursor finished an extent and it is clean: a stale local copy was replaced. */
     public void extentClean(int extent) {
-        if (staleLocal.remove(extent)) {
+        if (staleLocal.repaired(extent)) {
             LOG.info("Extent {} copied back from the secondary.", extent);
         }
     }
 
-    private boolean isStaleLocal(long offset) {
-        return !staleLocal.isEmpty() && staleLocal.contains((int) (offset / dirty.extentSize()));
-    }
 
     private void countLocalError(HioCommand cmd) {
         switch (cmd) {
