@@ -2,7 +2,6 @@ package org.hast.secondary;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Paths;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntConsumer;
 
@@ -15,7 +14,6 @@ import org.hast.daemon.net.HastFrameEncoder;
 import org.hast.daemon.net.OutgoingFrame;
 import org.hast.meta.Metadata;
 import org.hast.meta.MetadataCodec;
-import org.hast.meta.MetadataException;
 import org.hast.nv.NvWriter;
 import org.hast.proto.HandshakeParams;
 import org.hast.proto.PayloadFields;
@@ -23,6 +21,7 @@ import org.hast.proto.Role;
 import org.hast.proto.SyncDecision;
 import org.hast.util.SysExits;
 import org.hast.worker.LocalComponent;
+import org.hast.worker.OpenedComponent;
 import org.hast.worker.Worker;
 import org.hast.worker.WorkerExit;
 import org.hast.worker.WorkerStats;
@@ -79,19 +78,9 @@ public final class SecondaryWorker implements Worker {
 
     @Override
     public void start() throws WorkerExit {
-        try {
-            local = LocalComponent.open(Paths.get(config.localPath()));
-        } catch (IOException e) {
-            throw new WorkerExit(SysExits.EX_NOINPUT, e.getMessage());
-        }
-        Metadata metadata;
-        try {
-            metadata = local.readMetadata(config.name());
-        } catch (IOException e) {
-            throw new WorkerExit(SysExits.EX_NOINPUT, "Unable to read metadata: " + e.getMessage() + ".");
-        } catch (MetadataException e) {
-            throw new WorkerExit(SysExits.EX_NOINPUT, e.getMessage());
-        }
+        OpenedComponent opened = OpenedComponent.open(config.localPath(), config.name());
+        local = opened.local();
+        Metadata metadata = opened.metadata();
         PayloadCodec codec = new PayloadCodec(config.compression(), config.checksum());
         Channel out = adopt(outFd, new ChannelInitializer<>() {
             @Override

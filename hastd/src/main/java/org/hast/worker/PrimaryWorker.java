@@ -3,7 +3,6 @@ package org.hast.worker;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntConsumer;
 
@@ -14,7 +13,6 @@ import org.hast.device.nbd.NbdServer;
 import org.hast.meta.DiskLayout;
 import org.hast.meta.Metadata;
 import org.hast.meta.MetadataCodec;
-import org.hast.meta.MetadataException;
 import org.hast.nv.NvWriter;
 import org.hast.primary.ConnectionPair;
 import org.hast.primary.DirtyMap;
@@ -65,19 +63,9 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
 
     @Override
     public void start() throws WorkerExit {
-        try {
-            local = LocalComponent.open(Paths.get(config.localPath()));
-        } catch (IOException e) {
-            throw new WorkerExit(SysExits.EX_NOINPUT, e.getMessage());
-        }
-        try {
-            metadata = local.readMetadata(config.name());
-        } catch (IOException e) {
-            throw new WorkerExit(SysExits.EX_NOINPUT, "Unable to read metadata from " + local.path() + ": "
-                    + e.getMessage() + ".");
-        } catch (MetadataException e) {
-            throw new WorkerExit(SysExits.EX_NOINPUT, e.getMessage());
-        }
+        OpenedComponent opened = OpenedComponent.open(config.localPath(), config.name());
+        local = opened.local();
+        metadata = opened.metadata();
         int sectorSize = local.geometry().sectorSize();
         try {
             activeMap = new ActiveMap(metadata.dataSize(), metadata.extentSize(), metadata.keepDirty(), sectorSize,
