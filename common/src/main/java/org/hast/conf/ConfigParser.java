@@ -272,6 +272,10 @@ public final class ConfigParser {
         if (name.length() > MAX_NAME) {
             throw in.errorAtPrevious("Resource name is too long.");
         }
+        String problem = PathSafeName.problem(name);
+        if (problem != null) {
+            throw in.errorAtPrevious("Resource name " + name + " " + problem + ".");
+        }
         ResourceDraft draft = new ResourceDraft(name);
         in.expect(Token.Kind.LBRACE, "'{'");
         while (in.current().kind() != Token.Kind.RBRACE) {
@@ -315,8 +319,8 @@ public final class ConfigParser {
             case NAME:
                 in.advance();
                 // PATH_MAX here, not NAME_MAX: see ResourceDraft.toConfig.
-                draft.providerName = in.limited(in.argument("a provider name"), MAX_PATH,
-                        "name argument is too long.");
+                draft.providerName = providerName(in.limited(in.argument("a provider name"), MAX_PATH,
+                        "name argument is too long."));
                 break;
             case LOCAL:
                 in.advance();
@@ -341,6 +345,15 @@ public final class ConfigParser {
         }
     }
 
+    /** A {@code name} value: it becomes {@code <devdir>/<name>}, so it must be path-safe. */
+    private String providerName(String value) throws ConfigException {
+        String problem = PathSafeName.problem(value);
+        if (problem != null) {
+            throw in.errorAtPrevious("Provider name " + value + " " + problem + ".");
+        }
+        return value;
+    }
+
     /** {@code on <node> { ... }} inside a resource; only this node's block takes effect. */
     private void resourceNodeSection(ResourceDraft draft) throws ConfigException {
         boolean mine = identity.matches(in.argument("a node name"));
@@ -353,7 +366,7 @@ public final class ConfigParser {
             switch (keyword.kind()) {
                 case NAME: {
                     in.advance();
-                    String value = in.argument("a provider name");
+                    String value = providerName(in.argument("a provider name"));
                     if (mine) {
                         draft.nodeProviderName = in.limited(value, MAX_NAME,
                                 "name argument is too long.");

@@ -281,7 +281,7 @@ class ConfigParserTest {
     void lengthsAreNotCheckedInOtherHostBlocksExceptListen() throws ConfigException {
         String huge = "/" + "x".repeat(5000);
         parse("on hastb { control " + huge + " pidfile " + huge + " devdir " + huge + " }\n"
-                + "resource r0 { on hastb { name " + huge + " local " + huge + " remote " + huge
+                + "resource r0 { on hastb { name " + huge.substring(1) + " local " + huge + " remote " + huge
                 + " source " + huge + " export " + huge + " } on hasta { local /a remote none } }");
         // The reference checks listen's length before it looks at the node.
         assertEquals("/etc/hast.conf:1: listen argument is too long.",
