@@ -32,7 +32,7 @@ class PathSafeNameTest {
     @Test
     void providerNamesAreCheckedAtBothLevelsAndInOtherNodesBlocks() {
         assertEquals("/etc/hast.conf:2: Provider name ../x may not start with '.'.",
-                error("resource r {\n name ../x" + BODY + "}").getMessage());
+                error("resource r {\n name ../x\n on hasta { local /l remote none } }").getMessage());
         assertEquals("/etc/hast.conf:2: Provider name x/y may not contain '/'.",
                 error("resource r { on hasta { local /l remote none }\n on hastb { name x/y } }").getMessage());
         assertEquals("/etc/hast.conf:1: Provider name .x may not start with '.'.",
