@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -95,7 +96,8 @@ public final class GenericNetlink implements AutoCloseable {
                 }
                 throw new NetlinkException(what + ": no answer from the kernel", errno);
             }
-            if (parse(ByteBuffer.wrap(received, 0, (int) length), requestSeq, what, replies)) {
+            // A copy: the replies are read after the next receive has reused the buffer.
+            if (parse(ByteBuffer.wrap(Arrays.copyOf(received, (int) length)), requestSeq, what, replies)) {
                 return replies;
             }
         }

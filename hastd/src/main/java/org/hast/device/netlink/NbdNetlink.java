@@ -89,12 +89,14 @@ public final class NbdNetlink implements AutoCloseable {
     /**
      * Gives device {@code index}, whose connection died, the new socket {@code socketFd}:
      * requests waiting for a live connection go to it. Fails (EINVAL) on a device that was
-     * configured by ioctl or is not configured, and (ENOSPC) when its connection is not dead.
+     * configured by ioctl or is not configured, or whose backend identifier is not
+     * {@code backend} (a device connected with one must be reconfigured with the same), and
+     * (ENOSPC) when its connection is not dead.
      */
-    public void reconfigure(int index, int socketFd, int timeoutSeconds, int deadConnTimeoutSeconds)
+    public void reconfigure(int index, int socketFd, int timeoutSeconds, int deadConnTimeoutSeconds, String backend)
             throws IOException {
         socket.transact(reconfigureMessage(family, socket.nextSeq(), index, socketFd, timeoutSeconds,
-                deadConnTimeoutSeconds), "NBD_CMD_RECONFIGURE nbd" + index);
+                deadConnTimeoutSeconds, backend), "NBD_CMD_RECONFIGURE nbd" + index);
     }
 
     /** Ends device {@code index}'s connection: requests still queued fail, the device is freed. */
@@ -148,11 +150,14 @@ public final class NbdNetlink implements AutoCloseable {
     }
 
     static NetlinkMessage reconfigureMessage(int family, int seq, int index, int socketFd, int timeoutSeconds,
-                                             int deadConnTimeoutSeconds) {
+                                             int deadConnTimeoutSeconds, String backend) {
         NetlinkMessage m = NetlinkMessage.request(family, CMD_RECONFIGURE, VERSION, seq)
                 .u32(ATTR_INDEX, index)
                 .u64(ATTR_TIMEOUT, timeoutSeconds)
                 .u64(ATTR_DEAD_CONN_TIMEOUT, deadConnTimeoutSeconds);
+        if (backend != null) {
+            m.string(ATTR_BACKEND_IDENTIFIER, backend);
+        }
         return sockets(m, socketFd);
     }
 

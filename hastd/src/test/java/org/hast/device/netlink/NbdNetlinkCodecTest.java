@@ -64,13 +64,14 @@ class NbdNetlinkCodecTest {
 
     @Test
     void reconfigureMessageLayout() {
-        byte[] built = NbdNetlink.reconfigureMessage(0x1a, 2, 4, 11, 30, 120).finish();
+        byte[] built = NbdNetlink.reconfigureMessage(0x1a, 2, 4, 11, 30, 120, "hast:r0").finish();
         byte[] expected = hex("""
-                44000000 1a00 0500 02000000 00000000
+                50000000 1a00 0500 02000000 00000000
                 03 01 0000
                 0800 0100 04000000
                 0c00 0400 1e00000000000000
                 0c00 0800 7800000000000000
+                0c00 0a00 686173743a723000
                 1000 0780 0c00 0180 0800 0100 0b000000
                 """);
         assertArrayEquals(expected, built, () -> HEX.formatHex(built));
