@@ -5,14 +5,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.OptionalInt;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import org.hast.device.nbd.NbdExport;
 import org.hast.device.nbd.NbdTransmission;
-import org.hast.device.netlink.NbdNetlink;
-import org.hast.device.netlink.NetlinkException;
 import org.hast.sys.SocketDescriptors;
 import org.hast.sys.SocketLibC;
 import org.slf4j.Logger;
@@ -43,8 +40,9 @@ import io.netty.channel.epoll.EpollIoHandler;
  * <pre>
  *   attach: socketpair(AF_UNIX, SOCK_STREAM)
  *           our end   -> EpollDomainSocketChannel + NbdTransmission (on an epoll event loop)
- *   netlink: <devdir>/<name> -> /dev/nbdN still configured, size ours: NBD_CMD_RECONFIGURE(N, kernel end)
- *           else NBD_CMD_CONNECT(size, block size, flags, timeout, dead-connection timeout, kernel end)
+ *   netlink (NbdNetlinkDevices):
+ *           <devdir>/<name> -> /dev/nbdN still configured, size ours: NBD_CMD_RECONFIGURE(N, kernel end)
+ *           else NBD_CMD_CONNECT(size, block size, flags, timeouts, backend id, kernel end)
  *           detach: unlink; fsync; NBD_CMD_DISCONNECT (requests still queued fail)
  *   ioctl:  open /dev/nbdN (first free one)
  *           NBD_SET_SOCK(kernel end)   claims the device; EBUSY = another task got it, try the next
@@ -84,9 +82,6 @@ public final class KernelNbdBridge implements DeviceBridge {
     /** How long a disconnect may take to drain requests in flight before the socket is cut. */
     static final long DISCONNECT_WAIT_MILLIS = 5_000;
     private static final long POLL_MILLIS = 5;
-    /** How long a successor waits for the kernel to see that the old connection died. */
-    static final long TAKE_OVER_WAIT_MILLIS = 5_000;
-    private static final int ENOSPC = 28;
 
     private final Path devdir;
     private final NbdDevices devices;
@@ -108,9 +103,8 @@ public final class KernelNbdBridge implements DeviceBridge {
     private CountDownLatch doItDone;
     private volatile String doItOutcome;
     private volatile boolean aborted;
-    /** The netlink socket the device was configured through, or null (ioctls, or not attached). */
-    private NbdNetlink netlink;
-    private boolean recovered;
+    /** The netlink interface the device was configured through, or null (ioctls, or not attached). */
+    private NbdNetlinkDevices netlink;
 
     /** Devices under {@code devdir}; its own event loop per attachment; 30 s timeout. */
     public KernelNbdBridge(Path devdir) {
@@ -190,7 +184,6 @@ public final class KernelNbdBridge implements DeviceBridge {
         this.providerName = providerName;
         this.link = devdir.resolve(providerName);
         this.aborted = false;
-        this.recovered = false;
         long startNs = System.nanoTime();
         int kernelEnd = -1;
         try {
@@ -201,9 +194,11 @@ public final class KernelNbdBridge implements DeviceBridge {
             }
             kernelEnd = pair[1];
             serve(pair[0], export);
-            netlink = netlinkAllowed ? openNetlink() : null;
+            netlink = netlinkAllowed ? NbdNetlinkDevices.openOrNull(devices, timeoutSeconds, deadConnectionSeconds)
+                    : null;
             if (netlink != null) {
-                connectByNetlink(kernelEnd, blocks * blockSize, blockSize, export.transmissionFlags());
+                index = netlink.attach(providerName, devdir, kernelEnd, blocks * blockSize, blockSize,
+                        export.transmissionFlags());
             } else {
                 KernelNbdCleanup.cleanupStale(providerName, devdir, devices);
                 claimDevice(kernelEnd);
@@ -238,93 +233,10 @@ public final class KernelNbdBridge implements DeviceBridge {
             throw e;
         }
         LOG.info("{} -> {} {} ({} blocks of {} bytes, flags 0x{}, timeout {} s{}) in {} ms.", link, linkTarget,
-                recovered ? "recovered" : "created", blocks, blockSize, Integer.toHexString(export.transmissionFlags()),
+                netlink != null && netlink.recovered() ? "recovered" : "created", blocks, blockSize,
+                Integer.toHexString(export.transmissionFlags()),
                 timeoutSeconds, netlink == null ? ", ioctls" : ", netlink, dead connection " + deadConnectionSeconds
                 + " s", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs));
-    }
-
-    /** The driver's netlink family, or null (logged) when this kernel has none. */
-    private NbdNetlink openNetlink() {
-        try {
-            return NbdNetlink.open();
-        } catch (IOException | RuntimeException | LinkageError e) {
-            LOG.info("No NBD netlink interface ({}); using the ioctls: a worker that dies takes the device with it.",
-                    e.getMessage());
-            return null;
-        }
-    }
-
-    /**
-     * Takes over the device an earlier worker left behind when there is one (FreeBSD's
-     * G_GATE_CMD_CANCEL), else configures a fresh one. Whatever cannot be taken over goes
-     * through the stale cleanup first.
-     */
-    private void connectByNetlink(int kernelEnd, long sizeBytes, int blockSize, int flags) throws IOException {
-        OptionalInt previous = takeOverCandidate(sizeBytes / 512);
-        if (previous.isPresent()) {
-            int candidate = previous.getAsInt();
-            try {
-                reconfigure(candidate, kernelEnd);
-                index = candidate;
-                recovered = true;
-                LOG.warn("{}: nbd{} taken over from an earlier worker; its requests are served again.", link,
-                        candidate);
-                return;
-            } catch (IOException e) {
-                LOG.warn("{}: nbd{} cannot be taken over ({}).", link, candidate, e.getMessage());
-            }
-        }
-        KernelNbdCleanup.cleanupStale(providerName, devdir, devices);
-        index = netlink.connect(-1, new NbdNetlink.Settings(sizeBytes, blockSize, flags, timeoutSeconds,
-                deadConnectionSeconds, backendId(providerName)), kernelEnd);
-    }
-
-    /**
-     * NBD_CMD_RECONFIGURE, retried for a moment on ENOSPC: the kernel replaces only a dead
-     * socket, and it notices that the old one died (end of file on its receive side) only
-     * shortly after the old worker's descriptors are closed.
-     */
-    private void reconfigure(int device, int kernelEnd) throws IOException {
-        long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TAKE_OVER_WAIT_MILLIS);
-        while (true) {
-            try {
-                netlink.reconfigure(device, kernelEnd, timeoutSeconds, deadConnectionSeconds, backendId(providerName));
-                return;
-            } catch (NetlinkException e) {
-                if (e.errno() != ENOSPC || System.nanoTime() - deadlineNs > 0) {
-                    throw e;
-                }
-            }
-            sleep(POLL_MILLIS * 20);
-        }
-    }
-
-    /**
-     * The device {@code <devdir>/<name>} points at when it is still configured with our size
-     * and, where the kernel keeps one, our backend identifier.
-     */
-    private OptionalInt takeOverCandidate(long sectors) throws IOException {
-        if (!Files.isSymbolicLink(link)) {
-            return OptionalInt.empty();
-        }
-        OptionalInt candidate = devices.indexOf(Files.readSymbolicLink(link));
-        if (candidate.isEmpty()) {
-            return candidate;
-        }
-        int device = candidate.getAsInt();
-        String backend = devices.backend(device);
-        if (!netlink.connected(device) || devices.sizeSectors(device) != sectors
-                || (backend != null && !backend.equals(backendId(providerName)))) {
-            LOG.info("{}: nbd{} is not ours to take over (size {} sectors, backend {}).", link, device,
-                    devices.sizeSectors(device), backend);
-            return OptionalInt.empty();
-        }
-        return candidate;
-    }
-
-    /** What {@code /sys/block/nbdN/backend} says for a device of ours. */
-    static String backendId(String providerName) {
-        return "hast:" + providerName;
     }
 
     /** Wraps our end in an epoll channel that speaks the transmission phase from the first byte. */
@@ -461,7 +373,10 @@ public final class KernelNbdBridge implements DeviceBridge {
         }
         if (netlink != null) {
             try {
-                disconnectByNetlink();
+                if (index >= 0) {
+                    Channel served = channel;
+                    netlink.disconnect(index, !aborted && served != null && served.isActive());
+                }
             } catch (IOException | RuntimeException e) {
                 failures.add(e);
             }
@@ -497,38 +412,6 @@ public final class KernelNbdBridge implements DeviceBridge {
             first.addSuppressed(failures.get(i));
         }
         throw first;
-    }
-
-    /**
-     * A deliberate end (role change, shutdown, abort): nothing is to wait for a successor.
-     * Data written through the device's page cache is flushed first unless aborting.
-     */
-    private void disconnectByNetlink() throws IOException {
-        if (index < 0) {
-            return;
-        }
-        long startNs = System.nanoTime();
-        Channel served = channel;
-        if (!aborted && served != null && served.isActive()) {
-            NbdLibC libc = NbdLibC.get();
-            int fd = libc.open(devices.devicePath(index).toString(), NbdLibC.O_RDWR | NbdLibC.O_CLOEXEC);
-            if (fd < 0 || libc.fsync(fd) < 0) {
-                LOG.warn("nbd{}: fsync before disconnect failed: {}.", index, libc.strerror(NbdLibC.errno()));
-            }
-            if (fd >= 0) {
-                libc.close(fd);
-            }
-        }
-        try {
-            netlink.disconnect(index);
-        } catch (IOException e) {
-            if (netlink.connected(index)) {
-                throw e;
-            }
-            LOG.info("nbd{}: already disconnected ({}).", index, e.getMessage());
-        }
-        LOG.info("nbd{}: disconnected (NBD_CMD_DISCONNECT) in {} ms.", index,
-                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs));
     }
 
     /**
