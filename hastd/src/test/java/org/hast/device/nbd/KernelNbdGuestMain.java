@@ -231,6 +231,11 @@ public final class KernelNbdGuestMain {
             report("FIO", "ended=" + ended + " exit=" + (ended ? fio.exitValue() : "-") + " ms_after_kill="
                     + millisSince(t1) + " " + grepLines(fioOut + fioErr, "err=", "verify", "error", "WRITE:", "READ:"));
             check(ended && fio.exitValue() == 0, "fio failed: " + (fioOut + fioErr).strip().replace('\n', '|'));
+            // What the driver did with the requests in flight at the kill (requeued at their timeout).
+            Process dmesg = new ProcessBuilder("dmesg").redirectErrorStream(true).start();
+            String kernel = new String(dmesg.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            dmesg.waitFor(10, TimeUnit.SECONDS);
+            report("KERNEL", grepLines(kernel, "nbd"));
             if (!ended) {
                 fio.destroyForcibly();
             }
