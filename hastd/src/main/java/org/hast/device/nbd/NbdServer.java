@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import org.hast.conf.AddressException;
 import org.hast.conf.HastAddress;
+import org.hast.daemon.process.FatalThreads;
 import org.hast.device.BlockBackend;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -70,7 +71,8 @@ public final class NbdServer implements Closeable {
 
     /** Serves {@code backend} as export {@code exportName} at {@code address}, on its own event loop thread. */
     public static NbdServer start(String address, String exportName, BlockBackend backend) throws IOException {
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, FatalThreads.eventLoops("nbd-export"),
+                EpollIoHandler.newFactory());
         try {
             return start(address, new NbdExport(exportName, backend), group, true);
         } catch (IOException | RuntimeException e) {
