@@ -152,7 +152,12 @@ public final class SecondaryWorker implements Worker {
             }
             default -> { }
         }
-        send(in, reply, bitmap, codec);
+        try {
+            send(in, reply, bitmap, codec);
+        } catch (RuntimeException e) {
+            // The primary gave up waiting (its timeout) and closed: a transient failure, not a bug.
+            throw new WorkerExit(SysExits.EX_TEMPFAIL, "The primary left during the handshake.");
+        }
         diskThread = FatalThreads.start("disk", disk);
         LOG.info("Connected to the primary (protocol version {}, sync source {}).", hello.version(),
                 decision.syncSrc());
