@@ -55,8 +55,9 @@ public final class FatalThreads {
 
     /**
      * For Netty event loop groups: Netty's own thread type (fast thread-locals), non-daemon as
-     * Netty makes them, under the policy. Netty catches what a task or handler throws (it logs
-     * "A task raised an exception"); what reaches the policy is a failure of the loop itself.
+     * Netty makes them, under the policy. Netty itself catches and logs at WARN what a task, a
+     * handler or even the loop throws ("A task raised an exception", "Unexpected exception
+     * from an event executor"); the policy sees only what escapes that.
      */
     public static ThreadFactory eventLoops(String poolName) {
         return new DefaultThreadFactory(poolName) {
