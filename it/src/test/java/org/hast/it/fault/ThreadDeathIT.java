@@ -37,6 +37,8 @@ class ThreadDeathIT {
     private static final long LIMIT_MILLIS = 60_000;
 
     private HastCluster cluster;
+    /** The nodes' java.io.tmpdir: a halted hastd leaves its workers' socket directory there. */
+    private Path scratch;
     private Path requests;
     private int round;
 
@@ -44,6 +46,13 @@ class ThreadDeathIT {
     void close() throws Exception {
         if (cluster != null) {
             cluster.close();
+        }
+        if (scratch != null) {
+            try (var files = Files.walk(scratch)) {
+                for (Path file : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(file);
+                }
+            }
         }
     }
 
@@ -54,8 +63,10 @@ class ThreadDeathIT {
         cluster.writeConfig("", "", RESOURCE);
         requests = Files.createDirectories(cluster.dir().resolve("thread-deaths"));
         Path agent = ThreadKillerAgent.jar(cluster.dir());
+        scratch = Files.createTempDirectory("hast-td-");
         for (HastNode node : cluster.nodes()) {
-            node.putEnvironment("JAVA_TOOL_OPTIONS", "-javaagent:" + agent + "=" + requests);
+            node.putEnvironment("JAVA_TOOL_OPTIONS", "-Djava.io.tmpdir=" + scratch + " -javaagent:" + agent + "="
+                    + requests);
         }
         cluster.startPair(RESOURCE);
         HastNode a = cluster.node(0);
