@@ -152,12 +152,7 @@ public final class SecondaryWorker implements Worker {
             }
             default -> { }
         }
-        try {
-            send(in, reply, bitmap, codec);
-        } catch (RuntimeException e) {
-            // The primary gave up waiting (its timeout) and closed: a transient failure, not a bug.
-            throw new WorkerExit(SysExits.EX_TEMPFAIL, "The primary left during the handshake.");
-        }
+        send(in, reply, bitmap, codec);
         diskThread = FatalThreads.start("disk", disk);
         LOG.info("Connected to the primary (protocol version {}, sync source {}).", hello.version(),
                 decision.syncSrc());
