@@ -31,6 +31,8 @@ public final class HastNode implements AutoCloseable {
     private String address = "127.0.0.1";
     /** Prepended to the hastd command line, e.g. {@code ip netns exec <ns>}; empty by default. */
     private List<String> launcher = List.of();
+    /** Added to hastd's environment (and so its workers'), e.g. a test agent in JAVA_TOOL_OPTIONS. */
+    private final Map<String, String> environment = new java.util.HashMap<>();
     /** Local components that are not this node's sparse image, e.g. a loop device. */
     private final Map<String, Path> localOverrides = new java.util.HashMap<>();
 
@@ -62,6 +64,19 @@ public final class HastNode implements AutoCloseable {
     void runInside(String nodeAddress, List<String> prefix) {
         this.address = nodeAddress;
         this.launcher = List.copyOf(prefix);
+    }
+
+    /**
+     * Runs hastd through {@code prefix} from the next {@link #start}, e.g. a shell that ignores
+     * some signals and then execs the rest of its arguments.
+     */
+    public void wrapWith(List<String> prefix) {
+        this.launcher = List.copyOf(prefix);
+    }
+
+    /** Sets {@code name} in the environment of the next {@link #start}. */
+    public void putEnvironment(String name, String value) {
+        environment.put(name, value);
     }
 
     public Path controlSocket() {
@@ -147,6 +162,7 @@ public final class HastNode implements AutoCloseable {
                 Requirements.projectRoot().resolve("bin/hastd").toString(), "-F", "-d", "-c", config.toString()));
         command.addAll(List.of(extraArgs));
         ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().putAll(environment);
         builder.environment().put("HAST_NODE", name);
         builder.redirectErrorStream(true);
         builder.redirectOutput(ProcessBuilder.Redirect.appendTo(log().toFile()));

@@ -16,6 +16,8 @@ import org.hast.conf.ResourceConfig;
 import org.hast.daemon.control.ControlServer;
 import org.hast.daemon.hooks.HookRunner;
 import org.hast.daemon.net.ReplicationServer;
+import org.hast.daemon.process.FatalThreads;
+import org.hast.daemon.process.Signals;
 
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -24,8 +26,6 @@ import org.hast.daemon.worker.WorkerLauncher;
 import org.hast.util.SysExits;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import sun.misc.Signal;
 
 /**
  * The main hastd process (spec §3.2, §3.3, §3.9): opens the pidfile, the control socket and the
@@ -51,7 +51,8 @@ final class Hastd {
     private ControlRequests requests;
     private IncomingConnections incoming;
     /** One thread accepts replication connections and reads their first header (spec §3.5). */
-    private final EventLoopGroup network = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+    private final EventLoopGroup network = new MultiThreadIoEventLoopGroup(1,
+            FatalThreads.eventLoops("hastd-net"), EpollIoHandler.newFactory());
 
     Hastd(Path configFile, HastConfig config, NodeIdentity identity, int debugLevel, boolean foreground,
           String pidfileOverride) {
@@ -89,9 +90,14 @@ final class Hastd {
                 LOG.warn("Unable to open or create pidfile {}: {}.", path, e.getMessage());
             }
         }
-        Signal.handle(new Signal("HUP"), s -> loop.execute(this::reload));
-        Signal.handle(new Signal("TERM"), s -> loop.execute(this::terminationSignal));
-        Signal.handle(new Signal("INT"), s -> loop.execute(this::terminationSignal));
+        // Step 5; a disposition inherited as ignored (nohup, a shell's background job) is reset.
+        try {
+            Signals.handle("HUP", () -> loop.execute(this::reload));
+            Signals.handle("TERM", () -> loop.execute(this::terminationSignal));
+            Signals.handle("INT", () -> loop.execute(this::terminationSignal));
+        } catch (IllegalStateException e) {
+            throw new StartupException(SysExits.EX_OSERR, "Unable to install signal handlers: " + e.getMessage() + ".");
+        }
         try {
             control = openControl(config.controlAddress());
         } catch (IOException e) {

@@ -11,6 +11,7 @@ import org.hast.conf.ConfigParser;
 import org.hast.conf.HastConfig;
 import org.hast.conf.NodeIdentity;
 import org.hast.daemon.log.HastLogging;
+import org.hast.daemon.process.FatalThreads;
 import org.hast.util.IoErrors;
 import org.hast.util.SysExits;
 
@@ -33,6 +34,8 @@ public final class HastdMain {
     }
 
     public static void main(String[] args) {
+        // A thread that dies must not leave a hastd that looks alive (docs/failure-policy.md).
+        FatalThreads.installDefault();
         System.exit(run(args, System.out, System.err, System.getenv()));
     }
 

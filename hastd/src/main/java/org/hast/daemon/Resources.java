@@ -155,7 +155,9 @@ final class Resources implements WorkerListener {
         if (slot.role != Role.PRIMARY) {
             return;
         }
-        if (signalled || exitValue == SysExits.EX_TEMPFAIL) {
+        // EX_SOFTWARE is a thread that died (docs/failure-policy.md): the reference aborts on a
+        // failed assertion and restarts the worker killed by SIGABRT; so do we.
+        if (signalled || exitValue == SysExits.EX_TEMPFAIL || exitValue == SysExits.EX_SOFTWARE) {
             timer.schedule(new TimerTask() {
                 @Override
                 public void run() {

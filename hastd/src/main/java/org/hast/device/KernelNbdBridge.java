@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
+import org.hast.daemon.process.FatalThreads;
 import org.hast.device.nbd.NbdExport;
 import org.hast.device.nbd.NbdTransmission;
 import org.hast.sys.SocketDescriptors;
@@ -254,7 +255,8 @@ public final class KernelNbdBridge implements DeviceBridge {
         NbdTransmission.addLast(served.pipeline(), export);
         EventLoopGroup group = sharedGroup;
         if (group == null) {
-            ownGroup = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+            ownGroup = new MultiThreadIoEventLoopGroup(1, FatalThreads.eventLoops("nbd-bridge"),
+                    EpollIoHandler.newFactory());
             group = ownGroup;
         }
         if (!group.register(served).awaitUninterruptibly(READY_TIMEOUT_MILLIS) || !served.isRegistered()) {
@@ -309,7 +311,7 @@ public final class KernelNbdBridge implements DeviceBridge {
         int device = index;
         CountDownLatch done = new CountDownLatch(1);
         doItOutcome = null;
-        Thread thread = new Thread(() -> {
+        Thread thread = FatalThreads.newThread("nbd" + device + "-do-it", () -> {
             NbdLibC libc = NbdLibC.get();
             try {
                 int result = libc.ioctl(fd, NbdIoctl.DO_IT, 0);
@@ -323,8 +325,7 @@ public final class KernelNbdBridge implements DeviceBridge {
             } finally {
                 done.countDown();
             }
-        }, "nbd" + device + "-do-it");
-        thread.setDaemon(true);
+        });
         doItThread = thread;
         doItDone = done;
         thread.start();

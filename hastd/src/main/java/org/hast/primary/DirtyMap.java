@@ -6,6 +6,7 @@ import java.util.ArrayDeque;
 import java.util.function.IntConsumer;
 
 import org.hast.activemap.ActiveMap;
+import org.hast.daemon.process.FatalThreads;
 import org.hast.meta.MetadataCodec;
 import org.hast.worker.LocalComponent;
 import org.hast.worker.WorkerStats;
@@ -51,9 +52,7 @@ public final class DirtyMap implements AutoCloseable {
         this.metaflush = metaflush;
         this.bitmapOut = ByteBuffer.allocateDirect(map.onDiskSize());
         this.markedAt = new long[map.extentCount()];
-        this.flusher = new Thread(this::flushLoop, "activemap");
-        flusher.setDaemon(true);
-        flusher.start();
+        this.flusher = FatalThreads.start("activemap", this::flushLoop);
     }
 
     public void setMetaflush(boolean metaflush) {

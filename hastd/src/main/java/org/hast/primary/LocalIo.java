@@ -8,6 +8,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.function.Consumer;
 
+import org.hast.daemon.process.FatalThreads;
 import org.hast.util.IoErrors;
 import org.hast.worker.LocalComponent;
 import org.slf4j.Logger;
@@ -41,10 +42,7 @@ final class LocalIo implements AutoCloseable {
         this.queue = new ArrayBlockingQueue<>(capacity);
         this.done = done;
         for (int i = 0; i < threadCount; i++) {
-            Thread t = new Thread(this::run, "local-" + i);
-            t.setDaemon(true);
-            threads.add(t);
-            t.start();
+            threads.add(FatalThreads.start("local-" + i, this::run));
         }
     }
 

@@ -11,6 +11,7 @@ import java.util.function.Consumer;
 import org.hast.codec.EncodedPayload;
 import org.hast.codec.PayloadCodec;
 import org.hast.daemon.net.OutgoingFrame;
+import org.hast.daemon.process.FatalThreads;
 import org.hast.nv.NvWriter;
 import org.hast.proto.PayloadFields;
 import org.hast.proto.RequestHeader;
@@ -67,9 +68,7 @@ final class RemoteIo implements AutoCloseable {
         this.sequence = sequence;
         this.done = done;
         this.received = received;
-        this.sender = new Thread(this::sendLoop, "remote-send");
-        sender.setDaemon(true);
-        sender.start();
+        this.sender = FatalThreads.start("remote-send", this::sendLoop);
     }
 
     /** A new connection pair is up: requests go over it from now on. */

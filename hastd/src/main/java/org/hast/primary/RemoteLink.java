@@ -16,6 +16,7 @@ import org.hast.daemon.net.HastFrame;
 import org.hast.daemon.net.HastFrameDecoder;
 import org.hast.daemon.net.HastFrameEncoder;
 import org.hast.daemon.net.OutgoingFrame;
+import org.hast.daemon.process.FatalThreads;
 import org.hast.proto.HandshakeError;
 import org.hast.proto.HandshakeFirst;
 import org.hast.proto.HandshakeFirstReply;
@@ -89,7 +90,8 @@ public final class RemoteLink {
     private final ResourceConfig config;
     private final Resource resource;
     private final IntConsumer events;
-    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
+            FatalThreads.eventLoops("remote-link"), EpollIoHandler.newFactory());
     private volatile Channel out;
     private volatile Channel in;
     private volatile int version = 1;
@@ -128,15 +130,13 @@ public final class RemoteLink {
             return;
         }
         connecting = true;
-        Thread connector = new Thread(() -> {
+        FatalThreads.start("connect", () -> {
             try {
                 connectOnce();
             } finally {
                 connecting = false;
             }
-        }, "connect");
-        connector.setDaemon(true);
-        connector.start();
+        });
     }
 
     private volatile boolean connecting;

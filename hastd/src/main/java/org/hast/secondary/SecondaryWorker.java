@@ -12,6 +12,7 @@ import org.hast.daemon.net.AdoptedSocket;
 import org.hast.daemon.net.HastFrameDecoder;
 import org.hast.daemon.net.HastFrameEncoder;
 import org.hast.daemon.net.OutgoingFrame;
+import org.hast.daemon.process.FatalThreads;
 import org.hast.meta.Metadata;
 import org.hast.meta.MetadataCodec;
 import org.hast.nv.NvWriter;
@@ -62,7 +63,8 @@ public final class SecondaryWorker implements Worker {
     private final int outFd;
     private final IntConsumer events;
     private final WorkerStats stats = new WorkerStats();
-    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
+            FatalThreads.eventLoops("secondary-net"), EpollIoHandler.newFactory());
     private LocalComponent local;
     private SecondaryDisk disk;
     private Thread diskThread;
@@ -151,9 +153,7 @@ public final class SecondaryWorker implements Worker {
             default -> { }
         }
         send(in, reply, bitmap, codec);
-        diskThread = new Thread(disk, "disk");
-        diskThread.setDaemon(true);
-        diskThread.start();
+        diskThread = FatalThreads.start("disk", disk);
         LOG.info("Connected to the primary (protocol version {}, sync source {}).", hello.version(),
                 decision.syncSrc());
         events.accept(EVENT_CONNECT);
@@ -191,12 +191,11 @@ public final class SecondaryWorker implements Worker {
             return;
         }
         ending = true;
-        Thread exit = new Thread(() -> {
+        FatalThreads.start("link-failed", () -> {
             events.accept(EVENT_DISCONNECT);
             close();
             System.exit(SysExits.EX_TEMPFAIL);
-        }, "link-failed");
-        exit.start();
+        });
     }
 
     @Override

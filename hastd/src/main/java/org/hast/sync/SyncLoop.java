@@ -6,6 +6,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntConsumer;
 
+import org.hast.daemon.process.FatalThreads;
 import org.hast.primary.DirtyMap;
 import org.hast.util.HumanNumber;
 import org.slf4j.Logger;
@@ -54,9 +55,7 @@ public final class SyncLoop implements AutoCloseable {
         this.dirty = dirty;
         this.pipeline = pipeline;
         this.events = events;
-        this.thread = new Thread(this::run, "sync");
-        thread.setDaemon(true);
-        thread.start();
+        this.thread = FatalThreads.start("sync", this::run);
     }
 
     /** A connection is up (A26: after every connect): synchronise from the given source. */

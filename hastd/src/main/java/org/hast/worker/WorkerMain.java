@@ -11,6 +11,8 @@ import org.hast.conf.ResourceConfig;
 import org.hast.daemon.channel.NvChannel;
 import org.hast.daemon.channel.WorkerProtocol;
 import org.hast.daemon.log.HastLogging;
+import org.hast.daemon.process.FatalThreads;
+import org.hast.daemon.process.Signals;
 import org.hast.nv.NvFormatException;
 import org.hast.nv.NvMessage;
 import org.hast.nv.NvWriter;
@@ -18,8 +20,6 @@ import org.hast.proto.Role;
 import org.hast.util.SysExits;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import sun.misc.Signal;
 
 /**
  * A worker JVM (decisions §5): {@code WorkerMain "hastd: <name> (<role>)" <channel-socket>}.
@@ -44,15 +44,15 @@ public final class WorkerMain {
     }
 
     public static void main(String[] args) {
+        // Also covers this thread: a worker must not outlive its control loop.
+        FatalThreads.installDefault();
         if (args.length != 2 && args.length != 3) {
             System.err.println("[ERROR] WorkerMain is started by hastd, not by hand.");
             System.exit(SysExits.EX_USAGE);
         }
         // jnr-ffi builds its libc binding at first use (~150 ms): overlap that with the JVM's
         // other start-up work instead of paying it when the local component is locked.
-        Thread preload = new Thread(() -> org.hast.sys.LibC.get(), "libc-preload");
-        preload.setDaemon(true);
-        preload.start();
+        FatalThreads.start("libc-preload", org.hast.sys.LibC::get);
         NvChannel channel;
         int fdChannel;
         try {
@@ -212,9 +212,13 @@ public final class WorkerMain {
         }
     }
 
-    private void installSignalHandlers() {
-        Signal.handle(new Signal("TERM"), s -> terminate());
-        Signal.handle(new Signal("INT"), s -> terminate());
+    private void installSignalHandlers() throws WorkerExit {
+        try {
+            Signals.handle("TERM", this::terminate);
+            Signals.handle("INT", this::terminate);
+        } catch (IllegalStateException e) {
+            throw new WorkerExit(SysExits.EX_OSERR, "Unable to install signal handlers: " + e.getMessage() + ".");
+        }
     }
 
     private void terminate() {

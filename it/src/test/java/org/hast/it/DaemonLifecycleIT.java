@@ -167,6 +167,35 @@ class DaemonLifecycleIT {
         assertEquals(3, ok(node.hastctl("status")).stdout().lines().count() - 1, "old configuration kept");
     }
 
+    /**
+     * hastd started as under {@code nohup}, from a shell's background job or some init systems:
+     * SIGHUP, SIGINT and SIGTERM inherited as ignored. The JVM alone would keep them ignored
+     * (issue #20); hastd resets them, so reload and both termination signals still work.
+     */
+    @Test
+    void signalsIgnoredByTheParentStillReloadAndTerminate(TestInfo test) throws Exception {
+        HastNode node = single(test, "", "r0");
+        node.wrapWith(List.of("bash", "-c", "trap '' HUP INT TERM; exec \"$@\"", "hastd"));
+        for (String termination : List.of("INT", "TERM")) {
+            int logStart = node.logText().length();
+            node.start();
+            String config = Files.readString(node.config());
+            String renamed = config.contains("resource r0 {") ? config.replace("resource r0 {", "resource r1 {")
+                    : config.replace("resource r1 {", "resource r0 {");
+            String expected = renamed.contains("resource r0 {") ? "r0" : "r1";
+            Files.writeString(node.config(), renamed);
+            node.signal("HUP");
+            await("reloaded", node, () -> node.logText().indexOf("Configuration reloaded successfully.", logStart) >= 0);
+            List<String> names = ok(node.hastctl("status")).stdout().lines().skip(1).map(l -> l.split("\t")[0]).toList();
+            assertEquals(List.of(expected), names);
+
+            node.signal(termination);
+            assertTrue(node.process().waitFor(30, TimeUnit.SECONDS), "SIG" + termination + " ignored\n" + node.logText());
+            assertEquals(0, node.process().exitValue());
+            assertTrue(node.logText().indexOf("[INFO] Termination signal received, exiting.", logStart) >= 0);
+        }
+    }
+
     @Test
     void reloadSwitchesControlAndListenAddresses(TestInfo test) throws Exception {
         HastNode node = single(test, "", "r0");

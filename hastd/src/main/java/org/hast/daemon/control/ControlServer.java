@@ -19,6 +19,7 @@ import jdk.net.ExtendedSocketOptions;
 import jdk.net.UnixDomainPrincipal;
 
 import org.hast.daemon.channel.NvChannel;
+import org.hast.daemon.process.FatalThreads;
 import org.hast.nv.NvMessage;
 import org.hast.nv.NvWriter;
 import org.hast.sys.PrivateSocketBind;
@@ -54,11 +55,7 @@ public final class ControlServer implements Closeable {
         this.path = path;
         this.server = server;
         this.handler = handler;
-        this.deadlines = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread thread = new Thread(r, "control-deadline");
-            thread.setDaemon(true);
-            return thread;
-        });
+        this.deadlines = Executors.newSingleThreadScheduledExecutor(FatalThreads.factory("control-deadline"));
     }
 
     /**
@@ -105,9 +102,7 @@ public final class ControlServer implements Closeable {
     }
 
     public void start() {
-        Thread thread = new Thread(this::acceptLoop, "control");
-        thread.setDaemon(true);
-        thread.start();
+        FatalThreads.start("control", this::acceptLoop);
     }
 
     private void acceptLoop() {

@@ -4,7 +4,6 @@ import java.io.PrintStream;
 import java.util.function.Supplier;
 
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.classic.spi.IThrowableProxy;
 import ch.qos.logback.classic.spi.ThrowableProxyUtil;
 
 /**
@@ -27,10 +26,9 @@ final class ForegroundOutput implements LogOutput {
         // One print call per line: lines from concurrent threads never interleave mid-line.
         stream.print(LogLine.foreground(prefix, event) + "\n");
         stream.flush();
-        IThrowableProxy error = event.getThrowableProxy();
-        if (error != null && debugLevel >= 2) {
+        if (LogLine.showsTrace(event, debugLevel)) {
             PrintStream trace = err.get();
-            trace.print(ThrowableProxyUtil.asString(error) + "\n");
+            trace.print(ThrowableProxyUtil.asString(event.getThrowableProxy()) + "\n");
             trace.flush();
         }
     }

@@ -155,6 +155,20 @@ final class LogLine {
         }
     }
 
+    /**
+     * Whether the stack trace of {@code event}'s throwable is written after its line: from
+     * debug level 2, and always for CRIT (a dying thread, docs/failure-policy.md: the process
+     * is about to halt and the trace is the only clue left).
+     */
+    static boolean showsTrace(ILoggingEvent event, int debugLevel) {
+        return event.getThrowableProxy() != null && (debugLevel >= 2 || priority(event) == LOG_CRIT);
+    }
+
+    /** The syslog priority of the trace lines: CRIT keeps its own, others go out as debug. */
+    static int tracePriority(ILoggingEvent event) {
+        return priority(event) == LOG_CRIT ? LOG_CRIT : LOG_DEBUG;
+    }
+
     /** The longest prefix of {@code text} whose UTF-8 form fits in {@code maxBytes}. */
     static String truncateUtf8(String text, int maxBytes) {
         if (text.length() * 3 <= maxBytes) {

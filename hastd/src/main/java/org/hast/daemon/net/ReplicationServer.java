@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.hast.conf.AddressException;
 import org.hast.conf.HastAddress;
+import org.hast.daemon.process.FatalThreads;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,9 +67,7 @@ public final class ReplicationServer implements Closeable {
             ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
             server.bind(parsed.toUnixSocketAddress(), 8);
             ReplicationServer listener = new ReplicationServer(text, null, server);
-            Thread thread = new Thread(listener::refuseUnixConnections, "listen-" + text);
-            thread.setDaemon(true);
-            thread.start();
+            FatalThreads.start("listen-" + text, listener::refuseUnixConnections);
             return listener;
         }
         InetSocketAddress socketAddress;

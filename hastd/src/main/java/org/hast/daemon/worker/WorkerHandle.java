@@ -11,6 +11,7 @@ import java.util.concurrent.TimeoutException;
 
 import org.hast.daemon.channel.NvChannel;
 import org.hast.daemon.channel.WorkerProtocol;
+import org.hast.daemon.process.FatalThreads;
 import org.hast.nv.NvMessage;
 import org.hast.nv.NvWriter;
 import org.hast.proto.Role;
@@ -71,8 +72,7 @@ public final class WorkerHandle {
      * that no other request can overtake it, then the channel is published.
      */
     void attach(NvChannel connected) {
-        Thread reader = new Thread(() -> readLoop(connected), "worker-" + resource + "-" + process.pid());
-        reader.setDaemon(true);
+        Thread reader = FatalThreads.newThread("worker-" + resource + "-" + process.pid(), () -> readLoop(connected));
         synchronized (pending) {
             pending.add(ready);
             try {

@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.hast.conf.ResourceConfig;
 import org.hast.daemon.channel.NvChannel;
 import org.hast.daemon.channel.WorkerProtocol;
+import org.hast.daemon.process.FatalThreads;
 import org.hast.nv.NvWriter;
 import org.hast.proto.Role;
 import org.slf4j.Logger;
@@ -104,7 +105,7 @@ public final class WorkerLauncher {
             extraConfig.accept(config);
         }
         WorkerHandle handle = new WorkerHandle(resource.name(), role, process, config, listener);
-        Thread acceptor = new Thread(() -> {
+        FatalThreads.start("worker-accept-" + resource.name(), () -> {
             if (fdListener >= 0 && !handOver(fdListener, fdPath, handle, handOff)) {
                 handOff.forEach(io.netty.channel.Channel::close);
                 handle.process().destroy();
@@ -118,10 +119,7 @@ public final class WorkerLauncher {
                 return;
             }
             awaitConnection(server, socketPath, handle);
-        },
-                "worker-accept-" + resource.name());
-        acceptor.setDaemon(true);
-        acceptor.start();
+        });
         return handle;
     }
 

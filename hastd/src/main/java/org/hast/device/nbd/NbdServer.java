@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.hast.conf.AddressException;
 import org.hast.conf.ExportTls;
 import org.hast.conf.HastAddress;
+import org.hast.daemon.process.FatalThreads;
 import org.hast.device.BlockBackend;
 import org.hast.sys.PrivateSocketBind;
 import org.slf4j.Logger;
@@ -85,7 +86,8 @@ public final class NbdServer implements Closeable {
     public static NbdServer start(String address, String exportName, BlockBackend backend, ExportTls tls)
             throws IOException {
         SslContext context = tls.enabled() ? NbdTls.serverContext(tls) : null;
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, FatalThreads.eventLoops("nbd-export"),
+                EpollIoHandler.newFactory());
         try {
             return start(address, new NbdExport(exportName, backend), group, true, context);
         } catch (IOException | RuntimeException e) {

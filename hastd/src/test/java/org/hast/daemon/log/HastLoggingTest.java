@@ -129,6 +129,17 @@ class HastLoggingTest {
     }
 
     @Test
+    void critCarriesItsStackTraceAtEveryDebugLevel() {
+        HastLogging.configureForeground(0, out, err);
+        LOG.error(HastLogging.CRIT, "Thread {} died, exiting", "local-0", new IllegalStateException("invariant"));
+        List<String> lines = err().lines().toList();
+        assertEquals("[CRIT] Thread local-0 died, exiting: invariant.", lines.get(0));
+        assertEquals("java.lang.IllegalStateException: invariant", lines.get(1));
+        assertTrue(lines.get(2).startsWith("\tat org.hast.daemon.log.HastLoggingTest."), lines.get(2));
+        assertEquals("", out());
+    }
+
+    @Test
     void embeddedNewlinesAreFolded() {
         HastLogging.configureForeground(0, out, err);
         LOG.info("first\nsecond\r\nthird");

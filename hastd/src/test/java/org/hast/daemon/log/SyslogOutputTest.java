@@ -107,6 +107,17 @@ class SyslogOutputTest {
     }
 
     @Test
+    void critStackTraceGoesToSyslogAtCritWhateverTheDebugLevel() throws Exception {
+        configure(0, java.nio.file.Files.createFile(dir.resolve("log")));
+        HastLogging.setPrefix("[shared] (primary) ");
+        LOG.error(HastLogging.CRIT, "Thread {} died, exiting", "disk", new OutOfMemoryError("Direct buffer memory"));
+        assertEquals("<2> [shared] (primary) Thread disk died, exiting: Direct buffer memory.", sink.sent.get(0));
+        assertEquals("<2> [shared] (primary) java.lang.OutOfMemoryError: Direct buffer memory", sink.sent.get(1));
+        assertTrue(sink.sent.get(2).startsWith("<2> [shared] (primary)  at org.hast.daemon.log.SyslogOutputTest."),
+                sink.sent.get(2));
+    }
+
+    @Test
     void missingSocketGivesOneWarningOnStderr() {
         configure(0, dir.resolve("no-such-socket"));
         LOG.info("lost");
