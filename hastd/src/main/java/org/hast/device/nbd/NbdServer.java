@@ -46,7 +46,7 @@ import io.netty.util.concurrent.GlobalEventExecutor;
  */
 public final class NbdServer implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(NbdServer.class);
-    public static final int MAX_CONNECTIONS = 16;
+    public static final int MAX_CONNECTIONS = 32;
 
     private final String address;
     private final Channel listener;
@@ -70,9 +70,14 @@ public final class NbdServer implements Closeable {
 
     /** Serves {@code backend} as export {@code exportName} at {@code address}, on its own event loop thread. */
     public static NbdServer start(String address, String exportName, BlockBackend backend) throws IOException {
+        return start(address, new NbdExport(exportName, backend));
+    }
+
+    /** Serves {@code export} at {@code address}, on its own event loop thread. */
+    public static NbdServer start(String address, NbdExport export) throws IOException {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         try {
-            return start(address, new NbdExport(exportName, backend), group, true);
+            return start(address, export, group, true);
         } catch (IOException | RuntimeException e) {
             group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             throw e;

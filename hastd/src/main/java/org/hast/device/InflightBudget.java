@@ -1,0 +1,179 @@
+package org.hast.device;
+
+import java.util.ArrayDeque;
+
+import io.netty.util.internal.PlatformDependent;
+
+/**
+ * The worker's one budget for request bytes in memory (issue #20): WRITE payloads from the
+ * moment their header is read until the reply is written, READ data from allocation until the
+ * reply left the socket, synchronisation steps. Every client of the export, the kernel bridge
+ * and the sync draw on the same counter, so what is in flight is bounded for all of them
+ * together, not per client.
+ *
+ * <p>Who cannot have the bytes now waits in one first-come first-served queue and is called
+ * back when they are set aside for it; nobody is failed and nothing blocks an event loop (a
+ * channel stops reading while it waits). Fairness: once someone waits, later requests queue
+ * behind it, so a stream of small requests cannot starve a large one. A request larger than the
+ * whole budget is admitted when nothing else holds any, so it still progresses.
+ *
+ * <p>A counter and a queue of waiters, who are long-lived objects (one per connection): nothing
+ * is allocated per request.
+ */
+public final class InflightBudget {
+    /** Someone queued for bytes; {@link #budgetGranted} runs on the releasing thread. */
+    public interface Waiter {
+        /** How many bytes this waiter asked for (constant while it waits). */
+        long wantedBytes();
+
+        /** The bytes are now held by this waiter, who must release them eventually. */
+        void budgetGranted();
+    }
+
+    /** A quarter of direct memory is left for what is not counted (buffers being filled, pools). */
+    private static final int SHARE_PERCENT = 75;
+
+    private final long capacity;
+    private long used;
+    private final ArrayDeque<Waiter> waiting = new ArrayDeque<>();
+
+    public InflightBudget(long capacityBytes) {
+        if (capacityBytes <= 0) {
+            throw new IllegalArgumentException("budget must be positive: " + capacityBytes);
+        }
+        this.capacity = capacityBytes;
+    }
+
+    private static final class Shared {
+        static final InflightBudget INSTANCE = new InflightBudget(
+                PlatformDependent.maxDirectMemory() / 100 * SHARE_PERCENT);
+    }
+
+    /**
+     * This JVM's budget: a worker serves one resource, so this is the worker's. Derived from the
+     * JVM's direct-memory limit ({@code -XX:MaxDirectMemorySize}, which netty also obeys), where
+     * every payload lives.
+     */
+    public static InflightBudget shared() {
+        return Shared.INSTANCE;
+    }
+
+    public long capacity() {
+        return capacity;
+    }
+
+    public synchronized long used() {
+        return used;
+    }
+
+    public synchronized int waiting() {
+        return waiting.size();
+    }
+
+    /**
+     * Takes {@code bytes} now and returns true, or queues {@code waiter} (who then hears
+     * {@link Waiter#budgetGranted}) and returns false. A waiter waits for one thing at a time.
+     */
+    public boolean tryAcquire(long bytes, Waiter waiter) {
+        synchronized (this) {
+            if (waiting.isEmpty() && fits(bytes)) {
+                used += bytes;
+                return true;
+            }
+            waiting.add(waiter);
+            return false;
+        }
+    }
+
+    /** For threads that may block (the sync thread): waits until {@code bytes} are held. */
+    public void acquire(long bytes) throws InterruptedException {
+        synchronized (this) {
+            if (waiting.isEmpty() && fits(bytes)) {
+                used += bytes;
+                return;
+            }
+        }
+        BlockedThread blocked = new BlockedThread(bytes);
+        if (!tryAcquire(bytes, blocked)) {
+            blocked.await(this);
+        }
+    }
+
+    /**
+     * Takes {@code waiter} out of the queue; false when it was no longer there, i.e. its bytes
+     * were granted (or are being) and it must release them.
+     */
+    public synchronized boolean withdraw(Waiter waiter) {
+        return waiting.remove(waiter);
+    }
+
+    /** Gives {@code bytes} back and hands what is free to the waiters, oldest first. */
+    public void release(long bytes) {
+        if (bytes < 0) {
+            throw new IllegalArgumentException("negative release: " + bytes);
+        }
+        long giveBack = bytes;
+        while (true) {
+            Waiter next;
+            synchronized (this) {
+                used -= giveBack;
+                giveBack = 0;
+                if (used < 0) {
+                    used = 0;
+                    throw new IllegalStateException("budget released more than was acquired");
+                }
+                next = waiting.peek();
+                if (next == null || !fits(next.wantedBytes())) {
+                    return;
+                }
+                waiting.poll();
+                used += next.wantedBytes();
+            }
+            next.budgetGranted();
+        }
+    }
+
+    private boolean fits(long bytes) {
+        return used == 0 || used + bytes <= capacity;
+    }
+
+    /** A thread parked in {@link #acquire}; only made when it has to wait. */
+    private static final class BlockedThread implements Waiter {
+        private final long bytes;
+        private boolean granted;
+
+        BlockedThread(long bytes) {
+            this.bytes = bytes;
+        }
+
+        @Override
+        public long wantedBytes() {
+            return bytes;
+        }
+
+        @Override
+        public synchronized void budgetGranted() {
+            granted = true;
+            notifyAll();
+        }
+
+        synchronized void await(InflightBudget budget) throws InterruptedException {
+            try {
+                while (!granted) {
+                    wait();
+                }
+            } catch (InterruptedException e) {
+                if (!budget.withdraw(this)) {
+                    // Granted meanwhile: not ours to keep.
+                    budget.release(bytes);
+                }
+                throw e;
+            }
+        }
+    }
+
+    @Override
+    public synchronized String toString() {
+        return "InflightBudget[" + used + "/" + capacity + " bytes, " + waiting.size() + " waiting]";
+    }
+}
