@@ -15,7 +15,12 @@ import io.netty.util.internal.PlatformDependent;
  * back when they are set aside for it; nobody is failed and nothing blocks an event loop (a
  * channel stops reading while it waits). Fairness: once someone waits, later requests queue
  * behind it, so a stream of small requests cannot starve a large one. A request larger than the
- * whole budget is admitted when nothing else holds any, so it still progresses.
+ * main lane is admitted when nothing else holds any of it, so it still progresses.
+ *
+ * <p>An eighth of the budget is a fast lane for small requests ({@link #tryAcquireSmall}): a
+ * 4 KiB request of a virtual machine does not queue behind bulk clients' 32 MiB writes. It
+ * never queues (a small request that finds it full takes the main lane's queue) and the main
+ * lane never counts it, so it cannot starve anyone either.
  *
  * <p>A counter and a queue of waiters, who are long-lived objects (one per connection): nothing
  * is allocated per request.
@@ -34,7 +39,12 @@ public final class InflightBudget {
     private static final int SHARE_PERCENT = 75;
 
     private final long capacity;
+    /** The fast lane's share of {@link #capacity}, and the largest request it takes. */
+    private final long smallLane;
+    private final long smallMax;
+    /** Bytes held through the main lane and through the fast lane. */
     private long used;
+    private long usedSmall;
     private final ArrayDeque<Waiter> waiting = new ArrayDeque<>();
 
     public InflightBudget(long capacityBytes) {
@@ -42,6 +52,8 @@ public final class InflightBudget {
             throw new IllegalArgumentException("budget must be positive: " + capacityBytes);
         }
         this.capacity = capacityBytes;
+        this.smallLane = capacityBytes / 8;
+        this.smallMax = capacityBytes / 64;
     }
 
     private static final class Shared {
@@ -62,8 +74,9 @@ public final class InflightBudget {
         return capacity;
     }
 
+    /** Bytes held, both lanes. */
     public synchronized long used() {
-        return used;
+        return used + usedSmall;
     }
 
     public synchronized int waiting() {
@@ -82,6 +95,28 @@ public final class InflightBudget {
             }
             waiting.add(waiter);
             return false;
+        }
+    }
+
+    /**
+     * Takes {@code bytes} from the fast lane if the request is small and the lane has room;
+     * never queues. Bytes taken so are given back with {@link #releaseSmall}.
+     */
+    public synchronized boolean tryAcquireSmall(long bytes) {
+        if (bytes > smallMax || usedSmall + bytes > smallLane) {
+            return false;
+        }
+        usedSmall += bytes;
+        return true;
+    }
+
+    /** Gives back bytes taken with {@link #tryAcquireSmall}. */
+    public void releaseSmall(long bytes) {
+        synchronized (this) {
+            if (bytes < 0 || bytes > usedSmall) {
+                throw new IllegalStateException("fast lane released " + bytes + " of " + usedSmall);
+            }
+            usedSmall -= bytes;
         }
     }
 
@@ -133,8 +168,9 @@ public final class InflightBudget {
         }
     }
 
+    /** The main lane: the budget less the fast lane. */
     private boolean fits(long bytes) {
-        return used == 0 || used + bytes <= capacity;
+        return used == 0 || used + bytes <= capacity - smallLane;
     }
 
     /** A thread parked in {@link #acquire}; only made when it has to wait. */
@@ -174,6 +210,7 @@ public final class InflightBudget {
 
     @Override
     public synchronized String toString() {
-        return "InflightBudget[" + used + "/" + capacity + " bytes, " + waiting.size() + " waiting]";
+        return "InflightBudget[" + used + "+" + usedSmall + "/" + capacity + " bytes, " + waiting.size()
+                + " waiting]";
     }
 }

@@ -34,18 +34,18 @@ class InflightBudgetTest {
 
     @Test
     void grantsInArrivalOrderAndSmallOnesDoNotOvertake() {
-        InflightBudget budget = new InflightBudget(100);
+        InflightBudget budget = new InflightBudget(100); // main lane 88, fast lane 12
         List<Recorder> granted = new ArrayList<>();
         Recorder first = new Recorder(60, granted);
         assertTrue(budget.tryAcquire(60, first));
-        Recorder big = new Recorder(80, granted);
-        assertFalse(budget.tryAcquire(80, big), "60 + 80 > 100");
+        Recorder big = new Recorder(70, granted);
+        assertFalse(budget.tryAcquire(70, big), "60 + 70 > 88");
         Recorder small = new Recorder(10, granted);
         assertFalse(budget.tryAcquire(10, small), "would fit, but the big one came first");
         budget.release(60);
         assertEquals(List.of(big, small), granted, "both fit once 60 are back: in order");
-        assertEquals(90, budget.used());
-        budget.release(90);
+        assertEquals(80, budget.used());
+        budget.release(80);
         assertEquals(0, budget.used());
     }
 
@@ -64,6 +64,27 @@ class InflightBudgetTest {
         budget.release(500);
         assertEquals(List.of(huge, next), granted);
         budget.release(1);
+        assertEquals(0, budget.used());
+    }
+
+    @Test
+    void fastLaneTakesSmallRequestsPastTheQueueUpToItsShare() {
+        InflightBudget budget = new InflightBudget(64 << 10); // fast lane 8 KiB, requests up to 1 KiB
+        List<Recorder> granted = new ArrayList<>();
+        assertTrue(budget.tryAcquire(56 << 10, new Recorder(56 << 10, granted)));
+        Recorder queued = new Recorder(1024, granted);
+        assertFalse(budget.tryAcquire(1024, queued), "the main lane is full");
+        for (int i = 0; i < 8; i++) {
+            assertTrue(budget.tryAcquireSmall(1024), "small request " + i + " passes the queue");
+        }
+        assertFalse(budget.tryAcquireSmall(1024), "the fast lane is full");
+        assertFalse(budget.tryAcquireSmall(2048), "too big for the fast lane");
+        assertEquals(64 << 10, budget.used());
+        budget.releaseSmall(8 * 1024);
+        assertEquals(List.of(), granted, "the fast lane frees nothing for the main one");
+        budget.release(56 << 10);
+        assertEquals(List.of(queued), granted);
+        budget.release(1024);
         assertEquals(0, budget.used());
     }
 

@@ -102,7 +102,9 @@ final class NbdRequestDecoder extends ChannelInboundHandlerAdapter implements In
                 }
                 // Set first: the budget may ask for the waiter's size as soon as it is queued.
                 admitting = request;
-                if (request.budgetBytes > 0 && !budget.tryAcquire(request.budgetBytes, this)) {
+                request.smallLane = request.budgetBytes > 0 && budget.tryAcquireSmall(request.budgetBytes);
+                if (request.budgetBytes > 0 && !request.smallLane
+                        && !budget.tryAcquire(request.budgetBytes, this)) {
                     if (in.isReadable()) {
                         leftover = in;
                         in = null;
@@ -208,7 +210,7 @@ final class NbdRequestDecoder extends ChannelInboundHandlerAdapter implements In
         ByteBuf rest = leftover;
         leftover = null;
         if (removed) {
-            budget.release(request.budgetBytes);
+            request.releaseBudget(budget);
             if (rest != null) {
                 rest.release();
             }
@@ -243,7 +245,7 @@ final class NbdRequestDecoder extends ChannelInboundHandlerAdapter implements In
         }
         if (filling != null) {
             filling.releaseBuffer();
-            budget.release(filling.budgetBytes);
+            filling.releaseBudget(budget);
             filling = null;
         }
         header.release();

@@ -49,8 +49,9 @@ public final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
     private final NbdRequestDecoder decoder;
     private ChannelHandlerContext ctx;
     private int inFlight;
-    /** Budget bytes of READ replies handed to the socket and perhaps not sent yet. */
+    /** Budget bytes (main lane, fast lane) of READ replies handed to the socket and perhaps not sent yet. */
     private long replyBytes;
+    private long replySmallBytes;
     private boolean settleScheduled;
     private boolean disconnecting;
     private boolean flushScheduled;
@@ -87,7 +88,7 @@ public final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
         NbdRequest request = (NbdRequest) msg;
         if (disconnecting) {
             request.releaseBuffer();
-            budget.release(request.budgetBytes);
+            request.releaseBudget(budget);
             return;
         }
         if (request.type == CMD_DISC) {
@@ -102,7 +103,7 @@ public final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
         if (errno != 0 || (request.length == 0 && request.type != CMD_FLUSH)) {
             // Refused, or zero-length (implementation-defined; nothing to do): answer at once.
             request.releaseBuffer();
-            budget.release(request.budgetBytes);
+            request.releaseBudget(budget);
             writeReply(request.cookie, errno);
             return;
         }
@@ -204,7 +205,7 @@ public final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
         } catch (RejectedExecutionException e) {
             // The event loop is gone (server closed): nobody to reply to, just free the bytes.
             r.releaseBuffer();
-            budget.release(r.budgetBytes);
+            r.releaseBudget(budget);
         }
     }
 
@@ -229,9 +230,14 @@ public final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
         inFlight--;
         if (r.type == CMD_READ && errno == 0 && ctx.channel().isActive()) {
             // Held until the data has left: a client that does not read keeps paying for it.
-            replyBytes += r.budgetBytes;
+            if (r.smallLane) {
+                replySmallBytes += r.budgetBytes;
+            } else {
+                replyBytes += r.budgetBytes;
+            }
+            r.budgetBytes = 0;
         } else {
-            budget.release(r.budgetBytes);
+            r.releaseBudget(budget);
         }
         if (r.type == CMD_READ && errno == 0) {
             ByteBuf buf = r.buffer;
@@ -295,14 +301,22 @@ public final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
      * settles the rest.
      */
     private void settleReplies() {
-        if (replyBytes == 0) {
+        long held = replyBytes + replySmallBytes;
+        if (held == 0) {
             return;
         }
         ChannelOutboundBuffer outbound = ctx.channel().unsafe().outboundBuffer();
         long pending = outbound == null ? 0 : outbound.totalPendingWriteBytes();
-        long keep = Math.min(replyBytes, pending);
-        long sent = replyBytes - keep;
-        replyBytes = keep;
+        long keep = Math.min(held, pending);
+        // Which lane's bytes left first is not tracked: the fast lane is given back first, and
+        // both are whole again once nothing is pending.
+        long sentSmall = Math.min(replySmallBytes, held - keep);
+        long sent = held - keep - sentSmall;
+        replySmallBytes -= sentSmall;
+        replyBytes -= sent;
+        if (sentSmall > 0) {
+            budget.releaseSmall(sentSmall);
+        }
         if (sent > 0) {
             budget.release(sent);
         }
@@ -342,7 +356,9 @@ public final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
     /** The connection is gone and its unsent replies with it. */
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
+        budget.releaseSmall(replySmallBytes);
         budget.release(replyBytes);
+        replySmallBytes = 0;
         replyBytes = 0;
     }
 

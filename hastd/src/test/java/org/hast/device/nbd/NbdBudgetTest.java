@@ -80,33 +80,57 @@ class NbdBudgetTest {
                     throw new RuntimeException(e);
                 }
             });
-            waitFor(() -> fx.backend.heldCount() == 8 && budget.waiting() == 1);
-            assertEquals(8L * MIB, budget.used(), "the budget is full, and no more");
+            // The main lane is 7/8 of the budget; 1 MiB is too big for the fast lane.
+            waitFor(() -> fx.backend.heldCount() == 7 && budget.waiting() == 1);
+            assertEquals(7L * MIB, budget.used(), "the budget's main lane is full, and no more");
             assertFalse(sender.isDone(), "the client is blocked by the socket, not failed");
             releaseWhileReading(c, writes);
             sender.get(10, TimeUnit.SECONDS);
         }
     }
 
-    @Test
-    void oneBudgetForAllClients() throws Exception {
+    /** A 4 MiB budget: its main lane (3.5 MiB) held by client a's WRITEs at offset 0. */
+    private NbdTestClient fillMainLane() throws Exception {
         start(4L * MIB);
         fx.backend.holdOffsets.add(0L);
+        NbdTestClient a = fx.transmitting();
         byte[] mib = new byte[MIB];
-        byte[] data = random(64 << 10, 7); // fits the socket's buffer while the server does not read
-        try (NbdTestClient a = fx.transmitting(); NbdTestClient b = fx.transmitting()) {
-            for (int i = 0; i < 4; i++) {
-                a.sendRequest(0, CMD_WRITE, i, 0, MIB, mib);
-            }
-            waitFor(() -> fx.backend.heldCount() == 4);
+        for (int i = 0; i < 3; i++) {
+            a.sendRequest(0, CMD_WRITE, i, 0, MIB, mib);
+        }
+        a.sendRequest(0, CMD_WRITE, 3, 0, MIB / 2, new byte[MIB / 2]);
+        waitFor(() -> fx.backend.heldCount() == 4);
+        return a;
+    }
+
+    private static void readAnswers(NbdTestClient a, int n) throws Exception {
+        for (int i = 0; i < n; i++) {
+            assertEquals(0, a.readReply()[0]);
+        }
+    }
+
+    @Test
+    void oneBudgetForAllClients() throws Exception {
+        byte[] data = random(128 << 10, 7); // main lane; fits the socket's buffer while unread
+        try (NbdTestClient a = fillMainLane(); NbdTestClient b = fx.transmitting()) {
             b.sendRequest(0, CMD_WRITE, 99, MIB, data.length, data);
             waitFor(() -> budget.waiting() == 1); // client b waits for client a's bytes
             fx.backend.releaseHeld();
             assertArrayEquals(new long[] {0, 99}, b.readReply(), "b is answered once a's bytes are back");
-            for (int i = 0; i < 4; i++) {
-                assertEquals(0, a.readReply()[0]);
-            }
+            readAnswers(a, 4);
             assertArrayEquals(data, Arrays.copyOfRange(fx.fileBytes(), MIB, MIB + data.length));
+        }
+    }
+
+    @Test
+    void smallRequestsPassBulkOnesInTheFastLane() throws Exception {
+        byte[] data = random(4096, 8);
+        try (NbdTestClient a = fillMainLane(); NbdTestClient b = fx.transmitting()) {
+            assertEquals(0, b.write(MIB, data, 0), "answered while a's bytes are all held");
+            assertArrayEquals(data, b.read(MIB, data.length));
+            assertEquals(4, fx.backend.heldCount());
+            fx.backend.releaseHeld();
+            readAnswers(a, 4);
         }
     }
 
@@ -148,21 +172,14 @@ class NbdBudgetTest {
 
     @Test
     void clientLeavingWhileWaitingGivesItsPlaceUp() throws Exception {
-        start(2L * MIB);
-        fx.backend.holdOffsets.add(0L);
-        byte[] mib = new byte[MIB];
-        try (NbdTestClient a = fx.transmitting()) {
-            a.sendRequest(0, CMD_WRITE, 1, 0, MIB, mib);
-            a.sendRequest(0, CMD_WRITE, 2, 0, MIB, mib);
-            waitFor(() -> fx.backend.heldCount() == 2);
+        try (NbdTestClient a = fillMainLane()) {
             try (NbdTestClient b = fx.transmitting()) {
-                b.sendRequest(0, CMD_WRITE, 3, MIB, 64 << 10, new byte[64 << 10]);
+                b.sendRequest(0, CMD_WRITE, 9, MIB, 128 << 10, new byte[128 << 10]);
                 waitFor(() -> budget.waiting() == 1);
             }
             waitFor(() -> budget.waiting() == 0); // gone from the queue with its connection
             fx.backend.releaseHeld();
-            assertEquals(0, a.readReply()[0]);
-            assertEquals(0, a.readReply()[0]);
+            readAnswers(a, 4);
             byte[] data = random(MIB, 9);
             assertEquals(0, a.write(2 * MIB, data, 0), "the budget is whole again");
         }
