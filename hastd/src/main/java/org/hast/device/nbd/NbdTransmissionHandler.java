@@ -322,7 +322,11 @@ public final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
         }
         if (keep > 0 && !settleScheduled) {
             settleScheduled = true;
-            ctx.executor().schedule(settleTask, SETTLE_AGAIN_MILLIS, TimeUnit.MILLISECONDS);
+            try {
+                ctx.executor().schedule(settleTask, SETTLE_AGAIN_MILLIS, TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException e) {
+                handlerRemoved(ctx); // the loop is going, and the unsent replies with it
+            }
         }
     }
 
