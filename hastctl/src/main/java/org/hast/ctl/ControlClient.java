@@ -5,7 +5,11 @@ import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 
 import org.hast.conf.AddressException;
 import org.hast.conf.HastAddress;
@@ -21,10 +25,15 @@ import org.hast.util.SysExits;
  * One request/reply exchange with hastd over its control socket (spec §2.8): header + nv out,
  * header + nv back, then the daemon closes the connection. Uses the JDK's own Unix-domain
  * sockets so that hastctl loads no native library.
+ *
+ * <p>The whole exchange has a deadline, so a daemon that accepts and never answers (stopped,
+ * wedged) cannot hang a failover script: {@link #TIMEOUT}, longer than hastd itself ever
+ * takes to answer or drop a request (5 s to receive it, 120 s to act, 5 s to send the reply).
  */
 final class ControlClient {
     /** Replies are a few hundred bytes per resource; anything near this is not hastd. */
     private static final int MAX_REPLY_BYTES = 16 << 20;
+    static final Duration TIMEOUT = Duration.ofSeconds(150);
 
     private ControlClient() {
     }
@@ -35,24 +44,32 @@ final class ControlClient {
      * connect, EX_UNAVAILABLE when the exchange breaks, EX_SOFTWARE for a top-level error.
      */
     static NvMessage exchange(String controlAddress, NvWriter request) throws CtlException {
+        return exchange(controlAddress, request, TIMEOUT);
+    }
+
+    /** As above, failing with EX_UNAVAILABLE when hastd has not answered within {@code timeout}. */
+    static NvMessage exchange(String controlAddress, NvWriter request, Duration timeout) throws CtlException {
         UnixDomainSocketAddress address = socketAddress(controlAddress);
-        try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+        try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+                Selector selector = Selector.open()) {
             try {
                 channel.connect(address);
+                channel.configureBlocking(false);
             } catch (IOException e) {
                 throw new CtlException(SysExits.EX_OSERR, "Unable to connect to hastd via "
                         + controlAddress + ": " + IoErrors.describe(e) + ".");
             }
+            Deadline deadline = new Deadline(channel, selector, timeout);
             try {
                 ByteBuffer nv = request.encode();
                 ByteBuffer header = new FrameHeader(ControlCodes.FRAME_VERSION, nv.remaining()).encode();
-                writeFully(channel, header);
-                writeFully(channel, nv);
+                deadline.writeFully(header);
+                deadline.writeFully(nv);
             } catch (IOException e) {
                 throw new CtlException(SysExits.EX_UNAVAILABLE, "Unable to send command to hastd via "
                         + controlAddress + ": " + IoErrors.describe(e) + ".");
             }
-            NvMessage reply = receive(channel);
+            NvMessage reply = receive(deadline);
             int error = reply.getInt16("error");
             if (error != 0) {
                 throw new CtlException(SysExits.EX_SOFTWARE, "Error " + error + " received from hastd.");
@@ -64,14 +81,14 @@ final class ControlClient {
         }
     }
 
-    private static NvMessage receive(SocketChannel channel) throws CtlException {
+    private static NvMessage receive(Deadline deadline) throws CtlException {
         try {
             ByteBuffer headerBytes = ByteBuffer.allocate(FrameHeader.HEADER_SIZE).order(ByteOrder.LITTLE_ENDIAN);
-            readFully(channel, headerBytes);
+            deadline.readFully(headerBytes);
             headerBytes.flip();
             FrameHeader header = FrameHeader.decode(headerBytes, MAX_REPLY_BYTES);
             ByteBuffer nv = ByteBuffer.allocate(header.nvSize()).order(ByteOrder.LITTLE_ENDIAN);
-            readFully(channel, nv);
+            deadline.readFully(nv);
             nv.flip();
             return NvMessage.decode(nv);
         } catch (IOException e) {
@@ -96,16 +113,55 @@ final class ControlClient {
         }
     }
 
-    private static void writeFully(SocketChannel channel, ByteBuffer buffer) throws IOException {
-        while (buffer.hasRemaining()) {
-            channel.write(buffer);
-        }
-    }
+    /** Non-blocking reads and writes that give up when the exchange's time is up. */
+    private static final class Deadline {
+        private final SocketChannel channel;
+        private final Selector selector;
+        private final Duration timeout;
+        private final long endNanos;
 
-    private static void readFully(SocketChannel channel, ByteBuffer buffer) throws IOException {
-        while (buffer.hasRemaining()) {
-            if (channel.read(buffer) < 0) {
-                throw new IOException("Connection closed by hastd");
+        Deadline(SocketChannel channel, Selector selector, Duration timeout) {
+            this.channel = channel;
+            this.selector = selector;
+            this.timeout = timeout;
+            this.endNanos = System.nanoTime() + timeout.toNanos();
+        }
+
+        void writeFully(ByteBuffer buffer) throws IOException {
+            while (buffer.hasRemaining()) {
+                if (channel.write(buffer) == 0) {
+                    await(SelectionKey.OP_WRITE);
+                }
+            }
+        }
+
+        void readFully(ByteBuffer buffer) throws IOException {
+            while (buffer.hasRemaining()) {
+                int n = channel.read(buffer);
+                if (n < 0) {
+                    throw new IOException("Connection closed by hastd");
+                }
+                if (n == 0) {
+                    await(SelectionKey.OP_READ);
+                }
+            }
+        }
+
+        private void await(int operation) throws IOException {
+            SelectionKey key = channel.register(selector, operation);
+            try {
+                while (true) {
+                    long left = TimeUnit.NANOSECONDS.toMillis(endNanos - System.nanoTime());
+                    if (left <= 0) {
+                        throw new IOException("Operation timed out after " + timeout.toSeconds() + " s");
+                    }
+                    if (selector.select(left) > 0) {
+                        return;
+                    }
+                }
+            } finally {
+                key.cancel();
+                selector.selectNow(); // deregisters the cancelled key before the next register
             }
         }
     }

@@ -9,25 +9,46 @@ import org.hast.daemon.net.HastFrame;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
 
 /**
  * Hands a connection's frames to a thread that waits for them, as the handshake does (spec
- * §4.3); a closed or failed connection wakes the waiter with an error.
+ * §4.3); a closed or failed connection wakes the waiter with an error. The handshake takes at
+ * most two frames from a connection: a peer that sends more than {@link #CAPACITY} before they
+ * are taken is not speaking the protocol, and the connection is closed rather than letting it
+ * grow the queue. The inbox is removed once the handshake is done; frames left in it go with it.
  */
 final class FrameInbox extends ChannelInboundHandlerAdapter {
+    static final int CAPACITY = 4;
     private static final Object CLOSED = new Object();
 
-    private final BlockingQueue<Object> frames = new LinkedBlockingQueue<>();
+    /** Frames, and the CLOSED mark (one more than the frames). */
+    private final BlockingQueue<Object> frames = new LinkedBlockingQueue<>(CAPACITY + 1);
     private volatile Throwable failure;
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object message) {
+        if (frames.size() >= CAPACITY) {
+            ReferenceCountUtil.release(message);
+            failure = new IOException("The peer sent more than " + CAPACITY + " unexpected frames");
+            ctx.close();
+            return;
+        }
         frames.add(message);
     }
 
     @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        Object left;
+        while ((left = frames.poll()) != null) {
+            ReferenceCountUtil.release(left);
+        }
+        frames.offer(CLOSED); // a late taker hears that nothing more comes
+    }
+
+    @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        frames.add(CLOSED);
+        frames.offer(CLOSED);
         ctx.fireChannelInactive();
     }
 

@@ -13,6 +13,7 @@ import org.hast.activemap.RangeLocks;
 import org.hast.codec.PayloadCodec;
 import org.hast.conf.ReplicationMode;
 import org.hast.device.BlockBackend;
+import org.hast.device.InflightBudget;
 import org.hast.proto.HioCommand;
 import org.hast.sync.SyncCopier;
 import org.hast.worker.LocalComponent;
@@ -74,6 +75,8 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
     private volatile boolean closed;
     /** Regular writes against synchronisation steps (spec §7.7); guarded by itself. */
     private final RangeLocks ranges = new RangeLocks(REQUEST_SLOTS);
+    /** The worker's bytes in flight, which synchronisation steps draw on too. */
+    private final InflightBudget budget = InflightBudget.shared();
     /** Regular writes that found a sync step on their range; restarted when it ends. */
     private final ArrayDeque<Hio> parked = new ArrayDeque<>();
 
@@ -449,14 +452,20 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
     public void syncCopy(long offset, int length, boolean passFromSecondary, Completion done)
             throws InterruptedException {
         boolean fromSecondary = passFromSecondary || staleLocal.anyIn(offset, length);
-        synchronized (ranges) {
-            while (!ranges.tryLock(RangeLocks.Kind.SYNC, offset, length)) {
-                if (closed) {
-                    done.done(ESHUTDOWN);
-                    return;
-                }
-                ranges.wait(1000);
+        // Before the range lock: writes parked on this range hold budget, and must not wait
+        // for a step that itself waits for budget.
+        budget.acquire(length);
+        boolean locked = false;
+        try {
+            locked = lockSyncRange(offset, length);
+        } finally {
+            if (!locked) {
+                budget.release(length);
             }
+        }
+        if (!locked) {
+            done.done(ESHUTDOWN);
+            return;
         }
         ByteBuf buffer = PooledByteBufAllocator.DEFAULT.directBuffer(length, length);
         Hio read = new Hio(HioCommand.READ, offset, length, buffer.slice(0, length).writerIndex(0), readErr -> {
@@ -483,8 +492,22 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
         submit(read);
     }
 
+    /** Waits until no regular write holds the range and locks it; false when closed first. */
+    private boolean lockSyncRange(long offset, int length) throws InterruptedException {
+        synchronized (ranges) {
+            while (!ranges.tryLock(RangeLocks.Kind.SYNC, offset, length)) {
+                if (closed) {
+                    return false;
+                }
+                ranges.wait(1000);
+            }
+            return true;
+        }
+    }
+
     private void syncStepDone(long offset, int length, ByteBuf buffer, int errno, Completion done) {
         buffer.release();
+        budget.release(length);
         List<Hio> restart = new ArrayList<>();
         synchronized (ranges) {
             ranges.unlock(RangeLocks.Kind.SYNC, offset, length);

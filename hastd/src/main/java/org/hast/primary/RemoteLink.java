@@ -288,8 +288,11 @@ public final class RemoteLink {
         LOG.info("Connected to {}.", remote);
         // Before linkUp, which starts the sync: hooks hear connect before syncstart (spec §9.1).
         events.accept(EVENT_CONNECT);
-        // From here on replies are read by the I/O path, not by the handshake's inbox.
+        // From here on replies are read by the I/O path, not by the handshake's inbox; the
+        // secondary sends nothing on the outgoing connection, and whatever it might is released
+        // at the pipeline's tail instead of piling up in an inbox nobody reads (issue #20).
         second.pipeline().remove(inInbox);
+        first.pipeline().remove(outInbox);
         resource.linkUp(new ConnectionPair(first, second, version), params);
         second.closeFuture().addListener(f -> linkLost());
         first.closeFuture().addListener(f -> linkLost());

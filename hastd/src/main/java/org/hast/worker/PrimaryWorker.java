@@ -9,6 +9,7 @@ import java.util.function.IntConsumer;
 import org.hast.activemap.ActiveMap;
 import org.hast.codec.PayloadCodec;
 import org.hast.conf.ResourceConfig;
+import org.hast.device.InflightBudget;
 import org.hast.device.nbd.NbdServer;
 import org.hast.meta.DiskLayout;
 import org.hast.meta.Metadata;
@@ -93,6 +94,8 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
             LOG.debug("{} dirty extents to synchronise.", activeMap.dirtyExtents());
         }
         peerRemoteCnt = metadata.localCnt();
+        LOG.debug("Request bytes in flight capped at {} MiB for all clients together.",
+                InflightBudget.shared().capacity() >> 20);
         dirty = new DirtyMap(activeMap, local, stats, config.metaflush());
         PayloadCodec codec = new PayloadCodec(config.compression(), config.checksum());
         pipeline = new PrimaryPipeline(local, metadata.localOff(), metadata.dataSize(), sectorSize, dirty, stats,

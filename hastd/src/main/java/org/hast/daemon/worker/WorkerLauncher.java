@@ -33,7 +33,7 @@ public final class WorkerLauncher {
     private static final long CONNECT_LIMIT_MILLIS = 60_000;
     /** Start-up over peak speed where it is free; the I/O paths still get the full JIT. */
     private static final List<String> JVM_FLAGS = List.of(
-            "-XX:+UseSerialGC", "-XX:-UsePerfData", "-Xss512k", "-Xmx256m", "-Xshare:auto");
+            "-XX:+UseSerialGC", "-XX:-UsePerfData", "-Xss512k", "-Xshare:auto");
 
     private final Path socketDir;
     private final boolean foreground;
@@ -73,6 +73,7 @@ public final class WorkerLauncher {
         List<String> command = new ArrayList<>();
         command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(JVM_FLAGS);
+        command.addAll(WorkerMemory.jvmFlags());
         command.addAll(sharedArchiveFlags());
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));

@@ -7,17 +7,28 @@ import java.util.Arrays;
 import java.util.Objects;
 
 import org.hast.device.BlockBackend;
+import org.hast.device.InflightBudget;
 
-/** What one export offers: its name (the resource name), its backend and its flags. */
+/**
+ * What one export offers: its name (the resource name), its backend and its flags; and the
+ * budget its requests' bytes are admitted into (the worker's, shared with every other client).
+ */
 public final class NbdExport {
     private final String name;
     private final byte[] nameBytes;
     private final BlockBackend backend;
     private final int transmissionFlags;
+    private final InflightBudget budget;
 
+    /** With this JVM's (the worker's) budget. */
     public NbdExport(String name, BlockBackend backend) {
+        this(name, backend, InflightBudget.shared());
+    }
+
+    public NbdExport(String name, BlockBackend backend, InflightBudget budget) {
         this.name = Objects.requireNonNull(name, "name");
         this.backend = Objects.requireNonNull(backend, "backend");
+        this.budget = Objects.requireNonNull(budget, "budget");
         this.nameBytes = name.getBytes(StandardCharsets.UTF_8);
         if (nameBytes.length > 4096) {
             throw new IllegalArgumentException("NBD export names are at most 4096 bytes: " + name);
@@ -48,6 +59,10 @@ public final class NbdExport {
 
     public BlockBackend backend() {
         return backend;
+    }
+
+    public InflightBudget budget() {
+        return budget;
     }
 
     public int transmissionFlags() {

@@ -1,6 +1,7 @@
 package org.hast.device.nbd;
 
 import org.hast.device.BlockBackend;
+import org.hast.device.InflightBudget;
 
 import io.netty.buffer.ByteBuf;
 
@@ -25,8 +26,9 @@ final class NbdRequest implements BlockBackend.Completion, Runnable {
 
     /** Set by the transmission handler when it starts the request. */
     NbdTransmissionHandler owner;
-    /** Bytes of payload this request counts against the connection's in-flight budget. */
+    /** Bytes this request holds in the worker's in-flight budget, and through which lane. */
     long budgetBytes;
+    boolean smallLane;
     /** TRIM / WRITE_ZEROES with FUA: the backend call is followed by a FLUSH. */
     boolean flushAfter;
     /** Which backend call the next {@link #done} completes: 0 the command, 1 the FUA flush. */
@@ -57,6 +59,20 @@ final class NbdRequest implements BlockBackend.Completion, Runnable {
     @Override
     public void run() {
         owner.complete(this, errno);
+    }
+
+    /** Gives the request's bytes back to the budget, once. */
+    void releaseBudget(InflightBudget budget) {
+        long bytes = budgetBytes;
+        budgetBytes = 0;
+        if (bytes == 0) {
+            return;
+        }
+        if (smallLane) {
+            budget.releaseSmall(bytes);
+        } else {
+            budget.release(bytes);
+        }
     }
 
     /** Releases the buffer, once. */

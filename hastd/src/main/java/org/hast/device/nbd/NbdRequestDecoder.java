@@ -2,14 +2,16 @@ package org.hast.device.nbd;
 
 import static org.hast.device.nbd.NbdProtocol.*;
 
-import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
 
+import org.hast.device.InflightBudget;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 
 /**
  * Frames transmission requests:
@@ -19,62 +21,233 @@ import io.netty.handler.codec.ByteToMessageDecoder;
  *  |magic | flags  | type  | cookie   | offset    | length  | payload (WRITE only)|
  *  +------+--------+-------+----------+-----------+---------+---------------------+
  * </pre>
- * A WRITE waits until its whole payload is here and carries it as a retained slice of the
- * cumulation. Two things cannot be answered with an errno because the stream can no longer
- * be trusted: a bad magic, and a WRITE longer than {@link NbdProtocol#MAX_PAYLOAD_BYTES}
- * (we would have to buffer or skip it); both close the connection. After a DISC (the client
- * must not send more) or such an error, input is dropped.
+ * and admits each into the worker's {@link InflightBudget} before its payload is read: a WRITE
+ * costs its payload, a READ the data it will bring back. When the budget has no room the
+ * header waits, the channel stops reading, and decoding resumes (on the event loop) once the
+ * bytes are granted; so a client can make the worker hold no more than what the budget lets
+ * it, however much it sends.
+ *
+ * <p>A payload already received whole is a retained slice of the read buffer (no copy); one
+ * that spans reads is gathered into a buffer of exactly its size. Two things cannot be
+ * answered with an errno because the stream can no longer be trusted: a bad magic, and a WRITE
+ * longer than {@link NbdProtocol#MAX_PAYLOAD_BYTES}; both close the connection. After a DISC
+ * (the client must not send more) or such an error, input is dropped.
  */
-public final class NbdRequestDecoder extends ByteToMessageDecoder {
+final class NbdRequestDecoder extends ChannelInboundHandlerAdapter implements InflightBudget.Waiter {
     private static final Logger LOG = LoggerFactory.getLogger(NbdRequestDecoder.class);
 
+    private final InflightBudget budget;
+    private final NbdTransmissionHandler handler;
+    private ChannelHandlerContext ctx;
+    /** A header split across reads, gathered here (28 bytes, allocated once). */
+    private ByteBuf header;
+    /** Input not yet decoded while a request waits for the budget. */
+    private ByteBuf leftover;
+    /** The request whose bytes the budget has not granted yet. */
+    private NbdRequest admitting;
+    /** The WRITE whose payload is being gathered, and how much of it is still to come. */
+    private NbdRequest filling;
+    private int fillRemaining;
     private boolean discarding;
+    private boolean removed;
+    /** Runs on the event loop once the budget granted {@link #admitting}'s bytes. */
+    private final Runnable resume = this::resume;
+
+    NbdRequestDecoder(InflightBudget budget, NbdTransmissionHandler handler) {
+        this.budget = budget;
+        this.handler = handler;
+    }
+
+    /** A request is waiting for the budget: the channel must not read. */
+    boolean waitingForBudget() {
+        return admitting != null;
+    }
 
     @Override
-    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-        if (discarding) {
-            in.skipBytes(in.readableBytes());
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        header = ctx.alloc().heapBuffer(REQUEST_HEADER_BYTES, REQUEST_HEADER_BYTES);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof ByteBuf)) {
+            ctx.fireChannelRead(msg);
             return;
         }
-        if (in.readableBytes() < REQUEST_HEADER_BYTES) {
+        ByteBuf in = (ByteBuf) msg;
+        if (discarding || removed) {
+            in.release();
             return;
         }
-        int start = in.readerIndex();
-        int magic = in.getInt(start);
-        if (magic != REQUEST_MAGIC) {
-            fail(ctx, in, "bad request magic 0x" + Integer.toHexString(magic));
+        if (admitting != null) {
+            // Read before the channel stopped: keep it behind what already waits (rare).
+            leftover = leftover == null ? in : Unpooled.wrappedBuffer(leftover, in);
             return;
         }
-        int type = in.getUnsignedShort(start + 6);
-        long length = in.getUnsignedInt(start + 24);
-        int payload = 0;
-        if (type == CMD_WRITE) {
-            if (length > MAX_PAYLOAD_BYTES) {
-                fail(ctx, in, "WRITE of " + length + " bytes (at most " + MAX_PAYLOAD_BYTES + ")");
-                return;
+        decode(in);
+    }
+
+    /** Decodes {@code in} until it is used up or a request waits; owns {@code in}. */
+    private void decode(ByteBuf in) {
+        try {
+            while (in.isReadable() && !discarding && !removed) {
+                if (filling != null) {
+                    gather(in);
+                    continue;
+                }
+                NbdRequest request = nextHeader(in);
+                if (request == null) {
+                    break;
+                }
+                // Set first: the budget may ask for the waiter's size as soon as it is queued.
+                admitting = request;
+                request.smallLane = request.budgetBytes > 0 && budget.tryAcquireSmall(request.budgetBytes);
+                if (request.budgetBytes > 0 && !request.smallLane
+                        && !budget.tryAcquire(request.budgetBytes, this)) {
+                    if (in.isReadable()) {
+                        leftover = in;
+                        in = null;
+                    }
+                    ctx.channel().config().setAutoRead(false);
+                    return;
+                }
+                admitting = null;
+                admit(request, in);
             }
-            payload = (int) length;
-            if (in.readableBytes() < REQUEST_HEADER_BYTES + payload) {
-                return;
+        } finally {
+            if (in != null) {
+                in.release();
             }
-        }
-        in.skipBytes(4);
-        int flags = in.readUnsignedShort();
-        in.skipBytes(2);
-        long cookie = in.readLong();
-        long offset = in.readLong();
-        in.skipBytes(4);
-        out.add(new NbdRequest(flags, type, cookie, offset, length,
-                type == CMD_WRITE ? in.readRetainedSlice(payload) : null));
-        if (type == CMD_DISC) {
-            discarding = true;
         }
     }
 
-    private void fail(ChannelHandlerContext ctx, ByteBuf in, String why) {
+    /** The next request's header from {@code in} (gathering a split one), or null: more needed. */
+    private NbdRequest nextHeader(ByteBuf in) {
+        ByteBuf from = in;
+        if (header.isReadable() || in.readableBytes() < REQUEST_HEADER_BYTES) {
+            header.writeBytes(in, Math.min(in.readableBytes(), header.writableBytes()));
+            if (header.isWritable()) {
+                return null;
+            }
+            from = header;
+        }
+        int magic = from.readInt();
+        if (magic != REQUEST_MAGIC) {
+            fail("bad request magic 0x" + Integer.toHexString(magic));
+            return null;
+        }
+        int flags = from.readUnsignedShort();
+        int type = from.readUnsignedShort();
+        long cookie = from.readLong();
+        long offset = from.readLong();
+        long length = from.readUnsignedInt();
+        header.clear();
+        if (type == CMD_WRITE && length > MAX_PAYLOAD_BYTES) {
+            fail("WRITE of " + length + " bytes (at most " + MAX_PAYLOAD_BYTES + ")");
+            return null;
+        }
+        NbdRequest request = new NbdRequest(flags, type, cookie, offset, length, null);
+        // What the request will hold in memory; a READ too long is refused without allocating.
+        request.budgetBytes = type == CMD_WRITE || (type == CMD_READ && length <= MAX_PAYLOAD_BYTES) ? length : 0;
+        return request;
+    }
+
+    /** The request holds its bytes: take its payload (now or as it comes) and pass it on. */
+    private void admit(NbdRequest request, ByteBuf in) {
+        if (request.type != CMD_WRITE || request.length == 0) {
+            pass(request);
+            return;
+        }
+        int payload = (int) request.length;
+        if (in.readableBytes() >= payload) {
+            request.buffer = in.readRetainedSlice(payload);
+            pass(request);
+            return;
+        }
+        request.buffer = ctx.alloc().directBuffer(payload, payload);
+        filling = request;
+        fillRemaining = payload;
+        gather(in);
+    }
+
+    private void gather(ByteBuf in) {
+        int n = Math.min(in.readableBytes(), fillRemaining);
+        filling.buffer.writeBytes(in, n);
+        fillRemaining -= n;
+        if (fillRemaining == 0) {
+            NbdRequest done = filling;
+            filling = null;
+            pass(done);
+        }
+    }
+
+    private void pass(NbdRequest request) {
+        if (request.type == CMD_DISC) {
+            discarding = true;
+        }
+        ctx.fireChannelRead(request);
+    }
+
+    /** From the budget, on the releasing thread: continue on the event loop. */
+    @Override
+    public void budgetGranted() {
+        try {
+            ctx.executor().execute(resume);
+        } catch (RejectedExecutionException e) {
+            budget.release(wantedBytes()); // the loop is gone, and the channel with it
+        }
+    }
+
+    @Override
+    public long wantedBytes() {
+        return admitting.budgetBytes;
+    }
+
+    private void resume() {
+        NbdRequest request = admitting;
+        admitting = null;
+        ByteBuf rest = leftover;
+        leftover = null;
+        if (removed) {
+            request.releaseBudget(budget);
+            if (rest != null) {
+                rest.release();
+            }
+            return;
+        }
+        ByteBuf in = rest != null ? rest : Unpooled.EMPTY_BUFFER;
+        try {
+            admit(request, in);
+        } catch (RuntimeException e) {
+            in.release();
+            throw e;
+        }
+        decode(in);
+        handler.updateReadInterest();
+    }
+
+    private void fail(String why) {
         LOG.warn("NBD client {}: {}; closing the connection.", NbdTransmission.peer(ctx.channel()), why);
         discarding = true;
-        in.skipBytes(in.readableBytes());
         ctx.close();
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        removed = true;
+        if (admitting != null && budget.withdraw(this)) {
+            admitting = null; // never granted: nothing to give back
+        }
+        if (admitting == null && leftover != null) {
+            leftover.release();
+            leftover = null;
+        }
+        if (filling != null) {
+            filling.releaseBuffer();
+            filling.releaseBudget(budget);
+            filling = null;
+        }
+        header.release();
     }
 }

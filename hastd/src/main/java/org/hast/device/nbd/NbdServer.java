@@ -55,7 +55,7 @@ import io.netty.util.concurrent.GlobalEventExecutor;
  */
 public final class NbdServer implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(NbdServer.class);
-    public static final int MAX_CONNECTIONS = 16;
+    public static final int MAX_CONNECTIONS = 32;
 
     private final String address;
     private final Channel listener;
@@ -79,17 +79,26 @@ public final class NbdServer implements Closeable {
 
     /** Serves {@code backend} as export {@code exportName} at {@code address}, on its own event loop thread. */
     public static NbdServer start(String address, String exportName, BlockBackend backend) throws IOException {
-        return start(address, exportName, backend, ExportTls.NONE);
+        return start(address, new NbdExport(exportName, backend), ExportTls.NONE);
     }
 
     /** As above; with {@code tls} enabled, only over TLS with a client certificate. */
     public static NbdServer start(String address, String exportName, BlockBackend backend, ExportTls tls)
             throws IOException {
+        return start(address, new NbdExport(exportName, backend), tls);
+    }
+
+    /** Serves {@code export} at {@code address}, on its own event loop thread. */
+    public static NbdServer start(String address, NbdExport export) throws IOException {
+        return start(address, export, ExportTls.NONE);
+    }
+
+    private static NbdServer start(String address, NbdExport export, ExportTls tls) throws IOException {
         SslContext context = tls.enabled() ? NbdTls.serverContext(tls) : null;
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, FatalThreads.eventLoops("nbd-export"),
                 EpollIoHandler.newFactory());
         try {
-            return start(address, new NbdExport(exportName, backend), group, true, context);
+            return start(address, export, group, true, context);
         } catch (IOException | RuntimeException e) {
             group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             throw e;

@@ -5,6 +5,7 @@ import java.net.SocketAddress;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.unix.DomainSocketAddress;
 
 /**
@@ -25,16 +26,26 @@ public final class NbdTransmission {
     private NbdTransmission() {
     }
 
+    /**
+     * Unread replies beyond the high mark stop reading from the client until they drain below
+     * the low one (netty's defaults, 32/64 KiB, would toggle on every large READ reply).
+     */
+    static final WriteBufferWaterMark REPLY_WATER_MARK = new WriteBufferWaterMark(256 << 10, 1 << 20);
+
     /** Appends the request decoder and the transmission handler to {@code pipeline}. */
     public static void addLast(ChannelPipeline pipeline, NbdExport export) {
-        pipeline.addLast(DECODER, new NbdRequestDecoder());
-        pipeline.addLast(HANDLER, new NbdTransmissionHandler(export));
+        NbdTransmissionHandler handler = new NbdTransmissionHandler(export);
+        pipeline.channel().config().setWriteBufferWaterMark(REPLY_WATER_MARK);
+        pipeline.addLast(DECODER, handler.decoder());
+        pipeline.addLast(HANDLER, handler);
     }
 
     /** Inserts them right after {@code baseName} (the handshake handler, which then leaves). */
     static void addAfter(ChannelPipeline pipeline, String baseName, NbdExport export) {
-        pipeline.addAfter(baseName, DECODER, new NbdRequestDecoder());
-        pipeline.addAfter(DECODER, HANDLER, new NbdTransmissionHandler(export));
+        NbdTransmissionHandler handler = new NbdTransmissionHandler(export);
+        pipeline.channel().config().setWriteBufferWaterMark(REPLY_WATER_MARK);
+        pipeline.addAfter(baseName, DECODER, handler.decoder());
+        pipeline.addAfter(DECODER, HANDLER, handler);
     }
 
     /** A channel initializer that starts the channel directly in transmission. */

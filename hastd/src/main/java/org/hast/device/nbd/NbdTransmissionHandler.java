@@ -4,14 +4,17 @@ import static org.hast.device.nbd.NbdProtocol.*;
 
 import java.io.IOException;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 
 import org.hast.device.BlockBackend;
+import org.hast.device.InflightBudget;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
@@ -22,16 +25,19 @@ import io.netty.util.ReferenceCountUtil;
  * may come out of order, doc/proto.md). Every field is touched on the channel's event loop
  * only: completions from backend threads are re-dispatched there.
  *
- * <p>Back-pressure: at most {@link #MAX_IN_FLIGHT_REQUESTS} requests or
- * {@link #MAX_IN_FLIGHT_BYTES} of payload are in flight per connection, and nothing more is
- * read while the socket's outbound buffer is above its high-water mark; beyond either,
- * auto-read is off until completions drain.
+ * <p>Back-pressure: a request's bytes are admitted into the worker's {@link InflightBudget}
+ * by {@link NbdRequestDecoder} and given back here when its reply is written (a WRITE, an
+ * error) or has left the socket (a READ's data: unread replies count too). Besides, at most
+ * {@link #MAX_IN_FLIGHT_REQUESTS} requests are in flight per connection, and nothing more is
+ * read while the socket's outbound buffer is above its high-water mark (a client that does not
+ * read its replies); beyond any of these, auto-read is off until completions drain.
  */
 public final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(NbdTransmissionHandler.class);
 
     public static final int MAX_IN_FLIGHT_REQUESTS = 128;
-    public static final long MAX_IN_FLIGHT_BYTES = 64L << 20;
+    /** How soon unsent READ replies are looked at again when the socket gives no sign. */
+    private static final long SETTLE_AGAIN_MILLIS = 10;
 
     /** FUA means "persistent once replied" and is valid on every command (doc/proto.md). */
     private static final int FLAGS_ANY = CMD_FLAG_FUA;
@@ -39,17 +45,33 @@ public final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
 
     private final BlockBackend backend;
     private final long size;
+    private final InflightBudget budget;
+    private final NbdRequestDecoder decoder;
     private ChannelHandlerContext ctx;
     private int inFlight;
-    private long inFlightBytes;
+    /** Budget bytes (main lane, fast lane) of READ replies handed to the socket and perhaps not sent yet. */
+    private long replyBytes;
+    private long replySmallBytes;
+    private boolean settleScheduled;
     private boolean disconnecting;
     private boolean flushScheduled;
-    /** One task, reused, so batching flushes allocates nothing per reply. */
+    /** Tasks made once, so batching flushes and settling replies allocate nothing per reply. */
     private final Runnable flushTask = this::flushNow;
+    private final Runnable settleTask = () -> {
+        settleScheduled = false;
+        settleReplies();
+    };
 
-    public NbdTransmissionHandler(NbdExport export) {
+    NbdTransmissionHandler(NbdExport export) {
         this.backend = export.backend();
         this.size = backend.size();
+        this.budget = export.budget();
+        this.decoder = new NbdRequestDecoder(budget, this);
+    }
+
+    /** The decoder that goes in front of this handler, sharing its read interest. */
+    NbdRequestDecoder decoder() {
+        return decoder;
     }
 
     @Override
@@ -66,6 +88,7 @@ public final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
         NbdRequest request = (NbdRequest) msg;
         if (disconnecting) {
             request.releaseBuffer();
+            request.releaseBudget(budget);
             return;
         }
         if (request.type == CMD_DISC) {
@@ -80,6 +103,7 @@ public final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
         if (errno != 0 || (request.length == 0 && request.type != CMD_FLUSH)) {
             // Refused, or zero-length (implementation-defined; nothing to do): answer at once.
             request.releaseBuffer();
+            request.releaseBudget(budget);
             writeReply(request.cookie, errno);
             return;
         }
@@ -139,10 +163,8 @@ public final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
             buf.writerIndex(SIMPLE_REPLY_BYTES);
             r.buffer = buf;
         }
-        r.budgetBytes = r.type == CMD_READ || r.type == CMD_WRITE ? r.length : 0;
         r.flushAfter = r.hasFlag(CMD_FLAG_FUA) && (r.type == CMD_TRIM || r.type == CMD_WRITE_ZEROES);
         inFlight++;
-        inFlightBytes += r.budgetBytes;
         updateReadInterest();
         try {
             switch (r.type) {
@@ -181,8 +203,9 @@ public final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
         try {
             ctx.executor().execute(r);
         } catch (RejectedExecutionException e) {
-            // The event loop is gone (server closed): nobody to reply to, just free the buffer.
+            // The event loop is gone (server closed): nobody to reply to, just free the bytes.
             r.releaseBuffer();
+            r.releaseBudget(budget);
         }
     }
 
@@ -205,7 +228,17 @@ public final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
             }
         }
         inFlight--;
-        inFlightBytes -= r.budgetBytes;
+        if (r.type == CMD_READ && errno == 0 && ctx.channel().isActive()) {
+            // Held until the data has left: a client that does not read keeps paying for it.
+            if (r.smallLane) {
+                replySmallBytes += r.budgetBytes;
+            } else {
+                replyBytes += r.budgetBytes;
+            }
+            r.budgetBytes = 0;
+        } else {
+            r.releaseBudget(budget);
+        }
         if (r.type == CMD_READ && errno == 0) {
             ByteBuf buf = r.buffer;
             r.buffer = null;
@@ -258,6 +291,43 @@ public final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
     private void flushNow() {
         flushScheduled = false;
         ctx.flush();
+        settleReplies();
+    }
+
+    /**
+     * Gives back the budget of READ replies that have left: whatever the outbound buffer no
+     * longer holds. Usually all of it right after a flush; otherwise the writability change or a
+     * later look (the socket drains without telling us when it stays under the water mark)
+     * settles the rest.
+     */
+    private void settleReplies() {
+        long held = replyBytes + replySmallBytes;
+        if (held == 0) {
+            return;
+        }
+        ChannelOutboundBuffer outbound = ctx.channel().unsafe().outboundBuffer();
+        long pending = outbound == null ? 0 : outbound.totalPendingWriteBytes();
+        long keep = Math.min(held, pending);
+        // Which lane's bytes left first is not tracked: the fast lane is given back first, and
+        // both are whole again once nothing is pending.
+        long sentSmall = Math.min(replySmallBytes, held - keep);
+        long sent = held - keep - sentSmall;
+        replySmallBytes -= sentSmall;
+        replyBytes -= sent;
+        if (sentSmall > 0) {
+            budget.releaseSmall(sentSmall);
+        }
+        if (sent > 0) {
+            budget.release(sent);
+        }
+        if (keep > 0 && !settleScheduled) {
+            settleScheduled = true;
+            try {
+                ctx.executor().schedule(settleTask, SETTLE_AGAIN_MILLIS, TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException e) {
+                handlerRemoved(ctx); // the loop is going, and the unsent replies with it
+            }
+        }
     }
 
     private boolean closeIfDrained() {
@@ -268,11 +338,12 @@ public final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
         return false;
     }
 
-    private void updateReadInterest() {
+    /** Reads on unless the budget, the request count or unread replies say stop. */
+    void updateReadInterest() {
         if (disconnecting) {
             return;
         }
-        boolean room = inFlight < MAX_IN_FLIGHT_REQUESTS && inFlightBytes < MAX_IN_FLIGHT_BYTES
+        boolean room = inFlight < MAX_IN_FLIGHT_REQUESTS && !decoder.waitingForBudget()
                 && ctx.channel().isWritable();
         if (room != ctx.channel().config().isAutoRead()) {
             ctx.channel().config().setAutoRead(room);
@@ -281,8 +352,18 @@ public final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        settleReplies();
         updateReadInterest();
         ctx.fireChannelWritabilityChanged();
+    }
+
+    /** The connection is gone and its unsent replies with it. */
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        budget.releaseSmall(replySmallBytes);
+        budget.release(replyBytes);
+        replySmallBytes = 0;
+        replyBytes = 0;
     }
 
     @Override

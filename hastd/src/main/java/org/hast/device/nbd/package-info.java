@@ -7,9 +7,10 @@
  * {@link org.hast.device.nbd.NbdHandshakeHandler} negotiates the options and then installs
  * the transmission phase, which {@link org.hast.device.nbd.NbdTransmission} can also install
  * on its own (the kernel NBD bridge does its handshake through ioctls).
- * {@link org.hast.device.nbd.NbdRequestDecoder} frames requests with bounded, zero-copy
- * payloads and {@link org.hast.device.nbd.NbdTransmissionHandler} runs them against the
- * backend, many in flight, replying out of order. Protocol facts: shared/spec/nbd.md and the
+ * {@link org.hast.device.nbd.NbdRequestDecoder} frames requests and admits their payloads
+ * into the worker's {@link org.hast.device.InflightBudget} before reading them, and
+ * {@link org.hast.device.nbd.NbdTransmissionHandler} runs them against the backend, many in
+ * flight, replying out of order. Protocol facts: shared/spec/nbd.md and the
  * NBD project's doc/proto.md.
  */
 package org.hast.device.nbd;

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import org.hast.device.InflightBudget;
+
 /** A file backend and an NBD server on a Unix socket in a temp directory, for one test. */
 final class NbdFixture implements AutoCloseable {
     static final String EXPORT = "res0";
@@ -21,12 +23,22 @@ final class NbdFixture implements AutoCloseable {
 
     /** With a backend of {@code sectorSize}-byte sectors (the server's minimum block size). */
     NbdFixture(Path dir, long size, boolean multiConn, int sectorSize) throws IOException {
+        this(dir, size, multiConn, sectorSize, InflightBudget.shared());
+    }
+
+    /** With its own budget for bytes in flight. */
+    NbdFixture(Path dir, long size, InflightBudget budget) throws IOException {
+        this(dir, size, true, 1, budget);
+    }
+
+    private NbdFixture(Path dir, long size, boolean multiConn, int sectorSize, InflightBudget budget)
+            throws IOException {
         this.dir = dir;
         this.file = dir.resolve("disk.img");
         this.socket = dir.resolve("nbd.sock");
         this.fileBackend = new FileBackend(file, size, multiConn, sectorSize);
         this.backend = new ScriptedBackend(fileBackend);
-        this.server = NbdServer.start("uds://" + socket, EXPORT, backend);
+        this.server = NbdServer.start("uds://" + socket, new NbdExport(EXPORT, backend, budget));
     }
 
     NbdFixture(Path dir, long size) throws IOException {
