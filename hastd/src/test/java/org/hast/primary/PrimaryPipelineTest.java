@@ -2,6 +2,7 @@ package org.hast.primary;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -60,7 +61,7 @@ class PrimaryPipelineTest {
         dirty = new DirtyMap(new ActiveMap(DATA_SIZE, EXTENT, 4, 512), local, stats, true);
         pipeline = new PrimaryPipeline(local, LOCAL_OFFSET, DATA_SIZE, 512, dirty, stats,
                 outageBumps::incrementAndGet, ReplicationMode.FULLSYNC, new PayloadCodec(), false,
-                new AtomicLong(1));
+                new AtomicLong(1), new StaleExtents(EXTENT, null, () -> 1));
     }
 
     @AfterEach
@@ -188,5 +189,15 @@ class PrimaryPipelineTest {
         pipeline.flush(f::complete);
         assertEquals(108, await(f));
         assertTrue(Files.exists(file));
+    }
+
+    /** Spec §4.6: memsync is a protocol-2 feature; a protocol-1 peer is replicated to in fullsync. */
+    @Test
+    void memsyncNeedsProtocolVersionTwo() {
+        assertFalse(PrimaryPipeline.usesMemsync(ReplicationMode.MEMSYNC, 1),
+                "a version-1 peer gets fullsync");
+        assertTrue(PrimaryPipeline.usesMemsync(ReplicationMode.MEMSYNC, 2));
+        assertFalse(PrimaryPipeline.usesMemsync(ReplicationMode.FULLSYNC, 2));
+        assertFalse(PrimaryPipeline.usesMemsync(ReplicationMode.ASYNC, 2));
     }
 }
