@@ -39,6 +39,7 @@ import org.hast.util.SysExits;
  *   resource        yes
  *   device (ext)    yes               yes
  *   devdir (ext)    yes     yes
+ *   statedir (ext)  yes     yes
  *   export (ext)                      yes        yes
  *   exportcert (ext) yes              yes        yes
  *   exportkey (ext)  yes              yes        yes
@@ -146,7 +147,7 @@ public final class ConfigParser {
             resolved.add(draft.toConfig(global, file));
         }
         return new HastConfig(file, global.effectiveControl(), global.effectivePidfile(), listen,
-                global.effectiveDevdir(), resolved, in.warnings());
+                global.effectiveDevdir(), global.effectiveStatedir(), resolved, in.warnings());
     }
 
     // ---- statements, one method per section ------------------------------------------------
@@ -215,13 +216,17 @@ public final class ConfigParser {
                     global.exportKey = tlsPath();
                 } else if (keyword.isWord("exportca")) {
                     global.exportCa = tlsPath();
+                } else if (keyword.isWord("statedir")) {
+                    in.advance();
+                    global.statedir = in.limited(in.argument("a path"), MAX_PATH,
+                            "statedir argument is too long.");
                 } else {
                     throw in.misplaced(Section.GLOBAL);
                 }
         }
     }
 
-    /** {@code on <node> { ... }} at depth 0: control, pidfile, listen, devdir. */
+    /** {@code on <node> { ... }} at depth 0: control, pidfile, listen, devdir, statedir. */
     private void nodeSection() throws ConfigException {
         boolean mine = identity.matches(in.argument("a node name"));
         in.expect(Token.Kind.LBRACE, "'{'");
@@ -263,6 +268,13 @@ public final class ConfigParser {
                         if (mine) {
                             global.nodeDevdir = in.limited(value, MAX_PATH,
                                     "devdir argument is too long.");
+                        }
+                    } else if (keyword.isWord("statedir")) {
+                        in.advance();
+                        String value = in.argument("a path");
+                        if (mine) {
+                            global.nodeStatedir = in.limited(value, MAX_PATH,
+                                    "statedir argument is too long.");
                         }
                     } else {
                         throw in.misplaced(Section.NODE);

@@ -17,6 +17,7 @@ final class GlobalDraft {
     String control = HastConfig.DEFAULT_CONTROL;
     String pidfile = HastConfig.DEFAULT_PIDFILE;
     String devdir = HastConfig.DEFAULT_DEVDIR;
+    String statedir = HastConfig.DEFAULT_STATEDIR;
     ReplicationMode replication = ResourceConfig.DEFAULT_REPLICATION;
     ChecksumAlgorithm checksum = ResourceConfig.DEFAULT_CHECKSUM;
     Compression compression = ResourceConfig.DEFAULT_COMPRESSION;
@@ -33,6 +34,7 @@ final class GlobalDraft {
     String nodeControl;
     String nodePidfile;
     String nodeDevdir;
+    String nodeStatedir;
 
     /** Global and this node's listen lines, in file order (accumulated, not inherited). */
     final List<String> listen = new ArrayList<>();
@@ -47,6 +49,10 @@ final class GlobalDraft {
 
     String effectiveDevdir() {
         return nodeDevdir != null ? nodeDevdir : devdir;
+    }
+
+    String effectiveStatedir() {
+        return nodeStatedir != null ? nodeStatedir : statedir;
     }
 
     /**

@@ -24,23 +24,27 @@ public final class HastConfig {
     public static final String DEFAULT_LISTEN_TCP6 = "tcp6://[::]:8457";
     /** Extension {@code devdir} default (decisions §3). */
     public static final String DEFAULT_DEVDIR = "/dev/hast";
+    /** Extension {@code statedir} default: hastd's own per-resource state (A10's stale extents). */
+    public static final String DEFAULT_STATEDIR = "/var/lib/hast";
 
     private final String file;
     private final String controlAddress;
     private final String pidfile;
     private final List<String> listenAddresses;
     private final String devdir;
+    private final String statedir;
     private final List<ResourceConfig> resources;
     private final List<String> warnings;
 
     public HastConfig(String file, String controlAddress, String pidfile,
-            List<String> listenAddresses, String devdir, List<ResourceConfig> resources,
+            List<String> listenAddresses, String devdir, String statedir, List<ResourceConfig> resources,
             List<String> warnings) {
         this.file = Objects.requireNonNull(file, "file");
         this.controlAddress = Objects.requireNonNull(controlAddress, "controlAddress");
         this.pidfile = Objects.requireNonNull(pidfile, "pidfile");
         this.listenAddresses = Collections.unmodifiableList(new ArrayList<>(listenAddresses));
         this.devdir = Objects.requireNonNull(devdir, "devdir");
+        this.statedir = Objects.requireNonNull(statedir, "statedir");
         this.resources = Collections.unmodifiableList(new ArrayList<>(resources));
         this.warnings = Collections.unmodifiableList(new ArrayList<>(warnings));
     }
@@ -67,6 +71,11 @@ public final class HastConfig {
     /** {@code devdir} (extension): where {@code <devdir>/<name>} providers appear. */
     public String devdir() {
         return devdir;
+    }
+
+    /** {@code statedir} (extension): where hastd keeps per-resource state files. */
+    public String statedir() {
+        return statedir;
     }
 
     /** Resources in file order. */
@@ -100,18 +109,18 @@ public final class HastConfig {
         HastConfig that = (HastConfig) other;
         return file.equals(that.file) && controlAddress.equals(that.controlAddress)
                 && pidfile.equals(that.pidfile) && listenAddresses.equals(that.listenAddresses)
-                && devdir.equals(that.devdir) && resources.equals(that.resources);
+                && devdir.equals(that.devdir) && statedir.equals(that.statedir) && resources.equals(that.resources);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(file, controlAddress, pidfile, listenAddresses, devdir, resources);
+        return Objects.hash(file, controlAddress, pidfile, listenAddresses, devdir, statedir, resources);
     }
 
     @Override
     public String toString() {
         return "HastConfig[file=" + file + ", control=" + controlAddress + ", pidfile=" + pidfile
-                + ", listen=" + listenAddresses + ", devdir=" + devdir + ", resources="
+                + ", listen=" + listenAddresses + ", devdir=" + devdir + ", statedir=" + statedir + ", resources="
                 + resources + "]";
     }
 }

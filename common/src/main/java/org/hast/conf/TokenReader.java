@@ -257,8 +257,9 @@ final class TokenReader {
             case ON:
                 return true;
             default:
-                return token.isWord("device") || token.isWord("devdir") || token.isWord("export")
-                        || token.isWord("exportcert") || token.isWord("exportkey") || token.isWord("exportca");
+                return token.isWord("device") || token.isWord("devdir") || token.isWord("statedir")
+                        || token.isWord("export") || token.isWord("exportcert") || token.isWord("exportkey")
+                        || token.isWord("exportca");
         }
     }
 

@@ -81,6 +81,7 @@ class ConfigParserTest {
         assertEquals("/var/run/hastctl", config.controlAddress());
         assertEquals("/var/run/hastd.pid", config.pidfile());
         assertEquals("/dev/hast", config.devdir());
+        assertEquals("/var/lib/hast", config.statedir());
         assertEquals(List.of("tcp4://0.0.0.0:8457", "tcp6://[::]:8457"), config.listenAddresses());
         ResourceConfig r = config.resources().get(0);
         assertEquals(new ResourceConfig("r0", "r0", "/dev/da0", "tcp://10.0.0.2", "",
@@ -172,6 +173,23 @@ class ConfigParserTest {
         assertEquals("/run/g.sock", other.controlAddress());
         assertEquals("/run/g.pid", other.pidfile());
         assertEquals("/dev/g", other.devdir());
+    }
+
+    @Test
+    void statedirIsGlobalOrPerNodeAndNodeWins() throws ConfigException {
+        String node = "on hasta { statedir /var/lib/hast-a }\n";
+        String globals = "statedir /srv/hast-state\n";
+        for (String text : List.of(node + globals, globals + node)) {
+            assertEquals("/var/lib/hast-a", parse(text).statedir());
+        }
+        assertEquals("/srv/hast-state", parse(node + globals, HASTB).statedir());
+        assertEquals("/etc/hast.conf:1: syntax error near 'statedir': not allowed in a resource section",
+                error("resource r0 { statedir /x on hasta { local /a remote none } }").getMessage());
+        assertEquals("/etc/hast.conf:1: statedir argument is too long.",
+                error("statedir /" + "x".repeat(5000) + "\n").getMessage());
+        // Elsewhere it is an ordinary word, as the other extension words are.
+        assertEquals(List.of("statedir"), parse("resource statedir { on hasta { local /l remote none } }\n")
+                .resources().stream().map(ResourceConfig::name).toList());
     }
 
     @Test

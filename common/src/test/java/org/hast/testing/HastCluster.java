@@ -11,13 +11,17 @@ import java.util.List;
 
 /**
  * Two (or more) hastd nodes on 127.0.0.1 sharing one hast.conf, as the integration tests and
- * later the fault tests use them. Node directories live under {@code target/it-nodes/} so their
- * logs survive a failed run.
+ * later the fault tests use them. Node directories live under {@code target/it-nodes/};
+ * {@link #close} deletes their disk images and other large files and the socket directory in
+ * the system temporary directory, and {@link NodeLogsOnFailure} deletes the rest once the test
+ * passed, so only a failed test's logs are left.
  */
 public final class HastCluster implements AutoCloseable {
     private final Path dir;
     private final List<HastNode> nodes = new ArrayList<>();
     private final Path config;
+    /** Unix sockets of the nodes, in the system temporary directory (path length). */
+    private Path sockets;
     /** The namespaces the two nodes run in, or null for the usual loopback cluster. */
     private NetnsPair netns;
     /** Node directories of every cluster created, printed by {@link NodeLogsOnFailure}. */
@@ -36,6 +40,7 @@ public final class HastCluster implements AutoCloseable {
         HastCluster cluster = new HastCluster(dir);
         CREATED.add(dir);
         Path sockets = Files.createTempDirectory("hast-it-");
+        cluster.sockets = sockets;
         for (int i = 0; i < nodeCount; i++) {
             String name = "node" + (char) ('A' + i);
             cluster.nodes.add(new HastNode(name, dir.resolve(name), freePort(), sockets));
@@ -201,7 +206,13 @@ public final class HastCluster implements AutoCloseable {
         }
     }
 
-    /** Stops every node (processes first), then deletes the namespaces if there are any. */
+    /** Files at least this large are deleted on close unless they are logs. */
+    private static final long LARGE_FILE_BYTES = 1 << 20;
+
+    /**
+     * Stops every node (processes first), then deletes the namespaces if there are any, the
+     * socket directory, and every large file of the node directories except logs.
+     */
     @Override
     public void close() throws InterruptedException {
         try {
@@ -209,8 +220,14 @@ public final class HastCluster implements AutoCloseable {
                 node.close();
             }
         } finally {
-            if (netns != null) {
-                netns.close();
+            try {
+                if (netns != null) {
+                    netns.close();
+                }
+            } finally {
+                TestFiles.deleteTree(sockets);
+                TestFiles.deleteMatching(dir, (file, attrs) -> attrs.size() >= LARGE_FILE_BYTES
+                        && !file.getFileName().toString().endsWith(".log"), false);
             }
         }
     }

@@ -92,6 +92,11 @@ public final class HastNode implements AutoCloseable {
         return dir.resolve("hastd.log");
     }
 
+    /** This node's {@code statedir}: its A10 state files (its own, not /var/lib/hast). */
+    public Path statedir() {
+        return dir.resolve("state");
+    }
+
     /** Where this node's primary puts {@code <name>} devices (its own, not /dev/hast). */
     public Path devdir() {
         return dir.resolve("dev");
@@ -152,7 +157,8 @@ public final class HastNode implements AutoCloseable {
     /** The {@code on <node>} block every cluster config gives this node. */
     String nodeSection() {
         return "on " + name + " {\n\tcontrol uds://" + controlSocket() + "\n\tpidfile " + pidfile()
-                + "\n\tlisten tcp4://" + address + ":" + port + "\n\tdevdir " + devdir() + "\n}\n";
+                + "\n\tlisten tcp4://" + address + ":" + port + "\n\tdevdir " + devdir() + "\n\tstatedir "
+                + statedir() + "\n}\n";
     }
 
     /** Starts {@code hastd -F -d} and waits until its control socket answers. */

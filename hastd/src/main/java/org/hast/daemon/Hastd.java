@@ -111,7 +111,7 @@ final class Hastd {
                     + e.getMessage() + ".");
         }
         hooks = new HookRunner(foreground);
-        resources = new Resources(loop, launcher, hooks, debugLevel, config.devdir());
+        resources = new Resources(loop, launcher, hooks, debugLevel, config.devdir(), config.statedir());
         for (ResourceConfig resource : config.resources()) {
             resources.add(resource);
         }
@@ -263,7 +263,7 @@ final class Hastd {
         }
         listeners.clear();
         listeners.putAll(newListeners);
-        resources.setDevdir(fresh.devdir());
+        resources.setDirs(fresh.devdir(), fresh.statedir());
         new ReloadResources(resources).apply(fresh.resources());
         config = fresh;
         LOG.info("Configuration reloaded successfully.");

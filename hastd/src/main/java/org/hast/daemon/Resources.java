@@ -40,13 +40,16 @@ final class Resources implements WorkerListener {
     private final List<ResourceSlot> slots = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final int debugLevel;
     private String devdir;
+    private String statedir;
 
-    Resources(MainLoop loop, WorkerLauncher launcher, HookRunner hooks, int debugLevel, String devdir) {
+    Resources(MainLoop loop, WorkerLauncher launcher, HookRunner hooks, int debugLevel, String devdir,
+              String statedir) {
         this.loop = loop;
         this.launcher = launcher;
         this.hooks = hooks;
         this.debugLevel = debugLevel;
         this.devdir = devdir;
+        this.statedir = statedir;
     }
 
     List<ResourceSlot> slots() {
@@ -57,8 +60,9 @@ final class Resources implements WorkerListener {
         return slots.stream().filter(slot -> slot.name().equals(name)).findFirst();
     }
 
-    void setDevdir(String devdir) {
+    void setDirs(String devdir, String statedir) {
         this.devdir = devdir;
+        this.statedir = statedir;
     }
 
     /**
@@ -112,7 +116,8 @@ final class Resources implements WorkerListener {
     private void startWorker(ResourceSlot slot, List<io.netty.channel.socket.SocketChannel> handOff,
                              java.util.function.Consumer<org.hast.nv.NvWriter> handshake) {
         try {
-            WorkerHandle worker = launcher.launch(slot.config, slot.role, debugLevel, devdir, this, handOff, handshake);
+            WorkerHandle worker = launcher.launch(slot.config, slot.role, debugLevel, devdir, statedir, this, handOff,
+                    handshake);
             slot.worker = worker;
             worker.process().onExit().thenAccept(process ->
                     loop.execute(() -> workerExited(slot, worker, process.exitValue())));

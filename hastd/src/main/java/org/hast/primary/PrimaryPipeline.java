@@ -5,7 +5,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
@@ -82,11 +81,11 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
 
     public PrimaryPipeline(LocalComponent localComponent, long localOffset, long dataSize, int sectorSize,
             DirtyMap dirty, WorkerStats stats, Counters counters, ReplicationMode replication,
-            PayloadCodec sendCodec, boolean hasRemote, AtomicLong sequence) {
+            PayloadCodec sendCodec, boolean hasRemote, AtomicLong sequence, StaleExtents staleLocal) {
         this.dataSize = dataSize;
         this.sectorSize = sectorSize;
         this.dirty = dirty;
-        this.staleLocal = new StaleExtents(dirty.extentSize());
+        this.staleLocal = staleLocal;
         this.stats = stats;
         this.counters = counters;
         this.replication = replication;
@@ -163,7 +162,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
     public void read(long offset, int length, ByteBuf into, Completion done) {
         stats.read.increment();
         int base = into.writerIndex();
-        split(HioCommand.READ, offset, length, MAX_REQUEST_BYTES, errno -> {
+        split(offset, length, MAX_REQUEST_BYTES, errno -> {
             if (errno == 0) {
                 into.writerIndex(base + length);
             }
@@ -177,7 +176,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
         stats.write.increment();
         int base = data.readerIndex();
         int length = data.readableBytes();
-        split(HioCommand.WRITE, offset, length, MAX_REQUEST_BYTES, fua ? thenFlush(done) : done::done,
+        split(offset, length, MAX_REQUEST_BYTES, fua ? thenFlush(done) : done::done,
                 (chunkOffset, chunkLength, piece) -> new Hio(HioCommand.WRITE, chunkOffset, chunkLength,
                         data.retainedSlice(base + (int) (chunkOffset - offset), chunkLength), piece));
     }
@@ -191,7 +190,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
     @Override
     public void trim(long offset, long length, Completion done) {
         stats.delete.increment();
-        split(HioCommand.DELETE, offset, length, MAX_DELETE_BYTES, done::done,
+        split(offset, length, MAX_DELETE_BYTES, done::done,
                 (chunkOffset, chunkLength, piece) -> new Hio(HioCommand.DELETE, chunkOffset, chunkLength, null, piece));
     }
 
@@ -202,7 +201,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
     @Override
     public void writeZeroes(long offset, long length, boolean mayPunch, Completion done) {
         stats.write.increment();
-        split(HioCommand.WRITE, offset, length, MAX_REQUEST_BYTES, done::done,
+        split(offset, length, MAX_REQUEST_BYTES, done::done,
                 (chunkOffset, chunkLength, piece) -> new Hio(HioCommand.WRITE, chunkOffset, chunkLength,
                         ZEROS.slice(0, chunkLength), piece));
     }
@@ -217,34 +216,12 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
         };
     }
 
-    @FunctionalInterface
-    private interface ChunkFactory {
-        Hio make(long offset, int length, Hio.Piece piece);
-    }
-
     /** Cuts a client request into HAST requests; {@code whole} runs once all are answered. */
-    private void split(HioCommand cmd, long offset, long length, int max, Hio.Piece whole, ChunkFactory factory) {
+    private void split(long offset, long length, int max, Hio.Piece whole, RequestSplitter.ChunkFactory factory) {
         if (closed) {
             whole.done(ESHUTDOWN);
-            return;
-        }
-        if (length <= max) {
-            submit(factory.make(offset, (int) length, whole));
-            return;
-        }
-        int count = (int) ((length + max - 1) / max);
-        AtomicInteger left = new AtomicInteger(count);
-        AtomicInteger firstError = new AtomicInteger();
-        Hio.Piece share = errno -> {
-            if (errno != 0) {
-                firstError.compareAndSet(0, errno);
-            }
-            if (left.decrementAndGet() == 0) {
-                whole.done(firstError.get());
-            }
-        };
-        for (long at = offset; at < offset + length; at += max) {
-            submit(factory.make(at, (int) Math.min(max, offset + length - at), share));
+        } else {
+            RequestSplitter.split(offset, length, max, whole, factory, this::submit);
         }
     }
 
@@ -294,15 +271,19 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
                     releaseSlot();
                     return;
                 }
-                ReplicationMode mode = replication;
-                // memsync needs protocol version 2; a version-1 peer gets fullsync (spec §4.6).
-                hio.memsync = hio.cmd == HioCommand.WRITE && mode == ReplicationMode.MEMSYNC
-                        && remote.version() >= 2;
+                // Over a stale extent only the secondary's copy counts: the client waits for it.
+                ReplicationMode mode = staleLocal.anyIn(hio.offset, hio.length) ? ReplicationMode.FULLSYNC
+                        : replication;
+                hio.memsync = hio.cmd == HioCommand.WRITE && usesMemsync(mode, remote.version());
                 hio.async = mode == ReplicationMode.ASYNC;
                 hio.toLocal = true;
                 hio.toRemote = true;
                 hio.pending.set(2);
-                dirty.writeStart(hio.offset, hio.length, () -> sendBoth(hio));
+                if (staleLocal.repairsPending()) {
+                    staleLocal.whenSettled(hio.offset, hio.length, () -> markAndSend(hio));
+                } else {
+                    markAndSend(hio);
+                }
             }
             case FLUSH -> {
                 hio.toLocal = true;
@@ -312,6 +293,15 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
             }
             default -> throw new IllegalStateException("cannot dispatch " + hio);
         }
+    }
+
+    private void markAndSend(Hio hio) {
+        dirty.writeStart(hio.offset, hio.length, () -> sendBoth(hio));
+    }
+
+    /** memsync needs protocol version 2; a version-1 peer gets fullsync (spec §4.6). */
+    static boolean usesMemsync(ReplicationMode mode, int peerVersion) {
+        return mode == ReplicationMode.MEMSYNC && peerVersion >= 2;
     }
 
     private void startSync(Hio hio) {
@@ -416,10 +406,41 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
         if (hio.toLocal && hio.localError != 0) {
             countLocalError(hio.cmd);
         }
-        if (hio.cmd == HioCommand.WRITE || hio.cmd == HioCommand.DELETE) {
-            completeWrite(hio, localOk, remoteOk);
+        boolean modifies = hio.cmd == HioCommand.WRITE || hio.cmd == HioCommand.DELETE;
+        if (modifies && !localOk && remoteOk) {
+            completeStaleWrite(hio);
+            return;
         }
         int result = ok ? 0 : (hio.remoteRead ? remoteError : hio.localError);
+        if (modifies) {
+            if (localOk && !remoteOk && staleLocal.anyIn(hio.offset, hio.length)) {
+                // The rest of a stale extent is only on the secondary, which did not get this
+                // write: no copy holds the extent as the client wrote it.
+                result = remoteError != 0 ? remoteError : LocalIo.EIO;
+            }
+            completeWrite(hio, localOk, remoteOk);
+        }
+        done(hio, result);
+    }
+
+    /**
+     * A10: the secondary has the data and this disk does not. The extents are read from the
+     * secondary and synchronised from it (whatever the direction of the pass) until the copy is
+     * back; the client hears of it only once that is stored, so a restart cannot forget it.
+     */
+    private void completeStaleWrite(Hio hio) {
+        staleLocal.mark(hio.offset, hio.length, errno -> {
+            dirty.needSync(hio.offset, hio.length);
+            dirty.writeComplete(hio.offset, hio.length);
+            LOG.warn("Local {} failed but the secondary has it; the range is read from the secondary until "
+                    + "it is copied back.", hio);
+            kickSync();
+            done(hio, errno);
+        });
+    }
+
+    /** Answers the client and gives back the buffer, the range and the slot. */
+    private void done(Hio hio, int result) {
         acknowledge(hio, result);
         if (hio.cmd == HioCommand.WRITE) {
             hio.data.release();
@@ -532,16 +553,6 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
         }
         if (localOk) {
             dirty.writeComplete(hio.offset, hio.length);
-        } else if (remoteOk) {
-            // A10: the secondary has the data and this disk does not. Reads of the range go to
-            // the secondary, and the extents are synchronised from it (whatever the direction of
-            // the pass) until the copy is back; then they are clean again.
-            staleLocal.add(hio.offset, hio.length);
-            dirty.needSync(hio.offset, hio.length);
-            dirty.writeComplete(hio.offset, hio.length);
-            LOG.warn("Local {} failed but the secondary has it; the range is read from the secondary until "
-                    + "it is copied back.", hio);
-            kickSync();
         }
     }
 
@@ -561,6 +572,15 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
     public void extentClean(int extent) {
         if (staleLocal.repaired(extent)) {
             LOG.info("Extent {} copied back from the secondary.", extent);
+        }
+    }
+
+    /** A secondary that starts over empty has lost the newer copies of our stale extents. */
+    public void secondaryStartsOver() {
+        int lost = staleLocal.forgetAll();
+        if (lost > 0) {
+            LOG.error("The secondary was re-created: {} extents whose newer copy only it had keep this node's "
+                    + "older data.", lost);
         }
     }
 

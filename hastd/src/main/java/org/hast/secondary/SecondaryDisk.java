@@ -45,6 +45,7 @@ final class SecondaryDisk implements Runnable {
     private final Runnable onFatal;
     private final ByteBuffer decodeBuffer;
     private boolean bitmapCleared;
+    private volatile Runnable afterBitmapCleared;
     private static final ByteBuffer NO_SCRATCH = ByteBuffer.allocate(0);
     /** The receive channel, for resuming reads once the queue has drained (back-pressure). */
     private volatile Channel in;
@@ -143,6 +144,11 @@ final class SecondaryDisk implements Runnable {
      * The bitmap this node kept as primary has been merged by the new primary by the time a
      * request arrives (spec §7.6): zero it, A5-sized. A failure is retried on the next request.
      */
+    /** Runs on the disk thread once the cleared bitmap is written (set before the first request). */
+    void afterBitmapCleared(Runnable then) {
+        this.afterBitmapCleared = then;
+    }
+
     private void clearBitmapOnce() {
         if (bitmapCleared) {
             return;
@@ -150,6 +156,10 @@ final class SecondaryDisk implements Runnable {
         try {
             local.writeFully(ByteBuffer.allocate((int) bitmapBytes), MetadataCodec.METADATA_SIZE);
             bitmapCleared = true;
+            Runnable then = afterBitmapCleared;
+            if (then != null) {
+                then.run();
+            }
         } catch (IOException e) {
             LOG.error("Unable to store cleared activemap: {}.", e.getMessage());
             stats.writeError.increment();

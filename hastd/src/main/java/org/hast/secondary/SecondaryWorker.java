@@ -23,6 +23,7 @@ import org.hast.proto.SyncDecision;
 import org.hast.util.SysExits;
 import org.hast.worker.LocalComponent;
 import org.hast.worker.OpenedComponent;
+import org.hast.worker.StaleExtentsFile;
 import org.hast.worker.Worker;
 import org.hast.worker.WorkerExit;
 import org.hast.worker.WorkerStats;
@@ -69,9 +70,12 @@ public final class SecondaryWorker implements Worker {
     private SecondaryDisk disk;
     private Thread diskThread;
     private volatile boolean ending;
+    private final java.nio.file.Path statedir;
 
-    public SecondaryWorker(ResourceConfig config, PrimaryHello hello, int inFd, int outFd, IntConsumer events) {
+    public SecondaryWorker(ResourceConfig config, PrimaryHello hello, int inFd, int outFd,
+                           java.nio.file.Path statedir, IntConsumer events) {
         this.config = config;
+        this.statedir = statedir;
         this.hello = hello;
         this.inFd = inFd;
         this.outFd = outFd;
@@ -152,6 +156,9 @@ public final class SecondaryWorker implements Worker {
             }
             default -> { }
         }
+        if (bitmap != null) {
+            addStaleExtents(bitmap, metadata);
+        }
         send(in, reply, bitmap, codec);
         diskThread = FatalThreads.start("disk", disk);
         LOG.info("Connected to the primary (protocol version {}, sync source {}).", hello.version(),
@@ -163,6 +170,40 @@ public final class SecondaryWorker implements Worker {
             // The primary left during the handshake; linkFailed() is already ending the worker.
             throw new WorkerExit(SysExits.EX_TEMPFAIL, "The primary left during the handshake.");
         }
+    }
+
+    /**
+     * A10 after a role change: extents this node left stale as primary go to the new primary as
+     * dirty, so it overwrites them with its copy; the file goes once that merge is done (the
+     * first request, as for the bitmap). A file of another resource UID is dropped by the load.
+     */
+    private void addStaleExtents(ByteBuffer bitmap, Metadata metadata) throws WorkerExit {
+        StaleExtentsFile file = new StaleExtentsFile(statedir, config.name());
+        int extentCount = (int) ((metadata.dataSize() + metadata.extentSize() - 1) / metadata.extentSize());
+        StaleExtentsFile.Loaded loaded;
+        try {
+            loaded = file.load(metadata.resUid(), metadata.extentSize(), extentCount);
+        } catch (IOException e) {
+            throw new WorkerExit(SysExits.EX_NOINPUT, "Unable to load the stale extents: " + e.getMessage()
+                    + "; remove it only if this node's data of the resource is known to be current.");
+        }
+        if (loaded.ignoredWhy() != null) {
+            LOG.warn("Ignored {}: {}.", file.path(), loaded.ignoredWhy());
+        }
+        if (loaded.extents().isEmpty()) {
+            return;
+        }
+        loaded.extents().stream().forEach(e -> bitmap.put(bitmap.position() + e / 8,
+                (byte) (bitmap.get(bitmap.position() + e / 8) | (1 << (e % 8)))));
+        LOG.warn("{} extents of the local copy are older than the primary's (a local write failed here); they "
+                + "are sent as dirty.", loaded.extents().cardinality());
+        disk.afterBitmapCleared(() -> {
+            try {
+                file.remove();
+            } catch (IOException e) {
+                LOG.error("Unable to remove {}: {}.", file.path(), e.getMessage());
+            }
+        });
     }
 
     private Channel adopt(int fd, ChannelInitializer<Channel> initializer) throws WorkerExit {

@@ -19,6 +19,7 @@ import org.hast.primary.ConnectionPair;
 import org.hast.primary.DirtyMap;
 import org.hast.primary.PrimaryPipeline;
 import org.hast.primary.RemoteLink;
+import org.hast.primary.StaleExtents;
 import org.hast.proto.HandshakeParams;
 import org.hast.proto.Role;
 import org.hast.proto.SyncSource;
@@ -47,6 +48,8 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
     private NbdServer export;
     private PrimaryDevice device;
     private final Path devdir;
+    private final Path statedir;
+    private StaleExtents stale;
     private final IntConsumer events;
     private RemoteLink link;
     /**
@@ -56,9 +59,10 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
      */
     private long peerRemoteCnt;
 
-    PrimaryWorker(ResourceConfig config, Path devdir, IntConsumer events) {
+    PrimaryWorker(ResourceConfig config, Path devdir, Path statedir, IntConsumer events) {
         this.config = config;
         this.devdir = devdir;
+        this.statedir = statedir;
         this.events = events;
     }
 
@@ -97,9 +101,10 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
         LOG.debug("Request bytes in flight capped at {} MiB for all clients together.",
                 InflightBudget.shared().capacity() >> 20);
         dirty = new DirtyMap(activeMap, local, stats, config.metaflush());
+        stale = loadStaleExtents();
         PayloadCodec codec = new PayloadCodec(config.compression(), config.checksum());
         pipeline = new PrimaryPipeline(local, metadata.localOff(), metadata.dataSize(), sectorSize, dirty, stats,
-                this, config.replication(), codec, config.hasRemote(), new AtomicLong(1));
+                this, config.replication(), codec, config.hasRemote(), new AtomicLong(1), stale);
         pipeline.setReplyTimeout(config.timeoutSeconds());
         sync = new SyncLoop(dirty, pipeline, events);
         pipeline.setSyncKick(sync::kick);
@@ -118,6 +123,39 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
             LOG.info("Serving the NBD export {} at {}.", config.name(), config.exportAddress());
         }
         device = PrimaryDevice.open(config, devdir, pipeline);
+    }
+
+    /**
+     * A10 across restarts: extents whose local copy was stale when the last worker ended are
+     * read from the secondary and synchronised from it, as they were before.
+     */
+    private StaleExtents loadStaleExtents() throws WorkerExit {
+        StaleExtentsFile file = new StaleExtentsFile(statedir, config.name());
+        StaleExtentsFile.Loaded loaded;
+        try {
+            loaded = file.load(metadata.resUid(), metadata.extentSize(), activeMap.extentCount());
+        } catch (IOException e) {
+            dirty.close();
+            throw new WorkerExit(SysExits.EX_NOINPUT, "Unable to load the stale extents: " + e.getMessage()
+                    + "; remove it only if this node's data of the resource is known to be current.");
+        }
+        if (loaded.ignoredWhy() != null) {
+            LOG.warn("Ignored {}: {}.", file.path(), loaded.ignoredWhy());
+        }
+        StaleExtents extents = new StaleExtents(metadata.extentSize(), file, this::currentResUid);
+        if (!loaded.extents().isEmpty()) {
+            extents.restore(loaded.extents());
+            long extentSize = metadata.extentSize();
+            loaded.extents().stream().forEach(e -> dirty.needSync(e * extentSize,
+                    Math.min(extentSize, metadata.dataSize() - e * extentSize)));
+            LOG.warn("{} extents of the local copy are older than the secondary's (a local write failed); they "
+                    + "are read from the secondary and synchronised from it.", loaded.extents().cardinality());
+        }
+        return extents;
+    }
+
+    private synchronized long currentResUid() {
+        return metadata.resUid();
     }
 
     /** The I/O path, for the device bridges. */
@@ -186,6 +224,9 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
     public void linkUp(ConnectionPair remote, HandshakeParams params) {
         synchronized (this) {
             peerRemoteCnt = params.remoteCnt();
+        }
+        if (params.virgin()) {
+            pipeline.secondaryStartsOver();
         }
         boolean fromSecondary = params.syncSrc() == SyncSource.SECONDARY && dirty.dirtyBytes() > 0;
         pipeline.setSecondaryIsSyncSource(fromSecondary);
@@ -263,6 +304,9 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
         }
         if (link != null) {
             link.stop();
+        }
+        if (stale != null) {
+            stale.close();
         }
         if (dirty != null) {
             dirty.close();

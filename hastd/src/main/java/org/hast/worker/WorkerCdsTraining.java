@@ -51,7 +51,7 @@ public final class WorkerCdsTraining {
         ResourceConfig config = new ResourceConfig("training", "training", disk.toString(), "none", "",
                 ReplicationMode.MEMSYNC, ChecksumAlgorithm.NONE, Compression.HOLE, 20, "", true, DeviceMode.NONE,
                 "uds://" + dir.resolve("train.nbd"), ExportTls.NONE);
-        PrimaryWorker worker = new PrimaryWorker(config, dir.resolve("dev"), event -> { });
+        PrimaryWorker worker = new PrimaryWorker(config, dir.resolve("dev"), dir.resolve("state"), event -> { });
         worker.start();
         exercise(worker.pipeline());
         NvWriter status = new NvWriter();
@@ -87,7 +87,8 @@ public final class WorkerCdsTraining {
                 try (SocketChannel accepted = server.accept()) {
                     NvChannel parent = new NvChannel(accepted, WorkerProtocol.MAX_MESSAGE_BYTES);
                     NvChannel child = new NvChannel(client, WorkerProtocol.MAX_MESSAGE_BYTES);
-                    parent.send(WorkerProtocol.configRequest(config, Role.PRIMARY, 0, true, "/dev/hast"));
+                    parent.send(WorkerProtocol.configRequest(config, Role.PRIMARY, 0, true, "/dev/hast",
+                            "/var/lib/hast"));
                     WorkerProtocol.resourceFrom(child.receive(), null);
                     child.send(WorkerProtocol.errorReply(0));
                     parent.receive();

@@ -118,6 +118,12 @@ public final class WorkerMain {
         return java.nio.file.Paths.get(devdir == null || devdir.isEmpty() ? org.hast.conf.HastConfig.DEFAULT_DEVDIR : devdir);
     }
 
+    private static java.nio.file.Path statedir(NvMessage request) {
+        String statedir = request.getString("statedir");
+        return java.nio.file.Paths.get(statedir == null || statedir.isEmpty()
+                ? org.hast.conf.HastConfig.DEFAULT_STATEDIR : statedir);
+    }
+
     private void configure(NvMessage request) throws WorkerExit {
         if (config != null) {
             throw new WorkerExit(SysExits.EX_SOFTWARE, "Configuration received twice.");
@@ -138,7 +144,7 @@ public final class WorkerMain {
         HastLogging.setPrefix(HastLogging.workerPrefix(config.name(), role.displayName()));
         installSignalHandlers();
         switch (role) {
-            case PRIMARY -> worker = new PrimaryWorker(config, devdir(request), this::emitEvent);
+            case PRIMARY -> worker = new PrimaryWorker(config, devdir(request), statedir(request), this::emitEvent);
             case SECONDARY -> worker = secondary(request);
             default -> throw new WorkerExit(SysExits.EX_SOFTWARE, "No worker for role " + role + ".");
         }
@@ -172,7 +178,8 @@ public final class WorkerMain {
         } catch (NvFormatException e) {
             throw new WorkerExit(SysExits.EX_SOFTWARE, "Invalid handshake from the main process: " + e.getMessage());
         }
-        return new org.hast.secondary.SecondaryWorker(config, hello, fds[0], fds[1], this::emitEvent);
+        return new org.hast.secondary.SecondaryWorker(config, hello, fds[0], fds[1], statedir(request),
+                this::emitEvent);
     }
 
     /** Tells the main process of an event (spec §9.1); its acknowledgement needs no waiting. */

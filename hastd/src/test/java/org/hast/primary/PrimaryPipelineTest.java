@@ -2,6 +2,7 @@ package org.hast.primary;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -48,6 +49,7 @@ class PrimaryPipelineTest {
     private PrimaryPipeline pipeline;
     private final WorkerStats stats = new WorkerStats();
     private final AtomicInteger outageBumps = new AtomicInteger();
+    private final StaleExtents stale = new StaleExtents(EXTENT, null, () -> 1);
 
     @BeforeEach
     void setUp() throws IOException {
@@ -60,12 +62,13 @@ class PrimaryPipelineTest {
         dirty = new DirtyMap(new ActiveMap(DATA_SIZE, EXTENT, 4, 512), local, stats, true);
         pipeline = new PrimaryPipeline(local, LOCAL_OFFSET, DATA_SIZE, 512, dirty, stats,
                 outageBumps::incrementAndGet, ReplicationMode.FULLSYNC, new PayloadCodec(), false,
-                new AtomicLong(1));
+                new AtomicLong(1), stale);
     }
 
     @AfterEach
     void tearDown() {
         pipeline.close();
+        stale.close();
         dirty.close();
         local.close();
     }
@@ -188,5 +191,38 @@ class PrimaryPipelineTest {
         pipeline.flush(f::complete);
         assertEquals(108, await(f));
         assertTrue(Files.exists(file));
+    }
+
+    /**
+     * A stale extent (A10) is only whole on the secondary: without it, a write there fails even
+     * though the local disk took it, and a read fails rather than return the old local copy.
+     */
+    @Test
+    void aStaleExtentNeedsTheSecondary() throws Exception {
+        java.util.BitSet loaded = new java.util.BitSet();
+        loaded.set(3);
+        stale.restore(loaded);
+        byte[] data = new byte[4096];
+        java.util.Arrays.fill(data, (byte) 7);
+        assertTrue(write(3L * EXTENT + 4096, data) != 0, "a write over a stale extent without the secondary");
+        assertEquals(0, write(4L * EXTENT, data), "a write elsewhere goes on without the secondary");
+        ByteBuf buf = PooledByteBufAllocator.DEFAULT.directBuffer(4096);
+        try {
+            CompletableFuture<Integer> f = new CompletableFuture<>();
+            pipeline.read(3L * EXTENT, 4096, buf, f::complete);
+            assertTrue(await(f) != 0, "a read of a stale extent without the secondary fails");
+        } finally {
+            buf.release();
+        }
+    }
+
+    /** Spec §4.6: memsync is a protocol-2 feature; a protocol-1 peer is replicated to in fullsync. */
+    @Test
+    void memsyncNeedsProtocolVersionTwo() {
+        assertFalse(PrimaryPipeline.usesMemsync(ReplicationMode.MEMSYNC, 1),
+                "a version-1 peer gets fullsync");
+        assertTrue(PrimaryPipeline.usesMemsync(ReplicationMode.MEMSYNC, 2));
+        assertFalse(PrimaryPipeline.usesMemsync(ReplicationMode.FULLSYNC, 2));
+        assertFalse(PrimaryPipeline.usesMemsync(ReplicationMode.ASYNC, 2));
     }
 }

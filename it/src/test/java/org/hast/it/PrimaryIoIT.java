@@ -109,7 +109,7 @@ class PrimaryIoIT {
             run("fio", "--name=verify-qd" + depth, "--ioengine=nbd", "--uri=" + a.exportUri(RESOURCE),
                     "--rw=randwrite", "--bs=4k", "--size=16m", "--offset=" + (depth == 1 ? "32m" : "64m"),
                     "--iodepth=" + depth, "--verify=crc32c", "--do_verify=1", "--verify_fatal=1",
-                    "--output-format=terse");
+                    "--verify_state_save=0", "--output-format=terse"); // no state file left in the cwd
         }
 
         qemuIo("flush");

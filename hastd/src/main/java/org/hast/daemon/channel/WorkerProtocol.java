@@ -52,7 +52,7 @@ public final class WorkerProtocol {
 
     /** Everything a new worker needs to know: the resource, its role and how to log. */
     public static NvWriter configRequest(ResourceConfig resource, Role role, int debugLevel,
-                                         boolean foreground, String devdir) {
+                                         boolean foreground, String devdir, String statedir) {
         NvWriter nv = new NvWriter();
         nv.addUint8("cmd", CONTROL_CONFIG);
         nv.addString("resource", resource.name());
@@ -65,6 +65,7 @@ public final class WorkerProtocol {
         nv.addString("exportkey", resource.exportTls().key());
         nv.addString("exportca", resource.exportTls().ca());
         nv.addString("devdir", devdir);
+        nv.addString("statedir", statedir);
         nv.addUint8("role", role.code());
         nv.addUint8("debug", Math.min(debugLevel, 255));
         nv.addUint8("foreground", foreground ? 1 : 0);

@@ -51,8 +51,8 @@ public final class WorkerLauncher {
 
     /** Starts a worker for {@code resource} in {@code role}; it connects and configures itself. */
     public WorkerHandle launch(ResourceConfig resource, Role role, int debugLevel, String devdir,
-                               WorkerListener listener) throws IOException {
-        return launch(resource, role, debugLevel, devdir, listener, List.of(), null);
+                               String statedir, WorkerListener listener) throws IOException {
+        return launch(resource, role, debugLevel, devdir, statedir, listener, List.of(), null);
     }
 
     /**
@@ -61,7 +61,7 @@ public final class WorkerLauncher {
      * {@code extraConfig} adds fields to that configuration.
      */
     public WorkerHandle launch(ResourceConfig resource, Role role, int debugLevel, String devdir,
-                               WorkerListener listener, List<io.netty.channel.socket.SocketChannel> handOff,
+                               String statedir, WorkerListener listener, List<io.netty.channel.socket.SocketChannel> handOff,
                                java.util.function.Consumer<NvWriter> extraConfig) throws IOException {
         long id = sequence.incrementAndGet();
         Path socketPath = socketDir.resolve("w" + id + ".sock");
@@ -101,7 +101,8 @@ public final class WorkerLauncher {
             closeFdListener(fdListener, fdPath);
             throw e;
         }
-        NvWriter config = WorkerProtocol.configRequest(resource, role, debugLevel, foreground, devdir);
+        NvWriter config = WorkerProtocol.configRequest(resource, role, debugLevel, foreground, devdir,
+                statedir);
         if (extraConfig != null) {
             extraConfig.accept(config);
         }

@@ -20,7 +20,8 @@ class WorkerProtocolTest {
             ResourceConfig resource = new ResourceConfig("r0", "prov", "/dev/x", "tcp://10.0.0.2", "tcp://10.0.0.1",
                     ReplicationMode.FULLSYNC, ChecksumAlgorithm.CRC32, Compression.LZF, 7, "/bin/hook", false,
                     DeviceMode.NONE, "tcp://0.0.0.0:10809", tls);
-            NvMessage sent = NvMessage.decode(WorkerProtocol.configRequest(resource, Role.PRIMARY, 0, true, "/dev/hast")
+            NvMessage sent = NvMessage.decode(WorkerProtocol.configRequest(resource, Role.PRIMARY, 0, true, "/dev/hast",
+                    "/var/lib/hast")
                     .encode());
             assertEquals(resource, WorkerProtocol.resourceFrom(sent, null));
         }

@@ -27,6 +27,7 @@ final class FaultPair implements AutoCloseable {
     final HastNode a;
     final HastNode b;
     private HastNode primary;
+    private boolean closed;
 
     private FaultPair(HastCluster cluster) {
         this.cluster = cluster;
@@ -50,9 +51,17 @@ final class FaultPair implements AutoCloseable {
         }
     }
 
-    /** hastctl create on both, A primary, B secondary, both complete, A's export open. */
+    /**
+     * hastctl create on both, A primary, B secondary, both complete, A's export open. On failure
+     * the pair is closed here: callers that assign {@code create(...).start()} never see it.
+     */
     FaultPair start() throws IOException, InterruptedException {
-        cluster.startPair(RESOURCE);
+        try {
+            cluster.startPair(RESOURCE);
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            close();
+            throw e;
+        }
         primary = a;
         return this;
     }
@@ -195,8 +204,12 @@ final class FaultPair implements AutoCloseable {
         return -1;
     }
 
+    /** Closes the cluster once, whoever asks first. */
     @Override
     public void close() throws InterruptedException {
-        cluster.close();
+        if (!closed) {
+            closed = true;
+            cluster.close();
+        }
     }
 }

@@ -1,0 +1,40 @@
+package org.hast.primary;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/**
+ * Cuts a client request into HAST requests of at most {@code max} bytes; the client's
+ * completion runs once all of them are answered, with the first error any of them had.
+ */
+final class RequestSplitter {
+    private RequestSplitter() {
+    }
+
+    @FunctionalInterface
+    interface ChunkFactory {
+        Hio make(long offset, int length, Hio.Piece piece);
+    }
+
+    static void split(long offset, long length, int max, Hio.Piece whole, ChunkFactory factory,
+            Consumer<Hio> submit) {
+        if (length <= max) {
+            submit.accept(factory.make(offset, (int) length, whole));
+            return;
+        }
+        int count = (int) ((length + max - 1) / max);
+        AtomicInteger left = new AtomicInteger(count);
+        AtomicInteger firstError = new AtomicInteger();
+        Hio.Piece share = errno -> {
+            if (errno != 0) {
+                firstError.compareAndSet(0, errno);
+            }
+            if (left.decrementAndGet() == 0) {
+                whole.done(firstError.get());
+            }
+        };
+        for (long at = offset; at < offset + length; at += max) {
+            submit.accept(factory.make(at, (int) Math.min(max, offset + length - at), share));
+        }
+    }
+}
