@@ -104,11 +104,11 @@ final class CommandHelp {
 
     private static final String EXIT_STATUS = """
 
-            Exit status: 0 on success, sysexits(3) codes otherwise (64 usage, 65 unknown
-            resource, 66 cannot open the provider, 69 control socket failure, 70 error
-            reported by hastd, 71 cannot reach hastd, 72 configuration unreadable, 74 I/O
-            error, 78 configuration error), or the first error number hastd reported for a
-            resource. See hastctl(8) and hast.conf(5).
+            Exit status: 0 on success, else a sysexits(3) code: 64 usage, 65 unknown
+            resource, 66 cannot open the local component, 69 the connection to hastd broke,
+            70 hastd reported an error, 71 hastd cannot be reached, 72 configuration
+            unreadable, 74 I/O error, 78 configuration error; role, list and status exit
+            with the first error hastd reported for a resource. See hastctl(8).
             """;
 
     private CommandHelp() {

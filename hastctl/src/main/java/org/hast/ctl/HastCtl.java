@@ -22,7 +22,7 @@ import picocli.CommandLine;
  */
 public final class HastCtl {
     private static final String PROGRAM = "hastctl";
-    private static final Map<String, Supplier<CtlCommand>> COMMANDS = Map.of(
+    static final Map<String, Supplier<CtlCommand>> COMMANDS = Map.of(
             "create", CreateCommand::new,
             "role", RoleCommand::new,
             "list", ListCommand::new,
