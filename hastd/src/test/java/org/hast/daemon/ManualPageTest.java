@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 
 import org.hast.testing.Requirements;
 import org.junit.jupiter.api.Test;
@@ -12,10 +13,10 @@ import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.OptionSpec;
 
-/** hastd(8) names every option hastd accepts (the internal daemon-child flag excepted). */
+/** hastd(8) has an entry for every option hastd accepts (the internal daemon-child flag excepted). */
 class ManualPageTest {
     @Test
-    void everyOptionIsNamed() throws Exception {
+    void everyOptionHasAnEntry() throws Exception {
         String page = Files.readString(Requirements.projectRoot().resolve("docs/man/hastd.8"));
         List<String> missing = new ArrayList<>();
         for (OptionSpec option : new CommandLine(new HastdOptions()).getCommandSpec().options()) {
@@ -23,8 +24,8 @@ class ManualPageTest {
                 continue;
             }
             for (String name : option.names()) {
-                String flag = name.startsWith("--") ? "Fl \\-" + name.substring(2) : "Fl " + name.substring(1);
-                if (!page.contains(flag)) {
+                String flag = name.startsWith("--") ? "\\-" + name.substring(2) : name.substring(1);
+                if (!Pattern.compile("(?m)^\\.It Fl " + Pattern.quote(flag) + "(\\s|$)").matcher(page).find()) {
                     missing.add(name);
                 }
             }
