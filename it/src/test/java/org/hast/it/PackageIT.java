@@ -70,6 +70,7 @@ class PackageIT {
                 owned = run("dpkg-query", "-L", "hast").stdout().lines().toList();
                 checkInstalledPrograms();
                 checkUnits();
+                serviceLifeCycleAsTheUnitRunsIt(work);
                 twoNodeRunFromInstalledPaths();
             } finally {
                 expectOk(run("apt-get", "-o", "DPkg::Lock::Timeout=300", "purge", "-y", "-q", "hast"));
@@ -131,6 +132,51 @@ class PackageIT {
                 "/lib/systemd/system/hastd.service", "/lib/systemd/system/hast-role@.service");
         assertEquals(0, verify.exitCode(), verify.toString());
         assertEquals("", verify.stdout() + verify.stderr(), verify.toString());
+    }
+
+    /**
+     * What hastd.service does, without systemd: ExecStart ({@code hastd -P pidfile}, forking)
+     * returns once the pidfile names the serving daemon; ExecReload (SIGHUP) keeps it serving;
+     * ExecStop ({@code hastctl role init all}) ends the worker; the stop signal ends hastd.
+     */
+    private static void serviceLifeCycleAsTheUnitRunsIt(Path work) throws Exception {
+        Path dir = Files.createDirectories(work.resolve("service"));
+        Path disk = dir.resolve("r0.img");
+        try (java.io.RandomAccessFile file = new java.io.RandomAccessFile(disk.toFile(), "rw")) {
+            file.setLength(16L << 20);
+        }
+        Path conf = dir.resolve("hast.conf");
+        Path pidfile = dir.resolve("hastd.pid");
+        Files.writeString(conf, "control uds://" + dir.resolve("ctl.sock") + "\ndevice none\n"
+                + "listen tcp4://127.0.0.1:" + HastCluster.freePort() + "\n"
+                + "resource r0 {\n\ton unit { local " + disk + " remote none }\n}\n");
+        Map<String, String> env = Map.of("HAST_NODE", "unit");
+        expectOk(Processes.run(List.of("/usr/sbin/hastctl", "create", "-c", conf.toString(), "r0"), env, LIMIT));
+        expectOk(Processes.run(List.of("/usr/sbin/hastd", "-P", pidfile.toString(), "-c", conf.toString()), env, LIMIT));
+        ProcessHandle daemon = ProcessHandle.of(Long.parseLong(Files.readString(pidfile).strip())).orElseThrow();
+        try {
+            expectOk(Processes.run(List.of("/usr/sbin/hastctl", "role", "-c", conf.toString(), "primary", "r0"), env, LIMIT));
+            assertTrue(daemon.children().anyMatch(p -> p.info().commandLine().orElse("").contains("hastd: r0 (primary)")),
+                    "a primary worker runs");
+            expectOk(Processes.run(List.of("kill", "-HUP", Long.toString(daemon.pid())), env, LIMIT));
+            String status = expectOk(Processes.run(List.of("/usr/sbin/hastctl", "status", "-c", conf.toString()), env,
+                    LIMIT)).stdout();
+            assertTrue(status.contains("r0\t") && status.contains("primary"), status);
+            expectOk(Processes.run(List.of("/usr/sbin/hastctl", "role", "-c", conf.toString(), "init", "all"), env,
+                    LIMIT));
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (daemon.children().findAny().isPresent() && System.currentTimeMillis() < deadline) {
+                Thread.sleep(50);
+            }
+            assertEquals(0, daemon.children().count(), "no worker after role init all");
+            daemon.destroy();
+            daemon.onExit().get(60, java.util.concurrent.TimeUnit.SECONDS);
+            assertFalse(Files.exists(pidfile), "hastd removes its pidfile when stopped");
+        } finally {
+            if (daemon.isAlive()) {
+                daemon.destroyForcibly();
+            }
+        }
     }
 
     /** Two hastd from /usr/sbin: a write through A's export, A and B swap roles, B reads it. */
