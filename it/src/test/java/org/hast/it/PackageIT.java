@@ -54,7 +54,9 @@ class PackageIT {
         Path work = Files.createTempDirectory(Path.of(System.getProperty("user.dir"), "target"), "package-");
         CompletableFuture<Processes.Result> lintian = null;
         try {
+            Phases phases = new Phases();
             Path deb = buildPackage(work);
+            phases.done("package");
             // lintian reads only the .deb and takes a while: it runs beside the rest.
             lintian = CompletableFuture.supplyAsync(() -> {
                 try {
@@ -67,16 +69,24 @@ class PackageIT {
             try {
                 expectOk(run("apt-get", "-o", "DPkg::Lock::Timeout=300", "install", "-y", "-q",
                         "--no-install-recommends", deb.toString()));
+                phases.done("install");
                 owned = run("dpkg-query", "-L", "hast").stdout().lines().toList();
                 checkInstalledPrograms();
                 checkUnits();
+                phases.done("programs+units");
                 serviceLifeCycleAsTheUnitRunsIt(work);
+                phases.done("service life cycle");
                 twoNodeRunFromInstalledPaths();
+                phases.done("two nodes");
             } finally {
                 expectOk(run("apt-get", "-o", "DPkg::Lock::Timeout=300", "purge", "-y", "-q", "hast"));
+                phases.done("purge");
             }
             checkNothingLeft(owned);
             checkLintian(lintian.join());
+            phases.done("lintian wait");
+            // Where the time went, for CI logs (the machine's load varies a lot).
+            System.out.println("PackageIT phases: " + phases);
         } finally {
             if (lintian != null) {
                 // Never delete the .deb under a lintian still reading it.
@@ -227,6 +237,24 @@ class PackageIT {
             }
         }
         assertEquals(List.of(), left, "left behind by apt-get purge hast");
+    }
+
+    /** Wall time per phase of the test, e.g. {@code package 3.1 s, install 20.4 s}. */
+    private static final class Phases {
+        private final StringBuilder text = new StringBuilder();
+        private long start = System.nanoTime();
+
+        void done(String phase) {
+            long now = System.nanoTime();
+            text.append(text.length() == 0 ? "" : ", ").append(phase)
+                    .append(String.format(" %.1f s", (now - start) / 1e9));
+            start = now;
+        }
+
+        @Override
+        public String toString() {
+            return text.toString();
+        }
     }
 
     private static Processes.Result run(String... command) throws IOException, InterruptedException {
