@@ -40,13 +40,17 @@ import org.hast.util.SysExits;
  *   device (ext)    yes               yes
  *   devdir (ext)    yes     yes
  *   export (ext)                      yes        yes
+ *   exportcert (ext) yes              yes        yes
+ *   exportkey (ext)  yes              yes        yes
+ *   exportca (ext)   yes              yes        yes
  * </pre>
  * Anything else where a statement is expected is a syntax error. The extension words are
  * recognised only where a statement (or a {@code device} value) is expected; elsewhere they
  * are ordinary words, so {@code resource export} still names a resource.
  *
  * <p>Values are kept as written: addresses are checked later by {@link HastAddress}, when
- * the daemon opens sockets, as in the reference.
+ * the daemon opens sockets, as in the reference. The exception is our own {@code export}: one
+ * that would serve the resource beyond this host without TLS is refused here, on its line.
  */
 public final class ConfigParser {
     /** {@code HAST_ADDRSIZE} (1024) less the NUL. */
@@ -139,7 +143,7 @@ public final class ConfigParser {
         }
         List<ResourceConfig> resolved = new ArrayList<>();
         for (ResourceDraft draft : resources) {
-            resolved.add(draft.toConfig(global));
+            resolved.add(draft.toConfig(global, file));
         }
         return new HastConfig(file, global.effectiveControl(), global.effectivePidfile(), listen,
                 global.effectiveDevdir(), resolved, in.warnings());
@@ -205,6 +209,12 @@ public final class ConfigParser {
                     in.advance();
                     global.devdir = in.limited(in.argument("a path"), MAX_PATH,
                             "devdir argument is too long.");
+                } else if (keyword.isWord("exportcert")) {
+                    global.exportCert = tlsPath();
+                } else if (keyword.isWord("exportkey")) {
+                    global.exportKey = tlsPath();
+                } else if (keyword.isWord("exportca")) {
+                    global.exportCa = tlsPath();
                 } else {
                     throw in.misplaced(Section.GLOBAL);
                 }
@@ -272,6 +282,10 @@ public final class ConfigParser {
         if (name.length() > MAX_NAME) {
             throw in.errorAtPrevious("Resource name is too long.");
         }
+        String problem = PathSafeName.problem(name);
+        if (problem != null) {
+            throw in.errorAtPrevious("Resource name " + name + " " + problem + ".");
+        }
         ResourceDraft draft = new ResourceDraft(name);
         in.expect(Token.Kind.LBRACE, "'{'");
         while (in.current().kind() != Token.Kind.RBRACE) {
@@ -315,8 +329,8 @@ public final class ConfigParser {
             case NAME:
                 in.advance();
                 // PATH_MAX here, not NAME_MAX: see ResourceDraft.toConfig.
-                draft.providerName = in.limited(in.argument("a provider name"), MAX_PATH,
-                        "name argument is too long.");
+                draft.providerName = providerName(in.limited(in.argument("a provider name"), MAX_PATH,
+                        "name argument is too long."));
                 break;
             case LOCAL:
                 in.advance();
@@ -335,10 +349,33 @@ public final class ConfigParser {
                     in.advance();
                     draft.exportAddress = in.limited(in.argument("an address"), MAX_ADDRESS,
                             "export argument is too long.");
+                    draft.exportLine = keyword.line();
+                } else if (keyword.isWord("exportcert")) {
+                    draft.exportCert = tlsPath();
+                } else if (keyword.isWord("exportkey")) {
+                    draft.exportKey = tlsPath();
+                } else if (keyword.isWord("exportca")) {
+                    draft.exportCa = tlsPath();
                 } else {
                     throw in.misplaced(Section.RESOURCE);
                 }
         }
+    }
+
+    /** The path after {@code exportcert}, {@code exportkey} or {@code exportca} (the keyword is current). */
+    private String tlsPath() throws ConfigException {
+        String keyword = in.current().text();
+        in.advance();
+        return in.limited(in.argument("a path"), MAX_PATH, keyword + " argument is too long.");
+    }
+
+    /** A {@code name} value: it becomes {@code <devdir>/<name>}, so it must be path-safe. */
+    private String providerName(String value) throws ConfigException {
+        String problem = PathSafeName.problem(value);
+        if (problem != null) {
+            throw in.errorAtPrevious("Provider name " + value + " " + problem + ".");
+        }
+        return value;
     }
 
     /** {@code on <node> { ... }} inside a resource; only this node's block takes effect. */
@@ -353,7 +390,7 @@ public final class ConfigParser {
             switch (keyword.kind()) {
                 case NAME: {
                     in.advance();
-                    String value = in.argument("a provider name");
+                    String value = providerName(in.argument("a provider name"));
                     if (mine) {
                         draft.nodeProviderName = in.limited(value, MAX_NAME,
                                 "name argument is too long.");
@@ -402,7 +439,17 @@ public final class ConfigParser {
                         if (mine) {
                             draft.nodeExportAddress = in.limited(value, MAX_ADDRESS,
                                     "export argument is too long.");
+                            draft.nodeExportLine = keyword.line();
                         }
+                    } else if (keyword.isWord("exportcert")) {
+                        String value = tlsPath();
+                        draft.nodeExportCert = mine ? value : draft.nodeExportCert;
+                    } else if (keyword.isWord("exportkey")) {
+                        String value = tlsPath();
+                        draft.nodeExportKey = mine ? value : draft.nodeExportKey;
+                    } else if (keyword.isWord("exportca")) {
+                        String value = tlsPath();
+                        draft.nodeExportCa = mine ? value : draft.nodeExportCa;
                     } else {
                         throw in.misplaced(Section.RESOURCE_NODE);
                     }

@@ -24,6 +24,10 @@ final class GlobalDraft {
     String exec = "";
     boolean metaflush = ResourceConfig.DEFAULT_METAFLUSH;
     DeviceMode device = ResourceConfig.DEFAULT_DEVICE;
+    /** exportcert, exportkey, exportca; "" = not set. */
+    String exportCert = "";
+    String exportKey = "";
+    String exportCa = "";
 
     // This node's global `on` blocks; null = not set there. They beat depth 0 in any order.
     String nodeControl;

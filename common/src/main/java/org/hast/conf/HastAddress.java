@@ -33,6 +33,8 @@ import java.util.Objects;
 public final class HastAddress {
     /** {@code PROTO_TCP_DEFAULT_PORT}: the default for listen and remote addresses. */
     public static final int DEFAULT_PORT = 8457;
+    /** The default port of an {@code export} address (NBD's IANA port). */
+    public static final int NBD_DEFAULT_PORT = 10809;
     /** The default port of a {@code source} address: let the kernel choose. */
     public static final int SOURCE_DEFAULT_PORT = 0;
     /** Linux {@code sun_path} is 108 bytes including the terminating NUL. */
@@ -293,6 +295,31 @@ public final class HastAddress {
             groups++;
         }
         return groups;
+    }
+
+    /**
+     * A TCP address whose host is {@code localhost}, an IPv4 literal in 127.0.0.0/8 or the IPv6
+     * loopback (also as a v4-mapped 127.x literal); decided without any name lookup.
+     */
+    public boolean isLoopbackLiteral() {
+        if (kind != Kind.TCP) {
+            return false;
+        }
+        if (host.equalsIgnoreCase("localhost")) {
+            return true;
+        }
+        if (isIpv4Literal(host)) {
+            return host.startsWith("127.");
+        }
+        if (host.indexOf(':') >= 0 && host.indexOf('%') < 0 && isIpv6Literal(host)) {
+            try {
+                // A literal: the JDK converts it without asking a resolver.
+                return InetAddress.getByName(host).isLoopbackAddress();
+            } catch (UnknownHostException e) {
+                return false;
+            }
+        }
+        return false;
     }
 
     /** The string this was parsed from. */

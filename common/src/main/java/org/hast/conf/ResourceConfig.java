@@ -25,6 +25,7 @@ import org.hast.codec.Compression;
  * @param metaflush      {@code metaflush}
  * @param device         {@code device} (extension)
  * @param exportAddress  {@code export} as written (extension), "" when none
+ * @param exportTls      {@code exportcert}, {@code exportkey}, {@code exportca} (extension)
  */
 public record ResourceConfig(
         String name,
@@ -39,7 +40,8 @@ public record ResourceConfig(
         String exec,
         boolean metaflush,
         DeviceMode device,
-        String exportAddress) {
+        String exportAddress,
+        ExportTls exportTls) {
 
     /** {@code HAST_TIMEOUT}. */
     public static final int DEFAULT_TIMEOUT_SECONDS = 20;
@@ -63,6 +65,7 @@ public record ResourceConfig(
         Objects.requireNonNull(exec, "exec");
         Objects.requireNonNull(device, "device");
         Objects.requireNonNull(exportAddress, "exportAddress");
+        Objects.requireNonNull(exportTls, "exportTls");
         if (timeoutSeconds <= 0) {
             throw new IllegalArgumentException("timeout must be positive: " + timeoutSeconds);
         }

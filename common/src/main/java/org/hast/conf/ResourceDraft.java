@@ -1,7 +1,10 @@
 package org.hast.conf;
 
+import java.util.List;
+
 import org.hast.codec.ChecksumAlgorithm;
 import org.hast.codec.Compression;
+
 /**
  * One {@code resource} block while it is parsed. Keeps the resource level (depth 1) and this
  * node's resource {@code on} level (depth 2) apart, since the node level wins whatever the
@@ -22,6 +25,10 @@ final class ResourceDraft {
     String providerName;
     String localPath;
     String exportAddress;
+    int exportLine;
+    String exportCert;
+    String exportKey;
+    String exportCa;
 
     // This node's `on` block inside the resource (depth 2).
     boolean hadMyNode;
@@ -31,6 +38,10 @@ final class ResourceDraft {
     String remoteAddress;
     String sourceAddress;
     String nodeExportAddress;
+    int nodeExportLine;
+    String nodeExportCert;
+    String nodeExportKey;
+    String nodeExportCa;
 
     ResourceDraft(String name) {
         this.name = name;
@@ -56,8 +67,14 @@ final class ResourceDraft {
         }
     }
 
-    /** The resolved resource; call after {@link #validate} and at the end of the file. */
-    ResourceConfig toConfig(GlobalDraft global) {
+    /**
+     * The resolved resource; call after {@link #validate} and at the end of the file, when the
+     * global TLS keywords are known.
+     *
+     * @throws ConfigException on the line of the {@code export} in effect: an export that is
+     *         neither a Unix socket nor loopback TCP without TLS, or an incomplete TLS set
+     */
+    ResourceConfig toConfig(GlobalDraft global, String file) throws ConfigException {
         String provider = nodeProviderName;
         if (provider == null && providerName != null) {
             // Quirk kept from the reference: the resource-level name was checked against
@@ -72,6 +89,13 @@ final class ResourceDraft {
                 : metaflush != null ? metaflush : global.metaflush;
         String export = nodeExportAddress != null ? nodeExportAddress
                 : exportAddress != null ? exportAddress : "";
+        ExportTls tls = new ExportTls(
+                first(nodeExportCert, exportCert, global.exportCert),
+                first(nodeExportKey, exportKey, global.exportKey),
+                first(nodeExportCa, exportCa, global.exportCa));
+        if (!export.isEmpty()) {
+            checkExport(export, tls, file, nodeExportAddress != null ? nodeExportLine : exportLine);
+        }
         return new ResourceConfig(
                 name,
                 provider,
@@ -85,7 +109,40 @@ final class ResourceDraft {
                 exec != null ? exec : global.exec,
                 flush,
                 device != null ? device : global.device,
-                export);
+                export,
+                tls);
+    }
+
+    /**
+     * Anyone who reaches an export can read and write the whole resource, so it stays on this
+     * host (a Unix socket or a loopback literal) unless TLS with client certificates is set up.
+     * An address that does not parse is left to the worker, which reports it when it opens it.
+     */
+    private static void checkExport(String export, ExportTls tls, String file, int line)
+            throws ConfigException {
+        List<String> missing = tls.missing();
+        if (!missing.isEmpty()) {
+            throw ConfigException.at(file, line, "export " + export + ": TLS needs exportcert, exportkey"
+                    + " and exportca; missing " + String.join(", ", missing) + ".");
+        }
+        if (tls.enabled()) {
+            return;
+        }
+        HastAddress address;
+        try {
+            address = HastAddress.parse(export, HastAddress.NBD_DEFAULT_PORT);
+        } catch (AddressException e) {
+            return;
+        }
+        if (address.isTcp() && !address.isLoopbackLiteral()) {
+            throw ConfigException.at(file, line, "export " + export + " is not a loopback address;"
+                    + " an export reachable from the network needs exportcert, exportkey and exportca"
+                    + " (TLS with client certificates).");
+        }
+    }
+
+    private static String first(String node, String resource, String global) {
+        return node != null ? node : resource != null ? resource : global;
     }
 
     private static String truncate(String value, int max) {

@@ -257,7 +257,8 @@ final class TokenReader {
             case ON:
                 return true;
             default:
-                return token.isWord("device") || token.isWord("devdir") || token.isWord("export");
+                return token.isWord("device") || token.isWord("devdir") || token.isWord("export")
+                        || token.isWord("exportcert") || token.isWord("exportkey") || token.isWord("exportca");
         }
     }
 

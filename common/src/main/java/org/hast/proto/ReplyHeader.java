@@ -8,14 +8,15 @@ import org.hast.nv.NvWriter;
  * <pre>
  * seq      uint64  copied from the request
  * received int8 1  only in the early memsync acknowledgement (§4.6)
- * error    int16   errno, only when non-zero
+ * error    int16   errno, only when non-zero; FreeBSD's number ({@link WireErrno})
  * </pre>
  * followed, for a successful READ, by the payload fields ({@link PayloadFields}).
  *
  * @param seq      the request id (unsigned 64 bits); 0 only when echoing a request that
  *                 arrived without one
  * @param received whether this is the memsync "data received" acknowledgement
- * @param error    the errno, 0 for success; an int16 on the wire
+ * @param error    the errno in this host's (Linux) numbering, 0 for success; translated to
+ *                 and from FreeBSD's numbering by {@link #toNv} and {@link #fromNv}
  */
 public record ReplyHeader(long seq, boolean received, int error) {
     public static final String FIELD_SEQ = "seq";
@@ -50,7 +51,7 @@ public record ReplyHeader(long seq, boolean received, int error) {
             nv.addInt8(FIELD_RECEIVED, 1);
         }
         if (error != 0) {
-            nv.addInt16(FIELD_ERROR, error);
+            nv.addInt16(FIELD_ERROR, WireErrno.toWire(error));
         }
         return nv;
     }
@@ -58,7 +59,7 @@ public record ReplyHeader(long seq, boolean received, int error) {
     /**
      * Reads a reply as the primary does: {@code seq} must be a non-zero uint64;
      * {@code received} counts when a field of that name exists; {@code error} is read as int16
-     * (missing or of another type → 0). Matching {@code seq} against the requests in flight
+     * (missing or of another type → 0) and translated from FreeBSD's numbering. Matching {@code seq} against the requests in flight
      * is the caller's job ("Found no request matching received 'seq' field (N).").
      *
      * @throws ProtocolException "Header contains no 'seq' field." The reference logs it and
@@ -69,6 +70,6 @@ public record ReplyHeader(long seq, boolean received, int error) {
         if (seq == 0) {
             throw new ProtocolException("Header contains no 'seq' field.");
         }
-        return new ReplyHeader(seq, nv.has(FIELD_RECEIVED), nv.getInt16(FIELD_ERROR));
+        return new ReplyHeader(seq, nv.has(FIELD_RECEIVED), WireErrno.fromWire(nv.getInt16(FIELD_ERROR)));
     }
 }

@@ -85,7 +85,7 @@ class ConfigParserTest {
         ResourceConfig r = config.resources().get(0);
         assertEquals(new ResourceConfig("r0", "r0", "/dev/da0", "tcp://10.0.0.2", "",
                 ReplicationMode.MEMSYNC, ChecksumAlgorithm.NONE, Compression.HOLE, 20, "", true,
-                DeviceMode.AUTO, ""), r);
+                DeviceMode.AUTO, "", ExportTls.NONE), r);
         assertTrue(r.hasRemote());
         assertFalse(r.hasSource());
         assertFalse(r.hasExec());
@@ -264,7 +264,8 @@ class ConfigParserTest {
         assertEquals("/var/run/hastd.pid", config.pidfile());
         assertEquals("/dev/hast", config.devdir());
         assertEquals(new ResourceConfig("r0", "r0", "/dev/a", "none", "", ReplicationMode.MEMSYNC,
-                ChecksumAlgorithm.NONE, Compression.HOLE, 20, "", true, DeviceMode.AUTO, ""),
+                ChecksumAlgorithm.NONE, Compression.HOLE, 20, "", true, DeviceMode.AUTO, "",
+                ExportTls.NONE),
                 config.resources().get(0));
 
         assertEquals("/etc/hast.conf:1: syntax error near 'bogus': expected a statement or '}'",
@@ -281,7 +282,7 @@ class ConfigParserTest {
     void lengthsAreNotCheckedInOtherHostBlocksExceptListen() throws ConfigException {
         String huge = "/" + "x".repeat(5000);
         parse("on hastb { control " + huge + " pidfile " + huge + " devdir " + huge + " }\n"
-                + "resource r0 { on hastb { name " + huge + " local " + huge + " remote " + huge
+                + "resource r0 { on hastb { name " + huge.substring(1) + " local " + huge + " remote " + huge
                 + " source " + huge + " export " + huge + " } on hasta { local /a remote none } }");
         // The reference checks listen's length before it looks at the node.
         assertEquals("/etc/hast.conf:1: listen argument is too long.",
@@ -311,10 +312,10 @@ class ConfigParserTest {
                 + " name device\n"
                 + " local export\n"
                 + " exec devdir\n"
-                + " export auto\n"
+                + " export /auto\n"
                 + " on hasta { remote export source device }\n"
                 + "}\n"
-                + "resource device { on export { } on hasta { local devdir remote ggate export fuse } }\n";
+                + "resource device { on export { } on hasta { local devdir remote ggate export /fuse } }\n";
         HastConfig config = parse(text);
         assertEquals("/dev/hx", config.devdir());
         ResourceConfig export = config.resource("export").orElseThrow();
@@ -322,13 +323,13 @@ class ConfigParserTest {
         assertEquals("device", export.providerName());
         assertEquals("export", export.localPath());
         assertEquals("devdir", export.exec());
-        assertEquals("auto", export.exportAddress());
+        assertEquals("/auto", export.exportAddress());
         assertEquals("export", export.remoteAddress());
         assertEquals("device", export.sourceAddress());
         ResourceConfig device = config.resource("device").orElseThrow();
         assertEquals("devdir", device.localPath());
         assertEquals("ggate", device.remoteAddress());
-        assertEquals("fuse", device.exportAddress());
+        assertEquals("/fuse", device.exportAddress());
         assertEquals(DeviceMode.AUTO, device.device());
         // A node literally named like an extension keyword.
         HastConfig named = parse("resource r { on export { local /l remote none } }",

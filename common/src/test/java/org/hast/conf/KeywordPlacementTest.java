@@ -71,6 +71,7 @@ class KeywordPlacementTest {
         Set<Section> globalAndNode = EnumSet.of(Section.GLOBAL, Section.NODE);
         Set<Section> globalAndResource = EnumSet.of(Section.GLOBAL, Section.RESOURCE);
         Set<Section> resourceLevels = EnumSet.of(Section.RESOURCE, Section.RESOURCE_NODE);
+        Set<Section> tlsPlaces = EnumSet.of(Section.GLOBAL, Section.RESOURCE, Section.RESOURCE_NODE);
         return List.of(
                 new Case("control", "control /run/c.sock", globalAndNode,
                         HastConfig::controlAddress, "/run/c.sock"),
@@ -107,7 +108,13 @@ class KeywordPlacementTest {
                 new Case("devdir", "devdir /dev/hx", globalAndNode,
                         HastConfig::devdir, "/dev/hx"),
                 new Case("export", "export tcp://127.0.0.1:10809", resourceLevels,
-                        c -> r0(c).exportAddress(), "tcp://127.0.0.1:10809"));
+                        c -> r0(c).exportAddress(), "tcp://127.0.0.1:10809"),
+                new Case("exportcert", "exportcert /etc/c.pem", tlsPlaces,
+                        c -> r0(c).exportTls().cert(), "/etc/c.pem"),
+                new Case("exportkey", "exportkey /etc/k.pem", tlsPlaces,
+                        c -> r0(c).exportTls().key(), "/etc/k.pem"),
+                new Case("exportca", "exportca /etc/ca.pem", tlsPlaces,
+                        c -> r0(c).exportTls().ca(), "/etc/ca.pem"));
     }
 
     @TestFactory

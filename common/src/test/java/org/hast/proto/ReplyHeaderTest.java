@@ -41,9 +41,22 @@ class ReplyHeaderTest {
     @Test
     void roundTrips() throws Exception {
         for (ReplyHeader r : new ReplyHeader[] {ReplyHeader.done(-1L), ReplyHeader.received(9),
-            ReplyHeader.failed(3, 22), new ReplyHeader(3, true, -5)}) {
+            ReplyHeader.failed(3, 22), new ReplyHeader(3, true, 110)}) {
             assertEquals(r, read(r.toNv()));
         }
+    }
+
+    @Test
+    void errorTravelsInFreeBsdNumbers() throws Exception {
+        assertEquals("  seq(uint64): 7\n  error(int16): 45\n",
+                NvMessage.decode(ReplyHeader.failed(7, 95).toNv().encode()).dump(), "EOPNOTSUPP");
+        assertEquals("  seq(uint64): 7\n  error(int16): 60\n",
+                NvMessage.decode(ReplyHeader.failed(7, 110).toNv().encode()).dump(), "ETIMEDOUT");
+        assertEquals(95, read(new NvWriter().addUint64("seq", 1).addInt16("error", 45)).error());
+        assertEquals(5, read(new NvWriter().addUint64("seq", 1).addInt16("error", 93)).error(),
+                "FreeBSD's ENOTCAPABLE has no Linux counterpart");
+        assertEquals(5, ReplyHeader.fromNv(NvMessage.decode(new ReplyHeader(3, false, -5).toNv().encode())).error(),
+                "a negative errno has no FreeBSD counterpart");
     }
 
     @Test

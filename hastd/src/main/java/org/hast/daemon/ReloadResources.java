@@ -66,7 +66,8 @@ final class ReloadResources {
         boolean identityChanged = !old.providerName().equals(updated.providerName())
                 || !old.localPath().equals(updated.localPath())
                 || old.device() != updated.device()
-                || !old.exportAddress().equals(updated.exportAddress());
+                || !old.exportAddress().equals(updated.exportAddress())
+                || !old.exportTls().equals(updated.exportTls());
         if (identityChanged) {
             return true;
         }

@@ -44,8 +44,8 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
     /** {@code HAST_HIO_MAX}. */
     public static final int REQUEST_SLOTS = 256;
     private static final int LOCAL_THREADS = 4;
-    private static final int EOPNOTSUPP_LINUX = 95;
-    private static final int EOPNOTSUPP_FREEBSD = 45;
+    /** Linux's number; a FreeBSD peer's 45 arrives translated (ReplyHeader, WireErrno). */
+    private static final int EOPNOTSUPP = 95;
     private static final int ESHUTDOWN = 108;
 
     /** §8: the first write acknowledged during an outage bumps {@code localcnt} first. */
@@ -404,7 +404,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
             return;
         }
         int remoteError = hio.remoteError;
-        if (hio.cmd == HioCommand.FLUSH && (remoteError == EOPNOTSUPP_LINUX || remoteError == EOPNOTSUPP_FREEBSD)) {
+        if (hio.cmd == HioCommand.FLUSH && remoteError == EOPNOTSUPP) {
             remoteError = 0; // A28: a secondary that cannot flush its cache has nothing to flush
         }
         boolean localOk = hio.toLocal && hio.localError == 0;

@@ -13,6 +13,7 @@ import org.hast.meta.MetadataCodec;
 import org.hast.nv.NvWriter;
 import org.hast.proto.PayloadFields;
 import org.hast.proto.ReplyHeader;
+import org.hast.sys.ErrnoException;
 import org.hast.worker.LocalComponent;
 import org.hast.worker.WorkerStats;
 import org.slf4j.Logger;
@@ -30,6 +31,7 @@ final class SecondaryDisk implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(SecondaryDisk.class);
     static final int QUEUE_CAPACITY = 256;
     private static final int EIO = 5;
+    /** Linux's number; {@link ReplyHeader} sends FreeBSD's (45). */
     private static final int EOPNOTSUPP = 95;
 
     private final BlockingQueue<SecondaryRequest> queue = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
@@ -98,7 +100,8 @@ final class SecondaryDisk implements Runnable {
         }
     }
 
-    private void apply(SecondaryRequest request) {
+    /** Applies one request and queues its reply; package-private for tests, which call it on their own thread. */
+    void apply(SecondaryRequest request) {
         long seq = request.header().seq();
         if (request.error() != 0) {
             reply(ReplyHeader.failed(seq, request.error()), null, null);
@@ -117,7 +120,8 @@ final class SecondaryDisk implements Runnable {
                 } catch (IOException e) {
                     LOG.error("Request failed: DELETE({}, {}): {}.", offset, length, e.getMessage());
                     stats.deleteError.increment();
-                    reply(ReplyHeader.failed(seq, EIO), null, null);
+                    // The errno itself, as the reference sends it (ReplyHeader puts FreeBSD's number on the wire).
+                    reply(ReplyHeader.failed(seq, e instanceof ErrnoException failed ? failed.errno() : EIO), null, null);
                 }
             }
             case FLUSH -> {

@@ -10,6 +10,7 @@ import java.nio.file.StandardOpenOption;
 import org.hast.meta.Metadata;
 import org.hast.meta.MetadataCodec;
 import org.hast.meta.MetadataException;
+import org.hast.sys.ErrnoException;
 import org.hast.sys.LibC;
 import org.hast.sys.ProviderGeometry;
 import org.hast.util.IoErrors;
@@ -119,6 +120,9 @@ public final class LocalComponent implements Closeable {
     /**
      * DELETE of a byte range: {@code BLKDISCARD} on a block device, a punched hole on a regular
      * file (spec §13.1). Either way the range reads back as zeros where the device guarantees it.
+     *
+     * @throws ErrnoException with the call's errno (EOPNOTSUPP where the device cannot discard),
+     *         which the secondary puts in its reply as the reference does
      */
     public void discard(long position, long length) throws IOException {
         LibC libc = LibC.get();
@@ -127,12 +131,14 @@ public final class LocalComponent implements Closeable {
             range.putLong(0, position);
             range.putLong(8, length);
             if (libc.ioctl(lockFd, LibC.BLKDISCARD, range) < 0) {
-                throw new IOException("BLKDISCARD failed: " + libc.strerror(LibC.errno()));
+                int errno = LibC.errno();
+                throw new ErrnoException("BLKDISCARD failed: " + libc.strerror(errno), errno);
             }
             return;
         }
         if (libc.fallocate(lockFd, LibC.FALLOC_FL_PUNCH_HOLE | LibC.FALLOC_FL_KEEP_SIZE, position, length) < 0) {
-            throw new IOException("Unable to punch a hole: " + libc.strerror(LibC.errno()));
+            int errno = LibC.errno();
+            throw new ErrnoException("Unable to punch a hole: " + libc.strerror(errno), errno);
         }
     }
 

@@ -62,7 +62,8 @@ final class PrimaryDevice implements AutoCloseable {
                 LOG.info("Device {} created.", bridge.devicePath());
                 return new PrimaryDevice(bridge, null);
             }
-            Path socket = unixExport(config.exportAddress());
+            // nbdfuse speaks no TLS: with TLS on the export the bridge gets a private socket.
+            Path socket = config.exportTls().enabled() ? null : unixExport(config.exportAddress());
             if (socket == null) {
                 Files.createDirectories(PRIVATE_EXPORTS);
                 Files.setPosixFilePermissions(PRIVATE_EXPORTS, PosixFilePermissions.fromString("rwx------"));

@@ -107,7 +107,7 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
         }
         if (!config.exportAddress().isEmpty()) {
             try {
-                export = NbdServer.start(config.exportAddress(), config.name(), pipeline);
+                export = NbdServer.start(config.exportAddress(), config.name(), pipeline, config.exportTls());
             } catch (IOException e) {
                 throw new WorkerExit(SysExits.EX_OSERR, "Unable to open export " + config.exportAddress() + ": "
                         + e.getMessage() + ".");

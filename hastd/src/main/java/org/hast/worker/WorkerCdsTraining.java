@@ -15,6 +15,7 @@ import java.nio.file.Paths;
 import org.hast.codec.ChecksumAlgorithm;
 import org.hast.codec.Compression;
 import org.hast.conf.DeviceMode;
+import org.hast.conf.ExportTls;
 import org.hast.conf.ReplicationMode;
 import org.hast.conf.ResourceConfig;
 import org.hast.daemon.channel.NvChannel;
@@ -49,7 +50,7 @@ public final class WorkerCdsTraining {
         }
         ResourceConfig config = new ResourceConfig("training", "training", disk.toString(), "none", "",
                 ReplicationMode.MEMSYNC, ChecksumAlgorithm.NONE, Compression.HOLE, 20, "", true, DeviceMode.NONE,
-                "uds://" + dir.resolve("train.nbd"));
+                "uds://" + dir.resolve("train.nbd"), ExportTls.NONE);
         PrimaryWorker worker = new PrimaryWorker(config, dir.resolve("dev"), event -> { });
         worker.start();
         exercise(worker.pipeline());

@@ -3,6 +3,7 @@ package org.hast.daemon.channel;
 import org.hast.codec.ChecksumAlgorithm;
 import org.hast.codec.Compression;
 import org.hast.conf.DeviceMode;
+import org.hast.conf.ExportTls;
 import org.hast.conf.ReplicationMode;
 import org.hast.conf.ResourceConfig;
 import org.hast.nv.NvFormatException;
@@ -60,6 +61,9 @@ public final class WorkerProtocol {
         addReloadFields(nv, resource);
         nv.addString("device", resource.device().word());
         nv.addString("export", resource.exportAddress());
+        nv.addString("exportcert", resource.exportTls().cert());
+        nv.addString("exportkey", resource.exportTls().key());
+        nv.addString("exportca", resource.exportTls().ca());
         nv.addString("devdir", devdir);
         nv.addUint8("role", role.code());
         nv.addUint8("debug", Math.min(debugLevel, 255));
@@ -74,6 +78,8 @@ public final class WorkerProtocol {
         String local = base != null ? base.localPath() : nv.requireString("localpath");
         DeviceMode device = base != null ? base.device() : DeviceMode.fromWord(nv.requireString("device"));
         String export = base != null ? base.exportAddress() : nv.requireString("export");
+        ExportTls tls = base != null ? base.exportTls() : new ExportTls(nv.requireString("exportcert"),
+                nv.requireString("exportkey"), nv.requireString("exportca"));
         int timeout = nv.requireInt32("timeout");
         ReplicationMode replication = ReplicationMode.fromCode(nv.requireInt32("replication"));
         ChecksumAlgorithm checksum = ChecksumAlgorithm.fromCode(nv.requireInt32("checksum"));
@@ -84,7 +90,7 @@ public final class WorkerProtocol {
         return new ResourceConfig(name, provider, local,
                 nv.requireString("remoteaddr"), nv.requireString("sourceaddr"),
                 replication, checksum, compression,
-                timeout, nv.requireString("exec"), nv.requireInt32("metaflush") != 0, device, export);
+                timeout, nv.requireString("exec"), nv.requireInt32("metaflush") != 0, device, export, tls);
     }
 
     /**

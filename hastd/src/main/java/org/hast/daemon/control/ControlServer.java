@@ -8,7 +8,6 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -22,6 +21,7 @@ import jdk.net.UnixDomainPrincipal;
 import org.hast.daemon.channel.NvChannel;
 import org.hast.nv.NvMessage;
 import org.hast.nv.NvWriter;
+import org.hast.sys.PrivateSocketBind;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,11 +68,10 @@ public final class ControlServer implements Closeable {
     public static ControlServer open(String address, Path path,
                                      Function<NvMessage, CompletableFuture<NvWriter>> handler) throws IOException {
         refuseIfServed(path);
-        Files.deleteIfExists(path);
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         try {
-            server.bind(UnixDomainSocketAddress.of(path), 8);
-            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
+            // Mode 0600 from the moment the path exists (a stale socket is replaced by the rename).
+            PrivateSocketBind.bind(path, where -> server.bind(UnixDomainSocketAddress.of(where), 8));
         } catch (IOException e) {
             server.close();
             throw e;

@@ -15,6 +15,8 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
 
 /**
  * The fixed-newstyle handshake (doc/proto.md "Fixed newstyle negotiation"): sends the greeting,
@@ -26,6 +28,12 @@ import io.netty.handler.codec.ByteToMessageDecoder;
  * as it arrives (nothing buffered) and answered with ERR_TOO_BIG, except EXPORT_NAME, which
  * has no error path and closes. The whole handshake must finish within
  * {@link #HANDSHAKE_TIMEOUT_SECONDS}, so an idle or looping client cannot hold a connection slot.
+ *
+ * <p>With TLS configured the server behaves as {@code nbdkit --tls=require}: before STARTTLS
+ * every option but STARTTLS and ABORT gets ERR_TLS_REQD (EXPORT_NAME, which cannot be
+ * refused, closes); STARTTLS is acknowledged in clear, then a {@link SslHandler} goes in front
+ * of this handler and the negotiation goes on encrypted. The TLS handshake needs a client
+ * certificate from the configured CA; a client without one is disconnected.
  */
 public final class NbdHandshakeHandler extends ByteToMessageDecoder {
     private static final Logger LOG = LoggerFactory.getLogger(NbdHandshakeHandler.class);
@@ -36,6 +44,9 @@ public final class NbdHandshakeHandler extends ByteToMessageDecoder {
 
     private final NbdExport export;
     private final NbdOptionReplies replies;
+    /** Null: no TLS (STARTTLS gets ERR_UNSUP). */
+    private final SslContext tls;
+    private boolean tlsStarted;
     private State state = State.CLIENT_FLAGS;
     private boolean noZeroes;
     private int optionCode;
@@ -43,8 +54,14 @@ public final class NbdHandshakeHandler extends ByteToMessageDecoder {
     private ScheduledFuture<?> deadline;
 
     public NbdHandshakeHandler(NbdExport export) {
+        this(export, null);
+    }
+
+    /** With {@code tls} non-null, TLS is required before anything else. */
+    public NbdHandshakeHandler(NbdExport export, SslContext tls) {
         this.export = export;
         this.replies = new NbdOptionReplies(export);
+        this.tls = tls;
     }
 
     @Override
@@ -119,7 +136,7 @@ public final class NbdHandshakeHandler extends ByteToMessageDecoder {
                     return false;
                 }
                 state = State.OPTION_HEADER;
-                option(ctx, in.readSlice((int) optionRemaining));
+                option(ctx, in.readSlice((int) optionRemaining), in);
                 return true;
             }
             case OPTION_SKIP: {
@@ -139,7 +156,11 @@ public final class NbdHandshakeHandler extends ByteToMessageDecoder {
         }
     }
 
-    private void option(ChannelHandlerContext ctx, ByteBuf data) {
+    private void option(ChannelHandlerContext ctx, ByteBuf data, ByteBuf in) {
+        if (tls != null && !tlsStarted && optionCode != OPT_ABORT) {
+            beforeTls(ctx, data, in);
+            return;
+        }
         switch (optionCode) {
             case OPT_EXPORT_NAME: {
                 byte[] name = new byte[data.readableBytes()];
@@ -176,11 +197,69 @@ public final class NbdHandshakeHandler extends ByteToMessageDecoder {
                     ctx.flush();
                 }
                 return;
+            case OPT_STARTTLS:
+                if (tls != null) {
+                    // The spec: STARTTLS once TLS is up is ERR_INVALID.
+                    replies.error(ctx, optionCode, REP_ERR_INVALID, "TLS is already negotiated");
+                } else {
+                    replies.error(ctx, optionCode, REP_ERR_UNSUP, "TLS is not configured");
+                }
+                ctx.flush();
+                return;
             default:
-                // STARTTLS, STRUCTURED_REPLY, META_CONTEXT, EXTENDED_HEADERS and unknown codes.
+                // STRUCTURED_REPLY, META_CONTEXT, EXTENDED_HEADERS and unknown codes.
                 replies.error(ctx, optionCode, REP_ERR_UNSUP, null);
                 ctx.flush();
         }
+    }
+
+    /** Any option but ABORT while TLS is required and not yet negotiated. */
+    private void beforeTls(ChannelHandlerContext ctx, ByteBuf data, ByteBuf in) {
+        if (optionCode == OPT_EXPORT_NAME) {
+            violation(ctx, "EXPORT_NAME before STARTTLS, and TLS is required");
+            return;
+        }
+        if (optionCode != OPT_STARTTLS) {
+            replies.error(ctx, optionCode, REP_ERR_TLS_REQD, "TLS is required: send NBD_OPT_STARTTLS first");
+            ctx.flush();
+            return;
+        }
+        if (data.isReadable()) {
+            replies.error(ctx, optionCode, REP_ERR_INVALID, "STARTTLS takes no data");
+            ctx.flush();
+            return;
+        }
+        if (in.isReadable()) {
+            // The client must wait for our answer before its ClientHello; bytes already here
+            // would be read as plain text.
+            violation(ctx, "data sent after STARTTLS before its reply");
+            return;
+        }
+        // The ACK leaves in clear: it has passed the pipeline before the SslHandler goes in.
+        replies.reply(ctx, optionCode, REP_ACK, null);
+        ctx.flush();
+        SslHandler ssl = tls.newHandler(ctx.alloc());
+        ctx.pipeline().addBefore(ctx.name(), "nbd-tls", ssl);
+        tlsStarted = true;
+        String peer = NbdTransmission.peer(ctx.channel());
+        ssl.handshakeFuture().addListener(done -> {
+            if (done.isSuccess()) {
+                LOG.debug("NBD client {}: TLS established ({}).", peer, ssl.engine().getSession().getProtocol());
+            } else {
+                LOG.warn("NBD client {}: TLS handshake failed: {}; closing the connection.", peer,
+                        done.cause().getMessage());
+                state = State.DONE;
+                ctx.close();
+            }
+        });
+    }
+
+    /** A failed TLS handshake (logged by its listener) or a broken connection: close quietly. */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.debug("NBD client {}: {}; closing the connection.", NbdTransmission.peer(ctx.channel()), cause.toString());
+        state = State.DONE;
+        ctx.close();
     }
 
     private void enterTransmission(ChannelHandlerContext ctx) {

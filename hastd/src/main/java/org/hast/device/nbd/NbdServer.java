@@ -10,13 +10,14 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.hast.conf.AddressException;
+import org.hast.conf.ExportTls;
 import org.hast.conf.HastAddress;
 import org.hast.device.BlockBackend;
+import org.hast.sys.PrivateSocketBind;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,13 +34,20 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.GlobalEventExecutor;
 
 /**
  * The NBD export of one resource (decisions §3 {@code export}): a listener on a Unix socket
- * ({@code uds:///path}, {@code unix:///path} or a bare absolute path; mode 0600) or on TCP
- * ({@code tcp://127.0.0.1:PORT}, {@code tcp4://}, {@code tcp6://}; default port 10809), whose
- * connections go through the fixed-newstyle handshake into transmission.
+ * ({@code uds:///path}, {@code unix:///path} or a bare absolute path; mode 0600 from the start,
+ * see {@link PrivateSocketBind}) or on TCP ({@code tcp://127.0.0.1:PORT}, {@code tcp4://},
+ * {@code tcp6://}; default port 10809), whose connections go through the fixed-newstyle
+ * handshake into transmission.
+ *
+ * <p>Without TLS a TCP export must resolve to a loopback address (the configuration already
+ * refuses other literals; this catches a name that resolves elsewhere). With TLS
+ * ({@link ExportTls}) any address is allowed and every client must negotiate STARTTLS and
+ * present a certificate signed by the configured CA before anything else.
  *
  * <p>At most {@link #MAX_CONNECTIONS} clients at a time; more are closed at accept with a log
  * line. {@link #close()} stops accepting, closes the clients and removes the socket file.
@@ -70,9 +78,16 @@ public final class NbdServer implements Closeable {
 
     /** Serves {@code backend} as export {@code exportName} at {@code address}, on its own event loop thread. */
     public static NbdServer start(String address, String exportName, BlockBackend backend) throws IOException {
+        return start(address, exportName, backend, ExportTls.NONE);
+    }
+
+    /** As above; with {@code tls} enabled, only over TLS with a client certificate. */
+    public static NbdServer start(String address, String exportName, BlockBackend backend, ExportTls tls)
+            throws IOException {
+        SslContext context = tls.enabled() ? NbdTls.serverContext(tls) : null;
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         try {
-            return start(address, new NbdExport(exportName, backend), group, true);
+            return start(address, new NbdExport(exportName, backend), group, true, context);
         } catch (IOException | RuntimeException e) {
             group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             throw e;
@@ -81,11 +96,11 @@ public final class NbdServer implements Closeable {
 
     /** As above, on an epoll event loop group owned by the caller (not shut down by close()). */
     public static NbdServer start(String address, NbdExport export, EventLoopGroup group) throws IOException {
-        return start(address, export, group, false);
+        return start(address, export, group, false, null);
     }
 
-    private static NbdServer start(String address, NbdExport export, EventLoopGroup group, boolean owned)
-            throws IOException {
+    private static NbdServer start(String address, NbdExport export, EventLoopGroup group, boolean owned,
+            SslContext tls) throws IOException {
         HastAddress parsed;
         try {
             parsed = HastAddress.parse(address, NbdProtocol.DEFAULT_PORT);
@@ -100,50 +115,65 @@ public final class NbdServer implements Closeable {
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel channel) {
-                        accept(address, export, channel, clients, connections);
+                        accept(address, export, tls, channel, clients, connections);
                     }
                 });
-        SocketAddress bindTo;
-        Path path = null;
         if (parsed.isUds()) {
-            path = Paths.get(parsed.path());
-            removeStaleSocket(path);
+            Path path = Paths.get(parsed.path());
+            refuseNonSocket(path);
             bootstrap.channel(EpollServerDomainSocketChannel.class);
-            bindTo = new DomainSocketAddress(path.toString());
-        } else {
-            InetSocketAddress inet;
+            Channel[] bound = new Channel[1];
             try {
-                inet = parsed.toSocketAddress();
-            } catch (AddressException e) {
+                PrivateSocketBind.bind(path, where -> bound[0] = bind(bootstrap, new DomainSocketAddress(where.toString()),
+                        address));
+            } catch (IOException e) {
+                if (bound[0] != null) {
+                    bound[0].close();
+                }
                 throw new IOException("export " + address + ": " + e.getMessage(), e);
             }
-            SocketProtocolFamily family = inet.getAddress() instanceof Inet6Address
-                    ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET;
-            bootstrap.channelFactory(() -> new EpollServerSocketChannel(family))
-                    .option(ChannelOption.SO_REUSEADDR, true)
-                    .childOption(ChannelOption.TCP_NODELAY, true);
-            bindTo = inet;
+            Object key = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+            return started(address, export, bound[0], clients, owned ? group : null, connections, path, key, tls);
         }
-        Channel listener;
+        InetSocketAddress inet;
         try {
-            listener = bootstrap.bind(bindTo).sync().channel();
+            inet = parsed.toSocketAddress();
+        } catch (AddressException e) {
+            throw new IOException("export " + address + ": " + e.getMessage(), e);
+        }
+        if (tls == null && !inet.getAddress().isLoopbackAddress()) {
+            throw new IOException("export " + address + ": " + inet.getAddress().getHostAddress()
+                    + " is not a loopback address and no TLS is configured");
+        }
+        SocketProtocolFamily family = inet.getAddress() instanceof Inet6Address
+                ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET;
+        bootstrap.channelFactory(() -> new EpollServerSocketChannel(family))
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true);
+        Channel listener = bind(bootstrap, inet, address);
+        return started(address, export, listener, clients, owned ? group : null, connections, null, null, tls);
+    }
+
+    private static Channel bind(ServerBootstrap bootstrap, SocketAddress where, String address) throws IOException {
+        try {
+            return bootstrap.bind(where).sync().channel();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while binding export " + address);
         } catch (RuntimeException e) {
             throw new IOException("export " + address + ": " + (e.getMessage() == null ? e : e.getMessage()), e);
         }
-        Object key = null;
-        if (path != null) {
-            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
-            key = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
-        }
-        LOG.info("NBD export '{}' ({} bytes) listening on {}.", export.name(), export.backend().size(), address);
-        return new NbdServer(address, listener, clients, owned ? group : null, connections, path, key);
     }
 
-    private static void accept(String address, NbdExport export, Channel channel, ChannelGroup clients,
-            AtomicInteger connections) {
+    private static NbdServer started(String address, NbdExport export, Channel listener, ChannelGroup clients,
+            EventLoopGroup ownGroup, AtomicInteger connections, Path path, Object key, SslContext tls) {
+        LOG.info("NBD export '{}' ({} bytes) listening on {}{}.", export.name(), export.backend().size(), address,
+                tls != null ? " (TLS with client certificates required)" : "");
+        return new NbdServer(address, listener, clients, ownGroup, connections, path, key);
+    }
+
+    private static void accept(String address, NbdExport export, SslContext tls, Channel channel,
+            ChannelGroup clients, AtomicInteger connections) {
         String peer = NbdTransmission.peer(channel);
         if (connections.incrementAndGet() > MAX_CONNECTIONS) {
             connections.decrementAndGet();
@@ -157,11 +187,11 @@ public final class NbdServer implements Closeable {
             connections.decrementAndGet();
             LOG.debug("NBD export {}: client {} disconnected.", address, peer);
         });
-        channel.pipeline().addLast("nbd-handshake", new NbdHandshakeHandler(export));
+        channel.pipeline().addLast("nbd-handshake", new NbdHandshakeHandler(export, tls));
     }
 
-    /** Removes a socket left by a previous run; refuses to remove anything that is not a socket. */
-    private static void removeStaleSocket(Path path) throws IOException {
+    /** A socket left by a previous run is replaced by the bind; anything else at the path is refused. */
+    private static void refuseNonSocket(Path path) throws IOException {
         if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
@@ -169,7 +199,6 @@ public final class NbdServer implements Closeable {
         if (!attrs.isOther()) {
             throw new IOException("export " + path + ": exists and is not a socket");
         }
-        Files.delete(path);
     }
 
     public String address() {

@@ -2,7 +2,8 @@
  * The NBD export ({@code export} in hast.conf, decisions §3–§4): a fixed-newstyle NBD server
  * on Netty serving a {@link org.hast.device.BlockBackend}.
  *
- * <p>{@link org.hast.device.nbd.NbdServer} listens on a Unix socket or loopback TCP;
+ * <p>{@link org.hast.device.nbd.NbdServer} listens on a Unix socket or loopback TCP, or on any
+ * address with TLS and client certificates required ({@link org.hast.device.nbd.NbdTls});
  * {@link org.hast.device.nbd.NbdHandshakeHandler} negotiates the options and then installs
  * the transmission phase, which {@link org.hast.device.nbd.NbdTransmission} can also install
  * on its own (the kernel NBD bridge does its handshake through ioctls).

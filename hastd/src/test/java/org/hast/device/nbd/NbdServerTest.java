@@ -45,6 +45,41 @@ class NbdServerTest {
     }
 
     @Test
+    void unixSocketIsBoundInAPrivateDirectoryAndMovedIntoPlace() throws Exception {
+        Path sock = dir.resolve("s");
+        try (FileBackend backend = new FileBackend(dir.resolve("f"), 4096, true)) {
+            NbdServer server = NbdServer.start("uds://" + sock, "r", backend);
+            try {
+                // The kernel still reports the path bind() got: a private directory beside the
+                // socket, never the final name, which only ever existed with mode 0600.
+                Path bound = Path.of(((io.netty.channel.unix.DomainSocketAddress) server.localAddress()).path());
+                assertNotEquals(sock, bound);
+                assertEquals(dir, bound.getParent().getParent());
+                assertTrue(bound.getParent().getFileName().toString().startsWith(".h"), bound.toString());
+                assertFalse(Files.exists(bound.getParent()), "the private directory is removed");
+                assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(sock)));
+                try (NbdTestClient c = NbdTestClient.connect(sock)) {
+                    assertEquals(4096, c.handshake("r"));
+                }
+            } finally {
+                server.close();
+            }
+            assertFalse(Files.exists(sock));
+        }
+    }
+
+    @Test
+    void tcpBeyondLoopbackWithoutTlsIsRefused() throws Exception {
+        try (FileBackend backend = new FileBackend(dir.resolve("f"), 4096, true)) {
+            for (String address : new String[] {"tcp4://0.0.0.0:10809", "tcp6://[::]:10809"}) {
+                IOException e = assertThrows(IOException.class, () -> NbdServer.start(address, "r", backend));
+                assertTrue(e.getMessage().endsWith("is not a loopback address and no TLS is configured"),
+                        e.getMessage());
+            }
+        }
+    }
+
+    @Test
     void everyUnixSpellingWorks() throws Exception {
         Path sock = dir.resolve("s");
         try (FileBackend backend = new FileBackend(dir.resolve("f"), 4096, true)) {
