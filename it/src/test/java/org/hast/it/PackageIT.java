@@ -210,6 +210,9 @@ class PackageIT {
             Processes.Result read = expectOk(run("qemu-io", "-f", "raw", "-c", "read -P 0xa5 0 4M",
                     "-c", "read -P 0x5a 32M 1M", b.exportUri(RESOURCE)));
             assertFalse(read.stdout().contains("verification failed"), read.toString());
+            cluster.close();
+            // Passed: the node directories (logs, written disk images) are of no more use.
+            deleteTree(cluster.dir());
         }
     }
 
