@@ -36,8 +36,8 @@ import org.junit.jupiter.api.Assumptions;
  * {@value #BOOT_LIMIT_SECONDS} s is killed and booted once more.
  *
  * <p>Needs, on the host: qemu-system-x86, linux-image-amd64 (a /boot/vmlinuz-* whose modules
- * include nbd.ko) and busybox-static. They are not in scripts/install-deps: these tests do not
- * run in normal CI.
+ * include nbd.ko) and busybox-static; scripts/install-deps installs them, because CI runs the
+ * guest tests that use {@link #requireInCi()}.
  */
 public final class QemuGuest {
     public static final String OPT_IN = "HAST_QEMU_TESTS";
@@ -70,6 +70,26 @@ public final class QemuGuest {
         Assertions.assertTrue(Files.isExecutable(BUSYBOX), OPT_IN + "=1 but no " + BUSYBOX + " (busybox-static)");
         String release = kernelWithNbd();
         Assertions.assertTrue(release != null, OPT_IN + "=1 but no /boot/vmlinuz-* with nbd.ko (linux-image-amd64)");
+        return new QemuGuest(release);
+    }
+
+    /**
+     * For the guest tests that CI runs (the path {@code device auto} takes on a stock Debian
+     * kernel): they run under {@code HAST_QEMU_TESTS=1} or {@code HAST_E2E_REQUIRED=1} and
+     * fail there when qemu, busybox or the kernel is missing; otherwise they skip (a few
+     * minutes of emulation are not for every local build).
+     */
+    public static QemuGuest requireInCi() throws IOException {
+        if (!Requirements.e2eRequired()) {
+            return requireOptIn();
+        }
+        Assertions.assertTrue(Files.isExecutable(QEMU), "HAST_E2E_REQUIRED=1 but no " + QEMU
+                + " (qemu-system-x86; scripts/install-deps installs it)");
+        Assertions.assertTrue(Files.isExecutable(BUSYBOX), "HAST_E2E_REQUIRED=1 but no " + BUSYBOX
+                + " (busybox-static)");
+        String release = kernelWithNbd();
+        Assertions.assertTrue(release != null, "HAST_E2E_REQUIRED=1 but no /boot/vmlinuz-* with nbd.ko "
+                + "(linux-image-amd64)");
         return new QemuGuest(release);
     }
 

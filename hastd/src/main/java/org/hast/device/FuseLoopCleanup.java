@@ -29,13 +29,25 @@ final class FuseLoopCleanup {
     private FuseLoopCleanup() {
     }
 
+    /** {@code /dev/nbdN}, where the kernel NBD bridge's symlinks point. */
+    static boolean isKernelNbdDevice(Path target) {
+        Path file = target.getFileName();
+        return file != null && file.toString().matches("nbd[0-9]+")
+                && Paths.get("/dev").equals(target.toAbsolutePath().normalize().getParent());
+    }
+
     static void cleanupStale(String name, Path devdir, Path runBase) throws IOException {
         FuseLoopBridge.checkName(name);
         List<Exception> failures = new ArrayList<>();
 
         Path link = devdir.resolve(name);
         try {
-            if (Files.isSymbolicLink(link)) {
+            if (Files.isSymbolicLink(link) && isKernelNbdDevice(Files.readSymbolicLink(link))) {
+                // The kernel NBD bridge's: it may take that device over (KernelNbdBridge), or
+                // cleans it up itself.
+                LOG.debug("{} -> {} is a kernel NBD device; left to the kernel NBD bridge.", link,
+                        Files.readSymbolicLink(link));
+            } else if (Files.isSymbolicLink(link)) {
                 LOG.warn("Removing stale symlink {} -> {}.", link, Files.readSymbolicLink(link));
                 Files.delete(link);
             } else if (Files.exists(link, LinkOption.NOFOLLOW_LINKS)) {

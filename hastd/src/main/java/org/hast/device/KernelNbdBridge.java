@@ -1,13 +1,9 @@
 package org.hast.device;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.OptionalInt;
-import java.util.OptionalLong;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -27,15 +23,27 @@ import io.netty.channel.epoll.EpollIoHandler;
 
 /**
  * The Linux NBD kernel driver as the device bridge (decisions §4; shared/spec/nbd.md, "Linux
- * kernel client specifics"): the backend is served in-process on one end of a socketpair, the
- * kernel gets the other end, and {@code <devdir>/<providerName>} is a symlink to
- * {@code /dev/nbdN}. No handshake happens at all: with the ioctl interface the handshake is
- * userspace's business, and we already know the size and flags it would have produced.
+ * kernel client specifics"; docs/devices.md): the backend is served in-process on one end of a
+ * socketpair, the kernel gets the other end, and {@code <devdir>/<providerName>} is a symlink to
+ * {@code /dev/nbdN}. No handshake happens at all: the handshake is userspace's business, and we
+ * already know the size and flags it would have produced.
+ *
+ * <p>The kernel end is handed over through the driver's generic-netlink interface when the
+ * kernel has it (Linux 4.12 and later), with a dead-connection timeout: when the worker dies,
+ * the device stays and its requests wait, and the next worker for the resource finds the device
+ * through the symlink and gives it a new socket ({@code NBD_CMD_RECONFIGURE}); what was in
+ * flight is sent again (the kernel requeues it) and served like any request. This is what
+ * FreeBSD's worker does with {@code G_GATE_CMD_CANCEL}. Without the netlink family the ioctls
+ * are used, and a dead worker takes its device with it:
  *
  * <pre>
  *   attach: socketpair(AF_UNIX, SOCK_STREAM)
  *           our end   -> EpollDomainSocketChannel + NbdTransmission (on an epoll event loop)
- *           open /dev/nbdN (first free one)
+ *   netlink (NbdNetlinkDevices):
+ *           <devdir>/<name> -> /dev/nbdN still configured, size ours: NBD_CMD_RECONFIGURE(N, kernel end)
+ *           else NBD_CMD_CONNECT(size, block size, flags, timeouts, backend id, kernel end)
+ *           detach: unlink; fsync; NBD_CMD_DISCONNECT (requests still queued fail)
+ *   ioctl:  open /dev/nbdN (first free one)
  *           NBD_SET_SOCK(kernel end)   claims the device; EBUSY = another task got it, try the next
  *           NBD_SET_FLAGS, NBD_SET_BLKSIZE, NBD_SET_SIZE_BLOCKS, NBD_SET_TIMEOUT
  *           NBD_DO_IT on its own thread (returns when the connection ends)
@@ -43,7 +51,8 @@ import io.netty.channel.epoll.EpollIoHandler;
  *   detach: unlink; fsync; NBD_DISCONNECT (the kernel sends DISC, the server closes when drained)
  *           -> DO_IT returns -> NBD_CLEAR_SOCK on the DO_IT thread; NBD_CLEAR_SOCK from here if it
  *           does not return in time; close /dev/nbdN, the channel, the event loop
- *   abort:  close our end first (the kernel fails what is outstanding with EIO), then detach
+ *   abort:  close our end first, then detach (NBD_CMD_DISCONNECT or NBD_CLEAR_SOCK: the kernel
+ *           fails what is outstanding with EIO)
  * </pre>
  *
  * <p>Only {@link #attach(String, BlockBackend, String)} works; the socket-path
@@ -60,6 +69,13 @@ public final class KernelNbdBridge implements DeviceBridge {
     public static final int DEFAULT_TIMEOUT_SECONDS = 30;
     /** The request-size cap written to {@code max_sectors_kb}; our backend splits anyway. */
     public static final int DEFAULT_MAX_REQUEST_KB = 128;
+    /**
+     * How long requests wait for a new connection after the worker died (netlink only): long
+     * enough for hastd to restart the worker (1 s delay plus a JVM start and the worker's own
+     * start, 30 s and more under emulation), short enough that a worker that never comes back
+     * does not hang the file system for ever (its requests then fail with EIO).
+     */
+    public static final int DEFAULT_DEAD_CONNECTION_SECONDS = 120;
     /** How long DO_IT may take to bring the device up (partition scan reads through us). */
     static final long READY_TIMEOUT_MILLIS = 10_000;
     /** How long a disconnect may take to drain requests in flight before the socket is cut. */
@@ -69,8 +85,10 @@ public final class KernelNbdBridge implements DeviceBridge {
     private final Path devdir;
     private final NbdDevices devices;
     private final int timeoutSeconds;
+    private final int deadConnectionSeconds;
     private final int maxRequestKb;
     private final EventLoopGroup sharedGroup;
+    private final boolean netlinkAllowed;
 
     // Guarded by this, except where volatile for abort().
     private String providerName;
@@ -84,6 +102,8 @@ public final class KernelNbdBridge implements DeviceBridge {
     private CountDownLatch doItDone;
     private volatile String doItOutcome;
     private volatile boolean aborted;
+    /** The netlink interface the device was configured through, or null (ioctls, or not attached). */
+    private NbdNetlinkDevices netlink;
 
     /** Devices under {@code devdir}; its own event loop per attachment; 30 s timeout. */
     public KernelNbdBridge(Path devdir) {
@@ -98,19 +118,37 @@ public final class KernelNbdBridge implements DeviceBridge {
      * @param maxRequestKb   the {@code max_sectors_kb} cap, or 0 to leave the kernel's default
      */
     public KernelNbdBridge(Path devdir, EventLoopGroup group, int timeoutSeconds, int maxRequestKb) {
-        this(devdir, NbdDevices.system(), group, timeoutSeconds, maxRequestKb);
+        this(devdir, NbdDevices.system(), group, timeoutSeconds, DEFAULT_DEAD_CONNECTION_SECONDS, maxRequestKb,
+                true);
+    }
+
+    /**
+     * @param deadConnectionSeconds how long requests wait for a successor after the worker died
+     * @param netlinkAllowed        false to use the ioctls even where netlink is there
+     */
+    public KernelNbdBridge(Path devdir, int timeoutSeconds, int deadConnectionSeconds, boolean netlinkAllowed) {
+        this(devdir, NbdDevices.system(), null, timeoutSeconds, deadConnectionSeconds, DEFAULT_MAX_REQUEST_KB,
+                netlinkAllowed);
     }
 
     KernelNbdBridge(Path devdir, NbdDevices devices, EventLoopGroup group, int timeoutSeconds, int maxRequestKb) {
-        if (timeoutSeconds <= 0 || maxRequestKb < 0) {
-            throw new IllegalArgumentException("timeoutSeconds must be positive and maxRequestKb not negative: "
-                    + timeoutSeconds + ", " + maxRequestKb);
+        this(devdir, devices, group, timeoutSeconds, DEFAULT_DEAD_CONNECTION_SECONDS, maxRequestKb, false);
+    }
+
+    private KernelNbdBridge(Path devdir, NbdDevices devices, EventLoopGroup group, int timeoutSeconds,
+                            int deadConnectionSeconds, int maxRequestKb, boolean netlinkAllowed) {
+        if (timeoutSeconds <= 0 || maxRequestKb < 0 || deadConnectionSeconds <= 0) {
+            throw new IllegalArgumentException("timeoutSeconds and deadConnectionSeconds must be positive and "
+                    + "maxRequestKb not negative: " + timeoutSeconds + ", " + deadConnectionSeconds + ", "
+                    + maxRequestKb);
         }
         this.devdir = devdir.toAbsolutePath().normalize();
         this.devices = devices;
         this.sharedGroup = group;
         this.timeoutSeconds = timeoutSeconds;
+        this.deadConnectionSeconds = deadConnectionSeconds;
         this.maxRequestKb = maxRequestKb;
+        this.netlinkAllowed = netlinkAllowed;
     }
 
     @Override
@@ -155,16 +193,26 @@ public final class KernelNbdBridge implements DeviceBridge {
             }
             kernelEnd = pair[1];
             serve(pair[0], export);
-            claimDevice(kernelEnd);
+            netlink = netlinkAllowed ? NbdNetlinkDevices.openOrNull(devices, timeoutSeconds, deadConnectionSeconds)
+                    : null;
+            if (netlink != null) {
+                index = netlink.attach(providerName, devdir, kernelEnd, blocks * blockSize, blockSize,
+                        export.transmissionFlags());
+            } else {
+                KernelNbdCleanup.cleanupStale(providerName, devdir, devices);
+                claimDevice(kernelEnd);
+            }
             // The kernel took its own reference to the socket (sockfd_lookup): ours can go.
             SocketDescriptors.closeQuietly(kernelEnd);
             kernelEnd = -1;
-            NbdLibC libc = NbdLibC.get();
-            ioctl(libc, NbdIoctl.SET_FLAGS, export.transmissionFlags());
-            ioctl(libc, NbdIoctl.SET_BLKSIZE, blockSize);
-            ioctl(libc, NbdIoctl.SET_SIZE_BLOCKS, blocks);
-            ioctl(libc, NbdIoctl.SET_TIMEOUT, timeoutSeconds);
-            startDoIt();
+            if (netlink == null) {
+                NbdLibC libc = NbdLibC.get();
+                ioctl(libc, NbdIoctl.SET_FLAGS, export.transmissionFlags());
+                ioctl(libc, NbdIoctl.SET_BLKSIZE, blockSize);
+                ioctl(libc, NbdIoctl.SET_SIZE_BLOCKS, blocks);
+                ioctl(libc, NbdIoctl.SET_TIMEOUT, timeoutSeconds);
+                startDoIt();
+            }
             waitUntilLive(blocks * blockSize / 512);
             if (maxRequestKb > 0 && !devices.limitRequestSize(index, maxRequestKb)) {
                 LOG.info("nbd{}: requests not capped at {} KiB (max_sectors_kb refused); the backend splits them.",
@@ -183,9 +231,11 @@ public final class KernelNbdBridge implements DeviceBridge {
             }
             throw e;
         }
-        LOG.info("{} -> {} ({} blocks of {} bytes, flags 0x{}, timeout {} s) in {} ms.", link, linkTarget, blocks,
-                blockSize, Integer.toHexString(export.transmissionFlags()), timeoutSeconds,
-                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs));
+        LOG.info("{} -> {} {} ({} blocks of {} bytes, flags 0x{}, timeout {} s{}) in {} ms.", link, linkTarget,
+                netlink != null && netlink.recovered() ? "recovered" : "created", blocks, blockSize,
+                Integer.toHexString(export.transmissionFlags()),
+                timeoutSeconds, netlink == null ? ", ioctls" : ", netlink, dead connection " + deadConnectionSeconds
+                + " s", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs));
     }
 
     /** Wraps our end in an epoll channel that speaks the transmission phase from the first byte. */
@@ -284,7 +334,7 @@ public final class KernelNbdBridge implements DeviceBridge {
     private void waitUntilLive(long sectors) throws IOException {
         long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(READY_TIMEOUT_MILLIS);
         while (true) {
-            if (doItDone.getCount() == 0) {
+            if (doItDone != null && doItDone.getCount() == 0) {
                 throw new IOException("NBD_DO_IT on /dev/nbd" + index + " " + doItOutcome);
             }
             if (devices.doItTask(index).isPresent() && devices.sizeSectors(index) == sectors) {
@@ -319,6 +369,19 @@ public final class KernelNbdBridge implements DeviceBridge {
             } catch (IOException | RuntimeException e) {
                 failures.add(e);
             }
+        }
+        if (netlink != null) {
+            try {
+                if (index >= 0) {
+                    Channel served = channel;
+                    netlink.disconnect(index, !aborted && served != null && served.isActive());
+                }
+            } catch (IOException | RuntimeException e) {
+                failures.add(e);
+            }
+            netlink.close();
+            netlink = null;
+            index = -1;
         }
         // Never close /dev/nbdN under a DO_IT still running: the number could be reused at once.
         if (nbdFd >= 0 && doItThread == null) {
@@ -423,95 +486,7 @@ public final class KernelNbdBridge implements DeviceBridge {
 
     /** What {@link #cleanupStale(String, Path)} does with this machine's /sys, /dev and /proc. */
     public static void cleanupStale(String name, Path devdir) throws IOException {
-        cleanupStale(name, devdir.toAbsolutePath().normalize(), NbdDevices.system());
-    }
-
-    /**
-     * What a restarted worker calls before attaching. When {@code <devdir>/<name>} is a symlink
-     * to {@code /dev/nbdN} whose DO_IT task is dead, belongs to this process, or belongs to a
-     * worker for {@code name} (command line {@code hastd: <name> (}), that device is
-     * disconnected (NBD_DISCONNECT, then NBD_CLEAR_SOCK, which also fails its queued I/O); a
-     * device now used by anybody else is left alone. Then the symlink goes. A non-symlink is
-     * left in place (attach refuses it). A missing piece is not an error.
-     *
-     * <p>Usually there is little to do: when a worker dies, its descriptors close and the kernel
-     * frees the device by itself. It stays configured only while something else holds it open
-     * (a mounted file system), and then it is marked busy and attach picks another device.
-     */
-    static void cleanupStale(String name, Path devdir, NbdDevices devices) throws IOException {
-        FuseLoopBridge.checkName(name);
-        Path link = devdir.resolve(name);
-        if (!Files.isSymbolicLink(link)) {
-            if (Files.exists(link, LinkOption.NOFOLLOW_LINKS)) {
-                LOG.warn("{} is not a symlink; left in place (attach will refuse it).", link);
-            }
-            return;
-        }
-        Path target = Files.readSymbolicLink(link);
-        OptionalInt stale = devices.indexOf(target);
-        IOException failure = null;
-        if (stale.isPresent() && staleOwner(name, stale.getAsInt(), devices)) {
-            try {
-                disconnectStale(devices.devicePath(stale.getAsInt()));
-            } catch (IOException e) {
-                failure = e;
-            }
-        }
-        LOG.warn("Removing stale symlink {} -> {}.", link, target);
-        Files.deleteIfExists(link);
-        if (failure != null) {
-            throw failure;
-        }
-    }
-
-    /** Whether the device behind a stale link is ours to disconnect (see cleanupStale). */
-    static boolean staleOwner(String name, int index, NbdDevices devices) throws IOException {
-        OptionalLong task = devices.doItTask(index);
-        if (task.isEmpty()) {
-            long size = devices.sizeSectors(index);
-            if (size > 0) {
-                LOG.warn("nbd{} has {} sectors and no DO_IT task: left half set up; clearing it.", index, size);
-                return true;
-            }
-            return false; // already free
-        }
-        long pid = devices.processOf(task.getAsLong());
-        if (pid < 0) {
-            LOG.warn("nbd{} is still served by task {}, which is gone; disconnecting it.", index, task.getAsLong());
-            return true;
-        }
-        if (pid == ProcessHandle.current().pid()) {
-            LOG.warn("nbd{} is still served by this process; disconnecting it.", index);
-            return true;
-        }
-        String command = devices.commandLine(pid);
-        if (command.contains("hastd: " + name + " (")) {
-            LOG.warn("nbd{} is still served by an earlier worker (pid {}: {}); disconnecting it.", index, pid,
-                    command);
-            return true;
-        }
-        LOG.warn("nbd{} is now served by pid {} ({}), not by a worker for {}; left alone.", index, pid, command,
-                name);
-        return false;
-    }
-
-    private static void disconnectStale(Path node) throws IOException {
-        NbdLibC libc = NbdLibC.get();
-        int fd = libc.open(node.toString(), NbdLibC.O_RDWR | NbdLibC.O_CLOEXEC);
-        if (fd < 0) {
-            throw new IOException("open " + node + ": " + libc.strerror(NbdLibC.errno()));
-        }
-        try {
-            // Failures are expected on a device whose connection is already dead: both are tried.
-            int disconnect = libc.ioctl(fd, NbdIoctl.DISCONNECT, 0);
-            String disconnectError = disconnect < 0 ? libc.strerror(NbdLibC.errno()) : "ok";
-            int clear = libc.ioctl(fd, NbdIoctl.CLEAR_SOCK, 0);
-            String clearError = clear < 0 ? libc.strerror(NbdLibC.errno()) : "ok";
-            LOG.warn("Disconnected stale {} (NBD_DISCONNECT: {}, NBD_CLEAR_SOCK: {}).", node, disconnectError,
-                    clearError);
-        } finally {
-            libc.close(fd);
-        }
+        KernelNbdCleanup.cleanupStale(name, devdir.toAbsolutePath().normalize(), NbdDevices.system());
     }
 
     private static void sleep(long millis) throws IOException {

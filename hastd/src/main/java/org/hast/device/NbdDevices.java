@@ -40,6 +40,11 @@ final class NbdDevices {
         return new NbdDevices(Paths.get("/sys"), Paths.get("/dev"), Paths.get("/proc"));
     }
 
+    /** Whether these are this machine's devices (and not a test's fake tree). */
+    boolean isSystem() {
+        return sysBlock.equals(Paths.get("/sys/block"));
+    }
+
     /** {@code <dev>/nbdN}. */
     Path devicePath(int index) {
         return devRoot.resolve("nbd" + index);
@@ -118,6 +123,15 @@ final class NbdDevices {
         } catch (NumberFormatException e) {
             throw new IOException("unexpected contents of /sys/block/nbd" + index + "/pid: '" + text.strip() + "'");
         }
+    }
+
+    /**
+     * {@code /sys/block/nbdN/backend}: the identifier a netlink connect gave the device (Linux
+     * 5.18 and later), or null when the kernel or the device has none.
+     */
+    String backend(int index) throws IOException {
+        String text = readOrNull(sysBlock.resolve("nbd" + index).resolve("backend"));
+        return text == null || text.isBlank() ? null : text.strip();
     }
 
     /**

@@ -55,8 +55,12 @@ final class PrimaryDevice implements AutoCloseable {
         NbdServer own = null;
         try {
             // A crashed predecessor may have left either kind behind (the mode may have changed).
+            // The kernel bridge looks at its own leftovers itself: it takes a device over when
+            // it can, so that requests waiting in the kernel survive the crash.
             FuseLoopBridge.cleanupStale(config.providerName(), devdir);
-            KernelNbdBridge.cleanupStale(config.providerName(), devdir);
+            if (!(bridge instanceof KernelNbdBridge)) {
+                KernelNbdBridge.cleanupStale(config.providerName(), devdir);
+            }
             if (bridge.servesBackendDirectly()) {
                 bridge.attach(config.providerName(), backend, config.name());
                 LOG.info("Device {} created.", bridge.devicePath());

@@ -6,11 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The parsing and naming parts of the FUSE + loop bridge; no root needed. */
 class FuseLoopBridgeHelpersTest {
@@ -72,5 +75,26 @@ class FuseLoopBridgeHelpersTest {
         ToolRunner.Result result = ToolRunner.run(5_000, List.of("sh", "-c", "echo first >&2; echo second >&2; exit 3"));
         assertEquals("sh exited 3: first", result.failureLine());
         assertEquals("ok\n", ToolRunner.check(5_000, List.of("sh", "-c", "echo ok")));
+    }
+
+    /**
+     * A worker for the kernel NBD bridge runs the FUSE cleanup too (the mode may have changed):
+     * it must leave a link to /dev/nbdN alone, or the device could not be taken over after a
+     * crash (found in the qemu guest: the successor made a new device and fio saw EIO).
+     */
+    @Test
+    void fuseCleanupLeavesTheKernelNbdLinkAlone(@TempDir Path dir) throws Exception {
+        Path devdir = dir.resolve("dev-hast");
+        Path runBase = dir.resolve("run");
+        Files.createDirectories(devdir);
+        Path nbdLink = Files.createSymbolicLink(devdir.resolve("r0"), Paths.get("/dev/nbd3"));
+        Path loopLink = Files.createSymbolicLink(devdir.resolve("r1"), Paths.get("/dev/loop7"));
+        FuseLoopBridge.cleanupStale("r0", devdir, runBase);
+        FuseLoopBridge.cleanupStale("r1", devdir, runBase);
+        assertTrue(Files.isSymbolicLink(nbdLink), "the kernel NBD link was removed");
+        assertFalse(Files.exists(loopLink, LinkOption.NOFOLLOW_LINKS), "the loop link was left");
+        assertTrue(FuseLoopCleanup.isKernelNbdDevice(Paths.get("/dev/nbd12")));
+        assertFalse(FuseLoopCleanup.isKernelNbdDevice(Paths.get("/dev/nbd12p1")));
+        assertFalse(FuseLoopCleanup.isKernelNbdDevice(Paths.get("/tmp/nbd1")));
     }
 }

@@ -183,13 +183,13 @@ class KernelNbdBridgeTest {
         task(9007, 9006, "java", "hastd: disk01 (primary)");
         nbd(6, 2048, 9009L);             // nbd-client for something else
         task(9009, 9009, "nbd-client", "10.0.0.1", "/dev/nbd6");
-        assertFalse(KernelNbdBridge.staleOwner("disk0", 0, devices));
-        assertTrue(KernelNbdBridge.staleOwner("disk0", 1, devices));
-        assertTrue(KernelNbdBridge.staleOwner("disk0", 2, devices));
-        assertTrue(KernelNbdBridge.staleOwner("disk0", 3, devices));
-        assertTrue(KernelNbdBridge.staleOwner("disk0", 4, devices));
-        assertFalse(KernelNbdBridge.staleOwner("disk0", 5, devices));
-        assertFalse(KernelNbdBridge.staleOwner("disk0", 6, devices));
+        assertFalse(KernelNbdCleanup.staleOwner("disk0", 0, devices));
+        assertTrue(KernelNbdCleanup.staleOwner("disk0", 1, devices));
+        assertTrue(KernelNbdCleanup.staleOwner("disk0", 2, devices));
+        assertTrue(KernelNbdCleanup.staleOwner("disk0", 3, devices));
+        assertTrue(KernelNbdCleanup.staleOwner("disk0", 4, devices));
+        assertFalse(KernelNbdCleanup.staleOwner("disk0", 5, devices));
+        assertFalse(KernelNbdCleanup.staleOwner("disk0", 6, devices));
     }
 
     @Test
@@ -198,7 +198,7 @@ class KernelNbdBridgeTest {
         task(9009, 9009, "nbd-client");
         Files.createDirectories(devdir);
         Files.createSymbolicLink(devdir.resolve("disk0"), dev.resolve("nbd6"));
-        KernelNbdBridge.cleanupStale("disk0", devdir, devices);
+        KernelNbdCleanup.cleanupStale("disk0", devdir, devices);
         assertFalse(Files.exists(devdir.resolve("disk0"), java.nio.file.LinkOption.NOFOLLOW_LINKS));
     }
 
@@ -209,22 +209,22 @@ class KernelNbdBridgeTest {
         nbd(2, 2048, 9001L);
         Files.createDirectories(devdir);
         Files.createSymbolicLink(devdir.resolve("disk0"), dev.resolve("nbd2"));
-        KernelNbdBridge.cleanupStale("disk0", devdir, devices);
+        KernelNbdCleanup.cleanupStale("disk0", devdir, devices);
         assertFalse(Files.exists(devdir.resolve("disk0"), java.nio.file.LinkOption.NOFOLLOW_LINKS));
     }
 
     @Test
     void cleanupStaleLeavesANonSymlinkAndIgnoresAMissingOne() throws IOException {
         Files.createDirectories(devdir);
-        KernelNbdBridge.cleanupStale("disk0", devdir, devices);
+        KernelNbdCleanup.cleanupStale("disk0", devdir, devices);
         Files.writeString(devdir.resolve("disk0"), "not ours");
-        KernelNbdBridge.cleanupStale("disk0", devdir, devices);
+        KernelNbdCleanup.cleanupStale("disk0", devdir, devices);
         assertEquals("not ours", Files.readString(devdir.resolve("disk0")));
         // A stale link to something that is no NBD device (a FUSE bridge's loop device): removed.
         Files.createSymbolicLink(devdir.resolve("disk1"), Paths.get("/dev/loop3"));
-        KernelNbdBridge.cleanupStale("disk1", devdir, devices);
+        KernelNbdCleanup.cleanupStale("disk1", devdir, devices);
         assertFalse(Files.exists(devdir.resolve("disk1"), java.nio.file.LinkOption.NOFOLLOW_LINKS));
-        assertThrows(IllegalArgumentException.class, () -> KernelNbdBridge.cleanupStale("../x", devdir, devices));
+        assertThrows(IllegalArgumentException.class, () -> KernelNbdCleanup.cleanupStale("../x", devdir, devices));
     }
 
     // --- symlink rules ----------------------------------------------------------------------

@@ -52,6 +52,8 @@ class KernelNbdQemuTest {
         assertTrue(facts.containsKey("IO-CHECKSUM-OK"), "no checksum line; facts " + facts);
         assertTrue(facts.containsKey("IO-FSCK-OK"), "no fsck line; facts " + facts);
         assertTrue(facts.containsKey("TAKEN-OVER"), "no take-over after a crash; facts " + facts);
+        assertTrue(facts.getOrDefault("FIO", "").contains("exit=0"), "fio across the crash: " + facts.get("FIO"));
+        assertTrue(facts.getOrDefault("CRASH-FSCK", "").startsWith("exit=0"), "fsck: " + facts.get("CRASH-FSCK"));
         assertEquals("0", facts.getOrDefault("JAVA-EXIT", "?").split(" ")[0]);
     }
 

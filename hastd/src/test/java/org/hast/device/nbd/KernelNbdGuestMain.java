@@ -3,8 +3,6 @@ package org.hast.device.nbd;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -30,8 +28,13 @@ import io.netty.buffer.ByteBuf;
  * <li>attach with reads stalled, start a direct read that hangs, {@link KernelNbdBridge#abort()}:
  *     the read must fail with EIO promptly;</li>
  * <li>attach, then {@link KernelNbdBridge#cleanupStale} as a restarted worker would: the device
- *     must be disconnected under the bridge, which then detaches cleanly.</li>
+ *     must be disconnected under the bridge, which then detaches cleanly;</li>
+ * <li>a worker in another JVM attaches, ext4 is made and mounted on its device and fio writes
+ *     with verification; the worker is killed with SIGKILL and a successor attaches: it must
+ *     take the same device over, fio must succeed and e2fsck be clean.</li>
  * </ol>
+ *
+ * <p>The first step uses the ioctls (the fallback), the others the netlink interface.
  *
  * <p>Arguments: backing-file size-bytes devdir name io-script.
  */
@@ -69,7 +72,8 @@ public final class KernelNbdGuestMain {
     private static void filesystemRoundTrip(Path backing, long size, Path devdir, String name, Path script)
             throws Exception {
         try (FileBackend backend = new FileBackend(backing, size, false, 512)) {
-            KernelNbdBridge bridge = new KernelNbdBridge(devdir);
+            KernelNbdBridge bridge = new KernelNbdBridge(devdir, KernelNbdBridge.DEFAULT_TIMEOUT_SECONDS,
+                    KernelNbdBridge.DEFAULT_DEAD_CONNECTION_SECONDS, false);
             long t0 = System.nanoTime();
             bridge.attach(name, backend, name);
             report("ATTACHED", bridge.devicePath() + " -> " + Files.readSymbolicLink(bridge.devicePath()) + " ms="
@@ -172,9 +176,10 @@ public final class KernelNbdGuestMain {
     }
 
     /**
-     * A worker dies by SIGKILL while something else holds its device open (as a mount would), so
-     * the kernel keeps the device configured: cleanupStale must disconnect it and a new attach
-     * must succeed.
+     * A worker dies by SIGKILL under a mounted ext4 that fio is writing to (direct I/O, with
+     * verification): a successor attaching for the same name must take the same device over
+     * (NBD_CMD_RECONFIGURE), fio must see no error and verify every block it wrote, and the
+     * file system must be clean.
      */
     private static void crashedWorkerIsTakenOver(Path backing, long size, Path devdir, String name) throws Exception {
         String javaBin = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
@@ -198,34 +203,75 @@ public final class KernelNbdGuestMain {
             return;
         }
         String index = Paths.get(device).getFileName().toString();
+        Path dev = devdir.resolve(name);
         report("CHILD-ATTACHED", device + " ms=" + millisSince(t0));
-        try (FileChannel holder = java.nio.channels.FileChannel.open(Paths.get(device))) {
-            child.destroyForcibly(); // SIGKILL: no detach, no cleanup
-            child.waitFor(30, TimeUnit.SECONDS);
-            report("CHILD-KILLED", index + " size=" + sysfs(index, "size") + " pid=" + sysfs(index, "pid")
-                    + " link=" + Files.isSymbolicLink(devdir.resolve(name)));
-            String held;
-            try {
-                held = "read " + holder.read(ByteBuffer.allocate(4096), 8L << 20) + " bytes";
-            } catch (IOException e) {
-                held = "read failed: " + e.getMessage();
+        check(run("mkfs.ext4", "-q", "-F", dev.toString()) == 0, "mkfs.ext4 failed");
+        Files.createDirectories(Paths.get("/tmp/mnt"));
+        check(run("mount", "-t", "ext4", dev.toString(), "/tmp/mnt") == 0, "mount failed");
+        Process fio = new ProcessBuilder("fio", "--name=crash", "--directory=/tmp/mnt", "--size=32m", "--bs=16k",
+                "--rw=randwrite", "--direct=1", "--ioengine=psync", "--verify=crc32c", "--verify_fatal=1",
+                "--eta=never", "--output=/tmp/fio.out").redirectErrorStream(true)
+                .redirectOutput(new java.io.File("/tmp/fio.err")).start();
+        Thread.sleep(3000);
+        check(fio.isAlive(), "fio finished before the kill");
+        long t1 = System.nanoTime();
+        child.destroyForcibly(); // SIGKILL: no detach, no cleanup
+        child.waitFor(30, TimeUnit.SECONDS);
+        report("CHILD-KILLED", index + " size=" + sysfs(index, "size") + " link=" + Files.isSymbolicLink(dev)
+                + " fio_alive=" + fio.isAlive());
+        try (FileBackend backend = new FileBackend(backing, size, false, 512)) {
+            KernelNbdBridge successor = new KernelNbdBridge(devdir);
+            successor.attach(name, backend, name);
+            String taken = successor.nbdDevice().getFileName().toString();
+            report("TAKEN-OVER", dev + " -> " + Files.readSymbolicLink(dev) + " ms_after_kill=" + millisSince(t1));
+            check(taken.equals(index), "the successor did not take " + index + " over but got " + taken);
+            boolean ended = fio.waitFor(300, TimeUnit.SECONDS);
+            String fioOut = Files.exists(Paths.get("/tmp/fio.out")) ? Files.readString(Paths.get("/tmp/fio.out")) : "";
+            String fioErr = Files.exists(Paths.get("/tmp/fio.err")) ? Files.readString(Paths.get("/tmp/fio.err")) : "";
+            report("FIO", "ended=" + ended + " exit=" + (ended ? fio.exitValue() : "-") + " ms_after_kill="
+                    + millisSince(t1) + " " + grepLines(fioOut + fioErr, "err=", "verify", "error", "WRITE:", "READ:"));
+            check(ended && fio.exitValue() == 0, "fio failed: " + (fioOut + fioErr).strip().replace('\n', '|'));
+            // What the driver did with the requests in flight at the kill (requeued at their timeout).
+            Process dmesg = new ProcessBuilder("dmesg").redirectErrorStream(true).start();
+            String kernel = new String(dmesg.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            dmesg.waitFor(10, TimeUnit.SECONDS);
+            report("KERNEL", grepLines(kernel, "nbd"));
+            if (!ended) {
+                fio.destroyForcibly();
             }
-            report("HOLDER-READ", held);
-            long t1 = System.nanoTime();
-            KernelNbdBridge.cleanupStale(name, devdir);
-            report("CRASH-CLEANUP", "ms=" + millisSince(t1) + " " + index + " size=" + sysfs(index, "size")
-                    + " pid=" + sysfs(index, "pid") + " link=" + Files.exists(devdir.resolve(name),
-                    LinkOption.NOFOLLOW_LINKS));
-            check(!Files.exists(devdir.resolve(name), LinkOption.NOFOLLOW_LINKS), "crash cleanup left the link");
-            try (FileBackend backend = new FileBackend(backing, size, false, 512)) {
-                KernelNbdBridge fresh = new KernelNbdBridge(devdir);
-                fresh.attach(name, backend, name);
-                report("TAKEN-OVER", fresh.devicePath() + " -> " + Files.readSymbolicLink(fresh.devicePath())
-                        + " while the old device is still held open");
-                fresh.detach();
+            check(run("umount", "/tmp/mnt") == 0, "umount failed");
+            Process fsck = new ProcessBuilder("e2fsck", "-fn", dev.toString()).redirectErrorStream(true).start();
+            String fsckOut = new String(fsck.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            fsck.waitFor(120, TimeUnit.SECONDS);
+            report("CRASH-FSCK", "exit=" + fsck.exitValue() + " " + fsckOut.strip().replace('\n', '|'));
+            check(fsck.exitValue() == 0, "e2fsck after the take-over exited " + fsck.exitValue());
+            successor.detach();
+            report("SUCCESSOR-DETACHED", index + " size=" + sysfs(index, "size") + " pid=" + sysfs(index, "pid"));
+            check("0".equals(sysfs(index, "size")), "the device is still configured after detach");
+        }
+    }
+
+    /** Runs a command with its output on ours; its exit status, or -1 after two minutes. */
+    private static int run(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).inheritIO().start();
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            return -1;
+        }
+        return p.exitValue();
+    }
+
+    private static String grepLines(String text, String... needles) {
+        StringBuilder found = new StringBuilder();
+        for (String line : text.split("\n")) {
+            for (String needle : needles) {
+                if (line.contains(needle)) {
+                    found.append(line.strip()).append(" | ");
+                    break;
+                }
             }
         }
-        report("OLD-RELEASED", index + " size=" + sysfs(index, "size") + " pid=" + sysfs(index, "pid"));
+        return found.toString();
     }
 
     /** Holds read completions while {@code stall} is set, like a primary waiting on a dead peer. */
