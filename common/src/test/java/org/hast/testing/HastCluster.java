@@ -105,6 +105,13 @@ public final class HastCluster implements AutoCloseable {
         return dir;
     }
 
+    /** Runs every node's hastd and hastctl from {@code programs} instead of the checkout's bin/. */
+    public void useProgramsIn(Path programs) {
+        for (HastNode node : nodes) {
+            node.useProgramsIn(programs);
+        }
+    }
+
     public Path config() {
         return config;
     }

@@ -33,6 +33,9 @@ public final class HastNode implements AutoCloseable {
     private List<String> launcher = List.of();
     /** Added to hastd's environment (and so its workers'), e.g. a test agent in JAVA_TOOL_OPTIONS. */
     private final Map<String, String> environment = new java.util.HashMap<>();
+
+    /** Where the hastd and hastctl launchers are; null: the checkout's bin/. */
+    private Path programs;
     /** Local components that are not this node's sparse image, e.g. a loop device. */
     private final Map<String, Path> localOverrides = new java.util.HashMap<>();
 
@@ -77,6 +80,15 @@ public final class HastNode implements AutoCloseable {
     /** Sets {@code name} in the environment of the next {@link #start}. */
     public void putEnvironment(String name, String value) {
         environment.put(name, value);
+    }
+
+    /** Runs hastd and hastctl from {@code dir} (e.g. an installed package's /usr/sbin). */
+    void useProgramsIn(Path dir) {
+        this.programs = dir;
+    }
+
+    private String program(String name) {
+        return (programs != null ? programs : Requirements.projectRoot().resolve("bin")).resolve(name).toString();
     }
 
     public Path controlSocket() {
@@ -165,7 +177,7 @@ public final class HastNode implements AutoCloseable {
     public void start(String... extraArgs) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(launcher);
         command.addAll(List.of(
-                Requirements.projectRoot().resolve("bin/hastd").toString(), "-F", "-d", "-c", config.toString()));
+                program("hastd"), "-F", "-d", "-c", config.toString()));
         command.addAll(List.of(extraArgs));
         ProcessBuilder builder = new ProcessBuilder(command);
         builder.environment().putAll(environment);
@@ -218,10 +230,10 @@ public final class HastNode implements AutoCloseable {
         }
     }
 
-    /** Runs {@code bin/hastctl <command> -c <config> <args>} as this node. */
+    /** Runs {@code hastctl <command> -c <config> <args>} as this node. */
     public Processes.Result hastctl(String command, String... args) throws IOException, InterruptedException {
         List<String> argv = new ArrayList<>(List.of(
-                Requirements.projectRoot().resolve("bin/hastctl").toString(), command, "-c", config.toString()));
+                program("hastctl"), command, "-c", config.toString()));
         argv.addAll(List.of(args));
         return Processes.run(argv, Map.of("HAST_NODE", name), HASTCTL_LIMIT);
     }

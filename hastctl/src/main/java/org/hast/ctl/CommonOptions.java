@@ -10,7 +10,7 @@ import org.hast.conf.NodeIdentity;
 
 import picocli.CommandLine.Option;
 
-/** The options every sub-command takes: {@code -c config}, {@code -d} (repeatable), {@code -h}. */
+/** The options every sub-command takes: {@code -c config}, {@code -d} (repeatable), {@code -h}, {@code --help}. */
 final class CommonOptions {
     static final String DEFAULT_CONFIG = "/etc/hast.conf";
 
@@ -22,6 +22,9 @@ final class CommonOptions {
 
     @Option(names = "-h", description = "Print usage and exit.")
     boolean help;
+
+    @Option(names = "--help", description = "Print the command's full help and exit.")
+    boolean fullHelp;
 
     int debugLevel() {
         return debug.length;

@@ -5,21 +5,24 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.function.Supplier;
 
+import org.hast.util.ProgramVersion;
 import org.hast.util.SysExits;
 
 import picocli.CommandLine;
 
 /**
  * hastctl: the HAST control utility (spec §2). The sub-command is the first argument and its
- * options follow it, parsed like getopt(3): option parsing stops at the first name, so
- * {@code hastctl role primary -d x} names a resource called {@code -d}, as on FreeBSD.
+ * options follow it, as with FreeBSD's getopt(3); options may also come after the operands
+ * ({@code hastctl role primary -c FILE r0} reads FILE), and {@code --} ends them for the rare
+ * resource whose name starts with {@code -}. {@code -h} prints FreeBSD's usage; {@code help},
+ * {@code --help} and {@code --version} are ours.
  *
  * <p>Start-up time matters (failover scripts call hastctl), so only the chosen sub-command's
  * picocli model is built and nothing else is loaded before it runs.
  */
 public final class HastCtl {
     private static final String PROGRAM = "hastctl";
-    private static final Map<String, Supplier<CtlCommand>> COMMANDS = Map.of(
+    static final Map<String, Supplier<CtlCommand>> COMMANDS = Map.of(
             "create", CreateCommand::new,
             "role", RoleCommand::new,
             "list", ListCommand::new,
@@ -39,6 +42,13 @@ public final class HastCtl {
     /** Runs one invocation; returns the exit code (spec §2.7). */
     static int run(String[] args, PrintStream out, PrintStream err, Map<String, String> env) {
         CtlContext context = CtlContext.of(PROGRAM, out, err, env);
+        if (args.length == 1 && args[0].equals("--version")) {
+            out.println(ProgramVersion.line(PROGRAM));
+            return SysExits.EX_OK;
+        }
+        if (args.length > 0 && (args[0].equals("help") || args[0].equals("--help"))) {
+            return help(args, out, err);
+        }
         Supplier<CtlCommand> factory = args.length == 0 ? null : COMMANDS.get(args[0]);
         if (factory == null) {
             Usage.print(err, PROGRAM);
@@ -46,7 +56,7 @@ public final class HastCtl {
         }
         CtlCommand command = factory.get();
         CommandLine parser = new CommandLine(command);
-        parser.setStopAtPositional(true);
+        parser.setStopAtPositional(false);
         parser.setExpandAtFiles(false);
         try {
             parser.parseArgs(Arrays.copyOfRange(args, 1, args.length));
@@ -54,6 +64,10 @@ public final class HastCtl {
             err.println(PROGRAM + ": " + e.getMessage());
             Usage.print(err, PROGRAM);
             return SysExits.EX_USAGE;
+        }
+        if (command.common.fullHelp && !command.common.help) {
+            CommandHelp.printCommand(out, args[0]);
+            return SysExits.EX_OK;
         }
         if (command.common.help || !command.argumentsValid()) {
             Usage.print(err, PROGRAM);
@@ -73,5 +87,19 @@ public final class HastCtl {
             context.log().error("internal error: " + e);
             return SysExits.EX_SOFTWARE;
         }
+    }
+
+    /** {@code hastctl help [command]} (or {@code --help}): the long help on stdout, exit 0. */
+    private static int help(String[] args, PrintStream out, PrintStream err) {
+        if (args.length == 1) {
+            CommandHelp.printOverview(out);
+            return SysExits.EX_OK;
+        }
+        if (args.length == 2 && CommandHelp.has(args[1])) {
+            CommandHelp.printCommand(out, args[1]);
+            return SysExits.EX_OK;
+        }
+        Usage.print(err, PROGRAM);
+        return SysExits.EX_USAGE;
     }
 }

@@ -45,7 +45,7 @@ class CommandLineTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"-h", "frobnicate", "--help", "Status"})
+    @ValueSource(strings = {"-h", "frobnicate", "-help", "Status"})
     void unknownCommandPrintsUsage(String word) {
         assertUsage(CtlRun.of(word));
     }
@@ -103,11 +103,32 @@ class CommandLineTest {
     }
 
     @Test
-    void optionParsingStopsAtFirstName() throws Exception {
-        // getopt semantics: "-d" after a name is a name, so it is an unknown resource here.
+    void optionsAfterNamesAreOptions() throws Exception {
+        // Not getopt's stop at the first name: "-d" after a name raises the debug level.
         CtlRun run = CtlRun.of("dump", "-c", validConfig().toString(), "r1", "-d");
         assertEquals(SysExits.EX_DATAERR, run.exitCode(), run.toString());
+        assertEquals("[ERROR] Unknown resource r1.\n", run.err());
+    }
+
+    @Test
+    void configAfterTheRoleWordIsRead() throws Exception {
+        // Must not fall back to /etc/hast.conf: the error names the socket of the given file.
+        CtlRun run = CtlRun.of("role", "primary", "-c", validConfig().toString(), "r0");
+        assertEquals(SysExits.EX_OSERR, run.exitCode(), run.toString());
+        assertEquals("[ERROR] Unable to connect to hastd via uds://" + dir.resolve("ctl.sock")
+                + ": No such file or directory.\n", run.err());
+    }
+
+    @Test
+    void doubleDashEndsOptions() throws Exception {
+        CtlRun run = CtlRun.of("dump", "-c", validConfig().toString(), "--", "r1", "-d");
+        assertEquals(SysExits.EX_DATAERR, run.exitCode(), run.toString());
         assertEquals("[ERROR] Unknown resource r1.\n[ERROR] Unknown resource -d.\n", run.err());
+    }
+
+    @Test
+    void unknownOptionAfterNamesIsUsage() throws Exception {
+        assertUsage(CtlRun.of("status", "-c", validConfig().toString(), "r0", "-x"));
     }
 
     @Test

@@ -22,7 +22,7 @@ import org.hast.util.SysExits;
  */
 final class Daemonizer {
     static final String CHILD_FLAG = "--daemon-child";
-    private static final String READY = "hastd-ready";
+    static final String READY = "hastd-ready";
 
     private Daemonizer() {
     }
@@ -85,10 +85,20 @@ final class Daemonizer {
     /** In the copy, once serving: new session, streams closed, syslog from now on. */
     static void detach(int debugLevel) {
         LibC.get().setsid();
-        System.out.println(READY);
-        System.out.flush();
-        HastLogging.configureSyslog(debugLevel);
+        handOver(System.out, () -> HastLogging.configureSyslog(debugLevel));
         System.out.close();
         System.err.close();
+    }
+
+    /**
+     * Switches logging to syslog, then tells the parent we are ready. In this order, whatever
+     * the switch warns about on stderr (no /dev/log: messages will be lost) is still relayed
+     * to the operator's terminal: the parent stops reading at the ready line.
+     */
+    static void handOver(PrintStream toParent, Runnable switchToSyslog) {
+        switchToSyslog.run();
+        System.err.flush();
+        toParent.println(READY);
+        toParent.flush();
     }
 }

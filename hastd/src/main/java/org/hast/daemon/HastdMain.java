@@ -13,6 +13,7 @@ import org.hast.conf.NodeIdentity;
 import org.hast.daemon.log.HastLogging;
 import org.hast.daemon.process.FatalThreads;
 import org.hast.util.IoErrors;
+import org.hast.util.ProgramVersion;
 import org.hast.util.SysExits;
 
 import org.slf4j.Logger;
@@ -49,6 +50,16 @@ public final class HastdMain {
             err.println(PROGRAM + ": " + e.getMessage());
             err.println(HastdOptions.usage(PROGRAM));
             return SysExits.EX_USAGE;
+        }
+        if (!options.help && parser.getParseResult().unmatched().isEmpty()) {
+            if (options.fullHelp) {
+                out.print(HastdOptions.help(PROGRAM));
+                return SysExits.EX_OK;
+            }
+            if (options.version) {
+                out.println(ProgramVersion.line(PROGRAM));
+                return SysExits.EX_OK;
+            }
         }
         if (options.help || !parser.getParseResult().unmatched().isEmpty()) {
             err.println(HastdOptions.usage(PROGRAM));

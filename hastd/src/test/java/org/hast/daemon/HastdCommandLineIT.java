@@ -13,6 +13,7 @@ import java.util.Map;
 import org.hast.testing.Processes;
 import org.hast.testing.Requirements;
 import org.hast.util.SysExits;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -63,5 +64,30 @@ class HastdCommandLineIT {
         Processes.Result result = hastd("-F", "-P", "/" + "p".repeat(1100));
         assertEquals(SysExits.EX_CONFIG, result.exitCode(), result.toString());
         assertEquals(List.of("[ERROR] Pidfile path is too long."), result.stderrLines());
+    }
+
+    @Test
+    void daemonisingWithoutSyslogWarnsOnTheTerminal() throws Exception {
+        // Where /dev/log exists there is nothing to warn about.
+        Assumptions.assumeFalse(Files.exists(Path.of("/dev/log")), "this host has a syslog socket");
+        Path config = dir.resolve("hast.conf");
+        Files.writeString(config, "control uds://" + dir.resolve("ctl.sock") + "\n"
+                + "pidfile " + dir.resolve("hastd.pid") + "\n"
+                + "listen tcp4://127.0.0.1:" + (20000 + (int) (ProcessHandle.current().pid() % 20000)) + "\n");
+        Processes.Result result = hastd("-c", config.toString());
+        try {
+            assertEquals(SysExits.EX_OK, result.exitCode(), result.toString());
+            assertEquals(List.of("[WARNING] Syslog socket /dev/log does not exist, log messages will be lost."),
+                    result.stderrLines());
+        } finally {
+            Path pidfile = dir.resolve("hastd.pid");
+            if (Files.exists(pidfile)) {
+                long pid = Long.parseLong(Files.readString(pidfile).trim());
+                ProcessHandle.of(pid).ifPresent(daemon -> {
+                    daemon.destroy();
+                    daemon.onExit().join();
+                });
+            }
+        }
     }
 }
