@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import java.util.function.IntConsumer;
 
 import org.hast.activemap.ActiveMap;
@@ -38,7 +39,9 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
     private volatile ResourceConfig config;
     private final WorkerStats stats = new WorkerStats();
     private LocalComponent local;
-    private Metadata metadata;
+    /** Metadata and counters; readable without waiting for a metadata write in progress. */
+    private volatile PrimaryMetadata metadata;
+    private final Function<LocalComponent, PrimaryMetadata.Store> metadataStores;
     private ActiveMap activeMap;
     private DirtyMap dirty;
     private PrimaryPipeline pipeline;
@@ -47,30 +50,31 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
     private PrimaryDevice device;
     private final Path devdir;
     private final IntConsumer events;
-    private RemoteLink link;
-    /**
-     * The secondary's {@code remotecnt} as last seen (A23: from our own metadata until the
-     * first handshake): a write acknowledged during an outage while {@code localcnt} still
-     * equals it is the outage's first, and bumps {@code localcnt} (spec §8).
-     */
-    private long peerRemoteCnt;
+    private volatile RemoteLink link;
 
     PrimaryWorker(ResourceConfig config, Path devdir, IntConsumer events) {
+        this(config, devdir, events, local -> changed -> local.writeMetadata(changed, true));
+    }
+
+    /** {@code metadataStores}: how changed metadata reaches the component (tests stall it). */
+    PrimaryWorker(ResourceConfig config, Path devdir, IntConsumer events,
+                  Function<LocalComponent, PrimaryMetadata.Store> metadataStores) {
         this.config = config;
         this.devdir = devdir;
         this.events = events;
+        this.metadataStores = metadataStores;
     }
 
     @Override
     public void start() throws WorkerExit {
         OpenedComponent opened = OpenedComponent.open(config.localPath(), config.name());
         local = opened.local();
-        metadata = opened.metadata();
+        Metadata onDisk = opened.metadata();
         int sectorSize = local.geometry().sectorSize();
         try {
-            activeMap = new ActiveMap(metadata.dataSize(), metadata.extentSize(), metadata.keepDirty(), sectorSize,
+            activeMap = new ActiveMap(onDisk.dataSize(), onDisk.extentSize(), onDisk.keepDirty(), sectorSize,
                     PrimaryPipeline.MAX_REQUEST_BYTES);
-            int mapBytes = Math.toIntExact(DiskLayout.primaryMapBytes(metadata.dataSize(), metadata.extentSize(), sectorSize));
+            int mapBytes = Math.toIntExact(DiskLayout.primaryMapBytes(onDisk.dataSize(), onDisk.extentSize(), sectorSize));
             ByteBuffer bitmap = ByteBuffer.allocate(mapBytes);
             local.readFully(bitmap, MetadataCodec.METADATA_SIZE);
             bitmap.flip();
@@ -79,11 +83,11 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
             throw new WorkerExit(SysExits.EX_NOINPUT, "Unable to read activemap from " + local.path() + ": "
                     + e.getMessage() + ".");
         }
-        if (metadata.resUid() == 0) {
+        if (onDisk.resUid() == 0) {
             // A never-used resource starts its counters from zero (spec §3.7).
-            metadata = metadata.withCounters(0, 0).withPrevRole(Role.PRIMARY);
+            onDisk = onDisk.withCounters(0, 0).withPrevRole(Role.PRIMARY);
             try {
-                local.writeMetadata(metadata, config.metaflush());
+                local.writeMetadata(onDisk, config.metaflush());
             } catch (IOException e) {
                 throw new WorkerExit(SysExits.EX_NOINPUT, "Unable to write metadata to " + local.path() + ": "
                         + e.getMessage() + ".");
@@ -92,10 +96,10 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
         if (activeMap.dirtyExtents() > 0) {
             LOG.debug("{} dirty extents to synchronise.", activeMap.dirtyExtents());
         }
-        peerRemoteCnt = metadata.localCnt();
+        metadata = new PrimaryMetadata(onDisk, metadataStores.apply(local));
         dirty = new DirtyMap(activeMap, local, stats, config.metaflush());
         PayloadCodec codec = new PayloadCodec(config.compression(), config.checksum());
-        pipeline = new PrimaryPipeline(local, metadata.localOff(), metadata.dataSize(), sectorSize, dirty, stats,
+        pipeline = new PrimaryPipeline(local, onDisk.localOff(), onDisk.dataSize(), sectorSize, dirty, stats,
                 this, config.replication(), codec, config.hasRemote(), new AtomicLong(1));
         pipeline.setReplyTimeout(config.timeoutSeconds());
         sync = new SyncLoop(dirty, pipeline, events);
@@ -122,51 +126,37 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
         return pipeline;
     }
 
-    // RemoteLink.Resource: the link thread and the control thread share the metadata and map.
+    // RemoteLink.Resource and PrimaryPipeline.Counters: the link's connect thread, the sync
+    // thread and the outage acknowledgements change the metadata; status only reads it.
 
     @Override
     public long dataSize() {
-        return metadata.dataSize();
+        return metadata.current().dataSize();
     }
 
     @Override
     public int extentSize() {
-        return metadata.extentSize();
+        return metadata.current().extentSize();
     }
 
     @Override
-    public synchronized long resUid(boolean[] generated) throws IOException {
-        generated[0] = false;
-        if (metadata.resUid() == 0) {
-            long uid = 0;
-            java.security.SecureRandom random = new java.security.SecureRandom();
-            while (uid == 0) {
-                uid = random.nextLong();
-            }
-            // Persisted before it is sent (spec §4.3).
-            metadata = metadata.withResUid(uid).withPrevRole(Role.PRIMARY);
-            local.writeMetadata(metadata, true);
-            generated[0] = true;
-        }
-        return metadata.resUid();
+    public long resUid(boolean[] generated) throws IOException {
+        return metadata.resUid(generated);
     }
 
     @Override
-    public synchronized long localCnt() {
-        return metadata.localCnt();
+    public long localCnt() {
+        return metadata.current().localCnt();
     }
 
     @Override
-    public synchronized long remoteCnt() {
-        return metadata.remoteCnt();
+    public long remoteCnt() {
+        return metadata.current().remoteCnt();
     }
 
     @Override
-    public synchronized void setCounters(long localCnt, long remoteCnt) throws IOException {
-        LOG.debug("Setting localcnt to {} and remotecnt to {}.", Long.toUnsignedString(localCnt),
-                Long.toUnsignedString(remoteCnt));
-        metadata = metadata.withCounters(localCnt, remoteCnt).withPrevRole(Role.PRIMARY);
-        local.writeMetadata(metadata, true);
+    public void setCounters(long localCnt, long remoteCnt) throws IOException {
+        metadata.setCounters(localCnt, remoteCnt);
     }
 
     @Override
@@ -181,9 +171,7 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
 
     @Override
     public void linkUp(ConnectionPair remote, HandshakeParams params) {
-        synchronized (this) {
-            peerRemoteCnt = params.remoteCnt();
-        }
+        metadata.peerConnected(params.remoteCnt());
         boolean fromSecondary = params.syncSrc() == SyncSource.SECONDARY && dirty.dirtyBytes() > 0;
         pipeline.setSecondaryIsSyncSource(fromSecondary);
         pipeline.attach(remote);
@@ -207,18 +195,24 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
     }
 
     @Override
-    public synchronized void acknowledgingWhileDisconnected() throws IOException {
-        if (metadata.localCnt() == peerRemoteCnt) {
-            setCounters(metadata.localCnt() + 1, metadata.remoteCnt());
-        }
+    public boolean outageBumpPending() {
+        return metadata.outageBumpPending();
     }
 
     @Override
-    public synchronized void status(NvWriter reply) {
+    public void acknowledgingWhileDisconnected() throws IOException {
+        metadata.acknowledgingWhileDisconnected();
+    }
+
+    /** Takes no lock that a metadata write holds: status answers while the disk is stuck. */
+    @Override
+    public void status(NvWriter reply) {
+        RemoteLink l = link;
+        Metadata now = metadata.current();
         // "complete" needs both replication connections.
-        reply.addString("status", link != null && link.connected() ? "complete" : "degraded");
-        reply.addUint32("extentsize", Integer.toUnsignedLong(metadata.extentSize()));
-        reply.addUint32("keepdirty", Integer.toUnsignedLong(metadata.keepDirty()));
+        reply.addString("status", l != null && l.connected() ? "complete" : "degraded");
+        reply.addUint32("extentsize", Integer.toUnsignedLong(now.extentSize()));
+        reply.addUint32("keepdirty", Integer.toUnsignedLong(now.keepDirty()));
         reply.addUint64("dirty", dirty.dirtyBytes());
         stats.addTo(reply);
         reply.addUint64("idle_queue_size", pipeline.idleSlots());
