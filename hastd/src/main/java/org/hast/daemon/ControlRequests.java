@@ -1,12 +1,12 @@
 package org.hast.daemon;
 
-import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 
 import org.hast.control.ControlCodes;
-import org.hast.daemon.channel.WorkerProtocol;
 import org.hast.nv.NvMessage;
 import org.hast.nv.NvWriter;
 import org.hast.proto.Role;
@@ -16,44 +16,44 @@ import org.slf4j.LoggerFactory;
 /**
  * Answers hastctl's requests (spec §2.8) on the main loop: set role, status, and our
  * {@code stop}. The reply layout is the reference's, field for field, so FreeBSD's hastctl can
- * talk to this daemon and ours to FreeBSD's.
+ * talk to this daemon and ours to FreeBSD's. Role changes are answered on the loop; a status
+ * request only asks the workers there, all at once, and its reply is written when they have
+ * answered, each within its own limit, so the loop never waits for a worker.
  */
 final class ControlRequests {
     private static final Logger LOG = LoggerFactory.getLogger(ControlRequests.class);
     /** How long a status query waits for a worker (a starting JVM included). */
     static final Duration WORKER_STATUS_LIMIT = Duration.ofSeconds(20);
-    private static final int ETIMEDOUT = 110;
-    private static final String[] WORKER_FIELDS_U64 = {
-        "stat_read", "stat_write", "stat_delete", "stat_flush", "stat_activemap_update",
-        "stat_read_error", "stat_write_error", "stat_delete_error", "stat_flush_error",
-        "idle_queue_size", "local_queue_size", "send_queue_size", "recv_queue_size", "done_queue_size",
-    };
 
     private final Resources resources;
-    private final Runnable stopDaemon;
+    private final Consumer<NvWriter> stopDaemon;
 
-    ControlRequests(Resources resources, Runnable stopDaemon) {
+    /** {@code stopDaemon} is given the reply to {@code hastctl stop}, which must go out first. */
+    ControlRequests(Resources resources, Consumer<NvWriter> stopDaemon) {
         this.resources = resources;
         this.stopDaemon = stopDaemon;
     }
 
-    /** The reply, or null to close the connection without one (a request without {@code cmd}). */
-    NvWriter handle(NvMessage request) {
+    /**
+     * The reply, or a null one to close the connection without one (a request without
+     * {@code cmd}). Called on the main loop; a status reply completes later, off it.
+     */
+    CompletableFuture<NvWriter> handle(NvMessage request) {
         int cmd = request.getUint8("cmd");
         if (cmd == 0) {
             LOG.error("Control header is missing 'cmd' field.");
-            return null;
+            return CompletableFuture.completedFuture(null);
         }
         NvWriter reply = new NvWriter();
         if (cmd == ControlCodes.CMD_STOP) {
             LOG.info("Stop requested by hastctl.");
-            stopDaemon.run();
-            return reply;
+            stopDaemon.accept(reply);
+            return CompletableFuture.completedFuture(reply);
         }
         String first = request.getString("resource0");
         if (first == null) {
             LOG.error("Control header is missing 'resource0' field.");
-            return reply.addInt16("error", ControlCodes.EHAST_INVALID);
+            return CompletableFuture.completedFuture(reply.addInt16("error", ControlCodes.EHAST_INVALID));
         }
         Role role = null;
         if (cmd == ControlCodes.CMD_SETROLE) {
@@ -61,7 +61,7 @@ final class ControlRequests {
             role = Role.fromCode(code);
             if (role == Role.UNDEF) {
                 LOG.error("Invalid role received ({}).", code);
-                return reply.addInt16("error", ControlCodes.EHAST_INVALID);
+                return CompletableFuture.completedFuture(reply.addInt16("error", ControlCodes.EHAST_INVALID));
             }
         }
         List<String> names = new ArrayList<>();
@@ -78,17 +78,25 @@ final class ControlRequests {
                 names.add(name);
             }
         }
-        for (int i = 0; i < names.size(); i++) {
-            switch (cmd) {
-                case ControlCodes.CMD_SETROLE -> setRole(reply, role, names.get(i), i);
-                case ControlCodes.CMD_STATUS -> status(reply, names.get(i), i);
-                default -> {
-                    LOG.error("Invalid command received ({}).", cmd);
-                    return reply.addInt16("error", ControlCodes.EHAST_UNIMPLEMENTED);
+        switch (cmd) {
+            case ControlCodes.CMD_SETROLE -> {
+                for (int i = 0; i < names.size(); i++) {
+                    setRole(reply, role, names.get(i), i);
                 }
+                return CompletableFuture.completedFuture(reply);
+            }
+            case ControlCodes.CMD_STATUS -> {
+                return status(reply, names);
+            }
+            default -> {
+                // Found while going through the resources, as the reference does: none, no error.
+                if (!names.isEmpty()) {
+                    LOG.error("Invalid command received ({}).", cmd);
+                    reply.addInt16("error", ControlCodes.EHAST_UNIMPLEMENTED);
+                }
+                return CompletableFuture.completedFuture(reply);
             }
         }
-        return reply;
     }
 
     private void setRole(NvWriter reply, Role role, String name, int index) {
@@ -102,54 +110,20 @@ final class ControlRequests {
         resources.changeRole(slot, role);
     }
 
-    private void status(NvWriter reply, String name, int index) {
-        reply.addString("resource" + index, name);
-        ResourceSlot slot = resources.find(name).orElse(null);
-        if (slot == null) {
-            reply.addInt16("error" + index, ControlCodes.EHAST_NOENTRY);
-            return;
+    private CompletableFuture<NvWriter> status(NvWriter reply, List<String> names) {
+        List<StatusReply> parts = new ArrayList<>(names.size());
+        CompletableFuture<?>[] settled = new CompletableFuture<?>[names.size()];
+        for (int i = 0; i < names.size(); i++) {
+            StatusReply part = StatusReply.ask(names.get(i), resources.find(names.get(i)).orElse(null),
+                    WORKER_STATUS_LIMIT);
+            parts.add(part);
+            settled[i] = part.settled();
         }
-        var config = slot.config;
-        reply.addString("provname" + index, config.providerName());
-        reply.addString("localpath" + index, config.localPath());
-        reply.addString("remoteaddr" + index, config.remoteAddress());
-        if (config.hasSource()) {
-            reply.addString("sourceaddr" + index, config.sourceAddress());
-        }
-        reply.addString("replication" + index, config.replication().word());
-        reply.addString("checksum" + index, config.checksum().wireName());
-        reply.addString("compression" + index, config.compression().wireName());
-        reply.addString("role" + index, slot.role.displayName());
-        reply.addInt32("workerpid" + index, (int) slot.workerPid());
-        if (slot.worker == null) {
-            return;
-        }
-        NvMessage worker;
-        try {
-            NvWriter query = new NvWriter().addUint8("cmd", WorkerProtocol.CONTROL_STATUS);
-            worker = slot.worker.call(query, WORKER_STATUS_LIMIT);
-        } catch (IOException e) {
-            if (!slot.worker.process().isAlive()) {
-                // It died while we asked; its exit is being handled: report it as absent.
-                return;
+        return CompletableFuture.allOf(settled).thenApply(all -> {
+            for (int i = 0; i < parts.size(); i++) {
+                parts.get(i).writeTo(reply, i);
             }
-            // A12: one resource's silent worker is that resource's error, not the whole reply's.
-            LOG.error("{}Unable to get status from the worker: {}", slot.tag(), e.getMessage());
-            reply.addInt16("error" + index, ETIMEDOUT);
-            return;
-        }
-        int error = worker.getInt16("error");
-        if (error != 0) {
-            reply.addInt16("error" + index, error);
-            return;
-        }
-        String status = worker.getString("status");
-        reply.addString("status" + index, status == null ? "unknown" : status);
-        reply.addUint64("dirty" + index, worker.getUint64("dirty"));
-        reply.addUint32("extentsize" + index, worker.getUint32("extentsize"));
-        reply.addUint32("keepdirty" + index, worker.getUint32("keepdirty"));
-        for (String field : WORKER_FIELDS_U64) {
-            reply.addUint64(field + index, worker.getUint64(field));
-        }
+            return reply;
+        });
     }
 }

@@ -115,7 +115,8 @@ final class Hastd {
         for (ResourceConfig resource : config.resources()) {
             resources.add(resource);
         }
-        requests = new ControlRequests(resources, () -> control.afterReply(() -> loop.execute(this::stop)));
+        requests = new ControlRequests(resources,
+                reply -> control.afterReply(reply, () -> loop.execute(this::stop)));
         incoming = new IncomingConnections(loop, resources);
         for (String address : config.listenAddresses()) {
             try {
@@ -146,7 +147,7 @@ final class Hastd {
             throw new IOException("the control address must be a Unix socket");
         }
         return ControlServer.open(address, Paths.get(parsed.path()),
-                request -> loop.submit(() -> requests.handle(request)));
+                request -> loop.submit(() -> requests.handle(request)).thenCompose(reply -> reply));
     }
 
     /** Undoes a failed start: nothing of ours stays behind. */

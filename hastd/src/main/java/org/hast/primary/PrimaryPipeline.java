@@ -50,6 +50,10 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
 
     /** §8: the first write acknowledged during an outage bumps {@code localcnt} first. */
     public interface Counters {
+        /** Whether that bump is still due; never waits (called on any thread, event loops too). */
+        boolean outageBumpPending();
+
+        /** Makes the bump if still due: a metadata write and its fsync (see {@link OutageAcknowledgements}). */
         void acknowledgingWhileDisconnected() throws IOException;
     }
 
@@ -57,7 +61,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
     private final int sectorSize;
     private final DirtyMap dirty;
     private final WorkerStats stats;
-    private final Counters counters;
+    private final OutageAcknowledgements outageAcks;
     private final RequestSlots slots = new RequestSlots(REQUEST_SLOTS);
     private final LocalIo local;
     private final RemoteIo remote;
@@ -87,7 +91,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
         this.dirty = dirty;
         this.staleLocal = staleLocal;
         this.stats = stats;
-        this.counters = counters;
+        this.outageAcks = new OutageAcknowledgements(counters);
         this.replication = replication;
         this.hasRemote = hasRemote;
         int capacity = REQUEST_SLOTS + 8;
@@ -600,14 +604,8 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
             return;
         }
         if (errno == 0 && !hio.sync && (hio.cmd == HioCommand.WRITE || hio.cmd == HioCommand.DELETE)
-                && !remote.connected()) {
-            try {
-                counters.acknowledgingWhileDisconnected();
-            } catch (IOException e) {
-                LOG.error("Unable to store the outage counter: {}.", e.getMessage());
-                hio.piece.done(LocalIo.EIO);
-                return;
-            }
+                && !remote.connected() && outageAcks.takeOver(hio)) {
+            return;
         }
         hio.piece.done(errno);
     }
@@ -636,5 +634,6 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
         waitingForSync.forEach(this::finishRejected);
         local.close();
         remote.close();
+        outageAcks.close();
     }
 }

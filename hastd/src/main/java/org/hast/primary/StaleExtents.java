@@ -11,6 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.IntConsumer;
 import java.util.function.LongSupplier;
 
+import org.hast.daemon.process.FatalThreads;
 import org.hast.worker.StaleExtentsFile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,9 +54,7 @@ public final class StaleExtents implements AutoCloseable {
         this.extentSize = extentSize;
         this.file = file;
         this.resUid = resUid;
-        this.writer = new Thread(this::writeLoop, "stale-extents");
-        writer.setDaemon(true);
-        writer.start();
+        this.writer = FatalThreads.start("stale-extents", this::writeLoop);
     }
 
     /** Extents found stale at start-up (already on disk). */

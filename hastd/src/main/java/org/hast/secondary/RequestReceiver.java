@@ -16,17 +16,14 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 
 /**
- * The secondary's receive side (spec §4.4, §11.7): validates each request, answers memsync
- * writes with their early {@code received} reply, and queues everything else for the disk
- * thread. A rejected WRITE's payload was already read by the frame decoder, so the stream stays
- * in step (the reference's defect of §4.4 (b) does not arise).
+ * The secondary's receive side (spec §4.4, §11.7), on the event loop: validates each request,
+ * answers memsync writes with their early {@code received} reply, and queues everything else
+ * for the disk thread, never waiting for it. A rejected WRITE's payload was already read by the
+ * frame decoder, so the stream stays in step (the reference's defect of §4.4 (b) does not arise).
  */
 final class RequestReceiver extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(RequestReceiver.class);
-    /** Stop reading above this many queued requests, resume below half of it. */
-    static final int HIGH_WATER = SecondaryDisk.QUEUE_CAPACITY * 3 / 4;
-
-    private final SecondaryDisk disk;
+    private final DiskQueue disk;
     private final WorkerStats stats;
     private final Channel out;
     private final int frameVersion;
@@ -35,7 +32,7 @@ final class RequestReceiver extends ChannelInboundHandlerAdapter {
     private final int maxRequestBytes;
     private final Runnable onDisconnect;
 
-    RequestReceiver(SecondaryDisk disk, WorkerStats stats, Channel out, int frameVersion, long dataSize,
+    RequestReceiver(DiskQueue disk, WorkerStats stats, Channel out, int frameVersion, long dataSize,
                     int sectorSize, int maxRequestBytes, Runnable onDisconnect) {
         this.disk = disk;
         this.stats = stats;
@@ -71,15 +68,7 @@ final class RequestReceiver extends ChannelInboundHandlerAdapter {
             } else {
                 request = new SecondaryRequest(header, null, null, 0);
             }
-            if (!disk.offer(request)) {
-                ctx.channel().config().setAutoRead(false);
-                disk.put(request);
-            }
-            if (disk.queued() >= HIGH_WATER) {
-                ctx.channel().config().setAutoRead(false);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            disk.add(request);
         } finally {
             // The queued request holds its own reference to the payload.
             frame.release();

@@ -2,8 +2,7 @@ package org.hast.secondary;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
+import java.util.function.Consumer;
 
 import org.hast.codec.CodecException;
 import org.hast.codec.EncodedPayload;
@@ -21,20 +20,21 @@ import org.slf4j.LoggerFactory;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
 
 /**
  * The secondary's disk thread (spec §11.7): applies requests in arrival order at
- * {@code localoff + offset}, then queues the reply. One thread, so one decode buffer; the
- * bounded queue in front of it is the back-pressure (the receive side stops reading when full).
+ * {@code localoff + offset}, then hands the reply to the event loop. One thread, so one decode
+ * buffer; the {@link DiskQueue} in front of it is the back-pressure. Only this thread waits for
+ * the disk: the loop keeps reading, and writing the replies of finished requests, meanwhile.
  */
 final class SecondaryDisk implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(SecondaryDisk.class);
-    static final int QUEUE_CAPACITY = 256;
     private static final int EIO = 5;
     /** Linux's number; {@link ReplyHeader} sends FreeBSD's (45). */
     private static final int EOPNOTSUPP = 95;
 
-    private final BlockingQueue<SecondaryRequest> queue = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
+    private final DiskQueue queue;
     private final LocalComponent local;
     private final long localOffset;
     private final long bitmapBytes;
@@ -47,11 +47,14 @@ final class SecondaryDisk implements Runnable {
     private boolean bitmapCleared;
     private volatile Runnable afterBitmapCleared;
     private static final ByteBuffer NO_SCRATCH = ByteBuffer.allocate(0);
-    /** The receive channel, for resuming reads once the queue has drained (back-pressure). */
-    private volatile Channel in;
+    /** One listener for every reply: no allocation per reply. */
+    private final ChannelFutureListener replySent;
+    /** Tests: runs on this thread before each request is applied (a disk that stalls). */
+    private volatile Consumer<SecondaryRequest> beforeApply = request -> { };
 
-    SecondaryDisk(LocalComponent local, long localOffset, PayloadCodec codec, WorkerStats stats, Channel out,
-                  int frameVersion, int maxRequestBytes, Runnable onFatal) {
+    SecondaryDisk(DiskQueue queue, LocalComponent local, long localOffset, PayloadCodec codec, WorkerStats stats,
+                  Channel out, int frameVersion, int maxRequestBytes, Runnable onFatal) {
+        this.queue = queue;
         this.local = local;
         this.localOffset = localOffset;
         this.bitmapBytes = localOffset - MetadataCodec.METADATA_SIZE;
@@ -61,23 +64,16 @@ final class SecondaryDisk implements Runnable {
         this.frameVersion = frameVersion;
         this.onFatal = onFatal;
         this.decodeBuffer = ByteBuffer.allocateDirect(maxRequestBytes);
+        this.replySent = done -> {
+            if (!done.isSuccess()) {
+                LOG.error("Unable to send reply: {}.", done.cause().getMessage());
+                onFatal.run();
+            }
+        };
     }
 
-    void setReceiveChannel(Channel in) {
-        this.in = in;
-    }
-
-    /** Queues a request; false when the queue is full (the caller must wait). */
-    boolean offer(SecondaryRequest request) {
-        return queue.offer(request);
-    }
-
-    void put(SecondaryRequest request) throws InterruptedException {
-        queue.put(request);
-    }
-
-    int queued() {
-        return queue.size();
+    void setBeforeApply(Consumer<SecondaryRequest> hook) {
+        this.beforeApply = hook;
     }
 
     @Override
@@ -85,12 +81,8 @@ final class SecondaryDisk implements Runnable {
         try {
             while (!Thread.currentThread().isInterrupted()) {
                 SecondaryRequest request = queue.take();
-                Channel receive = in;
-                if (receive != null && !receive.config().isAutoRead()
-                        && queue.size() < RequestReceiver.HIGH_WATER / 2) {
-                    receive.config().setAutoRead(true);
-                }
                 try {
+                    beforeApply.accept(request);
                     apply(request);
                 } finally {
                     request.release();
@@ -235,19 +227,7 @@ final class SecondaryDisk implements Runnable {
         NvWriter message = nv != null ? nv : header.toNv();
         OutgoingFrame frame = payload == null ? new OutgoingFrame(frameVersion, message)
                 : new OutgoingFrame(frameVersion, message, payload);
-        out.writeAndFlush(frame).addListener(done -> {
-            if (!done.isSuccess()) {
-                LOG.error("Unable to send reply: {}.", done.cause().getMessage());
-                onFatal.run();
-            }
-        });
-    }
-
-    /** Drops what is still queued (the connection is gone). */
-    void drain() {
-        SecondaryRequest request;
-        while ((request = queue.poll()) != null) {
-            request.release();
-        }
+        // From this thread Netty hands the write to the loop; the loop never waits for us.
+        out.writeAndFlush(frame).addListener(replySent);
     }
 }

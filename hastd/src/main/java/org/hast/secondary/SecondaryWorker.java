@@ -36,7 +36,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.handler.timeout.ReadTimeoutHandler;
 
 /**
  * The secondary worker (spec §3.7, §4.3, §8, §11.7): answers the primary's handshake with its
@@ -64,8 +63,10 @@ public final class SecondaryWorker implements Worker {
     private final int outFd;
     private final IntConsumer events;
     private final WorkerStats stats = new WorkerStats();
+    /** One loop for both connections: reads requests, writes replies, never waits for the disk. */
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
             FatalThreads.eventLoops("secondary-net"), EpollIoHandler.newFactory());
+    private final DiskQueue queue = new DiskQueue();
     private LocalComponent local;
     private SecondaryDisk disk;
     private Thread diskThread;
@@ -95,7 +96,7 @@ public final class SecondaryWorker implements Worker {
             }
         });
         long mapBytes = metadata.localOff() - MetadataCodec.METADATA_SIZE;
-        disk = new SecondaryDisk(local, metadata.localOff(), codec, stats, out, hello.version(),
+        disk = new SecondaryDisk(queue, local, metadata.localOff(), codec, stats, out, hello.version(),
                 MAX_REQUEST_BYTES, this::linkFailed);
         SyncDecision decision = SyncDecision.decide(metadata.resUid(), metadata.localCnt(), metadata.remoteCnt(),
                 hello.resuid(), hello.localCnt(), hello.remoteCnt(), hello.virgin());
@@ -106,14 +107,14 @@ public final class SecondaryWorker implements Worker {
             protected void initChannel(Channel channel) {
                 channel.config().setAutoRead(false);
                 channel.pipeline()
-                        .addLast(new ReadTimeoutHandler(RECEIVE_TIMEOUT_SECONDS, TimeUnit.SECONDS))
+                        .addLast(new ReceiveTimeout(RECEIVE_TIMEOUT_SECONDS, queue::paused))
                         .addLast(new HastFrameDecoder(64 * 1024, MAX_REQUEST_BYTES + 1024))
                         .addLast(HastFrameEncoder.INSTANCE)
-                        .addLast(new RequestReceiver(disk, stats, out, hello.version(), dataSize, sectorSize,
+                        .addLast(new RequestReceiver(queue, stats, out, hello.version(), dataSize, sectorSize,
                                 MAX_REQUEST_BYTES, SecondaryWorker.this::linkFailed));
             }
         });
-        disk.setReceiveChannel(in);
+        queue.setReceiveChannel(in);
         HandshakeParams reply = decision.reply(dataSize, metadata.extentSize(), metadata.localCnt(),
                 metadata.remoteCnt(), mapBytes);
         if (decision.isRefusal()) {
@@ -246,8 +247,8 @@ public final class SecondaryWorker implements Worker {
         reply.addUint32("keepdirty", 0);
         reply.addUint64("dirty", 0);
         stats.addTo(reply);
-        reply.addUint64("idle_queue_size", SecondaryDisk.QUEUE_CAPACITY - (disk == null ? 0 : disk.queued()));
-        reply.addUint64("local_queue_size", disk == null ? 0 : disk.queued());
+        reply.addUint64("idle_queue_size", DiskQueue.CAPACITY - queue.queued());
+        reply.addUint64("local_queue_size", queue.queued());
         reply.addUint64("send_queue_size", 0);
     }
 
@@ -263,9 +264,7 @@ public final class SecondaryWorker implements Worker {
             diskThread.interrupt();
         }
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-        if (disk != null) {
-            disk.drain();
-        }
+        queue.drain();
         if (local != null) {
             local.close();
         }

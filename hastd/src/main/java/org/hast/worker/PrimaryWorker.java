@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import java.util.function.IntConsumer;
 
 import org.hast.activemap.ActiveMap;
@@ -40,7 +41,9 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
     private volatile ResourceConfig config;
     private final WorkerStats stats = new WorkerStats();
     private LocalComponent local;
-    private Metadata metadata;
+    /** Metadata and counters; readable without waiting for a metadata write in progress. */
+    private volatile PrimaryMetadata metadata;
+    private final Function<LocalComponent, PrimaryMetadata.Store> metadataStores;
     private ActiveMap activeMap;
     private DirtyMap dirty;
     private PrimaryPipeline pipeline;
@@ -51,31 +54,32 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
     private final Path statedir;
     private StaleExtents stale;
     private final IntConsumer events;
-    private RemoteLink link;
-    /**
-     * The secondary's {@code remotecnt} as last seen (A23: from our own metadata until the
-     * first handshake): a write acknowledged during an outage while {@code localcnt} still
-     * equals it is the outage's first, and bumps {@code localcnt} (spec §8).
-     */
-    private long peerRemoteCnt;
+    private volatile RemoteLink link;
 
     PrimaryWorker(ResourceConfig config, Path devdir, Path statedir, IntConsumer events) {
+        this(config, devdir, statedir, events, local -> changed -> local.writeMetadata(changed, true));
+    }
+
+    /** {@code metadataStores}: how changed metadata reaches the component (tests stall it). */
+    PrimaryWorker(ResourceConfig config, Path devdir, Path statedir, IntConsumer events,
+                  Function<LocalComponent, PrimaryMetadata.Store> metadataStores) {
         this.config = config;
         this.devdir = devdir;
         this.statedir = statedir;
         this.events = events;
+        this.metadataStores = metadataStores;
     }
 
     @Override
     public void start() throws WorkerExit {
         OpenedComponent opened = OpenedComponent.open(config.localPath(), config.name());
         local = opened.local();
-        metadata = opened.metadata();
+        Metadata onDisk = opened.metadata();
         int sectorSize = local.geometry().sectorSize();
         try {
-            activeMap = new ActiveMap(metadata.dataSize(), metadata.extentSize(), metadata.keepDirty(), sectorSize,
+            activeMap = new ActiveMap(onDisk.dataSize(), onDisk.extentSize(), onDisk.keepDirty(), sectorSize,
                     PrimaryPipeline.MAX_REQUEST_BYTES);
-            int mapBytes = Math.toIntExact(DiskLayout.primaryMapBytes(metadata.dataSize(), metadata.extentSize(), sectorSize));
+            int mapBytes = Math.toIntExact(DiskLayout.primaryMapBytes(onDisk.dataSize(), onDisk.extentSize(), sectorSize));
             ByteBuffer bitmap = ByteBuffer.allocate(mapBytes);
             local.readFully(bitmap, MetadataCodec.METADATA_SIZE);
             bitmap.flip();
@@ -84,11 +88,11 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
             throw new WorkerExit(SysExits.EX_NOINPUT, "Unable to read activemap from " + local.path() + ": "
                     + e.getMessage() + ".");
         }
-        if (metadata.resUid() == 0) {
+        if (onDisk.resUid() == 0) {
             // A never-used resource starts its counters from zero (spec §3.7).
-            metadata = metadata.withCounters(0, 0).withPrevRole(Role.PRIMARY);
+            onDisk = onDisk.withCounters(0, 0).withPrevRole(Role.PRIMARY);
             try {
-                local.writeMetadata(metadata, config.metaflush());
+                local.writeMetadata(onDisk, config.metaflush());
             } catch (IOException e) {
                 throw new WorkerExit(SysExits.EX_NOINPUT, "Unable to write metadata to " + local.path() + ": "
                         + e.getMessage() + ".");
@@ -97,13 +101,13 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
         if (activeMap.dirtyExtents() > 0) {
             LOG.debug("{} dirty extents to synchronise.", activeMap.dirtyExtents());
         }
-        peerRemoteCnt = metadata.localCnt();
+        metadata = new PrimaryMetadata(onDisk, metadataStores.apply(local));
         LOG.debug("Request bytes in flight capped at {} MiB for all clients together.",
                 InflightBudget.shared().capacity() >> 20);
         dirty = new DirtyMap(activeMap, local, stats, config.metaflush());
         stale = loadStaleExtents();
         PayloadCodec codec = new PayloadCodec(config.compression(), config.checksum());
-        pipeline = new PrimaryPipeline(local, metadata.localOff(), metadata.dataSize(), sectorSize, dirty, stats,
+        pipeline = new PrimaryPipeline(local, onDisk.localOff(), onDisk.dataSize(), sectorSize, dirty, stats,
                 this, config.replication(), codec, config.hasRemote(), new AtomicLong(1), stale);
         pipeline.setReplyTimeout(config.timeoutSeconds());
         sync = new SyncLoop(dirty, pipeline, events);
@@ -131,9 +135,10 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
      */
     private StaleExtents loadStaleExtents() throws WorkerExit {
         StaleExtentsFile file = new StaleExtentsFile(statedir, config.name());
+        Metadata now = metadata.current();
         StaleExtentsFile.Loaded loaded;
         try {
-            loaded = file.load(metadata.resUid(), metadata.extentSize(), activeMap.extentCount());
+            loaded = file.load(now.resUid(), now.extentSize(), activeMap.extentCount());
         } catch (IOException e) {
             dirty.close();
             throw new WorkerExit(SysExits.EX_NOINPUT, "Unable to load the stale extents: " + e.getMessage()
@@ -142,20 +147,20 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
         if (loaded.ignoredWhy() != null) {
             LOG.warn("Ignored {}: {}.", file.path(), loaded.ignoredWhy());
         }
-        StaleExtents extents = new StaleExtents(metadata.extentSize(), file, this::currentResUid);
+        StaleExtents extents = new StaleExtents(now.extentSize(), file, this::currentResUid);
         if (!loaded.extents().isEmpty()) {
             extents.restore(loaded.extents());
-            long extentSize = metadata.extentSize();
+            long extentSize = now.extentSize();
             loaded.extents().stream().forEach(e -> dirty.needSync(e * extentSize,
-                    Math.min(extentSize, metadata.dataSize() - e * extentSize)));
+                    Math.min(extentSize, now.dataSize() - e * extentSize)));
             LOG.warn("{} extents of the local copy are older than the secondary's (a local write failed); they "
                     + "are read from the secondary and synchronised from it.", loaded.extents().cardinality());
         }
         return extents;
     }
 
-    private synchronized long currentResUid() {
-        return metadata.resUid();
+    private long currentResUid() {
+        return metadata.current().resUid();
     }
 
     /** The I/O path, for the device bridges. */
@@ -163,51 +168,37 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
         return pipeline;
     }
 
-    // RemoteLink.Resource: the link thread and the control thread share the metadata and map.
+    // RemoteLink.Resource and PrimaryPipeline.Counters: the link's connect thread, the sync
+    // thread and the outage acknowledgements change the metadata; status only reads it.
 
     @Override
     public long dataSize() {
-        return metadata.dataSize();
+        return metadata.current().dataSize();
     }
 
     @Override
     public int extentSize() {
-        return metadata.extentSize();
+        return metadata.current().extentSize();
     }
 
     @Override
-    public synchronized long resUid(boolean[] generated) throws IOException {
-        generated[0] = false;
-        if (metadata.resUid() == 0) {
-            long uid = 0;
-            java.security.SecureRandom random = new java.security.SecureRandom();
-            while (uid == 0) {
-                uid = random.nextLong();
-            }
-            // Persisted before it is sent (spec §4.3).
-            metadata = metadata.withResUid(uid).withPrevRole(Role.PRIMARY);
-            local.writeMetadata(metadata, true);
-            generated[0] = true;
-        }
-        return metadata.resUid();
+    public long resUid(boolean[] generated) throws IOException {
+        return metadata.resUid(generated);
     }
 
     @Override
-    public synchronized long localCnt() {
-        return metadata.localCnt();
+    public long localCnt() {
+        return metadata.current().localCnt();
     }
 
     @Override
-    public synchronized long remoteCnt() {
-        return metadata.remoteCnt();
+    public long remoteCnt() {
+        return metadata.current().remoteCnt();
     }
 
     @Override
-    public synchronized void setCounters(long localCnt, long remoteCnt) throws IOException {
-        LOG.debug("Setting localcnt to {} and remotecnt to {}.", Long.toUnsignedString(localCnt),
-                Long.toUnsignedString(remoteCnt));
-        metadata = metadata.withCounters(localCnt, remoteCnt).withPrevRole(Role.PRIMARY);
-        local.writeMetadata(metadata, true);
+    public void setCounters(long localCnt, long remoteCnt) throws IOException {
+        metadata.setCounters(localCnt, remoteCnt);
     }
 
     @Override
@@ -222,9 +213,7 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
 
     @Override
     public void linkUp(ConnectionPair remote, HandshakeParams params) {
-        synchronized (this) {
-            peerRemoteCnt = params.remoteCnt();
-        }
+        metadata.peerConnected(params.remoteCnt());
         if (params.virgin()) {
             pipeline.secondaryStartsOver();
         }
@@ -251,18 +240,24 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
     }
 
     @Override
-    public synchronized void acknowledgingWhileDisconnected() throws IOException {
-        if (metadata.localCnt() == peerRemoteCnt) {
-            setCounters(metadata.localCnt() + 1, metadata.remoteCnt());
-        }
+    public boolean outageBumpPending() {
+        return metadata.outageBumpPending();
     }
 
     @Override
-    public synchronized void status(NvWriter reply) {
+    public void acknowledgingWhileDisconnected() throws IOException {
+        metadata.acknowledgingWhileDisconnected();
+    }
+
+    /** Takes no lock that a metadata write holds: status answers while the disk is stuck. */
+    @Override
+    public void status(NvWriter reply) {
+        RemoteLink l = link;
+        Metadata now = metadata.current();
         // "complete" needs both replication connections.
-        reply.addString("status", link != null && link.connected() ? "complete" : "degraded");
-        reply.addUint32("extentsize", Integer.toUnsignedLong(metadata.extentSize()));
-        reply.addUint32("keepdirty", Integer.toUnsignedLong(metadata.keepDirty()));
+        reply.addString("status", l != null && l.connected() ? "complete" : "degraded");
+        reply.addUint32("extentsize", Integer.toUnsignedLong(now.extentSize()));
+        reply.addUint32("keepdirty", Integer.toUnsignedLong(now.keepDirty()));
         reply.addUint64("dirty", dirty.dirtyBytes());
         stats.addTo(reply);
         reply.addUint64("idle_queue_size", pipeline.idleSlots());

@@ -49,7 +49,8 @@ class SecondaryDiskErrnoTest {
             }
             EmbeddedChannel out = new EmbeddedChannel();
             try (LocalComponent local = LocalComponent.open(file)) {
-                SecondaryDisk disk = new SecondaryDisk(local, LOCAL_OFFSET, new PayloadCodec(), new WorkerStats(),
+                SecondaryDisk disk = new SecondaryDisk(new DiskQueue(), local, LOCAL_OFFSET, new PayloadCodec(),
+                        new WorkerStats(),
                         out, 2, 128 * 1024, () -> { });
                 disk.apply(new SecondaryRequest(RequestHeader.delete(7, 0, 65536), null, null, 0));
             }

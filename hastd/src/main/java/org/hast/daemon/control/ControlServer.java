@@ -8,10 +8,14 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
@@ -28,9 +32,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * hastd's control socket (spec §2.8, decisions §6): a Unix socket with mode 0600 that accepts
- * one request per connection from root or the daemon's own user. Connections are served one
- * at a time, as the reference does; a client gets {@link #REQUEST_LIMIT_MILLIS} to send its
- * request, so a silent or slow one cannot hold the socket.
+ * one request per connection from root or the daemon's own user. Unlike the reference, which
+ * serves one connection at a time, each connection has its own thread (at most
+ * {@link #MAX_CONNECTIONS} at once): a status request waiting for a stuck worker must not hold
+ * up a role change of another resource. A client gets {@link #REQUEST_LIMIT_MILLIS} to send its
+ * request, so a silent or slow one cannot hold a thread.
  */
 public final class ControlServer implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(ControlServer.class);
@@ -38,6 +44,8 @@ public final class ControlServer implements Closeable {
     public static final int MAX_REQUEST_BYTES = 1 << 20;
     static final long REQUEST_LIMIT_MILLIS = 5_000;
     private static final long REPLY_LIMIT_MILLIS = 120_000;
+    /** More hastctl processes than this at once wait in the listen backlog. */
+    static final int MAX_CONNECTIONS = 16;
 
     private final String address;
     private final Path path;
@@ -46,8 +54,9 @@ public final class ControlServer implements Closeable {
     private final ScheduledExecutorService deadlines;
     private final String ownUser = System.getProperty("user.name");
     private volatile boolean closed;
-    /** Work to start once the current reply is out (hastctl stop must get its answer first). */
-    private volatile Runnable afterReply;
+    /** Work to start once a given reply is out (hastctl stop must get its answer first). */
+    private final Map<NvWriter, Runnable> afterReply = Collections.synchronizedMap(new IdentityHashMap<>());
+    private final Semaphore connectionSlots = new Semaphore(MAX_CONNECTIONS);
 
     private ControlServer(String address, Path path, ServerSocketChannel server,
                           Function<NvMessage, CompletableFuture<NvWriter>> handler) {
@@ -96,9 +105,9 @@ public final class ControlServer implements Closeable {
         return address;
     }
 
-    /** Runs {@code task} after the reply to the request being handled has been sent. */
-    public void afterReply(Runnable task) {
-        this.afterReply = task;
+    /** Runs {@code task} once {@code reply} has been sent (or could not be). */
+    public void afterReply(NvWriter reply, Runnable task) {
+        afterReply.put(reply, task);
     }
 
     public void start() {
@@ -107,13 +116,30 @@ public final class ControlServer implements Closeable {
 
     private void acceptLoop() {
         while (!closed) {
-            try (SocketChannel client = server.accept()) {
-                serve(client);
+            try {
+                connectionSlots.acquire();
+            } catch (InterruptedException e) {
+                return;
+            }
+            SocketChannel client;
+            try {
+                client = server.accept();
             } catch (IOException e) {
+                connectionSlots.release();
                 if (!closed) {
                     LOG.warn("Unable to accept control connection: {}", e.getMessage());
                 }
+                continue;
             }
+            FatalThreads.start("control-connection", () -> {
+                try (client) {
+                    serve(client);
+                } catch (IOException e) {
+                    // Closing a connection we are done with.
+                } finally {
+                    connectionSlots.release();
+                }
+            });
         }
     }
 
@@ -156,6 +182,7 @@ public final class ControlServer implements Closeable {
         if (reply == null) {
             return;
         }
+        Runnable then = afterReply.remove(reply);
         deadline = deadlines.schedule(() -> closeQuietly(client), REQUEST_LIMIT_MILLIS, TimeUnit.MILLISECONDS);
         try {
             channel.send(reply);
@@ -163,10 +190,8 @@ public final class ControlServer implements Closeable {
             LOG.error("Unable to send control response: {}.", e.getMessage());
         } finally {
             deadline.cancel(false);
-            Runnable task = afterReply;
-            afterReply = null;
-            if (task != null) {
-                task.run();
+            if (then != null) {
+                then.run();
             }
         }
     }

@@ -5,9 +5,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 import org.hast.daemon.channel.NvChannel;
 import org.hast.daemon.channel.WorkerProtocol;
@@ -31,6 +29,8 @@ public final class WorkerHandle {
     private final NvWriter configRequest;
     private final Deque<CompletableFuture<NvMessage>> pending = new ArrayDeque<>();
     private final WorkerListener listener;
+    /** The status query still waiting for its answer, if any (guarded by {@code pending}). */
+    private CompletableFuture<NvMessage> statusQuery;
     /**
      * Set by {@link #terminate}: the worker closes its channel on the way out and its JVM may
      * take longer than {@link #exitsSoon()} allows to finish exiting (seen under qemu TCG), so
@@ -166,18 +166,20 @@ public final class WorkerHandle {
         return reply;
     }
 
-    /** Sends a request and waits for the reply at most {@code limit}. */
-    public NvMessage call(NvWriter message, Duration limit) throws IOException {
-        try {
-            return request(message).get(limit.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            throw new IOException("worker did not answer within " + limit.toSeconds() + " s");
-        } catch (ExecutionException e) {
-            throw new IOException(e.getCause().getMessage(), e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted");
+    /**
+     * Asks for the worker's status; the answer fails with a {@link java.util.concurrent.TimeoutException}
+     * after {@code limit}. Never waits. While an earlier query is unanswered its answer is shared
+     * instead of sending another, so a stopped worker does not pile queries up in its channel.
+     */
+    public CompletableFuture<NvMessage> status(Duration limit) {
+        CompletableFuture<NvMessage> shared;
+        synchronized (pending) {
+            if (statusQuery == null || statusQuery.isDone()) {
+                statusQuery = request(new NvWriter().addUint8("cmd", WorkerProtocol.CONTROL_STATUS));
+            }
+            shared = statusQuery;
         }
+        return shared.copy().orTimeout(limit.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** Acknowledges an event: the hook was started (spec §3.3 hr_event). */

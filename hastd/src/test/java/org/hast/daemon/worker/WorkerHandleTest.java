@@ -1,6 +1,7 @@
 package org.hast.daemon.worker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -15,11 +16,14 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.hast.daemon.channel.NvChannel;
 import org.hast.daemon.channel.WorkerProtocol;
+import org.hast.nv.NvMessage;
 import org.hast.nv.NvWriter;
 import org.hast.proto.Role;
 import org.junit.jupiter.api.AfterEach;
@@ -97,6 +101,34 @@ class WorkerHandleTest {
             Thread.sleep(10);
         }
         assertTrue(!lost.isEmpty(), "channel loss not reported");
+    }
+
+    /**
+     * A worker that does not answer (stopped): its status fails after the caller's limit, later
+     * callers share the query still out instead of sending another, and the late answer, when
+     * it comes, goes to that query and not to the next.
+     */
+    @Test
+    void anUnansweredStatusQueryTimesOutAndIsShared() throws Exception {
+        WorkerHandle handle = attached(new SlowExit());
+        NvChannel worker = new NvChannel(workerEnd, WorkerProtocol.MAX_MESSAGE_BYTES);
+        worker.send(new NvWriter().addInt16("error", 0)); // started: its configuration is answered
+        handle.ready().get(10, TimeUnit.SECONDS);
+        var first = handle.status(Duration.ofMillis(200));
+        var second = handle.status(Duration.ofMillis(200));
+        var failure = assertThrows(ExecutionException.class, () -> first.get(10, TimeUnit.SECONDS));
+        assertTrue(failure.getCause() instanceof TimeoutException, failure.toString());
+        assertThrows(ExecutionException.class, () -> second.get(10, TimeUnit.SECONDS));
+
+        assertEquals(WorkerProtocol.CONTROL_STATUS, worker.receive().getUint8("cmd"));
+        var patient = handle.status(Duration.ofSeconds(10));
+        worker.send(new NvWriter().addString("status", "late").addInt16("error", 0));
+        assertEquals("late", patient.get(10, TimeUnit.SECONDS).getString("status"));
+        var third = handle.status(Duration.ofSeconds(10));
+        NvMessage query = worker.receive();
+        assertEquals(WorkerProtocol.CONTROL_STATUS, query.getUint8("cmd"), "one query for the first two callers");
+        worker.send(new NvWriter().addString("status", "fresh").addInt16("error", 0));
+        assertEquals("fresh", third.get(10, TimeUnit.SECONDS).getString("status"));
     }
 
     /** A worker process that, once told to go, closes its channel at once and exits 1.5 s later. */

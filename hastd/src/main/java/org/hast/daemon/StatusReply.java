@@ -1,0 +1,118 @@
+package org.hast.daemon;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeoutException;
+
+import org.hast.conf.ResourceConfig;
+import org.hast.control.ControlCodes;
+import org.hast.daemon.worker.WorkerHandle;
+import org.hast.nv.NvMessage;
+import org.hast.nv.NvWriter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One resource's part of a status reply (spec §2.8): what the main loop knew when the request
+ * came, and the worker's answer, which may come later. The main loop only takes the snapshot
+ * and sends the query; the reply is written once every worker answered or ran out of time, so
+ * one silent worker costs its own resource an error (A12) and nobody else any waiting.
+ */
+final class StatusReply {
+    private static final Logger LOG = LoggerFactory.getLogger(StatusReply.class);
+    private static final int ETIMEDOUT = 110;
+    private static final String[] WORKER_FIELDS_U64 = {
+        "stat_read", "stat_write", "stat_delete", "stat_flush", "stat_activemap_update",
+        "stat_read_error", "stat_write_error", "stat_delete_error", "stat_flush_error",
+        "idle_queue_size", "local_queue_size", "send_queue_size", "recv_queue_size", "done_queue_size",
+    };
+
+    private final String name;
+    /** Null for a name that is not configured. */
+    private final ResourceConfig config;
+    private final String tag;
+    private final String role;
+    private final long workerPid;
+    private final WorkerHandle worker;
+    /** The worker's answer; null without a worker. Never completes exceptionally (see {@link #settled}). */
+    private final CompletableFuture<NvMessage> answer;
+    private final long limitSeconds;
+    private volatile Throwable failure;
+
+    private StatusReply(String name, ResourceSlot slot, CompletableFuture<NvMessage> query, Duration limit) {
+        this.name = name;
+        this.limitSeconds = limit.toSeconds();
+        this.config = slot == null ? null : slot.config;
+        this.tag = slot == null ? "" : slot.tag();
+        this.role = slot == null ? null : slot.role.displayName();
+        this.workerPid = slot == null ? 0 : slot.workerPid();
+        this.worker = slot == null ? null : slot.worker;
+        this.answer = query == null ? null : query.exceptionally(cause -> {
+            failure = cause instanceof CompletionException && cause.getCause() != null ? cause.getCause() : cause;
+            return null;
+        });
+    }
+
+    /** On the main loop: the slot as it is now, and the worker asked (answer within {@code limit}). */
+    static StatusReply ask(String name, ResourceSlot slot, Duration limit) {
+        if (slot == null || slot.worker == null) {
+            return new StatusReply(name, slot, null, limit);
+        }
+        return new StatusReply(name, slot, slot.worker.status(limit), limit);
+    }
+
+    /** Completes once the worker answered, failed or ran out of time; at once without a worker. */
+    CompletableFuture<?> settled() {
+        return answer == null ? CompletableFuture.completedFuture(null) : answer;
+    }
+
+    /** Appends this resource's fields with index {@code index}; only after {@link #settled()}. */
+    void writeTo(NvWriter reply, int index) {
+        reply.addString("resource" + index, name);
+        if (config == null) {
+            reply.addInt16("error" + index, ControlCodes.EHAST_NOENTRY);
+            return;
+        }
+        reply.addString("provname" + index, config.providerName());
+        reply.addString("localpath" + index, config.localPath());
+        reply.addString("remoteaddr" + index, config.remoteAddress());
+        if (config.hasSource()) {
+            reply.addString("sourceaddr" + index, config.sourceAddress());
+        }
+        reply.addString("replication" + index, config.replication().word());
+        reply.addString("checksum" + index, config.checksum().wireName());
+        reply.addString("compression" + index, config.compression().wireName());
+        reply.addString("role" + index, role);
+        reply.addInt32("workerpid" + index, (int) workerPid);
+        if (answer == null) {
+            return;
+        }
+        NvMessage fields = answer.join();
+        if (fields == null) {
+            if (!worker.process().isAlive()) {
+                // It died while we asked; its exit is being handled: report it as absent.
+                return;
+            }
+            // A12: one resource's silent worker is that resource's error, not the whole reply's.
+            Throwable cause = failure;
+            LOG.error("{}Unable to get status from the worker: {}", tag, cause instanceof TimeoutException
+                    ? "no answer within " + limitSeconds + " s" : String.valueOf(cause.getMessage()));
+            reply.addInt16("error" + index, ETIMEDOUT);
+            return;
+        }
+        int error = fields.getInt16("error");
+        if (error != 0) {
+            reply.addInt16("error" + index, error);
+            return;
+        }
+        String status = fields.getString("status");
+        reply.addString("status" + index, status == null ? "unknown" : status);
+        reply.addUint64("dirty" + index, fields.getUint64("dirty"));
+        reply.addUint32("extentsize" + index, fields.getUint32("extentsize"));
+        reply.addUint32("keepdirty" + index, fields.getUint32("keepdirty"));
+        for (String field : WORKER_FIELDS_U64) {
+            reply.addUint64(field + index, fields.getUint64(field));
+        }
+    }
+}
