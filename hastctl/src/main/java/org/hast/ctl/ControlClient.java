@@ -4,7 +4,8 @@ import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
+import java.nio.channels.Channels;
+import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.SocketChannel;
 
 import org.hast.conf.AddressException;
@@ -14,6 +15,7 @@ import org.hast.nv.NvFormatException;
 import org.hast.nv.NvMessage;
 import org.hast.nv.NvWriter;
 import org.hast.proto.FrameHeader;
+import org.hast.proto.Frames;
 import org.hast.util.IoErrors;
 import org.hast.util.SysExits;
 
@@ -52,34 +54,32 @@ final class ControlClient {
                 throw new CtlException(SysExits.EX_UNAVAILABLE, "Unable to send command to hastd via "
                         + controlAddress + ": " + IoErrors.describe(e) + ".");
             }
-            NvMessage reply = receive(channel);
-            int error = reply.getInt16("error");
-            if (error != 0) {
-                throw new CtlException(SysExits.EX_SOFTWARE, "Error " + error + " received from hastd.");
-            }
-            return reply;
+            return readReply(channel);
         } catch (IOException e) {
             throw new CtlException(SysExits.EX_OSERR, "Unable to create control socket: "
                     + IoErrors.describe(e) + ".");
         }
     }
 
-    private static NvMessage receive(SocketChannel channel) throws CtlException {
+    /**
+     * Reads hastd's reply (header + nv) and checks its top-level {@code error}. Memory grows
+     * with the bytes that actually arrive, not with the size the header announces.
+     */
+    static NvMessage readReply(ReadableByteChannel channel) throws CtlException {
+        NvMessage reply;
         try {
-            ByteBuffer headerBytes = ByteBuffer.allocate(FrameHeader.HEADER_SIZE).order(ByteOrder.LITTLE_ENDIAN);
-            readFully(channel, headerBytes);
-            headerBytes.flip();
-            FrameHeader header = FrameHeader.decode(headerBytes, MAX_REPLY_BYTES);
-            ByteBuffer nv = ByteBuffer.allocate(header.nvSize()).order(ByteOrder.LITTLE_ENDIAN);
-            readFully(channel, nv);
-            nv.flip();
-            return NvMessage.decode(nv);
+            reply = Frames.readFrom(Channels.newInputStream(channel), MAX_REPLY_BYTES).nv();
         } catch (IOException e) {
             throw new CtlException(SysExits.EX_UNAVAILABLE, "Unable to receive reply from hastd: "
                     + IoErrors.describe(e) + ".");
-        } catch (NvFormatException | IllegalArgumentException e) {
+        } catch (NvFormatException e) {
             throw new CtlException(SysExits.EX_UNAVAILABLE, "Invalid reply from hastd: " + e.getMessage());
         }
+        int error = reply.getInt16("error");
+        if (error != 0) {
+            throw new CtlException(SysExits.EX_SOFTWARE, "Error " + error + " received from hastd.");
+        }
+        return reply;
     }
 
     private static UnixDomainSocketAddress socketAddress(String controlAddress) throws CtlException {
@@ -99,14 +99,6 @@ final class ControlClient {
     private static void writeFully(SocketChannel channel, ByteBuffer buffer) throws IOException {
         while (buffer.hasRemaining()) {
             channel.write(buffer);
-        }
-    }
-
-    private static void readFully(SocketChannel channel, ByteBuffer buffer) throws IOException {
-        while (buffer.hasRemaining()) {
-            if (channel.read(buffer) < 0) {
-                throw new IOException("Connection closed by hastd");
-            }
         }
     }
 }
