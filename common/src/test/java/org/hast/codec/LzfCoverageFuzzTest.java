@@ -23,14 +23,17 @@ class LzfCoverageFuzzTest {
 
     private final Lzf heap = new Lzf();
     private final Lzf direct = new Lzf();
+    /** Reused across inputs: a fresh 128 KiB (direct) buffer per input would dominate the run. */
+    private final byte[] out = new byte[MAX_CAP + 16];
+    private final ByteBuffer directOut = ByteBuffer.allocateDirect(MAX_CAP);
+    private ByteBuffer directIn = ByteBuffer.allocateDirect(4096);
 
     @FuzzTest
     void decompress(FuzzedDataProvider data) {
         int cap = data.consumeInt(0, MAX_CAP);
         byte[] stream = data.consumeRemainingAsBytes();
 
-        byte[] out = new byte[cap + 16];
-        Arrays.fill(out, CANARY);
+        Arrays.fill(out, 0, cap + 16, CANARY);
         ByteBuffer heapOut = ByteBuffer.wrap(out, 8, cap).slice();
         ByteBuffer in = ByteBuffer.wrap(stream);
         int n;
@@ -47,11 +50,11 @@ class LzfCoverageFuzzTest {
         for (int i = 0; i < 8; i++) {
             assertEquals(CANARY, out[i], "nothing written before the output");
         }
-        for (int i = 8 + n; i < out.length; i++) {
+        for (int i = 8 + n; i < cap + 16; i++) {
             assertEquals(CANARY, out[i], "nothing written past the decoded length");
         }
-        ByteBuffer directOut = ByteBuffer.allocateDirect(cap);
-        int m = assertDoesNotRefuse(() -> direct.decompress(ByteBuffer.wrap(stream), directOut));
+        directOut.clear().limit(cap);
+        int m = assertDoesNotRefuse(() -> direct.decompress(directInput(stream), directOut));
         assertEquals(n, m, "direct and heap decode the same length");
         byte[] fromDirect = new byte[n];
         directOut.flip().get(fromDirect);
@@ -77,10 +80,17 @@ class LzfCoverageFuzzTest {
         assertArrayEquals(block, back.array());
     }
 
+    private ByteBuffer directInput(byte[] stream) {
+        if (directIn.capacity() < stream.length) {
+            directIn = ByteBuffer.allocateDirect(stream.length);
+        }
+        return directIn.clear().put(stream).flip();
+    }
+
     private void assertDirectRefuses(byte[] stream, int cap) {
-        ByteBuffer in = ByteBuffer.allocateDirect(stream.length).put(stream).flip();
+        directOut.clear().limit(cap);
         try {
-            direct.decompress(in, ByteBuffer.allocateDirect(cap));
+            direct.decompress(directInput(stream), directOut);
         } catch (CodecException e) {
             return;
         }
