@@ -20,6 +20,11 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 
 import org.hast.daemon.net.BoundedAllocator;
+import org.junit.jupiter.api.BeforeAll;
+import org.slf4j.LoggerFactory;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
@@ -33,6 +38,12 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
  * buffer is sized beyond the bytes fed; and every buffer is freed at the end.
  */
 class NbdRequestDecoderCoverageFuzzTest {
+    @BeforeAll
+    static void quiet() {
+        // every refused stream is a warning; at thousands of inputs a second they are noise
+        ((Logger) LoggerFactory.getLogger(NbdRequestDecoder.class)).setLevel(Level.ERROR);
+    }
+
     @FuzzTest
     void decode(FuzzedDataProvider data) {
         Random cuts = new Random(data.consumeLong());
