@@ -28,7 +28,7 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
  * no resource configured nothing is ever started, so every path through the request's
  * fields is safe to take: no exception may escape, a request without {@code cmd} gets no
  * reply, {@code stop} stops and nothing else does, and every other reply is either one
- * top-level error or one entry per requested name, echoed with ENOENTRY.
+ * top-level error or one entry per requested name, echoed with EHAST_NOENTRY.
  */
 class ControlRequestsCoverageFuzzTest {
     private static final AtomicInteger STOPS = new AtomicInteger();
