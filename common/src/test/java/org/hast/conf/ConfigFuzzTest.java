@@ -28,19 +28,19 @@ class ConfigFuzzTest {
     private static final Pattern JAVA_NAME =
             Pattern.compile("[A-Z][A-Za-z]*(Exception|Error)\\b|java\\.|\\bat org\\.");
 
-    private static final NodeIdentity[] IDENTITIES = {
+    static final NodeIdentity[] IDENTITIES = {
         NodeIdentity.of("hasta.example.org", List.of("0123456789abcdef0123456789abcdef"),
                 OptionalLong.of(3735928559L)),
         NodeIdentity.named("hastb"),
         NodeIdentity.of(null, List.of(), OptionalLong.empty()),
     };
-    private static final AddressFamilyProbe[] PROBES = {
+    static final AddressFamilyProbe[] PROBES = {
         AddressFamilyProbe.fixed(true, true),
         AddressFamilyProbe.fixed(true, false),
         AddressFamilyProbe.fixed(false, false),
     };
 
-    private static final String[] CORPUS = {
+    static final String[] CORPUS = {
         ConfigParserTest.SPEC_EXAMPLE,
         ConfigTesting.MINIMAL_RESOURCE,
         "control uds:///var/run/hastctl\npidfile /var/run/hastd.pid\nreplication fullsync\n"
@@ -99,16 +99,23 @@ class ConfigFuzzTest {
             String text = generate(random);
             NodeIdentity identity = IDENTITIES[random.nextInt(IDENTITIES.length)];
             AddressFamilyProbe probe = PROBES[random.nextInt(PROBES.length)];
-            check(text, identity, probe, "case " + i + " of seed " + seed + "; " + seeds);
+            if (check(text, identity, probe, "case " + i + " of seed " + seed + "; " + seeds)) {
+                parsed++;
+            } else {
+                refused++;
+            }
         }
         System.out.println("config fuzz: seed " + seed + ": " + (parsed - parsedBefore)
                 + " parsed, " + (refused - refusedBefore) + " refused");
     }
 
-    private void check(String text, NodeIdentity identity, AddressFamilyProbe probe, String where) {
+    /**
+     * Parses {@code text} and fails unless the outcome is a sound configuration (true) or a
+     * clean one-line refusal (false); {@link ConfigCoverageFuzzTest} shares it.
+     */
+    static boolean check(String text, NodeIdentity identity, AddressFamilyProbe probe, String where) {
         try {
             HastConfig config = ConfigParser.parse(text, FILE, identity, probe);
-            parsed++;
             if (config.listenAddresses().isEmpty()) {
                 fail("parsed without a listen address; " + where + describe(text));
             }
@@ -124,8 +131,8 @@ class ConfigFuzzTest {
                     fail("bad resource " + resource + "; " + where + describe(text));
                 }
             }
+            return true;
         } catch (ConfigException e) {
-            refused++;
             String message = e.getMessage();
             boolean ok = message != null && message.startsWith(FILE + ":")
                     && !message.contains("\n") && !message.contains("\r")
@@ -137,8 +144,11 @@ class ConfigFuzzTest {
                 fail("bad error [" + message + "] exit " + e.exitCode() + "; " + where
                         + describe(text));
             }
+            return false;
+        } catch (AssertionError e) {
+            throw e;
         } catch (Throwable t) {
-            fail("unexpected " + t + "; " + where + describe(text), t);
+            return fail("unexpected " + t + "; " + where + describe(text), t);
         }
     }
 

@@ -4,9 +4,10 @@ import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
+import java.nio.channels.Channels;
+import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -18,6 +19,7 @@ import org.hast.nv.NvFormatException;
 import org.hast.nv.NvMessage;
 import org.hast.nv.NvWriter;
 import org.hast.proto.FrameHeader;
+import org.hast.proto.Frames;
 import org.hast.util.IoErrors;
 import org.hast.util.SysExits;
 
@@ -69,34 +71,32 @@ final class ControlClient {
                 throw new CtlException(SysExits.EX_UNAVAILABLE, "Unable to send command to hastd via "
                         + controlAddress + ": " + IoErrors.describe(e) + ".");
             }
-            NvMessage reply = receive(deadline);
-            int error = reply.getInt16("error");
-            if (error != 0) {
-                throw new CtlException(SysExits.EX_SOFTWARE, "Error " + error + " received from hastd.");
-            }
-            return reply;
+            return readReply(deadline);
         } catch (IOException e) {
             throw new CtlException(SysExits.EX_OSERR, "Unable to create control socket: "
                     + IoErrors.describe(e) + ".");
         }
     }
 
-    private static NvMessage receive(Deadline deadline) throws CtlException {
+    /**
+     * Reads hastd's reply (header + nv) and checks its top-level {@code error}. Memory grows
+     * with the bytes that actually arrive, not with the size the header announces.
+     */
+    static NvMessage readReply(ReadableByteChannel channel) throws CtlException {
+        NvMessage reply;
         try {
-            ByteBuffer headerBytes = ByteBuffer.allocate(FrameHeader.HEADER_SIZE).order(ByteOrder.LITTLE_ENDIAN);
-            deadline.readFully(headerBytes);
-            headerBytes.flip();
-            FrameHeader header = FrameHeader.decode(headerBytes, MAX_REPLY_BYTES);
-            ByteBuffer nv = ByteBuffer.allocate(header.nvSize()).order(ByteOrder.LITTLE_ENDIAN);
-            deadline.readFully(nv);
-            nv.flip();
-            return NvMessage.decode(nv);
+            reply = Frames.readFrom(Channels.newInputStream(channel), MAX_REPLY_BYTES).nv();
         } catch (IOException e) {
             throw new CtlException(SysExits.EX_UNAVAILABLE, "Unable to receive reply from hastd: "
                     + IoErrors.describe(e) + ".");
-        } catch (NvFormatException | IllegalArgumentException e) {
+        } catch (NvFormatException e) {
             throw new CtlException(SysExits.EX_UNAVAILABLE, "Invalid reply from hastd: " + e.getMessage());
         }
+        int error = reply.getInt16("error");
+        if (error != 0) {
+            throw new CtlException(SysExits.EX_SOFTWARE, "Error " + error + " received from hastd.");
+        }
+        return reply;
     }
 
     private static UnixDomainSocketAddress socketAddress(String controlAddress) throws CtlException {
@@ -113,8 +113,11 @@ final class ControlClient {
         }
     }
 
-    /** Non-blocking reads and writes that give up when the exchange's time is up. */
-    private static final class Deadline {
+    /**
+     * Reads and writes on a non-blocking channel that give up when the exchange's time is up;
+     * as a channel, a read waits for at least one byte (or the end) like a blocking one.
+     */
+    private static final class Deadline implements ReadableByteChannel {
         private final SocketChannel channel;
         private final Selector selector;
         private final Duration timeout;
@@ -135,16 +138,25 @@ final class ControlClient {
             }
         }
 
-        void readFully(ByteBuffer buffer) throws IOException {
-            while (buffer.hasRemaining()) {
+        @Override
+        public int read(ByteBuffer buffer) throws IOException {
+            while (true) {
                 int n = channel.read(buffer);
-                if (n < 0) {
-                    throw new IOException("Connection closed by hastd");
+                if (n != 0 || !buffer.hasRemaining()) {
+                    return n;
                 }
-                if (n == 0) {
-                    await(SelectionKey.OP_READ);
-                }
+                await(SelectionKey.OP_READ);
             }
+        }
+
+        @Override
+        public boolean isOpen() {
+            return channel.isOpen();
+        }
+
+        @Override
+        public void close() throws IOException {
+            channel.close();
         }
 
         private void await(int operation) throws IOException {

@@ -37,7 +37,8 @@ final class NbdRequestDecoder extends ChannelInboundHandlerAdapter implements In
     private static final Logger LOG = LoggerFactory.getLogger(NbdRequestDecoder.class);
 
     private final InflightBudget budget;
-    private final NbdTransmissionHandler handler;
+    /** Tells the transmission handler that {@link #waitingForBudget()} may have changed. */
+    private final Runnable readInterestChanged;
     private ChannelHandlerContext ctx;
     /** A header split across reads, gathered here (28 bytes, allocated once). */
     private ByteBuf header;
@@ -53,9 +54,9 @@ final class NbdRequestDecoder extends ChannelInboundHandlerAdapter implements In
     /** Runs on the event loop once the budget granted {@link #admitting}'s bytes. */
     private final Runnable resume = this::resume;
 
-    NbdRequestDecoder(InflightBudget budget, NbdTransmissionHandler handler) {
+    NbdRequestDecoder(InflightBudget budget, Runnable readInterestChanged) {
         this.budget = budget;
-        this.handler = handler;
+        this.readInterestChanged = readInterestChanged;
     }
 
     /** A request is waiting for the budget: the channel must not read. */
@@ -224,7 +225,7 @@ final class NbdRequestDecoder extends ChannelInboundHandlerAdapter implements In
             throw e;
         }
         decode(in);
-        handler.updateReadInterest();
+        readInterestChanged.run();
     }
 
     private void fail(String why) {

@@ -66,7 +66,7 @@ public final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
         this.backend = export.backend();
         this.size = backend.size();
         this.budget = export.budget();
-        this.decoder = new NbdRequestDecoder(budget, this);
+        this.decoder = new NbdRequestDecoder(budget, this::updateReadInterest);
     }
 
     /** The decoder that goes in front of this handler, sharing its read interest. */

@@ -8,20 +8,28 @@ import io.netty.buffer.UnpooledHeapByteBuf;
  * An allocator that refuses to hand out, or let grow, any buffer above a bound: a decoder
  * that sized a buffer from an announced length rather than from received bytes fails loudly
  * (an {@link AssertionError} on allocation, an {@link IndexOutOfBoundsException} on growth).
- * Buffers are heap buffers, leak-tracked like the allocator's default ones.
+ * Buffers are heap buffers, leak-tracked like the allocator's default ones, and counted: a
+ * test that has released everything it was handed can check that {@link #live()} is 0, at
+ * once and without waiting for the garbage collector as the leak detector does.
  */
-final class BoundedAllocator extends AbstractByteBufAllocator {
+public final class BoundedAllocator extends AbstractByteBufAllocator {
     private final int bound;
     private int largestRequest;
+    private int live;
 
-    BoundedAllocator(int bound) {
+    public BoundedAllocator(int bound) {
         super(false);
         this.bound = bound;
     }
 
     /** The largest initial capacity asked for so far. */
-    int largestRequest() {
+    public int largestRequest() {
         return largestRequest;
+    }
+
+    /** Buffers handed out and not yet deallocated (reference count not yet 0). */
+    public int live() {
+        return live;
     }
 
     @Override
@@ -30,8 +38,15 @@ final class BoundedAllocator extends AbstractByteBufAllocator {
         if (initialCapacity > bound) {
             throw new AssertionError("asked for " + initialCapacity + " bytes, bound " + bound);
         }
+        live++;
         return toLeakAwareBuffer(new UnpooledHeapByteBuf(this, initialCapacity,
-                Math.min(maxCapacity, bound)));
+                Math.min(maxCapacity, bound)) {
+            @Override
+            protected void deallocate() {
+                live--;
+                super.deallocate();
+            }
+        });
     }
 
     @Override
