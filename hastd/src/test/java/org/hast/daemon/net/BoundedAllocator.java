@@ -14,12 +14,24 @@ import io.netty.buffer.UnpooledHeapByteBuf;
  */
 public final class BoundedAllocator extends AbstractByteBufAllocator {
     private final int bound;
+    /** Above {@link #bound}, buffers of exactly this size or less are allowed (0: none). */
+    private final int exactBound;
     private int largestRequest;
     private int live;
 
     public BoundedAllocator(int bound) {
+        this(bound, 0);
+    }
+
+    /**
+     * As above, but a buffer asked for with its final size ({@code initialCapacity ==
+     * maxCapacity}) of up to {@code exactBound} bytes is allowed too: a decoder that admitted a
+     * payload into its memory budget before its bytes arrive gathers it into one such buffer.
+     */
+    public BoundedAllocator(int bound, int exactBound) {
         super(false);
         this.bound = bound;
+        this.exactBound = exactBound;
     }
 
     /** The largest initial capacity asked for so far. */
@@ -35,12 +47,13 @@ public final class BoundedAllocator extends AbstractByteBufAllocator {
     @Override
     protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
         largestRequest = Math.max(largestRequest, initialCapacity);
-        if (initialCapacity > bound) {
+        boolean exact = initialCapacity == maxCapacity && initialCapacity <= exactBound;
+        if (initialCapacity > bound && !exact) {
             throw new AssertionError("asked for " + initialCapacity + " bytes, bound " + bound);
         }
         live++;
         return toLeakAwareBuffer(new UnpooledHeapByteBuf(this, initialCapacity,
-                Math.min(maxCapacity, bound)) {
+                exact ? maxCapacity : Math.min(maxCapacity, bound)) {
             @Override
             protected void deallocate() {
                 live--;
