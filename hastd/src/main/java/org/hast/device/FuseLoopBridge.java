@@ -70,9 +70,25 @@ public final class FuseLoopBridge implements DeviceBridge {
     private volatile long fuseConnectionId = -1;
     private volatile boolean aborted;
 
-    /** Provides devices under {@code devdir}, mounting under {@link #DEFAULT_RUN_BASE}. */
+    /** Provides devices under {@code devdir}, mounting under {@link #runBaseFor}{@code (devdir)}. */
     public FuseLoopBridge(Path devdir) {
-        this(devdir, DEFAULT_RUN_BASE, DEFAULT_READY_TIMEOUT_MILLIS);
+        this(devdir, runBaseFor(devdir), DEFAULT_READY_TIMEOUT_MILLIS);
+    }
+
+    /**
+     * Where the bridge of a hastd with this {@code devdir} keeps its mount points:
+     * {@link #DEFAULT_RUN_BASE} for the default {@code /dev/hast}, else a sibling named after the
+     * devdir. Two hastd on one machine (tests, the demo) have different devdirs, and a worker's
+     * stale-device cleanup must never reach the other's nbdfuse or loop device.
+     */
+    public static Path runBaseFor(Path devdir) {
+        Path normalized = devdir.toAbsolutePath().normalize();
+        if (normalized.equals(Paths.get("/dev/hast"))) {
+            return DEFAULT_RUN_BASE;
+        }
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(normalized.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return DEFAULT_RUN_BASE.resolveSibling(String.format("fuse-%08x", crc.getValue()));
     }
 
     /**
@@ -228,11 +244,11 @@ public final class FuseLoopBridge implements DeviceBridge {
     }
 
     /**
-     * Removes what a crashed predecessor left for {@code name} under {@link #DEFAULT_RUN_BASE}:
+     * Removes what a crashed predecessor left for {@code name} under {@link #runBaseFor}:
      * see {@link #cleanupStale(String, Path, Path)}.
      */
     public static void cleanupStale(String name, Path devdir) throws IOException {
-        cleanupStale(name, devdir, DEFAULT_RUN_BASE);
+        cleanupStale(name, devdir, runBaseFor(devdir));
     }
 
     /**

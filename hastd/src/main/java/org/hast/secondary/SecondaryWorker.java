@@ -215,16 +215,27 @@ public final class SecondaryWorker implements Worker {
         }
     }
 
-    private static void send(Channel in, HandshakeParams reply, ByteBuffer bitmap, PayloadCodec codec) {
+    /**
+     * Sends the handshake reply. A primary that leaves meanwhile is a lost link (EX_TEMPFAIL, as
+     * anywhere else), not a dying thread.
+     */
+    private static void send(Channel in, HandshakeParams reply, ByteBuffer bitmap, PayloadCodec codec)
+            throws WorkerExit {
         NvWriter nv = reply.toNv();
+        OutgoingFrame frame;
         if (bitmap == null) {
-            in.writeAndFlush(new OutgoingFrame(2, nv)).syncUninterruptibly();
-            return;
+            frame = new OutgoingFrame(2, nv);
+        } else {
+            ByteBuffer scratch = ByteBuffer.allocate(bitmap.remaining());
+            EncodedPayload encoded = codec.encode(bitmap, scratch);
+            PayloadFields.append(nv, encoded);
+            frame = new OutgoingFrame(2, nv, Unpooled.wrappedBuffer(encoded.payload()));
         }
-        ByteBuffer scratch = ByteBuffer.allocate(bitmap.remaining());
-        EncodedPayload encoded = codec.encode(bitmap, scratch);
-        PayloadFields.append(nv, encoded);
-        in.writeAndFlush(new OutgoingFrame(2, nv, Unpooled.wrappedBuffer(encoded.payload()))).syncUninterruptibly();
+        io.netty.channel.ChannelFuture sent = in.writeAndFlush(frame).awaitUninterruptibly();
+        if (!sent.isSuccess()) {
+            throw new WorkerExit(SysExits.EX_TEMPFAIL, "Unable to send the handshake reply to the primary: "
+                    + sent.cause() + ".");
+        }
     }
 
     /** The link is gone (spec §4.7): {@code disconnect}, then exit EX_TEMPFAIL. */

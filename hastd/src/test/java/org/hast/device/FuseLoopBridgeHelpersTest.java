@@ -19,6 +19,17 @@ import org.junit.jupiter.api.io.TempDir;
 class FuseLoopBridgeHelpersTest {
 
     @Test
+    void eachDevdirHasItsOwnRunBase() {
+        assertEquals(FuseLoopBridge.DEFAULT_RUN_BASE, FuseLoopBridge.runBaseFor(Paths.get("/dev/hast")));
+        Path a = FuseLoopBridge.runBaseFor(Paths.get("/srv/nodeA/dev"));
+        Path b = FuseLoopBridge.runBaseFor(Paths.get("/srv/nodeB/dev"));
+        assertFalse(a.equals(b), "two nodes on one machine must not share mount points: " + a);
+        assertFalse(a.equals(FuseLoopBridge.DEFAULT_RUN_BASE));
+        assertEquals(FuseLoopBridge.DEFAULT_RUN_BASE.getParent(), a.getParent());
+        assertEquals(a, FuseLoopBridge.runBaseFor(Paths.get("/srv/nodeA/./dev")), "stable for one devdir");
+    }
+
+    @Test
     void mountInfoLineOfAnNbdfuseMount() {
         FuseLoopSystem.Mount mount = FuseLoopSystem.parseMountInfoLine(
                 "42 27 0:39 / /run/hast/fuse/r0/mnt rw,nosuid,nodev,relatime - fuse /dev/fuse rw,user_id=0,group_id=0");
