@@ -121,6 +121,9 @@ class PackageIT {
         Processes.Result failover = run("/usr/lib/hast/hast-failover", "nonsense");
         assertEquals(64, failover.exitCode(), failover.toString());
         assertTrue(failover.stderr().startsWith("hast-failover: usage:"), failover.toString());
+        for (String link : List.of("ucarp-up", "ucarp-down")) {
+            assertEquals(Path.of("hast-failover"), Files.readSymbolicLink(Path.of("/usr/lib/hast", link)), link);
+        }
         // A fresh /etc/hast.conf configures no resource: dump has nothing to show.
         Processes.Result dump = run("/usr/sbin/hastctl", "dump");
         assertEquals(0, dump.exitCode(), dump.toString());

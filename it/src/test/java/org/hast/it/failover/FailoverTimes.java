@@ -32,7 +32,6 @@ record FailoverTimes(Map<String, Long> millis) {
             if (started == null && text.contains(": promote ")) {
                 started = at;
                 parts.put("detection", (at - faultEpochNanos) / 1_000_000);
-                parts.put("wait", 0L);
             }
             Matcher phase = PHASE.matcher(text);
             if (started != null && phase.find()) {
