@@ -2,7 +2,6 @@ package org.hast.it.failover;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -32,10 +31,17 @@ import org.junit.jupiter.api.TestInfo;
  * failover time is printed split into its parts.
  */
 class KeepalivedFailoverIT {
-    private static final String RESOURCE = "r0";
+    /**
+     * Not "r0": the FUSE bridge keeps its mount under /run/hast/fuse/<resource> for every hastd
+     * on the machine, and other tests running at the same time use r0.
+     */
+    private static final String RESOURCE = "kf" + ProcessHandle.current().pid() % 100_000;
     private static final long DISK_BYTES = 64L << 20;
-    /** VRRPv3 advertisements every 100 ms: the backup takes over after about 0.35 s of silence. */
-    private static final String ADVERT = "0.1";
+    /**
+     * VRRPv3 advertisements every 500 ms: the backup takes over after about 1.6 s of silence.
+     * 100 ms (0.35 s) made the backup take over on its own while this shared machine was busy.
+     */
+    private static final String ADVERT = "0.5";
     private static final Duration LIMIT = Duration.ofMinutes(1);
     private static final long WAIT_MILLIS = 60_000;
 
@@ -79,7 +85,7 @@ class KeepalivedFailoverIT {
         a = cluster.node(0);
         b = cluster.node(1);
         cluster.createDisks(DISK_BYTES, RESOURCE);
-        cluster.writeConfig("device fuse\ntimeout 3\n", "", RESOURCE);
+        cluster.writeConfig("device fuse", "", RESOURCE);
         cluster.startPair(RESOURCE);
         Path device = a.devdir().resolve(RESOURCE);
         await(() -> Files.exists(device), "A's device " + device);
@@ -94,7 +100,11 @@ class KeepalivedFailoverIT {
         kaA.start(netns.namespace(0));
         await(() -> isMounted(kaA.mountpoint()), "A's keepalived MASTER and its file system mounted");
         kaB.start(netns.namespace(1));
-        await(() -> logOf(kaB).contains("backup: demote"), "B's keepalived BACKUP");
+        await(() -> logOf(kaB).contains(RESOURCE + ": already secondary"), "B's keepalived BACKUP");
+        // keepalived starts as BACKUP, so A went secondary and back to primary: the writes
+        // below must find the pair connected again, or B would not have them.
+        HastCluster.awaitStatus(a, RESOURCE, "complete", WAIT_MILLIS);
+        HastCluster.awaitStatus(b, RESOURCE, "complete", WAIT_MILLIS);
     }
 
     @Test
@@ -104,16 +114,21 @@ class KeepalivedFailoverIT {
         writer.start();
         await(() -> writer.acknowledged().size() >= 40 || writer.failure() != null, "40 flushed files on A");
 
+        // A's hastd dies with its loop device bound; nothing of hast's unbinds it on the way
+        // back as secondary, so the test does (it is this test's device until unbound).
+        Path loop = Files.readSymbolicLink(a.devdir().resolve(RESOURCE));
         long fault = epochNanos();
         kaA.crash();
         a.kill();
         // The writer now fails (its device is gone) or blocks until the lazy unmount below.
-        await(() -> isMounted(kaB.mountpoint()), "B primary with its file system mounted");
+        // The script logs "mounted on" right after the mount: wait for the log, not the mount.
+        await(() -> FailoverTimes.parse(logOf(kaB), fault) != null, "B primary with its file system mounted");
+        assertTrue(isMounted(kaB.mountpoint()));
         FailoverTimes times = FailoverTimes.parse(kaB.logText(), fault);
-        assertNotNull(times, kaB.logText());
         System.out.println("KeepalivedFailoverIT crash failover: " + times);
         run("umount", "-l", kaA.mountpoint().toString()); // what A's reboot does
         assertTrue(writer.stopAndJoin(30_000), "the writer on the crashed node never ended");
+        unbindDeadLoop(loop);
         Map<String, String> flushed = writer.acknowledged();
         assertTrue(flushed.size() >= 40, "flushed before the crash: " + flushed.size());
         verify(kaB.mountpoint(), flushed);
@@ -122,7 +137,7 @@ class KeepalivedFailoverIT {
         // A comes back: hastd, then keepalived, which stays BACKUP (nopreempt) and makes A secondary.
         a.start();
         kaA.start(cluster.netns().namespace(0));
-        await(() -> logOf(kaA).contains("r0: role secondary"), "A secondary again");
+        await(() -> logOf(kaA).contains(RESOURCE + ": role secondary"), "A secondary again");
         HastCluster.awaitStatus(a, RESOURCE, "complete", WAIT_MILLIS);
         HastCluster.awaitStatus(b, RESOURCE, "complete", WAIT_MILLIS);
         assertEquals("secondary", field(a, "role"));
@@ -143,11 +158,12 @@ class KeepalivedFailoverIT {
 
         long fault = epochNanos();
         kaA.terminate();
-        await(() -> isMounted(kaB.mountpoint()), "B primary with its file system mounted");
+        // The script logs "mounted on" right after the mount: wait for the log, not the mount.
+        await(() -> FailoverTimes.parse(logOf(kaB), fault) != null, "B primary with its file system mounted");
+        assertTrue(isMounted(kaB.mountpoint()));
         FailoverTimes times = FailoverTimes.parse(kaB.logText(), fault);
-        assertNotNull(times, kaB.logText());
         System.out.println("KeepalivedFailoverIT planned switch: " + times);
-        await(() -> logOf(kaA).contains("r0: role secondary"), "A secondary");
+        await(() -> logOf(kaA).contains(RESOURCE + ": role secondary"), "A secondary");
         assertFalse(isMounted(kaA.mountpoint()));
         verify(kaB.mountpoint(), writer.acknowledged());
         HastCluster.awaitStatus(a, RESOURCE, "complete", WAIT_MILLIS);
@@ -176,6 +192,22 @@ class KeepalivedFailoverIT {
         }
         assertEquals(List.of(), wrong, "flushed files missing or different on the new primary (of "
                 + flushed.size() + ")");
+    }
+
+    /**
+     * Unbinds the crashed node's loop device unless B's promotion already did (B's hastd clears
+     * stale devices of the same resource name) and the number now serves something else: only a
+     * device still bound to our resource's FUSE file, or to a file whose mount is gone, is ours.
+     */
+    private void unbindDeadLoop(Path loop) throws Exception {
+        Path backing = Path.of("/sys/block", loop.getFileName().toString(), "loop", "backing_file");
+        if (!Files.exists(backing) || loop.equals(Files.readSymbolicLink(b.devdir().resolve(RESOURCE)))) {
+            return;
+        }
+        String file = Files.readString(backing).strip();
+        if (file.equals("/disk") || file.equals("/run/hast/fuse/" + RESOURCE + "/mnt/disk")) {
+            Processes.run(List.of("losetup", "-d", loop.toString()), Map.of(), LIMIT);
+        }
     }
 
     private static String field(HastNode node, String name) throws Exception {

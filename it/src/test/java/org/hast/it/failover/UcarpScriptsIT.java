@@ -41,7 +41,7 @@ class UcarpScriptsIT {
                     "#!/bin/sh",
                     "echo \"$*\" >>'" + calls + "'",
                     "case $1 in",
-                    "list) printf '%s:\\n  role: %s\\n' \"$4\" \"$(cat '" + role + "')\" ;;",
+                    "list) printf '%s:\\n  role: %s\\n  status: complete\\n' \"$4\" \"$(cat '" + role + "')\" ;;",
                     "role) echo \"$4\" >'" + role + "' ;;",
                     "esac", ""));
             Files.setPosixFilePermissions(stub, PosixFilePermissions.fromString("rwxr-xr-x"));
