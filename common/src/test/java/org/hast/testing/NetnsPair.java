@@ -71,6 +71,11 @@ public final class NetnsPair implements AutoCloseable {
         return addresses[side];
     }
 
+    /** The veth end inside namespace {@code side}, e.g. for keepalived's {@code interface}. */
+    public String veth(int side) {
+        return veths[side];
+    }
+
     /** The command prefix that runs a program inside namespace {@code side}. */
     public List<String> execPrefix(int side) {
         return List.of("ip", "netns", "exec", namespaces[side]);

@@ -116,6 +116,14 @@ class PackageIT {
         for (String page : List.of("hastctl", "hastd", "hast.conf")) {
             assertTrue(expectOk(run("man", "-w", page)).stdout().startsWith("/usr/share/man/"), page);
         }
+        // The failover script keepalived and ucarp call: installed, and it answers a bad call
+        // with its usage line and EX_USAGE.
+        Processes.Result failover = run("/usr/lib/hast/hast-failover", "nonsense");
+        assertEquals(64, failover.exitCode(), failover.toString());
+        assertTrue(failover.stderr().startsWith("hast-failover: usage:"), failover.toString());
+        for (String link : List.of("ucarp-up", "ucarp-down")) {
+            assertEquals(Path.of("hast-failover"), Files.readSymbolicLink(Path.of("/usr/lib/hast", link)), link);
+        }
         // A fresh /etc/hast.conf configures no resource: dump has nothing to show.
         Processes.Result dump = run("/usr/sbin/hastctl", "dump");
         assertEquals(0, dump.exitCode(), dump.toString());
