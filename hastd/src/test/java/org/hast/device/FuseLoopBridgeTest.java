@@ -317,6 +317,17 @@ class FuseLoopBridgeTest {
 
     private void assertGone(Path link, String loop, Path mnt, long nbdfusePid) throws IOException {
         assertFalse(Files.exists(link, LinkOption.NOFOLLOW_LINKS), link + " still exists");
+        // A loop device still open (dd's last close after an abort) is detached by the kernel
+        // on that close, which may come a moment after the process is reaped: wait for it.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (FuseLoopSystem.loopBackingFile(loop) != null && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
         assertEquals(null, FuseLoopSystem.loopBackingFile(loop), loop + " still bound");
         assertEquals(null, FuseLoopSystem.findMount(mnt), mnt + " still mounted");
         assertFalse(ProcessHandle.of(nbdfusePid).map(ProcessHandle::isAlive).orElse(false),
