@@ -116,6 +116,7 @@ class PackageIT {
         for (String page : List.of("hastctl", "hastd", "hast.conf")) {
             assertTrue(expectOk(run("man", "-w", page)).stdout().startsWith("/usr/share/man/"), page);
         }
+        assertTrue(Files.isExecutable(Path.of("/usr/lib/ocf/resource.d/hast/hast")), "the OCF agent ocf:hast:hast");
         // A fresh /etc/hast.conf configures no resource: dump has nothing to show.
         Processes.Result dump = run("/usr/sbin/hastctl", "dump");
         assertEquals(0, dump.exitCode(), dump.toString());
@@ -228,7 +229,7 @@ class PackageIT {
             }
         }
         for (String path : List.of("/usr/share/hast", "/usr/lib/hast", "/usr/share/doc/hast", "/var/cache/hast",
-                "/etc/hast.conf")) {
+                "/etc/hast.conf", "/usr/lib/ocf/resource.d/hast")) {
             if (Files.exists(Path.of(path), LinkOption.NOFOLLOW_LINKS)) {
                 left.add(path);
             }
