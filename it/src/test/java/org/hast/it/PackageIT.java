@@ -124,6 +124,7 @@ class PackageIT {
         for (String link : List.of("ucarp-up", "ucarp-down")) {
             assertEquals(Path.of("hast-failover"), Files.readSymbolicLink(Path.of("/usr/lib/hast", link)), link);
         }
+        assertTrue(Files.isExecutable(Path.of("/usr/lib/ocf/resource.d/hast/hast")), "the OCF agent ocf:hast:hast");
         // A fresh /etc/hast.conf configures no resource: dump has nothing to show.
         Processes.Result dump = run("/usr/sbin/hastctl", "dump");
         assertEquals(0, dump.exitCode(), dump.toString());
@@ -236,7 +237,7 @@ class PackageIT {
             }
         }
         for (String path : List.of("/usr/share/hast", "/usr/lib/hast", "/usr/share/doc/hast", "/var/cache/hast",
-                "/etc/hast.conf")) {
+                "/etc/hast.conf", "/usr/lib/ocf/resource.d/hast")) {
             if (Files.exists(Path.of(path), LinkOption.NOFOLLOW_LINKS)) {
                 left.add(path);
             }
