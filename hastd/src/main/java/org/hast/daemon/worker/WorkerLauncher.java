@@ -8,7 +8,6 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -41,8 +40,7 @@ public final class WorkerLauncher {
 
     public WorkerLauncher(boolean foreground) throws IOException {
         this.foreground = foreground;
-        this.socketDir = Files.createTempDirectory("hastd-", PosixFilePermissions.asFileAttribute(
-                PosixFilePermissions.fromString("rwx------")));
+        this.socketDir = WorkerSocketDirs.create(Paths.get(System.getProperty("java.io.tmpdir")));
     }
 
     public static String title(String resource, Role role) {
