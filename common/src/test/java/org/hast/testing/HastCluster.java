@@ -24,9 +24,6 @@ public final class HastCluster implements AutoCloseable {
     private Path sockets;
     /** The namespaces the two nodes run in, or null for the usual loopback cluster. */
     private NetnsPair netns;
-    /** Node directories of every cluster created, printed by {@link NodeLogsOnFailure}. */
-    static final java.util.Queue<Path> CREATED = new java.util.concurrent.ConcurrentLinkedQueue<>();
-
     private HastCluster(Path dir) {
         this.dir = dir;
         this.config = dir.resolve("hast.conf");
@@ -38,7 +35,7 @@ public final class HastCluster implements AutoCloseable {
         Files.createDirectories(base);
         Path dir = Files.createTempDirectory(base, testName.replaceAll("[^A-Za-z0-9_.-]", "_") + "-");
         HastCluster cluster = new HastCluster(dir);
-        CREATED.add(dir);
+        NodeDirectories.created(dir);
         Path sockets = Files.createTempDirectory("hast-it-");
         cluster.sockets = sockets;
         for (int i = 0; i < nodeCount; i++) {

@@ -1,8 +1,6 @@
 package org.hast.testing;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -14,9 +12,10 @@ import org.junit.jupiter.api.extension.TestWatcher;
  * The node directories of {@link HastCluster}s: when a test fails, prints where they are (each
  * node's {@code hastd.log} is in {@code <dir>/node?/}) and keeps them; when it passes (or is
  * skipped), deletes them. Directories of clusters a class creates outside its tests
- * ({@code @BeforeAll}) go after the class, unless one of its tests failed. Registered for every
- * integration test by {@code it/src/test/resources/META-INF/services} (JUnit's extension
- * auto-detection), and may still be named in {@code @ExtendWith}.
+ * ({@code @BeforeAll}) go after the class, unless one of its tests failed. Safe with classes
+ * running in parallel: each test touches only what it made ({@link NodeDirectories}).
+ * Registered for every integration test by {@code it/src/test/resources/META-INF/services}
+ * (JUnit's extension auto-detection), and may still be named in {@code @ExtendWith}.
  */
 public final class NodeLogsOnFailure implements BeforeAllCallback, BeforeEachCallback, TestWatcher,
         AfterAllCallback {
@@ -24,38 +23,52 @@ public final class NodeLogsOnFailure implements BeforeAllCallback, BeforeEachCal
 
     @Override
     public void beforeAll(ExtensionContext context) {
-        context.getStore(NS).put("classStart", HastCluster.CREATED.size());
+        NodeDirectories.ownedBy(context.getUniqueId());
     }
 
     @Override
     public void beforeEach(ExtensionContext context) {
-        context.getStore(NS).put("before", HastCluster.CREATED.size());
+        NodeDirectories.ownedBy(context.getUniqueId());
     }
 
     @Override
     public void testFailed(ExtensionContext context, Throwable cause) {
         classOf(context).getStore(NS).put("failed", true);
-        for (Path dir : createdSince(context, "before")) {
+        for (Path dir : NodeDirectories.release(context.getUniqueId())) {
             System.err.println("FAILED " + context.getDisplayName() + ": node logs kept in " + dir
                     + "/node{A,B}/hastd.log");
         }
+        backToClass(context);
     }
 
     @Override
     public void testSuccessful(ExtensionContext context) {
-        createdSince(context, "before").forEach(TestFiles::deleteTree);
+        NodeDirectories.release(context.getUniqueId()).forEach(TestFiles::deleteTree);
+        backToClass(context);
     }
 
     @Override
     public void testAborted(ExtensionContext context, Throwable cause) {
-        createdSince(context, "before").forEach(TestFiles::deleteTree);
+        NodeDirectories.release(context.getUniqueId()).forEach(TestFiles::deleteTree);
+        backToClass(context);
     }
 
     @Override
     public void afterAll(ExtensionContext context) {
-        if (!Boolean.TRUE.equals(context.getStore(NS).get("failed", Boolean.class))) {
-            createdSince(context, "classStart").forEach(TestFiles::deleteTree);
+        boolean failed = Boolean.TRUE.equals(context.getStore(NS).get("failed", Boolean.class));
+        for (Path dir : NodeDirectories.release(context.getUniqueId())) {
+            if (failed) {
+                System.err.println("FAILED " + context.getDisplayName() + ": node logs kept in " + dir
+                        + "/node{A,B}/hastd.log");
+            } else {
+                TestFiles.deleteTree(dir);
+            }
         }
+    }
+
+    /** Clusters made after a test (in {@code @AfterAll}) belong to its class again. */
+    private static void backToClass(ExtensionContext context) {
+        NodeDirectories.ownedBy(classOf(context).getUniqueId());
     }
 
     /** The test class's context (a parameterised test's invocation sits below its template). */
@@ -65,11 +78,5 @@ public final class NodeLogsOnFailure implements BeforeAllCallback, BeforeEachCal
             at = at.getParent().get();
         }
         return at;
-    }
-
-    private static List<Path> createdSince(ExtensionContext context, String key) {
-        Integer before = context.getStore(NS).get(key, Integer.class);
-        List<Path> all = new ArrayList<>(HastCluster.CREATED);
-        return all.subList(before == null ? all.size() : Math.min(before, all.size()), all.size());
     }
 }

@@ -14,6 +14,7 @@ import org.hast.testing.QemuGuest;
 import org.hast.testing.Requirements;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * Issue #9 end to end, run by CI ({@code HAST_E2E_REQUIRED=1}) and on request
@@ -36,6 +37,9 @@ import org.junit.jupiter.api.io.TempDir;
  *
  * <p>Needs {@code mvn package} first (it runs the jars behind bin/, as an administrator would).
  */
+// Alone: the emulated guest keeps one core busy for two minutes, which would starve a
+// neighbour's timing.
+@Isolated
 class HastdQemuIT {
     private static final long SCRIPT_TIMEOUT_SECONDS = 900;
     /** The steps the guest must report, in this order. */

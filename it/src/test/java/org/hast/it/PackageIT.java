@@ -23,6 +23,7 @@ import org.hast.testing.HastNode;
 import org.hast.testing.Processes;
 import org.hast.testing.Requirements;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Isolated;
 
 /**
  * The Debian package (issue #13) as CI checks it: {@code scripts/package} on the jars this
@@ -31,6 +32,8 @@ import org.junit.jupiter.api.Test;
  * {@code apt-get purge} and nothing of the package left where Debian policy does not keep it.
  * The package is purged in a finally block, so a failure never leaves it installed.
  */
+// Alone: apt-get installs into and purges from the whole machine.
+@Isolated
 class PackageIT {
     private static final Duration LIMIT = Duration.ofMinutes(3);
     private static final String RESOURCE = "r0";
