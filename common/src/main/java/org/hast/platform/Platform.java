@@ -1,17 +1,13 @@
 package org.hast.platform;
 
-import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalLong;
-
-import org.hast.platform.freebsd.FreeBsdPlatform;
-import org.hast.platform.linux.LinuxPlatform;
 
 /**
  * What differs between the systems hastd runs on (issue #19): the numbers and structure layouts
  * of the native calls, and the few calls one system has and the other lacks. Chosen once, at
- * start-up, from {@code os.name}; code asks {@link #current()} instead of testing the system
- * itself. Tests construct either implementation directly and compare every number with the
+ * start-up, from {@code os.name} ({@code HostPlatform.current()}); code asks it instead of testing
+ * the system itself. Tests construct either implementation directly and compare every number with the
  * compiler-made tables in {@code shared/vectors/freebsd-abi/}.
  *
  * <p>Errno values inside hastd are Linux's (the wire carries FreeBSD's, see
@@ -52,33 +48,4 @@ public interface Platform {
 
     /** The host id the reference formats as {@code hostid<N>}, if this system has one to read. */
     OptionalLong hostId();
-
-    /** The platform of this JVM, chosen on first use. */
-    static Platform current() {
-        return Chosen.INSTANCE;
-    }
-
-    /**
-     * The platform for an {@code os.name} value.
-     *
-     * @throws UnsupportedOperationException for any other system
-     */
-    static Platform forOsName(String osName) {
-        String os = osName.toLowerCase(Locale.ROOT);
-        if (os.startsWith("linux")) {
-            return LinuxPlatform.forArch(System.getProperty("os.arch", ""));
-        }
-        if (os.startsWith("freebsd")) {
-            return new FreeBsdPlatform();
-        }
-        throw new UnsupportedOperationException("hastd does not run on " + osName);
-    }
-
-    /** Holder: the choice is made once, when first asked for. */
-    final class Chosen {
-        static final Platform INSTANCE = forOsName(System.getProperty("os.name", ""));
-
-        private Chosen() {
-        }
-    }
 }

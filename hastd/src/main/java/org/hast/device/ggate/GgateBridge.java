@@ -10,7 +10,7 @@ import java.util.List;
 import org.hast.daemon.process.FatalThreads;
 import org.hast.device.BlockBackend;
 import org.hast.device.DeviceBridge;
-import org.hast.platform.Platform;
+import org.hast.platform.host.HostPlatform;
 import org.hast.proto.WireErrno;
 import org.hast.util.SysExits;
 import org.slf4j.Logger;
@@ -91,7 +91,7 @@ public final class GgateBridge implements DeviceBridge {
 
     /** The bridge of this FreeBSD system: libc, {@code /dev/ggctl}, exit EX_OSERR on failure. */
     public GgateBridge() {
-        this(new LibcGgateControl(Platform.current()), GgateAbi.CONTROL_DEVICE, DEFAULT_THREADS,
+        this(new LibcGgateControl(HostPlatform.current()), GgateAbi.CONTROL_DEVICE, DEFAULT_THREADS,
                 DEFAULT_BUFFER_BYTES, GgateBridge::exit);
     }
 
