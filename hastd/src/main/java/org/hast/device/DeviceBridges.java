@@ -55,10 +55,7 @@ public final class DeviceBridges {
     private DeviceBridges() {
     }
 
-    /**
-     * The bridge for {@code mode} providing devices under {@code devdir}, or empty for none.
-     *
-     */
+    /** The bridge for {@code mode} providing devices under {@code devdir}, or empty for none. */
     public static Optional<DeviceBridge> choose(DeviceMode mode, Path devdir) {
         return choose(mode, devdir, systemProbes(), LOG::warn);
     }
@@ -75,8 +72,8 @@ public final class DeviceBridges {
     /**
      * {@code none} → none. {@code fuse} → FUSE + loop (attach reports what is missing).
      * {@code nbd} → the kernel NBD bridge (attach reports a missing driver). {@code ggate} → GEOM
-     * Gate (attach reports a missing {@code /dev/ggctl}). {@code auto}: GEOM Gate on FreeBSD; on Linux the kernel NBD driver when {@code /dev/nbd0} exists or
-     * {@code nbd} loads, else FUSE + loop when /dev/fuse, nbdfuse and losetup are there, else
+     * Gate (attach reports a missing {@code /dev/ggctl}). {@code auto}: GEOM Gate on FreeBSD; on
+     * Linux the kernel NBD driver when {@code /dev/nbd0} exists or {@code nbd} loads, else FUSE + loop when /dev/fuse, nbdfuse and losetup are there, else
      * none with a warning.
      */
     public static Kind decide(DeviceMode mode, Probes probes, Consumer<String> warn) {
