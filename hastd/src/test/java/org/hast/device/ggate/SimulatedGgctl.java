@@ -32,7 +32,8 @@ import jnr.ffi.Pointer;
  * EAGAIN requeues it, anything else completes it, a read's data copied in from
  * {@code gctl_data}; CANCEL (by unit or by name) requeues in-flight BIOs at the head in order and
  * reports the unit; DESTROY makes waiting and later STARTs return ECANCELED and fails everything
- * queued or in flight with ENXIO; CREATE refuses a taken name with EEXIST. A killed process is
+ * queued or in flight with ENXIO; CREATE refuses a taken name with EEXIST (only
+ * {@code G_GATE_NAME_GIVEN} creation is modelled, the one hastd uses; other units get EINVAL). A killed process is
  * {@link #kill}: its STARTs return EINTR and its descriptor is gone (EBADF).
  */
 final class SimulatedGgctl implements GgateControl {
