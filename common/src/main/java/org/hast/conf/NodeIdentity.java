@@ -15,6 +15,9 @@ import java.util.Objects;
 import java.util.OptionalLong;
 import java.util.function.Supplier;
 
+import org.hast.platform.Platform;
+import org.hast.platform.host.HostPlatform;
+
 /**
  * Decides whether the node string of an {@code on <node>} block means this host (spec §1.5,
  * the reference's {@code isitme}), with the Linux sources of spec §13.1. A string matches when
@@ -74,9 +77,15 @@ public final class NodeIdentity {
         }
         // The hostid fallback needs the host name too: share one read.
         Lazy<String> host = new Lazy<>(NodeIdentity::readHostname);
+        // FreeBSD's kern.hostuuid and kern.hostid (sysctl) come first; Linux has neither.
+        Platform platform = HostPlatform.current();
         return new NodeIdentity(null, host,
-                List.of(NodeIdentity::readMachineId, NodeIdentity::readDmiUuid),
-                () -> readHostid(host.get()));
+                List.of(() -> platform.hostUuid().orElse(null), NodeIdentity::readMachineId,
+                        NodeIdentity::readDmiUuid),
+                () -> {
+                    OptionalLong sysctl = platform.hostId();
+                    return sysctl.isPresent() ? sysctl : readHostid(host.get());
+                });
     }
 
     /** An identity that answers to {@code node} only, as with {@code HAST_NODE}. */

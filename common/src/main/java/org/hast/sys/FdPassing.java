@@ -39,24 +39,24 @@ import jnr.ffi.Pointer;
  * fine for one hand-over per replication connection.
  */
 public final class FdPassing {
-    static final int MSGHDR_SIZE = 56;
-    static final int MSG_NAME = 0;
-    static final int MSG_NAMELEN = 8;
-    static final int MSG_IOV = 16;
-    static final int MSG_IOVLEN = 24;
-    static final int MSG_CONTROL = 32;
-    static final int MSG_CONTROLLEN = 40;
-    static final int MSG_FLAGS = 48;
+    public static final int MSGHDR_SIZE = 56;
+    public static final int MSG_NAME = 0;
+    public static final int MSG_NAMELEN = 8;
+    public static final int MSG_IOV = 16;
+    public static final int MSG_IOVLEN = 24;
+    public static final int MSG_CONTROL = 32;
+    public static final int MSG_CONTROLLEN = 40;
+    public static final int MSG_FLAGS = 48;
 
-    static final int IOVEC_SIZE = 16;
-    static final int IOV_BASE = 0;
-    static final int IOV_LEN = 8;
+    public static final int IOVEC_SIZE = 16;
+    public static final int IOV_BASE = 0;
+    public static final int IOV_LEN = 8;
 
-    static final int CMSGHDR_SIZE = 16;
-    static final int CMSG_LEN_FIELD = 0;
-    static final int CMSG_LEVEL = 8;
-    static final int CMSG_TYPE = 12;
-    static final int CMSG_DATA = 16;
+    public static final int CMSGHDR_SIZE = 16;
+    public static final int CMSG_LEN_FIELD = 0;
+    public static final int CMSG_LEVEL = 8;
+    public static final int CMSG_TYPE = 12;
+    public static final int CMSG_DATA = 16;
 
     private static final int IOVEC_AT = MSGHDR_SIZE;
     private static final int CONTROL_AT = IOVEC_AT + IOVEC_SIZE;

@@ -40,7 +40,7 @@ public final class RawUnixSocket {
     private static final int SOCKADDR_UN_SIZE = 2 + SUN_PATH_BYTES;
     private static final int SOCK_NONBLOCK = SocketLibC.O_NONBLOCK;
     /** {@code struct ucred}: pid at 0, uid at 4, gid at 8 (int each). */
-    private static final int UCRED_SIZE = 12;
+    public static final int UCRED_SIZE = 12;
     /** {@code struct pollfd}: int fd at 0, short events at 4, short revents at 6. */
     private static final int POLLFD_SIZE = 8;
 

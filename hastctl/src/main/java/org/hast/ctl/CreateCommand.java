@@ -15,6 +15,7 @@ import org.hast.meta.DiskLayout;
 import org.hast.meta.LayoutException;
 import org.hast.meta.Metadata;
 import org.hast.meta.MetadataCodec;
+import org.hast.platform.host.HostPlatform;
 import org.hast.sys.ProviderGeometry;
 import org.hast.util.HumanNumber;
 import org.hast.util.IoErrors;
@@ -91,7 +92,7 @@ final class CreateCommand extends CtlCommand {
         Path local = Paths.get(resource.localPath());
         ProviderGeometry geometry;
         try {
-            geometry = ProviderGeometry.probe(local);
+            geometry = ProviderGeometry.probe(local, HostPlatform.current().disks());
         } catch (IOException e) {
             context.log().error(e.getMessage());
             return SysExits.EX_NOINPUT;

@@ -11,7 +11,7 @@ import java.nio.file.Path;
  *
  * <p>Implementations: {@link FuseLoopBridge} (nbdfuse + loop device) attaches to the export
  * socket; {@link KernelNbdBridge} serves the backend in-process and needs no socket (it says so
- * with {@link #servesBackendDirectly()}). GEOM Gate comes later. Nothing here assumes how the
+ * with {@link #servesBackendDirectly()}), as does {@code GgateBridge} (FreeBSD). Nothing here assumes how the
  * device is made. A caller that holds the backend does:
  * <pre>
  *   if (bridge.servesBackendDirectly()) bridge.attach(name, backend, name);

@@ -10,6 +10,8 @@ import java.util.Optional;
 import java.util.function.Consumer;
 
 import org.hast.conf.DeviceMode;
+import org.hast.device.ggate.GgateBridge;
+import org.hast.platform.host.HostPlatform;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,12 +26,18 @@ public final class DeviceBridges {
     public enum Kind {
         KERNEL_NBD,
         FUSE_LOOP,
+        GGATE,
         NONE
     }
 
     /** What the machine offers. {@link #loadNbdModule()} is tried at most once per decision. */
     public interface Probes {
         boolean isLinux();
+
+        /** This is FreeBSD, where GEOM Gate is the bridge. */
+        default boolean isFreeBsd() {
+            return false;
+        }
 
         /** {@code /dev/nbd0} exists. */
         boolean nbdDevicePresent();
@@ -47,11 +55,7 @@ public final class DeviceBridges {
     private DeviceBridges() {
     }
 
-    /**
-     * The bridge for {@code mode} providing devices under {@code devdir}, or empty for none.
-     *
-     * @throws UnsupportedOperationException for a mode whose bridge is not built yet (ggate)
-     */
+    /** The bridge for {@code mode} providing devices under {@code devdir}, or empty for none. */
     public static Optional<DeviceBridge> choose(DeviceMode mode, Path devdir) {
         return choose(mode, devdir, systemProbes(), LOG::warn);
     }
@@ -60,15 +64,16 @@ public final class DeviceBridges {
         return switch (decide(mode, probes, warn)) {
             case KERNEL_NBD -> Optional.of(new KernelNbdBridge(devdir));
             case FUSE_LOOP -> Optional.of(new FuseLoopBridge(devdir));
+            case GGATE -> Optional.of(new GgateBridge()); // GEOM names it /dev/hast/<name> itself
             case NONE -> Optional.empty();
         };
     }
 
     /**
      * {@code none} → none. {@code fuse} → FUSE + loop (attach reports what is missing).
-     * {@code nbd} → the kernel NBD bridge (attach reports a missing driver). {@code ggate} → not
-     * built yet. {@code auto}: on Linux the kernel NBD driver when {@code /dev/nbd0} exists or
-     * {@code nbd} loads, else FUSE + loop when /dev/fuse, nbdfuse and losetup are there, else
+     * {@code nbd} → the kernel NBD bridge (attach reports a missing driver). {@code ggate} → GEOM
+     * Gate (attach reports a missing {@code /dev/ggctl}). {@code auto}: GEOM Gate on FreeBSD; on
+     * Linux the kernel NBD driver when {@code /dev/nbd0} exists or {@code nbd} loads, else FUSE + loop when /dev/fuse, nbdfuse and losetup are there, else
      * none with a warning.
      */
     public static Kind decide(DeviceMode mode, Probes probes, Consumer<String> warn) {
@@ -80,15 +85,17 @@ public final class DeviceBridges {
             case NBD:
                 return Kind.KERNEL_NBD;
             case GGATE:
-                throw new UnsupportedOperationException("device ggate: the GEOM Gate bridge is not built yet");
+                return Kind.GGATE;
             case AUTO:
                 break;
             default:
                 throw new IllegalStateException("unknown device mode " + mode);
         }
+        if (probes.isFreeBsd()) {
+            return Kind.GGATE;
+        }
         if (!probes.isLinux()) {
-            warn.accept("device auto: no bridge for this system yet (GEOM Gate is not built); "
-                    + "no device is provided");
+            warn.accept("device auto: no bridge for this system; no device is provided");
             return Kind.NONE;
         }
         if (probes.nbdDevicePresent() || (probes.loadNbdModule() && probes.nbdDevicePresent())) {
@@ -121,6 +128,11 @@ public final class DeviceBridges {
             @Override
             public boolean isLinux() {
                 return System.getProperty("os.name", "").toLowerCase(Locale.ROOT).startsWith("linux");
+            }
+
+            @Override
+            public boolean isFreeBsd() {
+                return HostPlatform.current().name().equals("freebsd");
             }
 
             @Override

@@ -10,6 +10,9 @@ import java.nio.file.StandardOpenOption;
 import org.hast.meta.Metadata;
 import org.hast.meta.MetadataCodec;
 import org.hast.meta.MetadataException;
+import org.hast.platform.DiskIoctls;
+import org.hast.platform.Platform;
+import org.hast.platform.host.HostPlatform;
 import org.hast.sys.ErrnoException;
 import org.hast.sys.LibC;
 import org.hast.sys.ProviderGeometry;
@@ -43,7 +46,7 @@ public final class LocalComponent implements Closeable {
 
     /** Opens and locks {@code path}; failures carry the reference's messages. */
     public static LocalComponent open(Path path) throws IOException {
-        ProviderGeometry geometry = ProviderGeometry.probe(path);
+        ProviderGeometry geometry = ProviderGeometry.probe(path, HostPlatform.current().disks());
         LOG.debug("Obtained info about {}.", path);
         LibC libc = LibC.get();
         int fd = libc.open(path.toString(), LibC.O_RDWR | LibC.O_CLOEXEC);
@@ -130,9 +133,10 @@ public final class LocalComponent implements Closeable {
             jnr.ffi.Pointer range = jnr.ffi.Memory.allocateDirect(jnr.ffi.Runtime.getRuntime(libc), 16);
             range.putLong(0, position);
             range.putLong(8, length);
-            if (libc.ioctl(lockFd, LibC.BLKDISCARD, range) < 0) {
+            Platform platform = HostPlatform.current();
+            if (libc.ioctl(lockFd, platform.disks().delete(), range) < 0) {
                 int errno = LibC.errno();
-                throw new ErrnoException("BLKDISCARD failed: " + libc.strerror(errno), errno);
+                throw new ErrnoException("Disk delete failed: " + libc.strerror(errno), platform.fromNativeErrno(errno));
             }
             return;
         }
@@ -151,7 +155,11 @@ public final class LocalComponent implements Closeable {
             return false;
         }
         try {
-            channel.force(false);
+            if (geometry.blockDevice() && HostPlatform.current().disks().flush() != DiskIoctls.NONE) {
+                flushDiskCache(); // FreeBSD: fsync of a disk node does not reach the disk's cache
+            } else {
+                channel.force(false);
+            }
             return true;
         } catch (IOException e) {
             String message = String.valueOf(e.getMessage());
@@ -161,6 +169,17 @@ public final class LocalComponent implements Closeable {
                 return false;
             }
             throw e;
+        }
+    }
+
+    /** {@code DIOCGFLUSH}, as the reference's {@code g_flush}; EOPNOTSUPP reads as "not supported". */
+    private void flushDiskCache() throws IOException {
+        LibC libc = LibC.get();
+        if (libc.ioctl(lockFd, HostPlatform.current().disks().flush(), (jnr.ffi.Pointer) null) < 0) {
+            int errno = LibC.errno();
+            int internal = HostPlatform.current().fromNativeErrno(errno);
+            String why = internal == 95 ? "Operation not supported" : libc.strerror(errno);
+            throw new ErrnoException("Disk cache flush failed: " + why, internal);
         }
     }
 

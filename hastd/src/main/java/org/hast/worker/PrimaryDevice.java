@@ -15,6 +15,7 @@ import org.hast.device.DeviceBridge;
 import org.hast.device.DeviceBridges;
 import org.hast.device.FuseLoopBridge;
 import org.hast.device.KernelNbdBridge;
+import org.hast.device.ggate.GgateBridge;
 import org.hast.device.nbd.NbdServer;
 import org.hast.util.SysExits;
 import org.slf4j.Logger;
@@ -57,8 +58,11 @@ final class PrimaryDevice implements AutoCloseable {
             // A crashed predecessor may have left either kind behind (the mode may have changed).
             // The kernel bridge looks at its own leftovers itself: it takes a device over when
             // it can, so that requests waiting in the kernel survive the crash.
-            FuseLoopBridge.cleanupStale(config.providerName(), devdir);
-            if (!(bridge instanceof KernelNbdBridge)) {
+            // GEOM Gate takes its own unit over by name and has no Linux leftovers to look for.
+            if (!(bridge instanceof GgateBridge)) {
+                FuseLoopBridge.cleanupStale(config.providerName(), devdir);
+            }
+            if (!(bridge instanceof KernelNbdBridge) && !(bridge instanceof GgateBridge)) {
                 KernelNbdBridge.cleanupStale(config.providerName(), devdir);
             }
             if (bridge.servesBackendDirectly()) {

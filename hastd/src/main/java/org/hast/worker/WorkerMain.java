@@ -53,6 +53,8 @@ public final class WorkerMain {
         // jnr-ffi builds its libc binding at first use (~150 ms): overlap that with the JVM's
         // other start-up work instead of paying it when the local component is locked.
         FatalThreads.start("libc-preload", org.hast.sys.LibC::get);
+        // ps shows argv[0] of the JVM on FreeBSD; setproctitle makes it "hastd: <name> (<role>)".
+        org.hast.platform.host.HostPlatform.current().setProcessTitle(args[0]);
         NvChannel channel;
         int fdChannel;
         try {

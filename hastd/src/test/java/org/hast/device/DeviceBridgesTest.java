@@ -19,6 +19,7 @@ class DeviceBridgesTest {
     /** A machine described by hand; counts the modprobe attempts. */
     private static final class FakeProbes implements DeviceBridges.Probes {
         boolean linux = true;
+        boolean freebsd;
         boolean nbd0;
         boolean modprobeWorks;
         boolean fuse = true;
@@ -28,6 +29,11 @@ class DeviceBridgesTest {
         @Override
         public boolean isLinux() {
             return linux;
+        }
+
+        @Override
+        public boolean isFreeBsd() {
+            return freebsd;
         }
 
         @Override
@@ -89,11 +95,21 @@ class DeviceBridgesTest {
     }
 
     @Test
-    void ggateIsNotBuiltYet() {
+    void ggateIsGeomGateWithoutProbing() {
         FakeProbes probes = new FakeProbes();
-        UnsupportedOperationException ggate = assertThrows(UnsupportedOperationException.class,
-                () -> decide(DeviceMode.GGATE, probes));
-        assertTrue(ggate.getMessage().contains("not built yet"), ggate.getMessage());
+        assertEquals(DeviceBridges.Kind.GGATE, decide(DeviceMode.GGATE, probes));
+        assertEquals(0, probes.modprobeCalls);
+        assertEquals(List.of(), warnings);
+    }
+
+    @Test
+    void autoOnFreeBsdIsGeomGate() {
+        FakeProbes probes = new FakeProbes();
+        probes.linux = false;
+        probes.freebsd = true;
+        assertEquals(DeviceBridges.Kind.GGATE, decide(DeviceMode.AUTO, probes));
+        assertEquals(0, probes.modprobeCalls);
+        assertEquals(List.of(), warnings);
     }
 
     @Test
@@ -169,6 +185,8 @@ class DeviceBridgesTest {
                 DeviceBridges.choose(DeviceMode.NBD, Paths.get("/dev/hast"), probes, warnings::add).orElseThrow());
         assertInstanceOf(FuseLoopBridge.class,
                 DeviceBridges.choose(DeviceMode.FUSE, Paths.get("/dev/hast"), probes, warnings::add).orElseThrow());
+        assertInstanceOf(org.hast.device.ggate.GgateBridge.class,
+                DeviceBridges.choose(DeviceMode.GGATE, Paths.get("/dev/hast"), probes, warnings::add).orElseThrow());
         assertTrue(DeviceBridges.choose(DeviceMode.NONE, Paths.get("/dev/hast"), probes, warnings::add).isEmpty());
     }
 }
