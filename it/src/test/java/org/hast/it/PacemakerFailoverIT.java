@@ -6,6 +6,7 @@ import static org.hast.it.SyncChecks.dataDigest;
 import static org.hast.it.SyncChecks.hastctl;
 import static org.hast.it.SyncChecks.writeRegions;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -13,6 +14,7 @@ import java.util.List;
 import java.util.function.BooleanSupplier;
 import org.hast.testing.HastCluster;
 import org.hast.testing.HastNode;
+import org.hast.testing.Processes;
 import org.hast.testing.Requirements;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -28,6 +30,8 @@ class PacemakerFailoverIT {
     private static final long MIB = 1L << 20;
     private static final long DISK_BYTES = 64 * MIB;
     private static final long WAIT_MILLIS = 90_000;
+    /** Slow enough that the rejoined node's synchronisation outlasts a standby transition. */
+    private static final String SLOW_LINK = "1mbit";
 
     private HastCluster cluster;
     private final List<PacemakerNode> pacemaker = new ArrayList<>();
@@ -109,24 +113,57 @@ class PacemakerFailoverIT {
         assertEquals(written, dataDigest(second, DISK_BYTES), "every acknowledged write is on the survivor");
         writeRegions(second, 2 * MIB, 2, 32 * MIB);
 
-        // The crashed node comes back: hastd, then its cluster stack; it rejoins as secondary.
+        // The crashed node comes back: hastd, then its cluster stack; it rejoins as secondary and
+        // is the target of a synchronisation that the slowed link keeps unfinished for a while.
+        cluster.netns().rateLimit(SLOW_LINK);
         first.start();
         pacemaker.get(primary).start(OcfAgentIT.agent());
         await("the crashed node rejoins as secondary", () -> role(first).equals("secondary"));
+        String target = unames.get(primary);
+        String source = unames.get(1 - primary);
+
+        // The veto: the up-to-date primary's node goes to standby as soon as its peer is back, so
+        // during the synchronisation and possibly before any monitor has seen it (the hardest
+        // case); the peer is alive, so the sync target must not be promoted. The cluster settles.
+        survivor.expectTool("crm_attribute", "--node", source, "--name", "standby", "--update", "on");
+        await("the standby node's hast is stopped", () -> role(second).equals("init"));
+        survivor.expectTool("crm_resource", "--wait", "--timeout=60s");
+        String settled = survivor.tool("crm_mon", "-1", "-A").stdout();
+        System.out.println("Pacemaker: standby of the primary during a synchronisation:\n" + settled
+                + survivor.tool("crm_simulate", "-sL").stdout());
+        assertEquals("secondary", role(first), "the sync target is not promoted while its peer is alive");
+        assertEquals("1", outdatedMark(survivor, target), "the sync target is marked outdated");
+        assertFalse(settled.contains("Failed Resource Actions"), "no promotion was even tried");
+        survivor.expectTool("crm_attribute", "--node", source, "--name", "standby", "--update", "off");
+        await("the up-to-date node is primary again", () -> role(second).equals("primary"));
+        assertEquals("secondary", role(first), "the sync target stays secondary");
+        cluster.netns().rateLimit(null);
         HastCluster.awaitStatus(second, RESOURCE, "complete", WAIT_MILLIS);
         awaitClean(second, 30_000);
+        await("the mark is gone once the pair is in sync", () -> outdatedMark(survivor, target).isEmpty());
         assertEquals(dataDigest(second, DISK_BYTES), dataDigest(first, DISK_BYTES), "resynchronised");
 
-        // Planned switch: the primary's node goes to standby, the other one is promoted.
+        // Planned switch: crm_resource --move of the promoted role to the other node, then --clear.
         long planned = System.nanoTime();
-        survivor.expectTool("crm_attribute", "--node", unames.get(1 - primary), "--name", "standby",
-                "--update", "on");
-        await("the standby node's peer is primary", () -> role(first).equals("primary"));
-        System.out.printf("Pacemaker planned switch (standby): promoted after %.1f s%n", seconds(planned));
-        survivor.expectTool("crm_attribute", "--node", unames.get(1 - primary), "--name", "standby",
-                "--update", "off");
-        await("the old primary is back as secondary", () -> role(second).equals("secondary"));
+        survivor.expectTool("crm_resource", "--move", "--resource", "hast-clone", "--node", target, "--promoted");
+        await("the move target is primary", () -> role(first).equals("primary"));
+        double switched = seconds(planned);
+        await("the old primary is secondary", () -> role(second).equals("secondary"));
+        System.out.printf("Pacemaker planned switch (crm_resource --move): promoted after %.1f s%n", switched);
+        survivor.expectTool("crm_resource", "--clear", "--resource", "hast-clone");
         HastCluster.awaitStatus(first, RESOURCE, "complete", WAIT_MILLIS);
+        assertEquals("primary", role(first), "stickiness keeps the moved role after --clear");
+    }
+
+    /** The value of the hast-outdated-<resource> mark on {@code uname}, empty without one. */
+    private static String outdatedMark(PacemakerNode node, String uname) {
+        try {
+            Processes.Result r = node.tool("crm_attribute", "--node", uname, "--lifetime", "reboot", "--name",
+                    "hast-outdated-" + RESOURCE, "--query", "--quiet");
+            return r.exitCode() == 0 ? r.stdout().strip() : "";
+        } catch (IOException | InterruptedException e) {
+            return "";
+        }
     }
 
     private void configure(PacemakerNode node) throws IOException, InterruptedException {
