@@ -143,10 +143,10 @@ class PacemakerFailoverIT {
         assertEquals("secondary", role(first), "the sync target is not promoted while its peer is alive");
         assertEquals("1", outdatedMark(survivor, target), "the sync target is marked outdated");
         assertFalse(settled.contains("Failed Resource Actions"), "no promotion was even tried");
+        cluster.netns().rateLimit(null);  // removes the whole root qdisc: the rest syncs at full speed
         survivor.expectTool("crm_attribute", "--node", source, "--name", "standby", "--update", "off");
         await("the up-to-date node is primary again", () -> role(second).equals("primary"));
         assertEquals("secondary", role(first), "the sync target stays secondary");
-        cluster.netns().rateLimit(null);  // removes the whole root qdisc
         HastCluster.awaitStatus(second, RESOURCE, "complete", WAIT_MILLIS);
         awaitClean(second, 30_000);
         await("the mark is gone once the pair is in sync", () -> outdatedMark(survivor, target).isEmpty());
