@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.hast.testing.HastCluster;
 import org.hast.testing.HastNode;
 import org.hast.testing.Processes;
@@ -21,6 +22,7 @@ import org.hast.testing.Requirements;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue #14 item 2: the Pacemaker resource agent packaging/ocf/hast against two real hastd
@@ -139,6 +141,43 @@ class OcfAgentIT {
         awaitAgent(a, "monitor", OCF_SUCCESS, RECONNECT_MILLIS);
         expectAgent(a, "stop", OCF_SUCCESS);
         expectAgent(b, "stop", OCF_SUCCESS);
+    }
+
+    /**
+     * The veto of issue #14: a primary that steps down with data its peer lacks must put the
+     * peer's promotion score to -INFINITY itself, and in the CIB before its demote returns. The
+     * peer's own monitor would do it only at its next interval, and the scheduler may already
+     * have planned the peer's promotion on its old score (a standby right after the peer rejoined).
+     */
+    @Test
+    void demoteOfADirtyPrimaryVetoesItsPeerAtOnce(@TempDir Path dir) throws Exception {
+        requireResourceAgents();
+        AgentClusterStubs stubs = AgentClusterStubs.create(dir, "primary", "complete", 4 * MIB);
+        stubs.setAttribute("nodea", "master-hast", "75", false);
+        Processes.Result demote = Processes.run(List.of(agent().toString(), "demote"), stubs.environment("nodeb"),
+                AGENT_LIMIT);
+        assertEquals(OCF_SUCCESS, demote.exitCode(), demote.toString());
+        assertEquals("secondary", stubs.role());
+        assertEquals(Optional.of("1"), stubs.cibAttribute("nodea", "hast-outdated-" + RESOURCE));
+        assertEquals(Optional.of("-INFINITY"), stubs.cibAttribute("nodea", "master-hast"),
+                "the sync target's promotion score is vetoed before the demote returns");
+    }
+
+    /**
+     * A promote scheduled right after the primary's demote must see the mark that demote set,
+     * even while the CIB does not show it yet: the agent reads the mark from attrd.
+     */
+    @Test
+    void promoteRefusesOnAMarkTheCibDoesNotShowYet(@TempDir Path dir) throws Exception {
+        requireResourceAgents();
+        AgentClusterStubs stubs = AgentClusterStubs.create(dir, "secondary", "complete", 0);
+        stubs.lagCib();
+        stubs.setAttribute("nodea", "hast-outdated-" + RESOURCE, "1", true);
+        Processes.Result promote = Processes.run(List.of(agent().toString(), "promote"),
+                stubs.environment("nodea"), AGENT_LIMIT);
+        assertEquals(OCF_ERR_GENERIC, promote.exitCode(), promote.toString());
+        assertTrue(promote.stderr().contains("target of an unfinished synchronisation"), promote.toString());
+        assertEquals("secondary", stubs.role(), "the sync target stays secondary");
     }
 
     /** Two created, running hastd whose exec hook is the agent; both nodes in role init. */

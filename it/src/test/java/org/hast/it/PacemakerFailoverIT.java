@@ -6,6 +6,7 @@ import static org.hast.it.SyncChecks.dataDigest;
 import static org.hast.it.SyncChecks.hastctl;
 import static org.hast.it.SyncChecks.writeRegions;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -13,6 +14,7 @@ import java.util.List;
 import java.util.function.BooleanSupplier;
 import org.hast.testing.HastCluster;
 import org.hast.testing.HastNode;
+import org.hast.testing.Processes;
 import org.hast.testing.Requirements;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -22,12 +24,22 @@ import org.junit.jupiter.api.TestInfo;
  * Issue #14 item 3 (Pacemaker): two corosync + pacemakerd nodes in network namespaces drive a
  * promotable clone of ocf:hast:hast over two real hastd. The promoted node crashes (corosync,
  * pacemakerd and hastd killed); the survivor is promoted and has every acknowledged write; the
- * crashed node rejoins as secondary; then a planned switch by standby.
+ * crashed node rejoins as secondary behind a slowed replication link, and a standby of the
+ * primary's node during that synchronisation promotes nobody (the sync-target veto); then a
+ * planned switch by {@code crm_resource --move} and {@code --clear}.
  */
 class PacemakerFailoverIT {
     private static final long MIB = 1L << 20;
     private static final long DISK_BYTES = 64 * MIB;
     private static final long WAIT_MILLIS = 90_000;
+    /**
+     * Slow enough that the rejoined node's synchronisation outlasts a standby transition. Only
+     * hast's TCP is slowed: a link that corosync shares with a saturating resynchronisation loses
+     * the token (1 s here), both nodes see the other leave, and the outdated node is then rightly
+     * promoted as the only copy left. That, not the veto, was what an earlier version of this
+     * test ran into.
+     */
+    private static final String SLOW_LINK = "1mbit";
 
     private HastCluster cluster;
     private final List<PacemakerNode> pacemaker = new ArrayList<>();
@@ -109,24 +121,84 @@ class PacemakerFailoverIT {
         assertEquals(written, dataDigest(second, DISK_BYTES), "every acknowledged write is on the survivor");
         writeRegions(second, 2 * MIB, 2, 32 * MIB);
 
-        // The crashed node comes back: hastd, then its cluster stack; it rejoins as secondary.
+        // The crashed node comes back: hastd, then its cluster stack; it rejoins as secondary and
+        // is the target of a synchronisation that the slowed link keeps unfinished for a while.
+        slowReplication(SLOW_LINK);
         first.start();
         pacemaker.get(primary).start(OcfAgentIT.agent());
         await("the crashed node rejoins as secondary", () -> role(first).equals("secondary"));
+        String target = unames.get(primary);
+        String source = unames.get(1 - primary);
+
+        // The veto: the up-to-date primary's node goes to standby as soon as its peer is back, so
+        // during the synchronisation and possibly before any monitor has seen it (the hardest
+        // case); the peer is alive, so the sync target must not be promoted. The cluster settles.
+        long veto = System.nanoTime();
+        survivor.expectTool("crm_attribute", "--node", source, "--name", "standby", "--update", "on");
+        await("the standby node's hast is stopped", () -> role(second).equals("init"));
+        survivor.expectTool("crm_resource", "--wait", "--timeout=60s");
+        String settled = survivor.tool("crm_mon", "-1", "-A").stdout();
+        System.out.println("Pacemaker: standby of the primary during a synchronisation:\n" + settled
+                + survivor.tool("crm_simulate", "-sL").stdout());
+        assertEquals("secondary", role(first), "the sync target is not promoted while its peer is alive");
+        assertEquals("1", outdatedMark(survivor, target), "the sync target is marked outdated");
+        assertFalse(settled.contains("Failed Resource Actions"), "no promotion was even tried");
+        cluster.netns().rateLimit(null);  // removes the whole root qdisc: the rest syncs at full speed
+        survivor.expectTool("crm_attribute", "--node", source, "--name", "standby", "--update", "off");
+        await("the up-to-date node is primary again", () -> role(second).equals("primary"));
+        assertEquals("secondary", role(first), "the sync target stays secondary");
         HastCluster.awaitStatus(second, RESOURCE, "complete", WAIT_MILLIS);
         awaitClean(second, 30_000);
+        await("the mark is gone once the pair is in sync", () -> outdatedMark(survivor, target).isEmpty());
         assertEquals(dataDigest(second, DISK_BYTES), dataDigest(first, DISK_BYTES), "resynchronised");
+        System.out.printf("Pacemaker veto check (standby, settle, standby off, sync): %.1f s%n", seconds(veto));
 
-        // Planned switch: the primary's node goes to standby, the other one is promoted.
+        // Planned switch: crm_resource --move of the promoted role to the other node, then --clear.
         long planned = System.nanoTime();
-        survivor.expectTool("crm_attribute", "--node", unames.get(1 - primary), "--name", "standby",
-                "--update", "on");
-        await("the standby node's peer is primary", () -> role(first).equals("primary"));
-        System.out.printf("Pacemaker planned switch (standby): promoted after %.1f s%n", seconds(planned));
-        survivor.expectTool("crm_attribute", "--node", unames.get(1 - primary), "--name", "standby",
-                "--update", "off");
-        await("the old primary is back as secondary", () -> role(second).equals("secondary"));
+        survivor.expectTool("crm_resource", "--move", "--resource", "hast-clone", "--node", target, "--promoted");
+        await("the move target is primary", () -> role(first).equals("primary"));
+        double switched = seconds(planned);
+        await("the old primary is secondary", () -> role(second).equals("secondary"));
+        System.out.printf("Pacemaker planned switch (crm_resource --move): promoted after %.1f s%n", switched);
+        survivor.expectTool("crm_resource", "--clear", "--resource", "hast-clone");
         HastCluster.awaitStatus(first, RESOURCE, "complete", WAIT_MILLIS);
+        assertEquals("primary", role(first), "stickiness keeps the moved role after --clear");
+        System.out.printf("Pacemaker planned switch part (move, clear, in sync): %.1f s%n", seconds(planned));
+    }
+
+    /** Caps TCP (hast's replication) at {@code rate} on both veth ends; corosync's UDP is not capped. */
+    private void slowReplication(String rate) throws IOException, InterruptedException {
+        cluster.netns().rateLimit(null);
+        for (int side = 0; side < 2; side++) {
+            String veth = cluster.netns().veth(side);
+            tc(side, "qdisc", "add", "dev", veth, "root", "handle", "1:", "htb", "default", "20");
+            tc(side, "class", "add", "dev", veth, "parent", "1:", "classid", "1:10", "htb", "rate", rate,
+                    "ceil", rate, "burst", "32k");
+            tc(side, "class", "add", "dev", veth, "parent", "1:", "classid", "1:20", "htb", "rate", "1gbit");
+            tc(side, "filter", "add", "dev", veth, "parent", "1:", "protocol", "ip", "prio", "1", "u32",
+                    "match", "ip", "protocol", "6", "0xff", "flowid", "1:10");
+        }
+    }
+
+    private void tc(int side, String... argv) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(cluster.netns().execPrefix(side));
+        command.add("tc");
+        command.addAll(List.of(argv));
+        Processes.Result result = Processes.run(command, java.util.Map.of(), java.time.Duration.ofSeconds(30));
+        if (result.exitCode() != 0) {
+            throw new IOException(String.join(" ", command) + ": " + result);
+        }
+    }
+
+    /** The value of the hast-outdated-<resource> mark on {@code uname}, empty without one. */
+    private static String outdatedMark(PacemakerNode node, String uname) {
+        try {
+            Processes.Result r = node.tool("crm_attribute", "--node", uname, "--lifetime", "reboot", "--name",
+                    "hast-outdated-" + RESOURCE, "--query", "--quiet");
+            return r.exitCode() == 0 ? r.stdout().strip() : "";
+        } catch (IOException | InterruptedException e) {
+            return "";
+        }
     }
 
     private void configure(PacemakerNode node) throws IOException, InterruptedException {

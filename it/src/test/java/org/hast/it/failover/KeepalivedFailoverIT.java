@@ -18,6 +18,7 @@ import org.hast.testing.NetnsPair;
 import org.hast.testing.Processes;
 import org.hast.testing.Requirements;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 
@@ -182,6 +183,88 @@ class KeepalivedFailoverIT {
                 Map.of(), LIMIT);
         assertEquals(0, backupAgain.exitCode(), backupAgain + "\n" + kaA.logText());
         assertTrue(isMounted(kaB.mountpoint()));
+    }
+
+    /**
+     * The guard test (issue #14), long form only: run by hand with {@code -Dfailover.linkcut=true}
+     * (about two minutes: hast's 20 s timeout, then hast-failover's 30 s step-down wait). The link
+     * between the nodes is cut (shaped to 8 bit/s, interfaces up), not a node: without fencing,
+     * keepalived makes both nodes MASTER and hast-failover both primary with the file system
+     * mounted, and both accept writes. When the link is back, keepalived sends B (lower priority)
+     * back to BACKUP; B's hastd finds the split-brain at the reconnect and refuses it, and both
+     * disks still hold their own writes: nothing is overwritten.
+     */
+    @Test
+    void cutLinkGivesTwoPrimariesAndASplitBrainThatOverwritesNothing(TestInfo test) throws Exception {
+        // Not a missing requirement (HAST_E2E_REQUIRED would fail it): a test only run by hand.
+        Assumptions.assumeTrue(Boolean.getBoolean("failover.linkcut"), "long form: -Dfailover.linkcut=true");
+        start(test);
+        writeFlushed(kaA.mountpoint().resolve("before-cut"), "both have this");
+        HastCluster.awaitStatus(a, RESOURCE, "complete", WAIT_MILLIS);
+        awaitClean(a);
+
+        int loggedB = logOf(kaB).length();
+        long cut = epochNanos();
+        // This kernel has no netem nor drop action: a link shaped to 8 bit/s carries nothing in
+        // time (a VRRP advert takes a minute), and the interfaces stay up, as with a cut cable.
+        cluster.netns().rateLimit("8bit");
+        await(() -> logOf(kaB).indexOf("mounted on", loggedB) >= 0, "B MASTER, primary and mounted beside A");
+        System.out.printf("KeepalivedFailoverIT link cut: B primary and mounted after %.1f s%n",
+                (epochNanos() - cut) / 1e9);
+        assertEquals("primary", field(a, "role"), "A is still primary: two primaries without fencing");
+        assertEquals("primary", field(b, "role"));
+        writeFlushed(kaA.mountpoint().resolve("a-while-cut"), "written on A");
+        writeFlushed(kaB.mountpoint().resolve("b-while-cut"), "written on B");
+
+        int markB = b.logText().length();
+        cluster.netns().rateLimit(null);
+        await(() -> logOf(kaB).indexOf(RESOURCE + ": role secondary", loggedB) >= 0, "B back to BACKUP and secondary");
+        await(() -> b.logText().indexOf("Split-brain detected", markB) >= 0, "B's hastd detects the split-brain");
+        System.out.println("KeepalivedFailoverIT link cut: A " + status(a) + ", B " + status(b));
+        assertEquals("primary", field(a, "role"));
+        assertEquals("degraded", field(a, "status"), "A serves alone: the split-brain left it unconnected");
+        assertTrue(Files.exists(kaA.mountpoint().resolve("a-while-cut")));
+        assertFalse(Files.exists(kaA.mountpoint().resolve("b-while-cut")), "nothing of B's reached A");
+
+        // B's own writes are still on B's disk: stop the managers, put A aside, mount B alone.
+        for (KeepalivedNode ka : keepaliveds) {
+            ka.close();
+        }
+        if (isMounted(kaA.mountpoint())) {
+            run("umount", kaA.mountpoint().toString());
+        }
+        a.hastctl("role", "init", RESOURCE);
+        b.hastctl("role", "primary", RESOURCE);
+        Path device = b.devdir().resolve(RESOURCE);
+        await(() -> Files.exists(device), "B's device");
+        run("fsck.ext4", "-p", device.toString());
+        run("mount", device.toString(), kaB.mountpoint().toString());
+        assertTrue(Files.exists(kaB.mountpoint().resolve("b-while-cut")), "B kept its own write");
+        assertFalse(Files.exists(kaB.mountpoint().resolve("a-while-cut")));
+        assertTrue(Files.exists(kaB.mountpoint().resolve("before-cut")));
+        run("umount", kaB.mountpoint().toString());
+    }
+
+    private static void writeFlushed(Path file, String text) throws Exception {
+        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(file,
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE)) {
+            channel.write(java.nio.ByteBuffer.wrap(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            channel.force(true);
+        }
+    }
+
+    private void awaitClean(HastNode node) throws Exception {
+        await(() -> {
+            try {
+                return field(node, "dirty").startsWith("0 ");
+            } catch (Exception e) {
+                return false;
+            }
+        }, node.name() + " clean");
+    }
+
+    private static String status(HastNode node) throws Exception {
+        return field(node, "role") + "/" + field(node, "status");
     }
 
     private void verify(Path mountpoint, Map<String, String> flushed) throws Exception {
