@@ -37,7 +37,7 @@ final class EventsCommand extends CtlCommand {
     /** An event is a few hundred bytes. */
     private static final int MAX_EVENT_BYTES = 64 << 10;
     private static final Duration REPLY_TIMEOUT = Duration.ofSeconds(10);
-    private static final JSON WRITER = JSON.std;
+    private static final JSON WRITER = JSON.std.with(JSON.Feature.WRITE_NULL_PROPERTIES);
 
     @Parameters(paramLabel = "name")
     List<String> names = new ArrayList<>();

@@ -18,7 +18,7 @@ import org.hast.nv.NvMessage;
  */
 final class StatusJson {
     static final String SCHEMA = "hast-status/1";
-    private static final JSON WRITER = JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT);
+    private static final JSON WRITER = JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT, JSON.Feature.WRITE_NULL_PROPERTIES);
 
     private StatusJson() {
     }

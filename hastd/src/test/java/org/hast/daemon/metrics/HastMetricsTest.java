@@ -91,6 +91,30 @@ class HastMetricsTest {
         promtoolAccepts(text);
     }
 
+    /** docs/grafana/hast.json and docs/metrics.md name only series that /metrics has. */
+    @Test
+    void theDashboardAndTheDocsUseExportedSeries() throws Exception {
+        String text = scrape(List.of(
+                new ScrapeTarget("r0", "primary", 0, CompletableFuture.completedFuture(primaryAnswer()))));
+        java.util.Set<String> exported = new java.util.TreeSet<>();
+        java.util.regex.Matcher series = java.util.regex.Pattern.compile("(?m)^(hast_[a-z_]+)").matcher(text);
+        while (series.find()) {
+            exported.add(series.group(1));
+        }
+        for (String doc : new String[] {"docs/grafana/hast.json", "docs/metrics.md"}) {
+            String content = Files.readString(Requirements.projectRoot().resolve(doc));
+            java.util.regex.Matcher used = java.util.regex.Pattern.compile("hast_[a-z_]+[a-z]").matcher(content);
+            java.util.Set<String> unknown = new java.util.TreeSet<>();
+            while (used.find()) {
+                String name = used.group();
+                if (!exported.contains(name) && !exported.contains(name + "_bucket")) {
+                    unknown.add(name);
+                }
+            }
+            assertEquals(java.util.Set.of(), unknown, doc + " names series /metrics lacks; it has " + exported);
+        }
+    }
+
     /** {@code promtool check metrics} on {@code text}: exit 0 (lint warnings fail too). */
     static void promtoolAccepts(String text) throws Exception {
         Path promtool = Requirements.requireTool("promtool", "prometheus");
