@@ -223,7 +223,7 @@ public final class ConfigParser {
                 } else if (keyword.isWord("metrics")) {
                     in.advance();
                     int line = in.current().line();
-                    String address = in.limited(in.argument("an address"), MAX_ADDRESS,
+                    String address = in.limited(in.argumentOrNumber("an address"), MAX_ADDRESS,
                             "metrics argument is too long.");
                     try {
                         MetricsAddress.parse(address);

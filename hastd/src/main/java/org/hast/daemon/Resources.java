@@ -272,11 +272,13 @@ final class Resources implements WorkerListener {
 
     void add(ResourceConfig config) {
         slots.add(new ResourceSlot(config));
+        events.configured(slots.stream().map(ResourceSlot::name).toList());
     }
 
     /** Replaces the table's order and contents with {@code order} (after a reload). */
     void reorder(List<ResourceSlot> order) {
         slots.clear();
         slots.addAll(order);
+        events.configured(slots.stream().map(ResourceSlot::name).toList());
     }
 }

@@ -68,9 +68,15 @@ public final class EventHub implements AutoCloseable {
         state(resource).workerPid = pid;
     }
 
-    /** A resource left the configuration. */
-    public synchronized void forget(String resource) {
-        states.remove(resource);
+    /** The configured resources, in order: new ones start in init, removed ones are forgotten. */
+    public synchronized void configured(List<String> resources) {
+        Map<String, ResourceState> kept = new LinkedHashMap<>();
+        for (String resource : resources) {
+            ResourceState state = states.get(resource);
+            kept.put(resource, state != null ? state : new ResourceState());
+        }
+        states.clear();
+        states.putAll(kept);
     }
 
     /**

@@ -64,6 +64,22 @@ class EventHubTest {
     }
 
     @Test
+    void aResourceWithoutEventsYetExistsInInit() throws Exception {
+        hub.configured(List.of("r0", "r1"));
+        hub.role("r1", "primary", "init");
+        hub.configured(List.of("r1"));
+        SocketChannel[] all = pair();
+        assertTrue(hub.follow(all[0], Set.of()));
+        hub.configured(List.of("r1", "r2"));
+        hub.publish(null, "reload", nv -> nv.addString("result", "ok"));
+        InputStream in = Channels.newInputStream(all[1]);
+        NvMessage first = next(in);
+        assertEquals("r1", first.getString("resource"), "r0 left the configuration");
+        assertEquals("primary", first.getString("role"));
+        assertEquals("reload", next(in).getString("event"));
+    }
+
+    @Test
     void currentStateFirstThenChangesInOrder() throws Exception {
         hub.role("r0", "primary", "init");
         hub.workerPid("r0", 1234);
