@@ -123,8 +123,13 @@ class ObservabilityIT {
         pair.cluster.linkUp();
         awaitEvents(events, List.of("sync-start", "sync-progress"), 60_000);
         String syncing = json(a, "syncing", "primary");
+        // Scraped until one shows the running sync (a scrape may miss a worker busy for 2 s).
         String metricsDuringSync = scrape(promtool);
-        assertTrue(metricsDuringSync.contains("hast_sync_active{resource=\"r0\"} 1"), metricsDuringSync);
+        while (!metricsDuringSync.contains("hast_sync_active{resource=\"r0\"} 1")) {
+            assertTrue(!eventNames(events).contains("sync-done"), "no scrape saw the sync running:\n"
+                    + metricsDuringSync);
+            metricsDuringSync = scrape(promtool);
+        }
         System.out.println("observability: JSON during the sync:\n" + syncing);
         System.out.println("observability: /metrics during the sync:\n" + metricsDuringSync);
         awaitEvents(events, List.of("sync-done"), 600_000);
