@@ -147,7 +147,7 @@ public final class ConfigParser {
             resolved.add(draft.toConfig(global, file));
         }
         return new HastConfig(file, global.effectiveControl(), global.effectivePidfile(), listen,
-                global.effectiveDevdir(), global.effectiveStatedir(), resolved, in.warnings());
+                global.effectiveDevdir(), global.effectiveStatedir(), global.metrics, resolved, in.warnings());
     }
 
     // ---- statements, one method per section ------------------------------------------------
@@ -220,6 +220,17 @@ public final class ConfigParser {
                     in.advance();
                     global.statedir = in.limited(in.argument("a path"), MAX_PATH,
                             "statedir argument is too long.");
+                } else if (keyword.isWord("metrics")) {
+                    in.advance();
+                    int line = in.current().line();
+                    String address = in.limited(in.argumentOrNumber("an address"), MAX_ADDRESS,
+                            "metrics argument is too long.");
+                    try {
+                        MetricsAddress.parse(address);
+                    } catch (IllegalArgumentException e) {
+                        throw ConfigException.at(file, line, e.getMessage());
+                    }
+                    global.metrics = address;
                 } else {
                     throw in.misplaced(Section.GLOBAL);
                 }

@@ -18,6 +18,8 @@ final class GlobalDraft {
     String pidfile = HastConfig.DEFAULT_PIDFILE;
     String devdir = HastConfig.DEFAULT_DEVDIR;
     String statedir = HastConfig.DEFAULT_STATEDIR;
+    /** {@code metrics} (extension): "" = no metrics endpoint. */
+    String metrics = "";
     ReplicationMode replication = ResourceConfig.DEFAULT_REPLICATION;
     ChecksumAlgorithm checksum = ResourceConfig.DEFAULT_CHECKSUM;
     Compression compression = ResourceConfig.DEFAULT_COMPRESSION;

@@ -33,18 +33,20 @@ public final class HastConfig {
     private final List<String> listenAddresses;
     private final String devdir;
     private final String statedir;
+    private final String metricsAddress;
     private final List<ResourceConfig> resources;
     private final List<String> warnings;
 
     public HastConfig(String file, String controlAddress, String pidfile,
-            List<String> listenAddresses, String devdir, String statedir, List<ResourceConfig> resources,
-            List<String> warnings) {
+            List<String> listenAddresses, String devdir, String statedir, String metricsAddress,
+            List<ResourceConfig> resources, List<String> warnings) {
         this.file = Objects.requireNonNull(file, "file");
         this.controlAddress = Objects.requireNonNull(controlAddress, "controlAddress");
         this.pidfile = Objects.requireNonNull(pidfile, "pidfile");
         this.listenAddresses = Collections.unmodifiableList(new ArrayList<>(listenAddresses));
         this.devdir = Objects.requireNonNull(devdir, "devdir");
         this.statedir = Objects.requireNonNull(statedir, "statedir");
+        this.metricsAddress = Objects.requireNonNull(metricsAddress, "metricsAddress");
         this.resources = Collections.unmodifiableList(new ArrayList<>(resources));
         this.warnings = Collections.unmodifiableList(new ArrayList<>(warnings));
     }
@@ -78,6 +80,11 @@ public final class HastConfig {
         return statedir;
     }
 
+    /** {@code metrics} (extension): where /metrics is served, as written; "" = not served. */
+    public String metricsAddress() {
+        return metricsAddress;
+    }
+
     /** Resources in file order. */
     public List<ResourceConfig> resources() {
         return resources;
@@ -109,18 +116,21 @@ public final class HastConfig {
         HastConfig that = (HastConfig) other;
         return file.equals(that.file) && controlAddress.equals(that.controlAddress)
                 && pidfile.equals(that.pidfile) && listenAddresses.equals(that.listenAddresses)
-                && devdir.equals(that.devdir) && statedir.equals(that.statedir) && resources.equals(that.resources);
+                && devdir.equals(that.devdir) && statedir.equals(that.statedir)
+                && metricsAddress.equals(that.metricsAddress) && resources.equals(that.resources);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(file, controlAddress, pidfile, listenAddresses, devdir, statedir, resources);
+        return Objects.hash(file, controlAddress, pidfile, listenAddresses, devdir, statedir, metricsAddress,
+                resources);
     }
 
     @Override
     public String toString() {
         return "HastConfig[file=" + file + ", control=" + controlAddress + ", pidfile=" + pidfile
-                + ", listen=" + listenAddresses + ", devdir=" + devdir + ", statedir=" + statedir + ", resources="
+                + ", listen=" + listenAddresses + ", devdir=" + devdir + ", statedir=" + statedir + ", metrics="
+                + metricsAddress + ", resources="
                 + resources + "]";
     }
 }

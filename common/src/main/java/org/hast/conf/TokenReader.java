@@ -49,6 +49,14 @@ final class TokenReader {
         return take().text();
     }
 
+    /** An argument that may be all digits too ({@code metrics 9457}). */
+    String argumentOrNumber(String expected) throws ConfigException {
+        if (tok.kind() != Token.Kind.STR && tok.kind() != Token.Kind.NUM) {
+            throw syntaxError(expected);
+        }
+        return take().text();
+    }
+
     String remoteValue() throws ConfigException {
         if (tok.kind() == Token.Kind.NONE) {
             advance();

@@ -14,6 +14,16 @@ public final class ControlCodes {
      * FreeBSD hastd answers it with {@code error = EHAST_UNIMPLEMENTED}.
      */
     public static final int CMD_STOP = 3;
+    /**
+     * Our extension: follow state changes (docs/events.md). Fields {@code resource0..N} as for
+     * status; the reply is followed by one frame per event until either side closes.
+     */
+    public static final int CMD_EVENTS = 4;
+    /**
+     * Our extension to {@link #CMD_STATUS}: with {@code ext} (uint8 1) the reply also carries
+     * the {@code x_} fields of docs/json-status.md. Without it the reply is the reference's.
+     */
+    public static final String STATUS_EXTENDED = "ext";
 
     public static final int EHAST_OK = 0;
     public static final int EHAST_NOENTRY = 1;

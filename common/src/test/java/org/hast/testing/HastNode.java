@@ -238,6 +238,21 @@ public final class HastNode implements AutoCloseable {
         return Processes.run(argv, Map.of("HAST_NODE", name), HASTCTL_LIMIT);
     }
 
+    /**
+     * Starts {@code hastctl <command> -c <config> <args>} as this node without waiting for it
+     * (e.g. {@code events}); its standard output goes to {@code output}. The caller ends it.
+     */
+    public Process startHastctl(Path output, String command, String... args) throws IOException {
+        List<String> argv = new ArrayList<>(List.of(program("hastctl"), command, "-c", config.toString()));
+        argv.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(argv);
+        builder.environment().put("HAST_NODE", name);
+        builder.redirectOutput(output.toFile());
+        builder.redirectError(ProcessBuilder.Redirect.appendTo(log().toFile()));
+        builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        return builder.start();
+    }
+
     /** Sends a signal to the hastd main process (by its PID, which we started). */
     public void signal(String signal) throws IOException, InterruptedException {
         Processes.run(List.of("kill", "-" + signal, Long.toString(process.pid())), Map.of(), HASTCTL_LIMIT);

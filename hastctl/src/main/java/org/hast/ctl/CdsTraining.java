@@ -18,7 +18,7 @@ public final class CdsTraining {
     private CdsTraining() {
     }
 
-    public static void main(String[] args) throws IOException {
+    public static void main(String[] args) throws IOException, org.hast.nv.NvFormatException {
         Path dir = Paths.get(args.length > 0 ? args[0] : "target/cds-training");
         Files.createDirectories(dir);
         Path disk = dir.resolve("disk.img");
@@ -42,10 +42,18 @@ public final class CdsTraining {
             {"list", "-c", conf, "training"},
             {"role", "-c", conf, "primary", "training"},
             {"stop", "-c", conf},
+            {"status", "-c", conf, "--json"},
+            {"events", "-c", conf, "--json"},
         };
         for (String[] run : runs) {
             HastCtl.run(run, sink, sink, env);
         }
+        // hastd is not running here: the JSON writers' classes are archived through a made-up reply.
+        org.hast.nv.NvWriter reply = new org.hast.nv.NvWriter().addString("resource0", "training")
+                .addString("role0", "init").addInt32("workerpid0", 0);
+        sink.print(StatusJson.format(org.hast.nv.NvMessage.decode(reply.encode()), 0));
+        org.hast.nv.NvWriter event = new org.hast.nv.NvWriter().addUint64("time", 0).addString("event", "exists");
+        sink.print(EventsCommand.json(org.hast.nv.NvMessage.decode(event.encode())));
         Files.deleteIfExists(disk);
     }
 }

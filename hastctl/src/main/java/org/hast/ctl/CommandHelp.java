@@ -56,18 +56,32 @@ final class CommandHelp {
                 other one is (split-brain protection).
                 """);
         COMMANDS.put("list", """
-                usage: hastctl list [-d] [-c config] [all | name ...]
+                usage: hastctl list [-d] [-c config] [--json] [all | name ...]
 
                 Prints everything hastd knows about the named resources (default all): role,
                 provider name, local path, extent size, keepdirty, remote and source address,
                 replication mode, status, worker PID, dirty bytes, I/O statistics and queue
                 lengths.
+                  --json  one JSON document instead (schema hast-status/1, docs/json-status.md),
+                          which adds the connection, sync progress, worker and last error
                 """);
         COMMANDS.put("status", """
-                usage: hastctl status [-d] [-c config] [all | name ...]
+                usage: hastctl status [-d] [-c config] [--json] [all | name ...]
 
                 Prints one line per resource (default all): name, status (complete, degraded
                 or -), role and components (local path and remote address).
+                  --json  the JSON document of "list --json" instead
+                """);
+        COMMANDS.put("events", """
+                usage: hastctl events [-d] [-c config] [--json] [all | name ...]
+
+                Follows the named resources (default all): first one "exists" line per
+                resource with its current role, connection and sync state, then one line per
+                change as it happens (role, connect, disconnect, sync-start, sync-progress,
+                sync-done, sync-interrupted, split-brain, io-error, worker-exit,
+                worker-restart, reload), until interrupted. A follower that does not read
+                fast enough is dropped by hastd (a last "dropped" line, exit 75).
+                  --json  one JSON object per line (docs/events.md)
                 """);
         COMMANDS.put("dump", """
                 usage: hastctl dump [-d] [-c config] [all | name ...]
@@ -93,6 +107,7 @@ final class CommandHelp {
               role     set resources to init, primary or secondary
               list     show everything about resources
               status   show one line per resource
+              events   follow state changes as they happen
               dump     show the metadata stored on the local component
               stop     ask hastd to exit
               help     show this text, or a command's help: hastctl help <command>

@@ -79,6 +79,65 @@ final class ControlClient {
     }
 
     /**
+     * Sends a streaming request ({@code hastctl events}): the reply is awaited within
+     * {@code timeout} and checked as for {@link #exchange}; the returned channel then carries one
+     * frame per event with no deadline, until either side closes it.
+     */
+    static SocketChannel openStream(String controlAddress, NvWriter request, Duration timeout) throws CtlException {
+        UnixDomainSocketAddress address = socketAddress(controlAddress);
+        SocketChannel channel;
+        try {
+            channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+        } catch (IOException e) {
+            throw new CtlException(SysExits.EX_OSERR, "Unable to create control socket: "
+                    + IoErrors.describe(e) + ".");
+        }
+        boolean ok = false;
+        try (Selector selector = Selector.open()) {
+            try {
+                channel.connect(address);
+                channel.configureBlocking(false);
+            } catch (IOException e) {
+                throw new CtlException(SysExits.EX_OSERR, "Unable to connect to hastd via "
+                        + controlAddress + ": " + IoErrors.describe(e) + ".");
+            }
+            Deadline deadline = new Deadline(channel, selector, timeout);
+            try {
+                ByteBuffer nv = request.encode();
+                deadline.writeFully(new FrameHeader(ControlCodes.FRAME_VERSION, nv.remaining()).encode());
+                deadline.writeFully(nv);
+            } catch (IOException e) {
+                throw new CtlException(SysExits.EX_UNAVAILABLE, "Unable to send command to hastd via "
+                        + controlAddress + ": " + IoErrors.describe(e) + ".");
+            }
+            readReply(deadline);
+            ok = true;
+        } catch (IOException e) {
+            throw new CtlException(SysExits.EX_OSERR, "Unable to create control socket: "
+                    + IoErrors.describe(e) + ".");
+        } finally {
+            if (!ok) {
+                closeQuietly(channel);
+            }
+        }
+        try {
+            channel.configureBlocking(true);
+        } catch (IOException e) {
+            closeQuietly(channel);
+            throw new CtlException(SysExits.EX_OSERR, "Unable to use control socket: " + IoErrors.describe(e) + ".");
+        }
+        return channel;
+    }
+
+    private static void closeQuietly(SocketChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // Giving up on it anyway.
+        }
+    }
+
+    /**
      * Reads hastd's reply (header + nv) and checks its top-level {@code error}. Memory grows
      * with the bytes that actually arrive, not with the size the header announces.
      */

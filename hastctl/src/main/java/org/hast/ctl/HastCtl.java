@@ -27,6 +27,7 @@ public final class HastCtl {
             "role", RoleCommand::new,
             "list", ListCommand::new,
             "status", StatusCommand::new,
+            "events", EventsCommand::new,
             "dump", DumpCommand::new,
             "stop", StopCommand::new);
 

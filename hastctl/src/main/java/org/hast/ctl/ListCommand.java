@@ -10,6 +10,7 @@ import org.hast.nv.NvWriter;
 import org.hast.util.HumanNumber;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code hastctl list [all|name...]}: the verbose per-resource report of spec §2.4. */
@@ -18,21 +19,43 @@ final class ListCommand extends CtlCommand {
     @Parameters(paramLabel = "name")
     List<String> names = new ArrayList<>();
 
+    @Option(names = "--json", description = "One JSON document (docs/json-status.md) instead of the text.")
+    boolean json;
+
     @Override
     int run(CtlContext context) throws CtlException {
         HastConfig config = common.loadConfig(context);
-        NvMessage reply = ControlClient.exchange(config.controlAddress(), statusRequest(names));
+        NvMessage reply = ControlClient.exchange(config.controlAddress(), statusRequest(names, json));
+        if (json) {
+            context.out().print(StatusJson.format(reply, System.currentTimeMillis()));
+            return firstError(reply);
+        }
         StringBuilder text = new StringBuilder(1024);
         int result = format(reply, text);
         context.out().print(text);
         return result;
     }
 
-    static NvWriter statusRequest(List<String> names) {
+    /** {@code extended}: also our {@code x_} fields (a FreeBSD hastd ignores the flag). */
+    static NvWriter statusRequest(List<String> names, boolean extended) {
         NvWriter request = new NvWriter();
         request.addUint8("cmd", ControlCodes.CMD_STATUS);
         ResourceNames.add(request, names);
+        if (extended) {
+            request.addUint8(ControlCodes.STATUS_EXTENDED, 1);
+        }
         return request;
+    }
+
+    /** The exit code of a reply: its first per-resource error, as the text report returns. */
+    static int firstError(NvMessage reply) {
+        for (int i = 0; reply.getString("resource" + i) != null; i++) {
+            int error = reply.getInt16("error" + i);
+            if (error != 0) {
+                return error;
+            }
+        }
+        return 0;
     }
 
     /** Appends the report for every resource in the reply; returns the first per-resource error. */

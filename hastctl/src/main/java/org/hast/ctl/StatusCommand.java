@@ -7,6 +7,7 @@ import org.hast.conf.HastConfig;
 import org.hast.nv.NvMessage;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code hastctl status [all|name...]}: one terse row per resource (spec §2.5). */
@@ -15,10 +16,17 @@ final class StatusCommand extends CtlCommand {
     @Parameters(paramLabel = "name")
     List<String> names = new ArrayList<>();
 
+    @Option(names = "--json", description = "One JSON document (docs/json-status.md) instead of the text.")
+    boolean json;
+
     @Override
     int run(CtlContext context) throws CtlException {
         HastConfig config = common.loadConfig(context);
-        NvMessage reply = ControlClient.exchange(config.controlAddress(), ListCommand.statusRequest(names));
+        NvMessage reply = ControlClient.exchange(config.controlAddress(), ListCommand.statusRequest(names, json));
+        if (json) {
+            context.out().print(StatusJson.format(reply, System.currentTimeMillis()));
+            return ListCommand.firstError(reply);
+        }
         StringBuilder text = new StringBuilder(256);
         int result = format(reply, text);
         context.out().print(text);

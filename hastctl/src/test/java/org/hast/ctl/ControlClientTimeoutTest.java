@@ -44,7 +44,7 @@ class ControlClientTimeoutTest {
             acceptor.setDaemon(true);
             acceptor.start();
             CtlException e = assertThrows(CtlException.class, () -> ControlClient.exchange("uds://" + socket,
-                    ListCommand.statusRequest(List.of()), Duration.ofSeconds(1)));
+                    ListCommand.statusRequest(List.of(), false), Duration.ofSeconds(1)));
             assertEquals(SysExits.EX_UNAVAILABLE, e.exitCode());
             assertEquals("Unable to receive reply from hastd: Operation timed out after 1 s.", e.getMessage());
             assertTrue(e.getMessage().lines().count() == 1);

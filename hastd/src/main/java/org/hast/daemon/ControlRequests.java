@@ -86,7 +86,7 @@ final class ControlRequests {
                 return CompletableFuture.completedFuture(reply);
             }
             case ControlCodes.CMD_STATUS -> {
-                return status(reply, names);
+                return status(reply, names, request.getUint8(ControlCodes.STATUS_EXTENDED) == 1);
             }
             default -> {
                 // Found while going through the resources, as the reference does: none, no error.
@@ -110,7 +110,7 @@ final class ControlRequests {
         resources.changeRole(slot, role);
     }
 
-    private CompletableFuture<NvWriter> status(NvWriter reply, List<String> names) {
+    private CompletableFuture<NvWriter> status(NvWriter reply, List<String> names, boolean extended) {
         List<StatusReply> parts = new ArrayList<>(names.size());
         CompletableFuture<?>[] settled = new CompletableFuture<?>[names.size()];
         for (int i = 0; i < names.size(); i++) {
@@ -121,7 +121,7 @@ final class ControlRequests {
         }
         return CompletableFuture.allOf(settled).thenApply(all -> {
             for (int i = 0; i < parts.size(); i++) {
-                parts.get(i).writeTo(reply, i);
+                parts.get(i).writeTo(reply, i, extended);
             }
             return reply;
         });

@@ -14,6 +14,9 @@ import org.hast.conf.HastConfig;
 import org.hast.conf.NodeIdentity;
 import org.hast.conf.ResourceConfig;
 import org.hast.daemon.control.ControlServer;
+import org.hast.daemon.events.EventHub;
+import org.hast.daemon.metrics.MetricsEndpoint;
+import org.hast.daemon.metrics.ScrapeTarget;
 import org.hast.daemon.hooks.HookRunner;
 import org.hast.daemon.net.ReplicationServer;
 import org.hast.daemon.process.FatalThreads;
@@ -50,6 +53,12 @@ final class Hastd {
     private Resources resources;
     private ControlRequests requests;
     private IncomingConnections incoming;
+    private final EventHub events = new EventHub();
+    private EventRequests eventRequests;
+    /** Null while the configuration has no {@code metrics} statement. */
+    private MetricsEndpoint metrics;
+    /** How long a scrape waits for each worker's answer. */
+    static final java.time.Duration METRICS_WORKER_LIMIT = java.time.Duration.ofSeconds(2);
     /** One thread accepts replication connections and reads their first header (spec §3.5). */
     private final EventLoopGroup network = new MultiThreadIoEventLoopGroup(1,
             FatalThreads.eventLoops("hastd-net"), EpollIoHandler.newFactory());
@@ -111,13 +120,23 @@ final class Hastd {
                     + e.getMessage() + ".");
         }
         hooks = new HookRunner(foreground);
-        resources = new Resources(loop, launcher, hooks, debugLevel, config.devdir(), config.statedir());
+        resources = new Resources(loop, launcher, hooks, events, debugLevel, config.devdir(), config.statedir());
         for (ResourceConfig resource : config.resources()) {
             resources.add(resource);
         }
         requests = new ControlRequests(resources,
                 reply -> control.afterReply(reply, () -> loop.execute(this::stop)));
         incoming = new IncomingConnections(loop, resources);
+        eventRequests = new EventRequests(resources, events);
+        control.setStreams(eventRequests);
+        if (!config.metricsAddress().isEmpty()) {
+            try {
+                metrics = MetricsEndpoint.open(config.metricsAddress(), this::scrapeTargets);
+            } catch (IOException e) {
+                throw new StartupException(SysExits.EX_OSERR, "Unable to serve metrics on "
+                        + config.metricsAddress() + ": " + e.getMessage() + ".");
+            }
+        }
         for (String address : config.listenAddresses()) {
             try {
                 listeners.put(address, ReplicationServer.open(address, network, incoming));
@@ -128,6 +147,9 @@ final class Hastd {
         }
         control.start();
         ready.run();
+        if (metrics != null) {
+            LOG.info("Serving metrics on {} (port {}).", metrics.address(), metrics.port());
+        }
         LOG.info("Started successfully, running protocol version {}.", PROTOCOL_VERSION);
         LOG.debug("Listening on control address {}.", control.address());
         for (String address : listeners.keySet()) {
@@ -150,8 +172,32 @@ final class Hastd {
                 request -> loop.submit(() -> requests.handle(request)).thenCompose(reply -> reply));
     }
 
+    /**
+     * For a scrape, off the main loop: the resources as the loop sees them, each worker asked
+     * at once with its own limit. A loop too busy to answer gives an empty scrape.
+     */
+    private List<ScrapeTarget> scrapeTargets() {
+        try {
+            return loop.submit(() -> {
+                List<ScrapeTarget> targets = new ArrayList<>();
+                for (ResourceSlot slot : resources.slots()) {
+                    targets.add(new ScrapeTarget(slot.name(), slot.role.displayName(), slot.restarts,
+                            slot.worker == null ? null : slot.worker.status(METRICS_WORKER_LIMIT)));
+                }
+                return targets;
+            }).get(METRICS_WORKER_LIMIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            LOG.warn("Metrics scrape without resources: the main loop did not answer ({}).", e.toString());
+            return List.of();
+        }
+    }
+
     /** Undoes a failed start: nothing of ours stays behind. */
     void abort() {
+        if (metrics != null) {
+            metrics.close();
+        }
+        events.close();
         if (control != null) {
             control.close();
         }
@@ -182,6 +228,10 @@ final class Hastd {
     private void stop() {
         resources.terminateAll();
         control.close();
+        if (metrics != null) {
+            metrics.close();
+        }
+        events.close();
         for (ReplicationServer listener : listeners.values()) {
             listener.close();
         }
@@ -202,6 +252,7 @@ final class Hastd {
         } catch (org.hast.conf.ConfigException e) {
             LOG.error(e.getMessage());
             LOG.warn("Configuration not reloaded.");
+            events.publish(null, "reload", nv -> nv.addString("result", "failed"));
             return;
         }
         ControlServer newControl = null;
@@ -266,8 +317,30 @@ final class Hastd {
         listeners.putAll(newListeners);
         resources.setDirs(fresh.devdir(), fresh.statedir());
         new ReloadResources(resources).apply(fresh.resources());
+        if (!fresh.metricsAddress().equals(config.metricsAddress())) {
+            reopenMetrics(fresh.metricsAddress());
+        }
+        control.setStreams(eventRequests);
         config = fresh;
         LOG.info("Configuration reloaded successfully.");
+        events.publish(null, "reload", nv -> nv.addString("result", "ok"));
+    }
+
+    /** A changed {@code metrics} statement: the old endpoint closes, the new one opens if it can. */
+    private void reopenMetrics(String address) {
+        if (metrics != null) {
+            metrics.close();
+            metrics = null;
+        }
+        if (address.isEmpty()) {
+            return;
+        }
+        try {
+            metrics = MetricsEndpoint.open(address, this::scrapeTargets);
+            LOG.info("Serving metrics on {}.", address);
+        } catch (IOException e) {
+            LOG.error("Unable to serve metrics on {}: {}.", address, e.getMessage());
+        }
     }
 
     List<String> listenAddresses() {

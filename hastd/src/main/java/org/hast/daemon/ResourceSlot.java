@@ -15,6 +15,8 @@ final class ResourceSlot {
     byte[] token;
     /** The protocol version last negotiated with the peer; 1 until a primary connects. */
     int protocolVersion = 1;
+    /** Workers restarted after a crash since hastd started (metrics). */
+    volatile int restarts;
 
     ResourceSlot(ResourceConfig config) {
         this.config = config;

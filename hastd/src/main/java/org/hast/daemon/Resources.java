@@ -10,6 +10,7 @@ import java.util.TimerTask;
 
 import org.hast.conf.ResourceConfig;
 import org.hast.daemon.channel.WorkerProtocol;
+import org.hast.daemon.events.EventHub;
 import org.hast.daemon.hooks.HookEvent;
 import org.hast.daemon.hooks.HookRunner;
 import org.hast.daemon.worker.WorkerHandle;
@@ -35,6 +36,7 @@ final class Resources implements WorkerListener {
     private final MainLoop loop;
     private final WorkerLauncher launcher;
     private final HookRunner hooks;
+    private final EventHub events;
     private final Timer timer = new Timer("restart-timer", true);
     /** Copy-on-write: Netty threads check peers against it while the main loop owns changes. */
     private final List<ResourceSlot> slots = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -42,9 +44,10 @@ final class Resources implements WorkerListener {
     private String devdir;
     private String statedir;
 
-    Resources(MainLoop loop, WorkerLauncher launcher, HookRunner hooks, int debugLevel, String devdir,
-              String statedir) {
+    Resources(MainLoop loop, WorkerLauncher launcher, HookRunner hooks, EventHub events, int debugLevel,
+              String devdir, String statedir) {
         this.loop = loop;
+        this.events = events;
         this.launcher = launcher;
         this.hooks = hooks;
         this.debugLevel = debugLevel;
@@ -82,6 +85,7 @@ final class Resources implements WorkerListener {
             slot.pendingIn = null;
         }
         stopWorker(slot);
+        events.role(slot.name(), newRole.displayName(), old.displayName());
         if (newRole == Role.PRIMARY) {
             startWorker(slot);
         }
@@ -95,6 +99,7 @@ final class Resources implements WorkerListener {
             return;
         }
         slot.worker = null;
+        events.workerPid(slot.name(), 0);
         LOG.debug("{}Terminating worker process (pid={}).", slot.tag(), worker.pid());
         worker.terminate(TERMINATE_GRACE);
     }
@@ -119,6 +124,7 @@ final class Resources implements WorkerListener {
             WorkerHandle worker = launcher.launch(slot.config, slot.role, debugLevel, devdir, statedir, this, handOff,
                     handshake);
             slot.worker = worker;
+            events.workerPid(slot.name(), worker.pid());
             worker.process().onExit().thenAccept(process ->
                     loop.execute(() -> workerExited(slot, worker, process.exitValue())));
             worker.ready().whenComplete((reply, failure) -> {
@@ -137,6 +143,7 @@ final class Resources implements WorkerListener {
             LOG.error("{}Unable to start worker process: {}.", slot.tag(), e.getMessage());
             Role old = slot.role;
             slot.role = Role.INIT;
+            events.role(slot.name(), Role.INIT.displayName(), old.displayName());
             hooks.runRole(slot.config.exec(), slot.name(), old.displayName(), Role.INIT.displayName());
         }
     }
@@ -157,6 +164,15 @@ final class Resources implements WorkerListener {
             return;
         }
         slot.worker = null;
+        events.workerPid(slot.name(), 0);
+        events.publish(slot.name(), "worker-exit", nv -> {
+            nv.addUint64("workerpid", worker.pid());
+            if (signalled) {
+                nv.addInt32("signal", exitValue - 128);
+            } else {
+                nv.addInt32("exitcode", exitValue);
+            }
+        });
         if (slot.role != Role.PRIMARY) {
             return;
         }
@@ -169,7 +185,10 @@ final class Resources implements WorkerListener {
                     loop.execute(() -> {
                         if (slot.role == Role.PRIMARY && slot.worker == null && slots.contains(slot)) {
                             LOG.warn("{}Restarting worker process.", slot.tag());
+                            slot.restarts++;
                             startWorker(slot);
+                            events.publish(slot.name(), "worker-restart", nv -> nv.addUint64("workerpid",
+                                    slot.workerPid()));
                         }
                     });
                 }
@@ -177,6 +196,7 @@ final class Resources implements WorkerListener {
         } else {
             LOG.error("{}Changing resource role back to init.", slot.tag());
             slot.role = Role.INIT;
+            events.role(slot.name(), Role.INIT.displayName(), Role.PRIMARY.displayName());
             // A18: the reference skips the hook here; scripts must hear of every role change.
             hooks.runRole(slot.config.exec(), slot.name(), Role.PRIMARY.displayName(), Role.INIT.displayName());
         }
@@ -195,6 +215,33 @@ final class Resources implements WorkerListener {
             }
             hooks.runEvent(slot.get().config.exec(), event.get(), worker.resource());
             worker.ackEvent(0);
+            events.publish(worker.resource(), streamName(event.get()), nv -> { });
+        });
+    }
+
+    /** The events stream's name of a hook event (docs/events.md). */
+    private static String streamName(HookEvent event) {
+        return switch (event) {
+            case SYNCSTART -> "sync-start";
+            case SYNCDONE -> "sync-done";
+            case SYNCINTR -> "sync-interrupted";
+            default -> event.hookName();
+        };
+    }
+
+    @Override
+    public void onNotice(WorkerHandle worker, org.hast.nv.NvMessage notice) {
+        loop.execute(() -> {
+            if (find(worker.resource()).map(slot -> slot.worker != worker).orElse(true)) {
+                return; // a worker already replaced
+            }
+            events.publish(worker.resource(), notice.getString("notice"), nv -> {
+                for (int i = 0; i < notice.size(); i++) {
+                    if (!notice.nameAt(i).equals("notice")) {
+                        nv.addRaw(notice.typeAt(i), notice.nameAt(i), notice.payloadAt(i));
+                    }
+                }
+            });
         });
     }
 
@@ -225,11 +272,13 @@ final class Resources implements WorkerListener {
 
     void add(ResourceConfig config) {
         slots.add(new ResourceSlot(config));
+        events.configured(slots.stream().map(ResourceSlot::name).toList());
     }
 
     /** Replaces the table's order and contents with {@code order} (after a reload). */
     void reorder(List<ResourceSlot> order) {
         slots.clear();
         slots.addAll(order);
+        events.configured(slots.stream().map(ResourceSlot::name).toList());
     }
 }

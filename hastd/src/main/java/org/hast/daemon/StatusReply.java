@@ -38,6 +38,7 @@ final class StatusReply {
     /** The worker's answer; null without a worker. Never completes exceptionally (see {@link #settled}). */
     private final CompletableFuture<NvMessage> answer;
     private final long limitSeconds;
+    private final int restarts;
     private volatile Throwable failure;
 
     private StatusReply(String name, ResourceSlot slot, CompletableFuture<NvMessage> query, Duration limit) {
@@ -48,6 +49,7 @@ final class StatusReply {
         this.role = slot == null ? null : slot.role.displayName();
         this.workerPid = slot == null ? 0 : slot.workerPid();
         this.worker = slot == null ? null : slot.worker;
+        this.restarts = slot == null ? 0 : slot.restarts;
         this.answer = query == null ? null : query.exceptionally(cause -> {
             failure = cause instanceof CompletionException && cause.getCause() != null ? cause.getCause() : cause;
             return null;
@@ -67,8 +69,11 @@ final class StatusReply {
         return answer == null ? CompletableFuture.completedFuture(null) : answer;
     }
 
-    /** Appends this resource's fields with index {@code index}; only after {@link #settled()}. */
-    void writeTo(NvWriter reply, int index) {
+    /**
+     * Appends this resource's fields with index {@code index}; only after {@link #settled()}.
+     * {@code extended}: also the worker's {@code x_} fields and ours (docs/json-status.md).
+     */
+    void writeTo(NvWriter reply, int index, boolean extended) {
         reply.addString("resource" + index, name);
         if (config == null) {
             reply.addInt16("error" + index, ControlCodes.EHAST_NOENTRY);
@@ -85,6 +90,9 @@ final class StatusReply {
         reply.addString("compression" + index, config.compression().wireName());
         reply.addString("role" + index, role);
         reply.addInt32("workerpid" + index, (int) workerPid);
+        if (extended) {
+            reply.addUint32("x_restarts" + index, restarts);
+        }
         if (answer == null) {
             return;
         }
@@ -99,6 +107,9 @@ final class StatusReply {
             LOG.error("{}Unable to get status from the worker: {}", tag, cause instanceof TimeoutException
                     ? "no answer within " + limitSeconds + " s" : String.valueOf(cause.getMessage()));
             reply.addInt16("error" + index, ETIMEDOUT);
+            if (extended) {
+                reply.addString("x_last_error" + index, "worker status timed out");
+            }
             return;
         }
         int error = fields.getInt16("error");
@@ -113,6 +124,19 @@ final class StatusReply {
         reply.addUint32("keepdirty" + index, fields.getUint32("keepdirty"));
         for (String field : WORKER_FIELDS_U64) {
             reply.addUint64(field + index, fields.getUint64(field));
+        }
+        if (extended) {
+            copyExtended(fields, reply, index);
+        }
+    }
+
+    /** The worker's {@code x_} fields, renamed with the resource's index. */
+    static void copyExtended(NvMessage fields, NvWriter reply, int index) {
+        for (int i = 0; i < fields.size(); i++) {
+            String field = fields.nameAt(i);
+            if (field.startsWith("x_")) {
+                reply.addRaw(fields.typeAt(i), field + index, fields.payloadAt(i));
+            }
         }
     }
 }

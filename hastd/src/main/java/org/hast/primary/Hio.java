@@ -23,6 +23,8 @@ final class Hio {
     final ByteBuf data;
     /** Completion of this piece (the client request's share of it). */
     final Piece piece;
+    /** When the request was admitted: the start of its local and remote latency. */
+    final long admittedNanos = System.nanoTime();
 
     /** Sequence number on the wire, set when sent to the remote. */
     volatile long seq;

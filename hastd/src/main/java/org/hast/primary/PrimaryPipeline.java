@@ -165,6 +165,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
     @Override
     public void read(long offset, int length, ByteBuf into, Completion done) {
         stats.read.increment();
+        stats.readBytes.add(length);
         int base = into.writerIndex();
         split(offset, length, MAX_REQUEST_BYTES, errno -> {
             if (errno == 0) {
@@ -180,6 +181,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
         stats.write.increment();
         int base = data.readerIndex();
         int length = data.readableBytes();
+        stats.writeBytes.add(length);
         split(offset, length, MAX_REQUEST_BYTES, fua ? thenFlush(done) : done::done,
                 (chunkOffset, chunkLength, piece) -> new Hio(HioCommand.WRITE, chunkOffset, chunkLength,
                         data.retainedSlice(base + (int) (chunkOffset - offset), chunkLength), piece));
@@ -194,6 +196,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
     @Override
     public void trim(long offset, long length, Completion done) {
         stats.delete.increment();
+        stats.deleteBytes.add(length);
         split(offset, length, MAX_DELETE_BYTES, done::done,
                 (chunkOffset, chunkLength, piece) -> new Hio(HioCommand.DELETE, chunkOffset, chunkLength, null, piece));
     }
@@ -205,6 +208,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
     @Override
     public void writeZeroes(long offset, long length, boolean mayPunch, Completion done) {
         stats.write.increment();
+        stats.writeBytes.add(length);
         split(offset, length, MAX_REQUEST_BYTES, done::done,
                 (chunkOffset, chunkLength, piece) -> new Hio(HioCommand.WRITE, chunkOffset, chunkLength,
                         ZEROS.slice(0, chunkLength), piece));
@@ -345,6 +349,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
             componentDone(hio);
             return;
         }
+        stats.localLatency.record(System.nanoTime() - hio.admittedNanos);
         if (hio.cmd == HioCommand.READ && hio.localError != 0 && hasRemote && remote.connected()) {
             // "Local request failed, trying remote node." (spec §11.3); still one pending.
             hio.toRemote = true;
@@ -367,6 +372,9 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
     }
 
     private void remoteDone(Hio hio) {
+        if (!hio.sync && hio.remoteError != RemoteIo.ENOTCONN) {
+            stats.remoteLatency.record(System.nanoTime() - hio.admittedNanos);
+        }
         if (hio.memsync && !hio.receivedSeen) {
             // A failed (or single-reply) remote counts as the memsync event (spec §11.4).
             hio.receivedSeen = true;

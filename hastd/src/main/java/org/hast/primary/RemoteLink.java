@@ -114,6 +114,11 @@ public final class RemoteLink {
         this.events = events;
     }
 
+    /** The protocol version negotiated by the last handshake (1 before the first). */
+    public int version() {
+        return version;
+    }
+
     public boolean connected() {
         Channel o = out;
         Channel i = in;

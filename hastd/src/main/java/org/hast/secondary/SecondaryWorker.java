@@ -264,6 +264,18 @@ public final class SecondaryWorker implements Worker {
     }
 
     @Override
+    public void extendedStatus(NvWriter reply) {
+        reply.addUint8("x_proto_version", hello.version());
+        stats.addExtendedTo(reply);
+        reply.addUint64("x_inflight", queue.queued());
+    }
+
+    @Override
+    public long localErrors() {
+        return stats.localErrors();
+    }
+
+    @Override
     public void reload(ResourceConfig updated) {
         // A secondary is restarted on any change (spec §1.9); nothing to apply live.
     }

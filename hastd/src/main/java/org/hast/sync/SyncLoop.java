@@ -50,6 +50,10 @@ public final class SyncLoop implements AutoCloseable {
     private Completion completion;
     private volatile boolean closed;
     private final AtomicLong syncedTotal = new AtomicLong();
+    /** The running pass, for {@link #progress()}: its copied bytes (null when none runs). */
+    private volatile AtomicLong passSynced;
+    private volatile long passStartedNanos;
+    private volatile boolean passFromSecondary;
 
     public SyncLoop(DirtyMap dirty, SyncCopier pipeline, IntConsumer events) {
         this.dirty = dirty;
@@ -98,6 +102,16 @@ public final class SyncLoop implements AutoCloseable {
         return syncedTotal.get();
     }
 
+    /** Where the running pass stands; {@link SyncProgress#IDLE} between passes. */
+    public SyncProgress progress() {
+        AtomicLong synced = passSynced;
+        if (synced == null) {
+            return SyncProgress.IDLE;
+        }
+        return new SyncProgress(true, passFromSecondary, synced.get(), dirty.dirtyBytes(),
+                System.nanoTime() - passStartedNanos);
+    }
+
     private void run() {
         while (!closed) {
             long pass;
@@ -125,6 +139,8 @@ public final class SyncLoop implements AutoCloseable {
                 return;
             } catch (RuntimeException e) {
                 LOG.error("Synchronization failed.", e);
+            } finally {
+                passSynced = null;
             }
         }
     }
@@ -145,6 +161,9 @@ public final class SyncLoop implements AutoCloseable {
         events.accept(EVENT_SYNCSTART);
         long started = System.nanoTime();
         AtomicLong synced = new AtomicLong();
+        passStartedNanos = started;
+        passFromSecondary = source;
+        passSynced = synced;
         AtomicInteger failures = new AtomicInteger();
         Semaphore window = new Semaphore(WINDOW);
         ExtentSteps current = null;
@@ -196,6 +215,7 @@ public final class SyncLoop implements AutoCloseable {
                 window.release();
             });
         }
+        passSynced = null; // before the end event: no progress may follow it
         double seconds = Math.max(1e-3, (System.nanoTime() - started) / 1e9);
         long bytes = synced.get();
         if (bytes > 0) {
@@ -243,6 +263,7 @@ public final class SyncLoop implements AutoCloseable {
     }
 
     private void interrupted(long started, long bytes) {
+        passSynced = null;
         LOG.info("Synchronization interrupted after {}. {}B synchronized so far.", elapsed(started),
                 HumanNumber.humanize(bytes));
         events.accept(EVENT_SYNCINTR);

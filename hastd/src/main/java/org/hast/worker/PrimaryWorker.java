@@ -25,6 +25,7 @@ import org.hast.proto.HandshakeParams;
 import org.hast.proto.Role;
 import org.hast.proto.SyncSource;
 import org.hast.sync.SyncLoop;
+import org.hast.sync.SyncProgress;
 import org.hast.util.SysExits;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -266,6 +267,33 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
         reply.addUint64("recv_queue_size", pipeline.awaitingReply());
         // Requests are answered by the component that finishes them: nothing waits to be.
         reply.addUint64("done_queue_size", 0);
+    }
+
+    @Override
+    public void extendedStatus(NvWriter reply) {
+        RemoteLink l = link;
+        reply.addUint8("x_proto_version", l == null ? 0 : l.version());
+        stats.addExtendedTo(reply);
+        reply.addUint64("x_inflight", pipeline.localQueued() + pipeline.sendQueued() + pipeline.awaitingReply());
+        SyncProgress progress = syncProgress();
+        if (progress.active()) {
+            reply.addString("x_sync_direction", progress.direction());
+            reply.addUint64("x_sync_done", progress.doneBytes());
+            reply.addUint64("x_sync_total", progress.totalBytes());
+            reply.addUint64("x_sync_rate", progress.bytesPerSecond());
+            reply.addInt64("x_sync_eta", progress.etaSeconds());
+        }
+    }
+
+    @Override
+    public SyncProgress syncProgress() {
+        SyncLoop s = sync;
+        return s == null ? SyncProgress.IDLE : s.progress();
+    }
+
+    @Override
+    public long localErrors() {
+        return stats.localErrors();
     }
 
     @Override

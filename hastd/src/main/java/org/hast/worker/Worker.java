@@ -2,6 +2,7 @@ package org.hast.worker;
 
 import org.hast.conf.ResourceConfig;
 import org.hast.nv.NvWriter;
+import org.hast.sync.SyncProgress;
 
 /** One role's behaviour inside a worker JVM; driven by {@link WorkerMain}'s control loop. */
 public interface Worker extends AutoCloseable {
@@ -10,6 +11,17 @@ public interface Worker extends AutoCloseable {
 
     /** Appends the status fields of spec §3.3 (without {@code error}). */
     void status(NvWriter reply);
+
+    /** Appends our {@code x_} observability fields of this role (docs/json-status.md). */
+    void extendedStatus(NvWriter reply);
+
+    /** Where a synchronisation stands; only a primary synchronises. */
+    default SyncProgress syncProgress() {
+        return SyncProgress.IDLE;
+    }
+
+    /** Local I/O errors so far, all kinds together. */
+    long localErrors();
 
     /** Applies a hot reload (spec §1.9): only the eight reloadable parameters changed. */
     void reload(ResourceConfig updated);

@@ -37,6 +37,10 @@ public final class WorkerMain {
     private final int fdChannel;
     private ResourceConfig config;
     private Worker worker;
+    private final WorkerObservation observed = new WorkerObservation(System.currentTimeMillis());
+    private WorkerWatch watch;
+    /** Events and notices go out one at a time, in the order they happened. */
+    private final Object eventLock = new Object();
 
     private WorkerMain(NvChannel channel, int fdChannel) {
         this.channel = channel;
@@ -151,6 +155,8 @@ public final class WorkerMain {
             default -> throw new WorkerExit(SysExits.EX_SOFTWARE, "No worker for role " + role + ".");
         }
         worker.start();
+        watch = new WorkerWatch(worker, observed, this::sendNotice);
+        watch.start();
     }
 
     /** A secondary: its two connections from the descriptor channel, the handshake from the request. */
@@ -186,10 +192,28 @@ public final class WorkerMain {
 
     /** Tells the main process of an event (spec §9.1); its acknowledgement needs no waiting. */
     private void emitEvent(int code) {
-        try {
-            channel.send(WorkerProtocol.event(code));
-        } catch (IOException e) {
-            LOG.warn("Unable to send event {} to the main process: {}", code, e.getMessage());
+        synchronized (eventLock) {
+            observed.onEvent(code, System.currentTimeMillis());
+            try {
+                channel.send(WorkerProtocol.event(code));
+            } catch (IOException e) {
+                LOG.warn("Unable to send event {} to the main process: {}", code, e.getMessage());
+            }
+        }
+    }
+
+    /** A notice for the events stream (not acknowledged); nothing when {@code notice} gives null. */
+    private void sendNotice(java.util.function.Supplier<NvWriter> notice) {
+        synchronized (eventLock) {
+            NvWriter message = notice.get();
+            if (message == null) {
+                return;
+            }
+            try {
+                channel.send(message);
+            } catch (IOException e) {
+                LOG.debug("Unable to send a notice to the main process: {}", e.getMessage());
+            }
         }
     }
 
@@ -198,6 +222,8 @@ public final class WorkerMain {
             throw new WorkerExit(SysExits.EX_SOFTWARE, "Status requested before configuration.");
         }
         worker.status(reply);
+        worker.extendedStatus(reply);
+        observed.addTo(reply);
     }
 
     private void reload(NvMessage request) throws WorkerExit {
@@ -237,6 +263,9 @@ public final class WorkerMain {
     }
 
     private synchronized void shutdown() {
+        if (watch != null) {
+            watch.close();
+        }
         if (worker != null) {
             worker.close();
             worker = null;

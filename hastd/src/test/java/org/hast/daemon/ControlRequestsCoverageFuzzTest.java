@@ -37,7 +37,8 @@ class ControlRequestsCoverageFuzzTest {
     @BeforeAll
     static void setUp() {
         ((Logger) LoggerFactory.getLogger(ControlRequests.class)).setLevel(Level.OFF);
-        requests = new ControlRequests(new Resources(null, null, null, 0, "/dev/hast", "/var/lib/hast"),
+        requests = new ControlRequests(new Resources(null, null, null, new org.hast.daemon.events.EventHub(), 0, "/dev/hast",
+                "/var/lib/hast"),
                 reply -> STOPS.incrementAndGet());
     }
 

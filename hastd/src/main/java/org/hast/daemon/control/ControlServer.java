@@ -57,6 +57,17 @@ public final class ControlServer implements Closeable {
     /** Work to start once a given reply is out (hastctl stop must get its answer first). */
     private final Map<NvWriter, Runnable> afterReply = Collections.synchronizedMap(new IdentityHashMap<>());
     private final Semaphore connectionSlots = new Semaphore(MAX_CONNECTIONS);
+    /** Takes over connections that stream (hastctl events); null: none do. */
+    private volatile Streams streams;
+
+    /** A request answered by a stream rather than one reply. */
+    public interface Streams {
+        /**
+         * Whether {@code request} asks for a stream; if so, it owns {@code client} from now on
+         * and sends the reply itself.
+         */
+        boolean take(NvMessage request, SocketChannel client);
+    }
 
     private ControlServer(String address, Path path, ServerSocketChannel server,
                           Function<NvMessage, CompletableFuture<NvWriter>> handler) {
@@ -110,6 +121,10 @@ public final class ControlServer implements Closeable {
         afterReply.put(reply, task);
     }
 
+    public void setStreams(Streams streams) {
+        this.streams = streams;
+    }
+
     public void start() {
         FatalThreads.start("control", this::acceptLoop);
     }
@@ -132,29 +147,32 @@ public final class ControlServer implements Closeable {
                 continue;
             }
             FatalThreads.start("control-connection", () -> {
-                try (client) {
-                    serve(client);
-                } catch (IOException e) {
-                    // Closing a connection we are done with.
+                boolean handedOff = false;
+                try {
+                    handedOff = serve(client);
                 } finally {
                     connectionSlots.release();
+                    if (!handedOff) {
+                        closeQuietly(client);
+                    }
                 }
             });
         }
     }
 
-    private void serve(SocketChannel client) {
+    /** Serves one request; true when a stream took the connection over. */
+    private boolean serve(SocketChannel client) {
         String user;
         try {
             UnixDomainPrincipal peer = client.getOption(ExtendedSocketOptions.SO_PEERCRED);
             user = peer.user().getName();
         } catch (IOException | UnsupportedOperationException e) {
             LOG.warn("Unable to obtain control client credentials: {}", e.getMessage());
-            return;
+            return false;
         }
         if (!"root".equals(user) && !user.equals(ownUser)) {
             LOG.warn("Control connection from user {} refused: only root and {} may control hastd.", user, ownUser);
-            return;
+            return false;
         }
         NvChannel channel = new NvChannel(client, MAX_REQUEST_BYTES);
         ScheduledFuture<?> deadline = deadlines.schedule(() -> closeQuietly(client),
@@ -165,22 +183,26 @@ public final class ControlServer implements Closeable {
         } catch (java.io.EOFException e) {
             // A client that connects and leaves (a liveness probe) is not an error.
             LOG.debug("Control connection closed before a request.");
-            return;
+            return false;
         } catch (IOException e) {
             LOG.error("Unable to receive control header: {}.", e.getMessage());
-            return;
+            return false;
         } finally {
             deadline.cancel(false);
+        }
+        Streams stream = streams;
+        if (stream != null && stream.take(request, client)) {
+            return true;
         }
         NvWriter reply;
         try {
             reply = handler.apply(request).get(REPLY_LIMIT_MILLIS, TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             LOG.error("Unable to handle control request: {}", e.toString());
-            return;
+            return false;
         }
         if (reply == null) {
-            return;
+            return false;
         }
         Runnable then = afterReply.remove(reply);
         deadline = deadlines.schedule(() -> closeQuietly(client), REQUEST_LIMIT_MILLIS, TimeUnit.MILLISECONDS);
@@ -194,6 +216,7 @@ public final class ControlServer implements Closeable {
                 then.run();
             }
         }
+        return false;
     }
 
     private static void closeQuietly(SocketChannel client) {

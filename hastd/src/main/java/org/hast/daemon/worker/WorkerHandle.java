@@ -101,6 +101,10 @@ public final class WorkerHandle {
         try {
             while (true) {
                 NvMessage message = connected.receive();
+                if (message.has("notice")) {
+                    listener.onNotice(this, message);
+                    continue;
+                }
                 if (message.has("event")) {
                     listener.onEvent(this, message.getUint8("event"));
                     continue;
