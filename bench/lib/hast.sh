@@ -83,13 +83,18 @@ hast_worker_figures() {
     local node pid metric_prefix hwm gcs
     for node in A B; do
         [[ $node == A ]] && pid=$HAST_A_PID metric_prefix=worker || pid=$HAST_B_PID metric_prefix=secondary
-        pid=$(ps -o pid= --ppid "$pid" | head -1 | tr -d ' ')
+        # the worker is the daemon's child whose title is "hastd: <resource> (<role>)"
+        pid=$(ps -o pid=,args= --ppid "$pid" | awk -v t="hastd: $EXPORT (" 'index($0, t) {print $1; exit}'; true)
         [[ -n $pid && -r /proc/$pid/status ]] || { log "no worker under node $node"; continue; }
         hwm=$(awk '/^VmHWM:/ {printf "%.1f", $2 / 1024}' "/proc/$pid/status")
-        # Each collection is one "GC(n)" id in the unified log, numbered from 0.
-        gcs=$(grep -o 'GC([0-9]*)' "$SYSTEM_DIR/gc-$pid.log" 2>/dev/null | sort -u | wc -l)
         sample "$1" "$2" "$metric_prefix-rss-peak" "$hwm" MiB
-        sample "$1" "$2" "$metric_prefix-gc" "$gcs" count
+        if [[ -r $SYSTEM_DIR/gc-$pid.log ]]; then
+            # Each collection is one "GC(n)" id in the unified log.
+            gcs=$(grep -o 'GC([0-9]*)' "$SYSTEM_DIR/gc-$pid.log" | sort -u | wc -l || true)
+            sample "$1" "$2" "$metric_prefix-gc" "$gcs" count
+        else
+            log "no GC log for the worker of node $node (pid $pid): $(ps -o args= -p "$pid" | cut -c1-200)"
+        fi
     done
 }
 
