@@ -15,6 +15,17 @@ sample() {
     log "  $3 $1 $2: $4 $5"
 }
 
+# step_failed SYSTEM LINK STEP - a failed step is noted (failures.txt, its logs kept under
+# failed/) and the run goes on with the next one.
+step_failed() {
+    local keep=$RESULTS/failed/rep$REP-$1-$2
+    mkdir -p "$keep"
+    cp "$RESULTS/fio.err" "$keep/" 2>/dev/null || true
+    [[ -n ${SYSTEM_DIR:-} ]] && cp "$SYSTEM_DIR"/*.log "$keep/" 2>/dev/null || true
+    echo "rep $REP: $1 on $2: $3 failed (logs in failed/${keep##*/})" >>"$RESULTS/failures.txt"
+    log "$1 on $2: $3 FAILED; logs kept in $keep"
+}
+
 started() { STARTED_PIDS+=("$1"); }
 
 # stop_pid PID [SECONDS] - TERM, wait, then KILL; only a PID this run started.

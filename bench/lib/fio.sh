@@ -36,26 +36,26 @@ target_args() {
 }
 
 # prefill TARGET - writes every byte once, so reads hit written blocks and no hole is left.
+# Fails (fio's output in $RESULTS/fio.err) rather than ending the run.
 prefill() {
     # shellcheck disable=SC2046
     fio --name=prefill $(target_args "$1") --rw=write --bs=1m --iodepth=32 --size="$SIZE" \
-        --output-format=terse >/dev/null 2>"$RESULTS/fio.err" ||
-        die "prefill of $1 failed: $(tail -3 "$RESULTS/fio.err")"
+        --output-format=terse >"$RESULTS/fio.err" 2>&1
 }
 
-# run_workload LINK SYSTEM TARGET WORKLOAD - one fio run; records its headline figure.
+# run_workload LINK SYSTEM TARGET WORKLOAD - one fio run; records its headline figure, or fails
+# with fio's output in $RESULTS/fio.err.
 run_workload() {
     local link=$1 system=$2 target=$3 workload=$4 unit out value
     unit=$(workload_unit "$workload")
     # shellcheck disable=SC2046
     out=$(fio --name="$workload" $(target_args "$target") --size="$SIZE" $(workload_args "$workload") \
         --time_based --runtime="$RUNTIME" --ramp_time="$RAMP" --randrepeat=0 --norandommap \
-        --end_fsync=1 --output-format=json 2>"$RESULTS/fio.err" | sed -n '/^{/,$p') ||
-        die "fio $workload on $system failed: $(tail -3 "$RESULTS/fio.err")"
-    # the nbd engine says hello on stdout before the JSON, hence the sed above
-    value=$(jq --arg unit "$unit" '.jobs[0] as $j
+        --end_fsync=1 --output-format=json 2>"$RESULTS/fio.err") || { echo "$out" >>"$RESULTS/fio.err"; return 1; }
+    # the nbd engine says hello on stdout before the JSON
+    value=$(sed -n '/^{/,$p' <<<"$out" | jq --arg unit "$unit" '.jobs[0] as $j
         | (if $j.write.io_bytes > 0 then $j.write else $j.read end) as $d
         | if $unit == "MB/s" then $d.bw_bytes / 1e6 elif $unit == "µs" then $d.lat_ns.mean / 1000 else $d.iops end
-        | . * 10 | round / 10' <<<"$out")
+        | . * 10 | round / 10') || return 1
     sample "$link" "$system" "$workload" "$value" "$unit"
 }
