@@ -59,6 +59,22 @@ class NvDecodeAllocationTest {
         assertTrue(bytes < CONSTANT_BYTES, bytes + " bytes allocated");
     }
 
+    @Test
+    void lookingUpFieldsByNameAllocatesNothing() throws Exception {
+        NvMessage request = NvMessage.decode(new NvWriter().addUint8("cmd", 2).addUint64("seq", 7)
+                .addUint64("offset", 4096).addUint64("length", 4096).encode());
+        int lookups = 1000;
+        long bytes = allocatedBy(() -> {
+            for (int i = 0; i < lookups / 4; i++) {
+                request.getUint8("cmd");
+                request.getUint64("seq");
+                request.getUint64("offset");
+                request.has("memsync");
+            }
+        });
+        assertTrue(bytes < lookups, bytes + " bytes allocated by " + lookups + " lookups");
+    }
+
     private interface Body {
         void run() throws Exception;
     }
