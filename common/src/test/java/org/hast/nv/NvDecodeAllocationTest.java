@@ -75,6 +75,23 @@ class NvDecodeAllocationTest {
         assertTrue(bytes < lookups, bytes + " bytes allocated by " + lookups + " lookups");
     }
 
+    @Test
+    void addingFieldsAllocatesOnlyTheWriter() throws Exception {
+        int fields = 1000;
+        NvWriter reply = new NvWriter();
+        for (int i = 0; i < fields; i++) {
+            reply.addUint64("seq", i); // grows the blob once to its full size
+        }
+        long bytes = allocatedBy(() -> {
+            NvWriter again = new NvWriter(reply.encodedSize());
+            for (int i = 0; i < fields; i++) {
+                again.addUint64("seq", i);
+            }
+        });
+        assertTrue(bytes < reply.encodedSize() + CONSTANT_BYTES / 8, bytes + " bytes allocated to add " + fields
+                + " fields to a " + reply.encodedSize() + "-byte blob");
+    }
+
     private interface Body {
         void run() throws Exception;
     }
