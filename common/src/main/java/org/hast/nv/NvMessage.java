@@ -264,6 +264,16 @@ public final class NvMessage {
 
     /** Position of the first entry named {@code name}, or -1. */
     public int indexOf(String name) {
+        if (isAscii(name)) {
+            // Every protocol name: compared in place, so a lookup allocates nothing (one per field per request).
+            int n = size();
+            for (int i = 0; i < n; i++) {
+                if (namesizeAt(i) - 1 == name.length() && asciiNameEquals(offsetAt(i) + 6, name)) {
+                    return i;
+                }
+            }
+            return -1;
+        }
         byte[] wanted = name.getBytes(StandardCharsets.UTF_8);
         int n = size();
         for (int i = 0; i < n; i++) {
@@ -477,6 +487,24 @@ public final class NvMessage {
 
     private int payloadOffset(int i) {
         return offsetAt(i) + 6 + (int) NvWriter.roundup8(namesizeAt(i));
+    }
+
+    private static boolean isAscii(String name) {
+        for (int k = 0; k < name.length(); k++) {
+            if (name.charAt(k) >= 0x80) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private boolean asciiNameEquals(int at, String wanted) {
+        for (int k = 0; k < wanted.length(); k++) {
+            if (data.get(at + k) != (byte) wanted.charAt(k)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private boolean nameEquals(int at, byte[] wanted) {

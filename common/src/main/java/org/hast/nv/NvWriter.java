@@ -249,8 +249,12 @@ public final class NvWriter {
      * payload, and returns where the payload starts.
      */
     private int beginEntry(NvType type, String name, long dsize) {
-        byte[] nameBytes = checkName(name);
-        int namesize = nameBytes.length + 1;
+        Objects.requireNonNull(name, "name");
+        // Every protocol name is ASCII: written char by char, so adding a field allocates nothing.
+        byte[] encoded = isAscii(name) ? null : name.getBytes(StandardCharsets.UTF_8);
+        int nameLength = encoded == null ? name.length() : encoded.length;
+        checkName(name, nameLength);
+        int namesize = nameLength + 1;
         long entrySize = 6L + roundup8(namesize) + roundup8(dsize);
         if (dsize > 0xffff_ffffL || length + entrySize > MAX_BLOB) {
             throw new IllegalStateException("nv blob would exceed " + MAX_BLOB + " bytes");
@@ -260,9 +264,15 @@ public final class NvWriter {
         buf[at] = (byte) type.code();
         buf[at + 1] = (byte) namesize;
         putLe(at + 2, dsize, 4);
-        System.arraycopy(nameBytes, 0, buf, at + 6, nameBytes.length);
+        if (encoded == null) {
+            for (int k = 0; k < nameLength; k++) {
+                buf[at + 6 + k] = (byte) name.charAt(k);
+            }
+        } else {
+            System.arraycopy(encoded, 0, buf, at + 6, nameLength);
+        }
         int payloadAt = at + 6 + (int) roundup8(namesize);
-        Arrays.fill(buf, at + 6 + nameBytes.length, payloadAt, (byte) 0);
+        Arrays.fill(buf, at + 6 + nameLength, payloadAt, (byte) 0);
         return payloadAt;
     }
 
@@ -275,18 +285,24 @@ public final class NvWriter {
         return this;
     }
 
-    private static byte[] checkName(String name) {
-        Objects.requireNonNull(name, "name");
+    private static void checkName(String name, int encodedLength) {
         if (name.indexOf('\0') >= 0) {
             throw new IllegalArgumentException("nv name contains NUL: '" + name.replace("\0", "\\0")
                     + "'");
         }
-        byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
-        if (bytes.length == 0 || bytes.length > MAX_NAME_BYTES) {
+        if (encodedLength == 0 || encodedLength > MAX_NAME_BYTES) {
             throw new IllegalArgumentException("nv name must be 1.." + MAX_NAME_BYTES
-                    + " bytes, got " + bytes.length + ": '" + name + "'");
+                    + " bytes, got " + encodedLength + ": '" + name + "'");
         }
-        return bytes;
+    }
+
+    private static boolean isAscii(String name) {
+        for (int k = 0; k < name.length(); k++) {
+            if (name.charAt(k) >= 0x80) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static void checkRange(String name, long value, long min, long max) {

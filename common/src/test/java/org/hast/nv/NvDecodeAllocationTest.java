@@ -59,6 +59,39 @@ class NvDecodeAllocationTest {
         assertTrue(bytes < CONSTANT_BYTES, bytes + " bytes allocated");
     }
 
+    @Test
+    void lookingUpFieldsByNameAllocatesNothing() throws Exception {
+        NvMessage request = NvMessage.decode(new NvWriter().addUint8("cmd", 2).addUint64("seq", 7)
+                .addUint64("offset", 4096).addUint64("length", 4096).encode());
+        int lookups = 1000;
+        long bytes = allocatedBy(() -> {
+            for (int i = 0; i < lookups / 4; i++) {
+                request.getUint8("cmd");
+                request.getUint64("seq");
+                request.getUint64("offset");
+                request.has("memsync");
+            }
+        });
+        assertTrue(bytes < lookups, bytes + " bytes allocated by " + lookups + " lookups");
+    }
+
+    @Test
+    void addingFieldsAllocatesOnlyTheWriter() throws Exception {
+        int fields = 1000;
+        NvWriter reply = new NvWriter();
+        for (int i = 0; i < fields; i++) {
+            reply.addUint64("seq", i); // grows the blob once to its full size
+        }
+        long bytes = allocatedBy(() -> {
+            NvWriter again = new NvWriter(reply.encodedSize());
+            for (int i = 0; i < fields; i++) {
+                again.addUint64("seq", i);
+            }
+        });
+        assertTrue(bytes < reply.encodedSize() + CONSTANT_BYTES / 8, bytes + " bytes allocated to add " + fields
+                + " fields to a " + reply.encodedSize() + "-byte blob");
+    }
+
     private interface Body {
         void run() throws Exception;
     }

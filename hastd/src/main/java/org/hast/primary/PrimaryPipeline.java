@@ -1,14 +1,8 @@
 package org.hast.primary;
 
 import java.io.IOException;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Iterator;
-import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
 
-import org.hast.activemap.RangeLocks;
 import org.hast.codec.PayloadCodec;
 import org.hast.conf.ReplicationMode;
 import org.hast.device.BlockBackend;
@@ -21,7 +15,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 
 /**
@@ -76,12 +69,9 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
     /** The secondary holds the newer data until synchronisation finishes (A24). */
     private volatile boolean secondaryIsSyncSource;
     private volatile boolean closed;
-    /** Regular writes against synchronisation steps (spec §7.7); guarded by itself. */
-    private final RangeLocks ranges = new RangeLocks(REQUEST_SLOTS);
-    /** The worker's bytes in flight, which synchronisation steps draw on too. */
-    private final InflightBudget budget = InflightBudget.shared();
-    /** Regular writes that found a sync step on their range; restarted when it ends. */
-    private final ArrayDeque<Hio> parked = new ArrayDeque<>();
+    /** Regular writes against synchronisation steps (spec §7.7). */
+    private final SyncRanges ranges = new SyncRanges(REQUEST_SLOTS);
+    private final SyncSteps syncSteps;
 
     public PrimaryPipeline(LocalComponent localComponent, long localOffset, long dataSize, int sectorSize,
             DirtyMap dirty, WorkerStats stats, Counters counters, ReplicationMode replication,
@@ -98,6 +88,8 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
         this.local = new LocalIo(localComponent, localOffset, LOCAL_THREADS, capacity, this::localDone);
         this.remote = new RemoteIo(sendCodec, MAX_REQUEST_BYTES, capacity, sequence, this::remoteDone,
                 this::remoteReceived);
+        // The worker's bytes in flight, which synchronisation steps draw on too.
+        this.syncSteps = new SyncSteps(ranges, staleLocal, InflightBudget.shared(), this::submit, () -> closed);
     }
 
     // ---- link and status ----
@@ -267,14 +259,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
                     startSync(hio);
                     return;
                 }
-                boolean mustWait;
-                synchronized (ranges) {
-                    mustWait = !ranges.tryLock(RangeLocks.Kind.REGULAR, hio.offset, hio.length);
-                    if (mustWait) {
-                        parked.add(hio);
-                    }
-                }
-                if (mustWait) {
+                if (!ranges.lockOrPark(hio)) {
                     // A parked write gives its slot back: the sync step it waits for needs one.
                     releaseSlot();
                     return;
@@ -458,10 +443,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
             hio.data.release();
         }
         if (hio.cmd == HioCommand.WRITE || hio.cmd == HioCommand.DELETE) {
-            synchronized (ranges) {
-                ranges.unlock(RangeLocks.Kind.REGULAR, hio.offset, hio.length);
-                ranges.notifyAll(); // a sync step may wait for this range
-            }
+            ranges.unlock(hio);
         }
         releaseSlot();
     }
@@ -484,78 +466,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
     @Override
     public void syncCopy(long offset, int length, boolean passFromSecondary, Completion done)
             throws InterruptedException {
-        boolean fromSecondary = passFromSecondary || staleLocal.anyIn(offset, length);
-        // Before the range lock: writes parked on this range hold budget, and must not wait
-        // for a step that itself waits for budget.
-        budget.acquire(length);
-        boolean locked = false;
-        try {
-            locked = lockSyncRange(offset, length);
-        } finally {
-            if (!locked) {
-                budget.release(length);
-            }
-        }
-        if (!locked) {
-            done.done(ESHUTDOWN);
-            return;
-        }
-        ByteBuf buffer = PooledByteBufAllocator.DEFAULT.directBuffer(length, length);
-        Hio read = new Hio(HioCommand.READ, offset, length, buffer.slice(0, length).writerIndex(0), readErr -> {
-            if (readErr != 0) {
-                LOG.error("Unable to read synchronization data: errno {}.", readErr);
-                syncStepDone(offset, length, buffer, readErr, done);
-                return;
-            }
-            buffer.writerIndex(length);
-            Hio write = new Hio(HioCommand.WRITE, offset, length, buffer.retainedSlice(0, length), writeErr -> {
-                if (writeErr != 0) {
-                    LOG.error("Unable to write synchronization data: errno {}.", writeErr);
-                }
-                syncStepDone(offset, length, buffer, writeErr, done);
-            });
-            write.sync = true;
-            write.toLocal = fromSecondary;
-            write.toRemote = !fromSecondary;
-            submit(write);
-        });
-        read.sync = true;
-        read.toLocal = !fromSecondary;
-        read.toRemote = fromSecondary;
-        submit(read);
-    }
-
-    /** Waits until no regular write holds the range and locks it; false when closed first. */
-    private boolean lockSyncRange(long offset, int length) throws InterruptedException {
-        synchronized (ranges) {
-            while (!ranges.tryLock(RangeLocks.Kind.SYNC, offset, length)) {
-                if (closed) {
-                    return false;
-                }
-                ranges.wait(1000);
-            }
-            return true;
-        }
-    }
-
-    private void syncStepDone(long offset, int length, ByteBuf buffer, int errno, Completion done) {
-        buffer.release();
-        budget.release(length);
-        List<Hio> restart = new ArrayList<>();
-        synchronized (ranges) {
-            ranges.unlock(RangeLocks.Kind.SYNC, offset, length);
-            for (Iterator<Hio> it = parked.iterator(); it.hasNext();) {
-                Hio hio = it.next();
-                if (!ranges.overlaps(RangeLocks.Kind.SYNC, hio.offset, hio.length)) {
-                    it.remove();
-                    restart.add(hio);
-                }
-            }
-        }
-        for (Hio hio : restart) {
-            submit(hio);
-        }
-        done.done(errno);
+        syncSteps.copy(offset, length, passFromSecondary, done);
     }
 
     private void completeWrite(Hio hio, boolean localOk, boolean remoteOk) {
@@ -596,7 +507,6 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
         }
     }
 
-
     private void countLocalError(HioCommand cmd) {
         switch (cmd) {
             case READ -> stats.readError.increment();
@@ -633,13 +543,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
         while ((waiting = slots.pollWaiting()) != null) {
             finishRejected(waiting);
         }
-        List<Hio> waitingForSync;
-        synchronized (ranges) {
-            waitingForSync = new ArrayList<>(parked);
-            parked.clear();
-            ranges.notifyAll();
-        }
-        waitingForSync.forEach(this::finishRejected);
+        ranges.drainParked().forEach(this::finishRejected);
         local.close();
         remote.close();
         outageAcks.close();

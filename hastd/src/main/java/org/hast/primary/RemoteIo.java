@@ -3,7 +3,6 @@ package org.hast.primary;
 import java.nio.ByteBuffer;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -37,7 +36,7 @@ final class RemoteIo implements AutoCloseable {
     private static final Hio STOP = new Hio(org.hast.proto.HioCommand.UNDEF, 0, 0, null, e -> { });
 
     private final BlockingQueue<Hio> queue;
-    private final ConcurrentHashMap<Long, Hio> inFlight = new ConcurrentHashMap<>();
+    private final InflightTable inFlight;
     /** Shared with synchronisation (A6): one 64-bit sequence for every request. */
     private final AtomicLong sequence;
     private final PayloadCodec sendCodec;
@@ -65,6 +64,7 @@ final class RemoteIo implements AutoCloseable {
         this.sendCodec = sendCodec;
         this.scratch = ByteBuffer.allocateDirect(maxRequestBytes);
         this.queue = new ArrayBlockingQueue<>(capacity);
+        this.inFlight = new InflightTable(capacity);
         this.sequence = sequence;
         this.done = done;
         this.received = received;
@@ -244,12 +244,10 @@ final class RemoteIo implements AutoCloseable {
     }
 
     private void failInFlight(int errno) {
-        for (Long seq : inFlight.keySet()) {
-            Hio hio = inFlight.remove(seq);
-            if (hio != null) {
-                hio.remoteError = errno;
-                done.accept(hio);
-            }
+        Hio hio;
+        while ((hio = inFlight.removeAny()) != null) {
+            hio.remoteError = errno;
+            done.accept(hio);
         }
     }
 

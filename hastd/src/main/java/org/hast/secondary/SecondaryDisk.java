@@ -8,6 +8,7 @@ import org.hast.codec.CodecException;
 import org.hast.codec.EncodedPayload;
 import org.hast.codec.PayloadCodec;
 import org.hast.daemon.net.OutgoingFrame;
+import org.hast.daemon.process.FatalThreads;
 import org.hast.meta.MetadataCodec;
 import org.hast.nv.NvWriter;
 import org.hast.proto.PayloadFields;
@@ -20,15 +21,18 @@ import org.slf4j.LoggerFactory;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 
 /**
- * The secondary's disk thread (spec §11.7): applies requests in arrival order at
- * {@code localoff + offset}, then hands the reply to the event loop. One thread, so one decode
- * buffer; the {@link DiskQueue} in front of it is the back-pressure. Only this thread waits for
- * the disk: the loop keeps reading, and writing the replies of finished requests, meanwhile.
+ * The secondary's disk threads (spec §11.7): {@link #APPLIERS} threads apply requests at
+ * {@code localoff + offset} in parallel, leaving the disk as the reference's single disk thread
+ * would (see {@link ApplyOrder}), and hand the replies to the event loop in batches. Each thread
+ * takes the next request and its admission under one lock, so admission follows arrival order;
+ * each has its own decode buffer. The {@link DiskQueue} in front is the back-pressure. Only
+ * these threads wait for the disk: the loop keeps reading, and writing replies, meanwhile.
  */
 final class SecondaryDisk implements Runnable {
+    /** Requests applied at once: enough to keep a disk's queue busy, few enough for two cores. */
+    static final int APPLIERS = 4;
     private static final Logger LOG = LoggerFactory.getLogger(SecondaryDisk.class);
     private static final int EIO = 5;
     /** Linux's number; {@link ReplyHeader} sends FreeBSD's (45). */
@@ -43,12 +47,17 @@ final class SecondaryDisk implements Runnable {
     private final Channel out;
     private final int frameVersion;
     private final Runnable onFatal;
-    private final ByteBuffer decodeBuffer;
+    private final int maxRequestBytes;
+    private final ApplyOrder order = new ApplyOrder(APPLIERS);
+    /** Guarded by itself; set by {@link #run()}. */
+    private final Thread[] appliers = new Thread[APPLIERS];
+    /** Taking a request and admitting it are one step, so requests are admitted in arrival order. */
+    private final Object dispatch = new Object();
+    private final ReplyBatch replies;
+    /** Guarded by {@link #dispatch}. */
     private boolean bitmapCleared;
     private volatile Runnable afterBitmapCleared;
     private static final ByteBuffer NO_SCRATCH = ByteBuffer.allocate(0);
-    /** One listener for every reply: no allocation per reply. */
-    private final ChannelFutureListener replySent;
     /** Tests: runs on this thread before each request is applied (a disk that stalls). */
     private volatile Consumer<SecondaryRequest> beforeApply = request -> { };
 
@@ -63,29 +72,79 @@ final class SecondaryDisk implements Runnable {
         this.out = out;
         this.frameVersion = frameVersion;
         this.onFatal = onFatal;
-        this.decodeBuffer = ByteBuffer.allocateDirect(maxRequestBytes);
-        this.replySent = done -> {
+        this.maxRequestBytes = maxRequestBytes;
+        // One listener for every batch of replies: no allocation per reply.
+        this.replies = new ReplyBatch(out, done -> {
             if (!done.isSuccess()) {
                 LOG.error("Unable to send reply: {}.", done.cause().getMessage());
                 onFatal.run();
             }
-        };
+        });
+    }
+
+    /** Tests: the admission of requests to the appliers. */
+    ApplyOrder order() {
+        return order;
     }
 
     void setBeforeApply(Consumer<SecondaryRequest> hook) {
         this.beforeApply = hook;
     }
 
+    /** Runs one applier on this thread and the others on their own, until {@link #stop()}. */
     @Override
     public void run() {
+        synchronized (appliers) {
+            appliers[0] = Thread.currentThread();
+            for (int i = 1; i < APPLIERS; i++) {
+                appliers[i] = FatalThreads.start(Thread.currentThread().getName() + "-" + i, this::applyLoop);
+            }
+        }
+        try {
+            applyLoop();
+        } finally {
+            stop();
+        }
+    }
+
+    /**
+     * Ends every applier. Each must be interrupted: one waiting for the next request holds the
+     * dispatch lock, and the others wait for it uninterruptibly.
+     */
+    void stop() {
+        synchronized (appliers) {
+            for (Thread applier : appliers) {
+                if (applier != null) {
+                    applier.interrupt();
+                }
+            }
+        }
+    }
+
+    private void applyLoop() {
+        ByteBuffer decodeBuffer = ByteBuffer.allocateDirect(maxRequestBytes);
         try {
             while (!Thread.currentThread().isInterrupted()) {
-                SecondaryRequest request = queue.take();
+                SecondaryRequest request;
+                int slot;
+                synchronized (dispatch) {
+                    request = queue.take();
+                    try {
+                        if (request.error() == 0) {
+                            clearBitmapOnce();
+                        }
+                        slot = order.admit(kindOf(request), request.header().offset(), request.header().length());
+                    } catch (InterruptedException e) {
+                        request.release();
+                        throw e;
+                    }
+                }
                 try {
                     beforeApply.accept(request);
-                    apply(request);
+                    apply(request, decodeBuffer);
                 } finally {
                     request.release();
+                    order.finish(slot);
                 }
             }
         } catch (InterruptedException e) {
@@ -93,19 +152,33 @@ final class SecondaryDisk implements Runnable {
         }
     }
 
-    /** Applies one request and queues its reply; package-private for tests, which call it on their own thread. */
-    void apply(SecondaryRequest request) {
+    private static ApplyOrder.Kind kindOf(SecondaryRequest request) {
+        if (request.error() != 0) {
+            return ApplyOrder.Kind.NONE;
+        }
+        return switch (request.header().cmd()) {
+            case READ -> ApplyOrder.Kind.READ;
+            case WRITE, DELETE -> ApplyOrder.Kind.WRITE;
+            case FLUSH -> ApplyOrder.Kind.BARRIER;
+            default -> ApplyOrder.Kind.NONE;
+        };
+    }
+
+    /**
+     * Applies one request with {@code decodeBuffer} (the calling thread's) and queues its reply;
+     * the activemap must already be cleared. Package-private for tests, which call it on their own thread.
+     */
+    void apply(SecondaryRequest request, ByteBuffer decodeBuffer) {
         long seq = request.header().seq();
         if (request.error() != 0) {
             reply(ReplyHeader.failed(seq, request.error()), null, null);
             return;
         }
-        clearBitmapOnce();
         long offset = request.header().offset();
         long length = request.header().length();
         switch (request.header().cmd()) {
             case READ -> read(seq, offset, (int) length);
-            case WRITE -> write(request, seq, offset, (int) length);
+            case WRITE -> write(request, seq, offset, (int) length, decodeBuffer);
             case DELETE -> {
                 try {
                     local.discard(localOffset + offset, length);
@@ -132,15 +205,15 @@ final class SecondaryDisk implements Runnable {
         }
     }
 
-    /**
-     * The bitmap this node kept as primary has been merged by the new primary by the time a
-     * request arrives (spec §7.6): zero it, A5-sized. A failure is retried on the next request.
-     */
-    /** Runs on the disk thread once the cleared bitmap is written (set before the first request). */
+    /** Runs on a disk thread once the cleared bitmap is written (set before the first request). */
     void afterBitmapCleared(Runnable then) {
         this.afterBitmapCleared = then;
     }
 
+    /**
+     * The bitmap this node kept as primary has been merged by the new primary by the time a
+     * request arrives (spec §7.6): zero it, A5-sized. A failure is retried on the next request.
+     */
     private void clearBitmapOnce() {
         if (bitmapCleared) {
             return;
@@ -158,7 +231,7 @@ final class SecondaryDisk implements Runnable {
         }
     }
 
-    private void write(SecondaryRequest request, long seq, long offset, int length) {
+    private void write(SecondaryRequest request, long seq, long offset, int length, ByteBuffer decodeBuffer) {
         ByteBuffer data;
         try {
             PayloadFields fields = request.payloadFields();
@@ -227,7 +300,7 @@ final class SecondaryDisk implements Runnable {
         NvWriter message = nv != null ? nv : header.toNv();
         OutgoingFrame frame = payload == null ? new OutgoingFrame(frameVersion, message)
                 : new OutgoingFrame(frameVersion, message, payload);
-        // From this thread Netty hands the write to the loop; the loop never waits for us.
-        out.writeAndFlush(frame).addListener(replySent);
+        // The loop sends it with the other replies queued meanwhile; it never waits for us.
+        replies.send(frame);
     }
 }

@@ -69,7 +69,6 @@ public final class SecondaryWorker implements Worker {
     private final DiskQueue queue = new DiskQueue();
     private LocalComponent local;
     private SecondaryDisk disk;
-    private Thread diskThread;
     private volatile boolean ending;
     private final java.nio.file.Path statedir;
 
@@ -161,7 +160,7 @@ public final class SecondaryWorker implements Worker {
             addStaleExtents(bitmap, metadata);
         }
         send(in, reply, bitmap, codec);
-        diskThread = FatalThreads.start("disk", disk);
+        FatalThreads.start("disk", disk);
         LOG.info("Connected to the primary (protocol version {}, sync source {}).", hello.version(),
                 decision.syncSrc());
         events.accept(EVENT_CONNECT);
@@ -283,8 +282,8 @@ public final class SecondaryWorker implements Worker {
     @Override
     public void close() {
         ending = true;
-        if (diskThread != null) {
-            diskThread.interrupt();
+        if (disk != null) {
+            disk.stop();
         }
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         queue.drain();

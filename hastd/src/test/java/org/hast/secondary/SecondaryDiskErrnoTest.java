@@ -52,8 +52,9 @@ class SecondaryDiskErrnoTest {
                 SecondaryDisk disk = new SecondaryDisk(new DiskQueue(), local, LOCAL_OFFSET, new PayloadCodec(),
                         new WorkerStats(),
                         out, 2, 128 * 1024, () -> { });
-                disk.apply(new SecondaryRequest(RequestHeader.delete(7, 0, 65536), null, null, 0));
+                disk.apply(new SecondaryRequest(RequestHeader.delete(7, 0, 65536), null, null, 0), null);
             }
+            out.runPendingTasks(); // replies reach the channel through its event loop
             OutgoingFrame reply = out.readOutbound();
             NvMessage wire = NvMessage.decode(reply.nv().encode());
             reply.release();

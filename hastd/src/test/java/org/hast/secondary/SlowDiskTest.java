@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -42,10 +44,10 @@ import io.netty.channel.local.LocalIoHandler;
 import io.netty.channel.local.LocalServerChannel;
 
 /**
- * The secondary's receive side and disk thread on one event loop, as in the worker, with a
- * disk that stalls on one request: the loop neither waits for the disk nor stops writing the
- * replies of requests already done; reading pauses while the queue is full and everything is
- * answered, in order, once the disk moves again.
+ * The secondary's receive side and disk threads on one event loop, as in the worker, with a
+ * disk that stalls on a FLUSH (which every later request waits for): the loop neither waits for
+ * the disk nor stops writing the replies of requests already done; reading pauses while the
+ * queue is full and everything is answered once the disk moves again.
  */
 class SlowDiskTest {
     private static final long LOCAL_OFFSET = 8192;
@@ -58,6 +60,7 @@ class SlowDiskTest {
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, LocalIoHandler.newFactory());
     private LocalComponent local;
     private Thread diskThread;
+    private volatile SecondaryDisk disk;
     private final DiskQueue queue = new DiskQueue();
     private final BlockingQueue<Long> replies = new LinkedBlockingQueue<>();
     private final BlockingQueue<Integer> errors = new LinkedBlockingQueue<>();
@@ -65,7 +68,7 @@ class SlowDiskTest {
     @AfterEach
     void tearDown() throws Exception {
         if (diskThread != null) {
-            diskThread.interrupt();
+            disk.stop();
             diskThread.join(5000);
         }
         queue.drain();
@@ -91,7 +94,7 @@ class SlowDiskTest {
                     @Override
                     protected void initChannel(LocalChannel channel) {
                         WorkerStats stats = new WorkerStats();
-                        SecondaryDisk disk = new SecondaryDisk(queue, local, LOCAL_OFFSET, new PayloadCodec(), stats,
+                        disk = new SecondaryDisk(queue, local, LOCAL_OFFSET, new PayloadCodec(), stats,
                                 channel, 2, MAX_REQUEST, () -> { });
                         disk.setBeforeApply(request -> {
                             if (request.header().seq() == 2) {
@@ -144,21 +147,28 @@ class SlowDiskTest {
         primary.close().syncUninterruptibly();
     }
 
-    /** READ requests {@code first .. first+count-1}, all in one buffer (so in one read). */
+    /** READ requests {@code first .. first+count-1} (2 is a FLUSH), all in one buffer (so in one read). */
     private static ByteBuf reads(long first, int count) {
         ByteBuf all = Unpooled.buffer();
         for (long seq = first; seq < first + count; seq++) {
             long offset = (seq % (DATA_SIZE / BLOCK)) * BLOCK;
-            ByteBuffer frame = Frames.encode(2, RequestHeader.read(seq, offset, BLOCK).toNv());
+            RequestHeader header = seq == 2 ? RequestHeader.flush(seq) : RequestHeader.read(seq, offset, BLOCK);
+            ByteBuffer frame = Frames.encode(2, header.toNv());
             all.writeBytes(frame);
         }
         return all;
     }
 
+    /** Replies may come in any order (spec §4.5: the primary matches them by seq); none may be missing. */
     private void expectReplies(long first, int count) throws InterruptedException {
+        Set<Long> expected = new HashSet<>();
         for (long seq = first; seq < first + count; seq++) {
+            expected.add(seq);
+        }
+        for (int i = 0; i < count; i++) {
             Long got = replies.poll(20, TimeUnit.SECONDS);
-            assertEquals(seq, got, "replies in order, none missing");
+            assertNotNull(got, "a reply is missing");
+            assertTrue(expected.remove(got), "unexpected or repeated reply " + got);
             assertEquals(0, errors.poll());
         }
     }

@@ -1,0 +1,90 @@
+package org.hast.primary;
+
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+import org.hast.device.BlockBackend.Completion;
+import org.hast.device.InflightBudget;
+import org.hast.proto.HioCommand;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+
+/**
+ * One synchronisation step (spec §7.7): copies a range from the sync source to the other side
+ * through the pipeline's request slots, a READ from one component then a WRITE to the other,
+ * with the range locked against regular writes and its bytes drawn from the worker's budget.
+ */
+final class SyncSteps {
+    private static final Logger LOG = LoggerFactory.getLogger(SyncSteps.class);
+    private static final int ESHUTDOWN = 108;
+
+    private final SyncRanges ranges;
+    private final StaleExtents staleLocal;
+    private final InflightBudget budget;
+    private final Consumer<Hio> submit;
+    private final BooleanSupplier closed;
+
+    SyncSteps(SyncRanges ranges, StaleExtents staleLocal, InflightBudget budget, Consumer<Hio> submit,
+              BooleanSupplier closed) {
+        this.ranges = ranges;
+        this.staleLocal = staleLocal;
+        this.budget = budget;
+        this.submit = submit;
+        this.closed = closed;
+    }
+
+    /** See {@link PrimaryPipeline#syncCopy}. */
+    void copy(long offset, int length, boolean passFromSecondary, Completion done) throws InterruptedException {
+        boolean fromSecondary = passFromSecondary || staleLocal.anyIn(offset, length);
+        // Before the range lock: writes parked on this range hold budget, and must not wait
+        // for a step that itself waits for budget.
+        budget.acquire(length);
+        boolean locked = false;
+        try {
+            locked = ranges.lockForSync(offset, length, closed);
+        } finally {
+            if (!locked) {
+                budget.release(length);
+            }
+        }
+        if (!locked) {
+            done.done(ESHUTDOWN);
+            return;
+        }
+        ByteBuf buffer = PooledByteBufAllocator.DEFAULT.directBuffer(length, length);
+        Hio read = new Hio(HioCommand.READ, offset, length, buffer.slice(0, length).writerIndex(0), readErr -> {
+            if (readErr != 0) {
+                LOG.error("Unable to read synchronization data: errno {}.", readErr);
+                stepDone(offset, length, buffer, readErr, done);
+                return;
+            }
+            buffer.writerIndex(length);
+            Hio write = new Hio(HioCommand.WRITE, offset, length, buffer.retainedSlice(0, length), writeErr -> {
+                if (writeErr != 0) {
+                    LOG.error("Unable to write synchronization data: errno {}.", writeErr);
+                }
+                stepDone(offset, length, buffer, writeErr, done);
+            });
+            write.sync = true;
+            write.toLocal = fromSecondary;
+            write.toRemote = !fromSecondary;
+            submit.accept(write);
+        });
+        read.sync = true;
+        read.toLocal = !fromSecondary;
+        read.toRemote = fromSecondary;
+        submit.accept(read);
+    }
+
+    private void stepDone(long offset, int length, ByteBuf buffer, int errno, Completion done) {
+        buffer.release();
+        budget.release(length);
+        for (Hio parked : ranges.unlockSync(offset, length)) {
+            submit.accept(parked);
+        }
+        done.done(errno);
+    }
+}
