@@ -23,6 +23,7 @@ import org.hast.proto.HandshakeFirstReply;
 import org.hast.proto.HandshakeParams;
 import org.hast.proto.HandshakeSecond;
 import org.hast.proto.HandshakeTokenReply;
+import org.hast.proto.LinkAuth;
 import org.hast.proto.PayloadFields;
 import org.hast.proto.ProtocolException;
 import org.hast.proto.RequestHeader;
@@ -233,6 +234,7 @@ public final class RemoteLink {
         FrameInbox outInbox = new FrameInbox();
         Channel first = connect(remote, outInbox);
         out = first;
+        authenticate(first, outInbox, LinkAuth.CONN_OUT);
         first.writeAndFlush(new OutgoingFrame(version, HandshakeFirst.of(config.name()).toNv())).syncUninterruptibly();
         HandshakeTokenReply token;
         HastFrame reply = outInbox.take(timeout);
@@ -252,6 +254,7 @@ public final class RemoteLink {
         FrameInbox inInbox = new FrameInbox();
         Channel second = connect(remote, inInbox);
         in = second;
+        authenticate(second, inInbox, LinkAuth.CONN_IN);
         second.writeAndFlush(new OutgoingFrame(version, new HandshakeSecond(config.name(), token.token(),
                 generated[0], resuid, resource.localCnt(), resource.remoteCnt()).toNv())).syncUninterruptibly();
         HastFrame paramsFrame = outInbox.take(timeout);
@@ -299,6 +302,14 @@ public final class RemoteLink {
         established = true;
         keepalive = group.scheduleAtFixedRate(this::sendKeepalive, KEEPALIVE_SECONDS, KEEPALIVE_SECONDS,
                 TimeUnit.SECONDS);
+    }
+
+    /** With {@code secret} configured: the mutual challenge before anything else on the connection. */
+    private void authenticate(Channel channel, FrameInbox inbox, int conn) throws IOException, ProtocolException {
+        if (config.linkSecurity().hasSecret()) {
+            AuthInitiator.authenticate(channel, inbox, config.name(), config.linkSecurity().secret(), conn,
+                    config.timeoutSeconds());
+        }
     }
 
     /** A peer's message as a sentence: one full stop, not two after "Split-brain condition!". */
