@@ -9,6 +9,7 @@ import java.security.SecureRandom;
 import org.hast.conf.SecretFile;
 import org.hast.daemon.net.Addresses;
 import org.hast.daemon.net.AuthResponder;
+import org.hast.daemon.net.LinkTls;
 import org.hast.daemon.net.HandshakeListener;
 import org.hast.daemon.net.OutgoingFrame;
 import org.hast.nv.NvMessage;
@@ -88,6 +89,14 @@ final class IncomingConnections implements HandshakeListener {
         String authRefusal = checkAuthenticated(slot, channel, token != null);
         if (authRefusal != null) {
             refuse(channel, from, name, authRefusal, false);
+            return;
+        }
+        boolean tls = slot.config.linkSecurity().hasTls();
+        if (token == null && tls != header.has(LinkTls.FIELD_TLS)) {
+            refuse(channel, from, name, tls
+                    ? "TLS required: the resource has tlscert, tlskey and tlsca and the peer speaks the plain"
+                            + " protocol (a FreeBSD hastd, or no tls configured there)."
+                    : "TLS offered but not configured for the resource on this node.", false);
             return;
         }
         if (slot.role != Role.SECONDARY) {
