@@ -166,12 +166,10 @@ final class IncomingConnections implements HandshakeListener {
     public void secretFor(String resource, InetSocketAddress peer, SecretAnswer answer) {
         loop.execute(() -> {
             ResourceSlot slot = resources.find(resource).orElse(null);
-            if (slot == null) {
-                answer.answer(null, "Resource not configured.");
+            if (slot == null || !slot.config.linkSecurity().hasSecret()) {
+                answer.answer(null, null);
             } else if (!Addresses.matches(slot.config.remoteAddress(), peer)) {
                 answer.answer(null, "No access to the resource.");
-            } else if (!slot.config.linkSecurity().hasSecret()) {
-                answer.answer(null, "Authentication refused: no secret is configured for the resource on this node.");
             } else {
                 try {
                     answer.answer(SecretFile.read(slot.config.linkSecurity().secret()), null);

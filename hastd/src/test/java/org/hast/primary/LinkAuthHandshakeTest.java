@@ -89,7 +89,7 @@ class LinkAuthHandshakeTest {
             @Override
             public void secretFor(String resource, InetSocketAddress peer, SecretAnswer answer) {
                 if (!resource.equals(RESOURCE)) {
-                    answer.answer(null, "Resource not configured.");
+                    answer.answer(null, null); // a resource without a secret
                     return;
                 }
                 try {
@@ -221,6 +221,16 @@ class LinkAuthHandshakeTest {
             assertEquals("Authentication failed: wrong secret.", verdict.nv().getString("errmsg"));
         }
         assertEquals(0, headers.size(), "nothing reached the handshake");
+    }
+
+    @Test
+    void anAuthenticationRequestForAResourceWithoutSecretIsClosedWithoutAWordAsAPlainNodeWould() throws Exception {
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            send(socket.getOutputStream(), LinkAuth.hello("plain", LinkAuth.CONN_OUT, LinkAuth.nonce(),
+                    List.of(SECRET.getBytes())));
+            assertEquals(-1, socket.getInputStream().read(), "closed, no reply");
+        }
+        assertEquals(0, headers.size());
     }
 
     @Test

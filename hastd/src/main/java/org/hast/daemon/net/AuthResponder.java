@@ -102,6 +102,13 @@ public final class AuthResponder extends ChannelInboundHandlerAdapter {
                 refuse(ctx, refusal);
                 return;
             }
+            if (secrets == null) {
+                // No secret here: answer as a plain node does to a header without "resource".
+                LOG.warn("[{}] Authentication request from {}, but no secret is configured for the resource.",
+                        resource, Addresses.format(peer));
+                ctx.close();
+                return;
+            }
             challenge(ctx, secrets, keys);
         }));
     }

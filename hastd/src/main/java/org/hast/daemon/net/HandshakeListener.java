@@ -15,7 +15,11 @@ public interface HandshakeListener {
     /** The connection's first message, with auto-read off; the listener answers or hands it over. */
     void onHeader(SocketChannel channel, InetSocketAddress peer, int frameVersion, NvMessage header);
 
-    /** Answer to {@link #secretFor}: the secrets, or the one-line reason for refusing the peer. */
+    /**
+     * Answer to {@link #secretFor}: the secrets, or the one-line reason for refusing the peer, or
+     * neither when the resource has no secret here (the connection is closed without a word, as
+     * a plain node closes one whose header names no resource).
+     */
     interface SecretAnswer {
         void answer(SecretFile secrets, String refusal);
     }
