@@ -44,6 +44,10 @@ import org.hast.util.SysExits;
  *   exportcert (ext) yes              yes        yes
  *   exportkey (ext)  yes              yes        yes
  *   exportca (ext)   yes              yes        yes
+ *   secret (ext)     yes              yes        yes
+ *   tlscert (ext)    yes              yes        yes
+ *   tlskey (ext)     yes              yes        yes
+ *   tlsca (ext)      yes              yes        yes
  * </pre>
  * Anything else where a statement is expected is a syntax error. The extension words are
  * recognised only where a statement (or a {@code device} value) is expected; elsewhere they
@@ -216,6 +220,8 @@ public final class ConfigParser {
                     global.exportKey = tlsPath();
                 } else if (keyword.isWord("exportca")) {
                     global.exportCa = tlsPath();
+                } else if (isLinkKeyword(keyword)) {
+                    global.link.set(keyword.text(), tlsPath(), keyword.line());
                 } else if (keyword.isWord("statedir")) {
                     in.advance();
                     global.statedir = in.limited(in.argument("a path"), MAX_PATH,
@@ -379,13 +385,21 @@ public final class ConfigParser {
                     draft.exportKey = tlsPath();
                 } else if (keyword.isWord("exportca")) {
                     draft.exportCa = tlsPath();
+                } else if (isLinkKeyword(keyword)) {
+                    draft.link.set(keyword.text(), tlsPath(), keyword.line());
                 } else {
                     throw in.misplaced(Section.RESOURCE);
                 }
         }
     }
 
-    /** The path after {@code exportcert}, {@code exportkey} or {@code exportca} (the keyword is current). */
+    /** {@code secret}, {@code tlscert}, {@code tlskey} or {@code tlsca}. */
+    private static boolean isLinkKeyword(Token keyword) {
+        return keyword.isWord("secret") || keyword.isWord("tlscert") || keyword.isWord("tlskey")
+                || keyword.isWord("tlsca");
+    }
+
+    /** The path after {@code exportcert}, {@code exportkey}, {@code exportca} or a link keyword (current). */
     private String tlsPath() throws ConfigException {
         String keyword = in.current().text();
         in.advance();
@@ -473,6 +487,11 @@ public final class ConfigParser {
                     } else if (keyword.isWord("exportca")) {
                         String value = tlsPath();
                         draft.nodeExportCa = mine ? value : draft.nodeExportCa;
+                    } else if (isLinkKeyword(keyword)) {
+                        String value = tlsPath();
+                        if (mine) {
+                            draft.nodeLink.set(keyword.text(), value, keyword.line());
+                        }
                     } else {
                         throw in.misplaced(Section.RESOURCE_NODE);
                     }

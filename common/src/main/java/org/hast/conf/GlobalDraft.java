@@ -31,6 +31,8 @@ final class GlobalDraft {
     String exportCert = "";
     String exportKey = "";
     String exportCa = "";
+    /** secret, tlscert, tlskey, tlsca. */
+    final LinkDraft link = new LinkDraft();
 
     // This node's global `on` blocks; null = not set there. They beat depth 0 in any order.
     String nodeControl;

@@ -29,6 +29,9 @@ final class ResourceDraft {
     String exportCert;
     String exportKey;
     String exportCa;
+    final LinkDraft link = new LinkDraft();
+    /** The line of the closing brace, for errors that belong to the resource as a whole. */
+    int closingLine;
 
     // This node's `on` block inside the resource (depth 2).
     boolean hadMyNode;
@@ -42,6 +45,7 @@ final class ResourceDraft {
     String nodeExportCert;
     String nodeExportKey;
     String nodeExportCa;
+    final LinkDraft nodeLink = new LinkDraft();
 
     ResourceDraft(String name) {
         this.name = name;
@@ -52,6 +56,7 @@ final class ResourceDraft {
      * order: this node must have a block, then {@code remote}, then {@code local}.
      */
     void validate(String file, int line, NodeIdentity identity) throws ConfigException {
+        closingLine = line;
         if (!hadMyNode) {
             throw ConfigException.at(file, line, "No resource " + name
                     + " configuration for this node (acceptable node names: "
@@ -110,7 +115,8 @@ final class ResourceDraft {
                 flush,
                 device != null ? device : global.device,
                 export,
-                tls);
+                tls,
+                LinkDraft.resolve(nodeLink, link, global.link, file, closingLine));
     }
 
     /**

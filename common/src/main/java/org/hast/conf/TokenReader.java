@@ -267,7 +267,7 @@ final class TokenReader {
             default:
                 return token.isWord("device") || token.isWord("devdir") || token.isWord("statedir")
                         || token.isWord("export") || token.isWord("exportcert") || token.isWord("exportkey")
-                        || token.isWord("exportca");
+                        || token.isWord("exportca") || LinkDraft.isKeyword(token.text());
         }
     }
 

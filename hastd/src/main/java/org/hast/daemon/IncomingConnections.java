@@ -1,17 +1,22 @@
 package org.hast.daemon;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 
+import org.hast.conf.SecretFile;
 import org.hast.daemon.net.Addresses;
+import org.hast.daemon.net.AuthResponder;
+import org.hast.daemon.net.LinkTls;
 import org.hast.daemon.net.HandshakeListener;
 import org.hast.daemon.net.OutgoingFrame;
 import org.hast.nv.NvMessage;
 import org.hast.nv.NvType;
 import org.hast.proto.HandshakeError;
 import org.hast.proto.HandshakeTokenReply;
+import org.hast.proto.LinkAuth;
 import org.hast.proto.Role;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -81,6 +86,19 @@ final class IncomingConnections implements HandshakeListener {
             refuse(channel, from, name, "No access to the resource.", false);
             return;
         }
+        String authRefusal = checkAuthenticated(slot, channel, token != null);
+        if (authRefusal != null) {
+            refuse(channel, from, name, authRefusal, false);
+            return;
+        }
+        boolean tls = slot.config.linkSecurity().hasTls();
+        if (token == null && tls != header.has(LinkTls.FIELD_TLS)) {
+            refuse(channel, from, name, tls
+                    ? "TLS required: the resource has tlscert, tlskey and tlsca and the peer speaks the plain"
+                            + " protocol (a FreeBSD hastd, or no tls configured there)."
+                    : "TLS offered but not configured for the resource on this node.", false);
+            return;
+        }
         if (slot.role != Role.SECONDARY) {
             refuse(channel, from, name, "Remote node acts as " + slot.role.displayName()
                     + " for the resource and not as secondary.", slot.role == Role.PRIMARY);
@@ -121,6 +139,46 @@ final class IncomingConnections implements HandshakeListener {
         LOG.debug("{}Negotiated protocol version {} with {}.", slot.tag(), negotiated, from);
         channel.writeAndFlush(new OutgoingFrame(negotiated, new HandshakeTokenReply(negotiated, fresh).toNv()))
                 .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+    }
+
+    /**
+     * With {@code secret} configured, the connection must have authenticated for this resource
+     * and as the connection the header says it is (first or second of the pair); never a
+     * downgrade to the plain handshake. Null when it may proceed.
+     */
+    private static String checkAuthenticated(ResourceSlot slot, SocketChannel channel, boolean second) {
+        AuthResponder.Authenticated proved = AuthResponder.authenticated(channel);
+        if (!slot.config.linkSecurity().hasSecret()) {
+            return null;
+        }
+        if (proved == null) {
+            return "Authentication required: the resource has a secret and the peer sent a plain handshake"
+                    + " (a FreeBSD hastd, or no secret configured there).";
+        }
+        int expected = second ? LinkAuth.CONN_IN : LinkAuth.CONN_OUT;
+        if (!proved.resource().equals(slot.name()) || proved.conn() != expected) {
+            return "Authentication does not cover this connection.";
+        }
+        return null;
+    }
+
+    @Override
+    public void secretFor(String resource, InetSocketAddress peer, SecretAnswer answer) {
+        loop.execute(() -> {
+            ResourceSlot slot = resources.find(resource).orElse(null);
+            if (slot == null || !slot.config.linkSecurity().hasSecret()) {
+                answer.answer(null, null);
+            } else if (!Addresses.matches(slot.config.remoteAddress(), peer)) {
+                answer.answer(null, "No access to the resource.");
+            } else {
+                try {
+                    answer.answer(SecretFile.read(slot.config.linkSecurity().secret()), null);
+                } catch (IOException e) {
+                    LOG.error("{}{}", slot.tag(), e.getMessage());
+                    answer.answer(null, "Remote node is unable to read its secret.");
+                }
+            }
+        });
     }
 
     private static void refuse(SocketChannel channel, String from, String resource, String message, boolean wait) {

@@ -67,7 +67,8 @@ final class ReloadResources {
                 || !old.localPath().equals(updated.localPath())
                 || old.device() != updated.device()
                 || !old.exportAddress().equals(updated.exportAddress())
-                || !old.exportTls().equals(updated.exportTls());
+                || !old.exportTls().equals(updated.exportTls())
+                || !old.linkSecurity().equals(updated.linkSecurity());
         if (identityChanged) {
             return true;
         }

@@ -15,6 +15,9 @@ import org.hast.conf.ResourceConfig;
 import org.hast.daemon.net.HastFrame;
 import org.hast.daemon.net.HastFrameDecoder;
 import org.hast.daemon.net.HastFrameEncoder;
+import org.hast.daemon.net.LinkTls;
+import org.hast.daemon.net.SecondHeaderConfirmation;
+import org.hast.nv.NvWriter;
 import org.hast.daemon.net.OutgoingFrame;
 import org.hast.daemon.process.FatalThreads;
 import org.hast.proto.HandshakeError;
@@ -23,6 +26,7 @@ import org.hast.proto.HandshakeFirstReply;
 import org.hast.proto.HandshakeParams;
 import org.hast.proto.HandshakeSecond;
 import org.hast.proto.HandshakeTokenReply;
+import org.hast.proto.LinkAuth;
 import org.hast.proto.PayloadFields;
 import org.hast.proto.ProtocolException;
 import org.hast.proto.RequestHeader;
@@ -38,6 +42,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.handler.ssl.SslContext;
 
 /**
  * The primary's two connections to the secondary (spec §3.6, §4.2–§4.3, §4.8): connects,
@@ -238,7 +243,13 @@ public final class RemoteLink {
         FrameInbox outInbox = new FrameInbox();
         Channel first = connect(remote, outInbox);
         out = first;
-        first.writeAndFlush(new OutgoingFrame(version, HandshakeFirst.of(config.name()).toNv())).syncUninterruptibly();
+        authenticate(first, outInbox, LinkAuth.CONN_OUT);
+        NvWriter header = HandshakeFirst.of(config.name()).toNv();
+        if (config.linkSecurity().hasTls()) {
+            // Tells the secondary's main process that TLS follows; a plain node ignores it.
+            header.addUint8(LinkTls.FIELD_TLS, 1);
+        }
+        first.writeAndFlush(new OutgoingFrame(version, header)).syncUninterruptibly();
         HandshakeTokenReply token;
         HastFrame reply = outInbox.take(timeout);
         try {
@@ -257,8 +268,13 @@ public final class RemoteLink {
         FrameInbox inInbox = new FrameInbox();
         Channel second = connect(remote, inInbox);
         in = second;
-        second.writeAndFlush(new OutgoingFrame(version, new HandshakeSecond(config.name(), token.token(),
-                generated[0], resuid, resource.localCnt(), resource.remoteCnt()).toNv())).syncUninterruptibly();
+        authenticate(second, inInbox, LinkAuth.CONN_IN);
+        HandshakeSecond hello = new HandshakeSecond(config.name(), token.token(), generated[0], resuid,
+                resource.localCnt(), resource.remoteCnt());
+        second.writeAndFlush(new OutgoingFrame(version, hello.toNv())).syncUninterruptibly();
+        if (config.linkSecurity().hasTls()) {
+            startTls(first, second, hello);
+        }
         HastFrame paramsFrame = outInbox.take(timeout);
         HandshakeParams params;
         try {
@@ -304,6 +320,29 @@ public final class RemoteLink {
         established = true;
         keepalive = group.scheduleAtFixedRate(this::sendKeepalive, KEEPALIVE_SECONDS, KEEPALIVE_SECONDS,
                 TimeUnit.SECONDS);
+    }
+
+    /**
+     * TLS on both connections, then the second header again inside it, so a change to the
+     * clear one on the way is noticed by the secondary. The outgoing connection first: the
+     * secondary's worker owns both sockets once that handshake is done, so nothing sent on the
+     * incoming one can be read by the main process before the hand-over (it would be lost).
+     */
+    private void startTls(Channel first, Channel second, HandshakeSecond hello) throws IOException {
+        SslContext context = LinkTls.context(config.linkSecurity(), true);
+        String remote = config.remoteAddress();
+        LinkTls.handshake(first, context, remote, config.timeoutSeconds());
+        LinkTls.handshake(second, context, remote, config.timeoutSeconds());
+        NvWriter confirm = SecondHeaderConfirmation.of(hello, version);
+        second.writeAndFlush(new OutgoingFrame(version, confirm)).syncUninterruptibly();
+    }
+
+    /** With {@code secret} configured: the mutual challenge before anything else on the connection. */
+    private void authenticate(Channel channel, FrameInbox inbox, int conn) throws IOException, ProtocolException {
+        if (config.linkSecurity().hasSecret()) {
+            AuthInitiator.authenticate(channel, inbox, config.name(), config.linkSecurity().secret(), conn,
+                    config.timeoutSeconds());
+        }
     }
 
     /** A peer's message as a sentence: one full stop, not two after "Split-brain condition!". */

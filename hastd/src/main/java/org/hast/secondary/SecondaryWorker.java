@@ -17,6 +17,10 @@ import org.hast.meta.Metadata;
 import org.hast.meta.MetadataCodec;
 import org.hast.nv.NvWriter;
 import org.hast.proto.HandshakeParams;
+import org.hast.daemon.net.HastFrame;
+import org.hast.daemon.net.LinkTls;
+import org.hast.daemon.net.SecondHeaderConfirmation;
+import io.netty.handler.ssl.SslContext;
 import org.hast.proto.PayloadFields;
 import org.hast.proto.Role;
 import org.hast.proto.SyncDecision;
@@ -53,6 +57,9 @@ public final class SecondaryWorker implements Worker {
     private static final int EVENT_DISCONNECT = 2;
     private static final int EVENT_SPLIT_BRAIN = 6;
 
+    private static final String CONFIRMATION = "confirmation";
+    private static final String CONFIRMATION_DECODER = "confirmation-decoder";
+
     /** What the primary said in the second header, relayed by the main process. */
     public record PrimaryHello(int version, long resuid, long localCnt, long remoteCnt, boolean virgin) {
     }
@@ -88,10 +95,18 @@ public final class SecondaryWorker implements Worker {
         local = opened.local();
         Metadata metadata = opened.metadata();
         PayloadCodec codec = new PayloadCodec(config.compression(), config.checksum());
+        SslContext tls = tlsContext();
+        FirstFrame confirmation = new FirstFrame();
         Channel out = adopt(outFd, new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel channel) {
                 channel.pipeline().addLast(HastFrameEncoder.INSTANCE);
+                if (tls != null) {
+                    channel.pipeline().addFirst(LinkTls.HANDLER, LinkTls.newHandler(channel, tls,
+                            config.timeoutSeconds()));
+                    channel.pipeline().addLast(CONFIRMATION_DECODER, new HastFrameDecoder(64 * 1024, 0))
+                            .addLast(CONFIRMATION, confirmation);
+                }
             }
         });
         long mapBytes = metadata.localOff() - MetadataCodec.METADATA_SIZE;
@@ -105,6 +120,10 @@ public final class SecondaryWorker implements Worker {
             @Override
             protected void initChannel(Channel channel) {
                 channel.config().setAutoRead(false);
+                if (tls != null) {
+                    channel.pipeline().addFirst(LinkTls.HANDLER, LinkTls.newHandler(channel, tls,
+                            config.timeoutSeconds()));
+                }
                 channel.pipeline()
                         .addLast(new ReceiveTimeout(RECEIVE_TIMEOUT_SECONDS, queue::paused))
                         .addLast(new HastFrameDecoder(64 * 1024, MAX_REQUEST_BYTES + 1024))
@@ -114,6 +133,9 @@ public final class SecondaryWorker implements Worker {
             }
         });
         queue.setReceiveChannel(in);
+        if (tls != null) {
+            confirmTls(in, out, confirmation);
+        }
         HandshakeParams reply = decision.reply(dataSize, metadata.extentSize(), metadata.localCnt(),
                 metadata.remoteCnt(), mapBytes);
         if (decision.isRefusal()) {
@@ -204,6 +226,48 @@ public final class SecondaryWorker implements Worker {
                 LOG.error("Unable to remove {}: {}.", file.path(), e.getMessage());
             }
         });
+    }
+
+    /** The TLS context when {@code tlscert}/{@code tlskey}/{@code tlsca} are set, else null. */
+    private SslContext tlsContext() throws WorkerExit {
+        if (!config.linkSecurity().hasTls()) {
+            return null;
+        }
+        try {
+            return LinkTls.context(config.linkSecurity(), false);
+        } catch (IOException e) {
+            throw new WorkerExit(SysExits.EX_CONFIG, "Unable to set up TLS: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Both TLS handshakes (the primary's outgoing connection first), then the primary's second
+     * header repeated inside TLS must equal what the main process relayed from the clear one.
+     */
+    private void confirmTls(Channel in, Channel out, FirstFrame confirmation) throws WorkerExit {
+        try {
+            LinkTls.awaitHandshake(in, config.remoteAddress());
+            LinkTls.awaitHandshake(out, config.remoteAddress());
+        } catch (IOException e) {
+            LOG.error("Unable to connect to the primary: {}.", e.getMessage());
+            throw new WorkerExit(SysExits.EX_TEMPFAIL, e.getMessage());
+        }
+        HastFrame frame = confirmation.take(config.timeoutSeconds());
+        if (frame == null) {
+            throw new WorkerExit(SysExits.EX_TEMPFAIL, "The primary did not confirm its header inside TLS.");
+        }
+        try {
+            String mismatch = SecondHeaderConfirmation.mismatch(frame.nv(), config.name(), hello.version(),
+                    hello.resuid(), hello.localCnt(), hello.remoteCnt(), hello.virgin());
+            if (mismatch != null) {
+                LOG.error("Refusing the primary: {}.", mismatch);
+                throw new WorkerExit(SysExits.EX_TEMPFAIL, "Refused the primary: " + mismatch);
+            }
+        } finally {
+            frame.release();
+        }
+        out.pipeline().remove(CONFIRMATION);
+        out.pipeline().remove(CONFIRMATION_DECODER);
     }
 
     private Channel adopt(int fd, ChannelInitializer<Channel> initializer) throws WorkerExit {

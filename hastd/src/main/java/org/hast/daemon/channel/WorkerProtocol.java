@@ -4,6 +4,7 @@ import org.hast.codec.ChecksumAlgorithm;
 import org.hast.codec.Compression;
 import org.hast.conf.DeviceMode;
 import org.hast.conf.ExportTls;
+import org.hast.conf.LinkSecurity;
 import org.hast.conf.ReplicationMode;
 import org.hast.conf.ResourceConfig;
 import org.hast.nv.NvFormatException;
@@ -64,6 +65,10 @@ public final class WorkerProtocol {
         nv.addString("exportcert", resource.exportTls().cert());
         nv.addString("exportkey", resource.exportTls().key());
         nv.addString("exportca", resource.exportTls().ca());
+        nv.addString("secret", resource.linkSecurity().secret());
+        nv.addString("tlscert", resource.linkSecurity().tlsCert());
+        nv.addString("tlskey", resource.linkSecurity().tlsKey());
+        nv.addString("tlsca", resource.linkSecurity().tlsCa());
         nv.addString("devdir", devdir);
         nv.addString("statedir", statedir);
         nv.addUint8("role", role.code());
@@ -81,6 +86,8 @@ public final class WorkerProtocol {
         String export = base != null ? base.exportAddress() : nv.requireString("export");
         ExportTls tls = base != null ? base.exportTls() : new ExportTls(nv.requireString("exportcert"),
                 nv.requireString("exportkey"), nv.requireString("exportca"));
+        LinkSecurity link = base != null ? base.linkSecurity() : new LinkSecurity(nv.requireString("secret"),
+                nv.requireString("tlscert"), nv.requireString("tlskey"), nv.requireString("tlsca"));
         int timeout = nv.requireInt32("timeout");
         ReplicationMode replication = ReplicationMode.fromCode(nv.requireInt32("replication"));
         ChecksumAlgorithm checksum = ChecksumAlgorithm.fromCode(nv.requireInt32("checksum"));
@@ -91,7 +98,7 @@ public final class WorkerProtocol {
         return new ResourceConfig(name, provider, local,
                 nv.requireString("remoteaddr"), nv.requireString("sourceaddr"),
                 replication, checksum, compression,
-                timeout, nv.requireString("exec"), nv.requireInt32("metaflush") != 0, device, export, tls);
+                timeout, nv.requireString("exec"), nv.requireInt32("metaflush") != 0, device, export, tls, link);
     }
 
     /**

@@ -97,6 +97,7 @@ public final class ReplicationServer implements Closeable {
                                 .addLast("timeout", new ReadTimeoutHandler(HANDSHAKE_TIMEOUT_SECONDS, TimeUnit.SECONDS))
                                 .addLast("decoder", new HastFrameDecoder(64 * 1024, 0))
                                 .addLast("encoder", HastFrameEncoder.INSTANCE)
+                                .addLast("auth", new AuthResponder(handshakes))
                                 .addLast("handshake", new IncomingHandshakeHandler(text, handshakes));
                     }
                 });
