@@ -44,6 +44,9 @@ import org.hast.util.SysExits;
  *   exportcert (ext) yes              yes        yes
  *   exportkey (ext)  yes              yes        yes
  *   exportca (ext)   yes              yes        yes
+ *   integrity (ext)  yes              yes
+ *   syncmode (ext)   yes              yes
+ *   syncrate (ext)   yes              yes
  * </pre>
  * Anything else where a statement is expected is a syntax error. The extension words are
  * recognised only where a statement (or a {@code device} value) is expected; elsewhere they
@@ -220,7 +223,7 @@ public final class ConfigParser {
                     in.advance();
                     global.statedir = in.limited(in.argument("a path"), MAX_PATH,
                             "statedir argument is too long.");
-                } else {
+                } else if (!integrityStatement(global.integrity)) {
                     throw in.misplaced(Section.GLOBAL);
                 }
         }
@@ -368,10 +371,30 @@ public final class ConfigParser {
                     draft.exportKey = tlsPath();
                 } else if (keyword.isWord("exportca")) {
                     draft.exportCa = tlsPath();
-                } else {
+                } else if (!integrityStatement(draft.integrity)) {
                     throw in.misplaced(Section.RESOURCE);
                 }
         }
+    }
+
+    /** {@code integrity}, {@code syncmode} or {@code syncrate} into {@code into}; false for any other word. */
+    private boolean integrityStatement(IntegrityDraft into) throws ConfigException {
+        Token keyword = in.current();
+        if (keyword.isWord("integrity")) {
+            in.advance();
+            into.hashes = in.booleanValue();
+        } else if (keyword.isWord("syncmode")) {
+            in.advance();
+            into.checksumSync = in.syncModeValue();
+        } else if (keyword.isWord("syncrate")) {
+            in.advance();
+            long[] rate = in.syncRateValue();
+            into.syncRate = rate[0];
+            into.adaptiveTargetMs = (int) rate[1];
+        } else {
+            return false;
+        }
+        return true;
     }
 
     /** The path after {@code exportcert}, {@code exportkey} or {@code exportca} (the keyword is current). */

@@ -29,6 +29,7 @@ final class GlobalDraft {
     String exportCert = "";
     String exportKey = "";
     String exportCa = "";
+    final IntegrityDraft integrity = new IntegrityDraft();
 
     // This node's global `on` blocks; null = not set there. They beat depth 0 in any order.
     String nodeControl;

@@ -26,6 +26,7 @@ import org.hast.codec.Compression;
  * @param device         {@code device} (extension)
  * @param exportAddress  {@code export} as written (extension), "" when none
  * @param exportTls      {@code exportcert}, {@code exportkey}, {@code exportca} (extension)
+ * @param integrity      {@code integrity}, {@code syncmode}, {@code syncrate} (extension)
  */
 public record ResourceConfig(
         String name,
@@ -41,7 +42,8 @@ public record ResourceConfig(
         boolean metaflush,
         DeviceMode device,
         String exportAddress,
-        ExportTls exportTls) {
+        ExportTls exportTls,
+        IntegrityConfig integrity) {
 
     /** {@code HAST_TIMEOUT}. */
     public static final int DEFAULT_TIMEOUT_SECONDS = 20;
@@ -66,9 +68,20 @@ public record ResourceConfig(
         Objects.requireNonNull(device, "device");
         Objects.requireNonNull(exportAddress, "exportAddress");
         Objects.requireNonNull(exportTls, "exportTls");
+        Objects.requireNonNull(integrity, "integrity");
         if (timeoutSeconds <= 0) {
             throw new IllegalArgumentException("timeout must be positive: " + timeoutSeconds);
         }
+    }
+
+    /** A resource without the integrity extensions (every setting at its default). */
+    public ResourceConfig(String name, String providerName, String localPath, String remoteAddress,
+            String sourceAddress, ReplicationMode replication, ChecksumAlgorithm checksum,
+            Compression compression, int timeoutSeconds, String exec, boolean metaflush,
+            DeviceMode device, String exportAddress, ExportTls exportTls) {
+        this(name, providerName, localPath, remoteAddress, sourceAddress, replication, checksum,
+                compression, timeoutSeconds, exec, metaflush, device, exportAddress, exportTls,
+                IntegrityConfig.DEFAULTS);
     }
 
     /** False for {@code remote none}: the primary never connects and no peer matches. */

@@ -29,6 +29,7 @@ final class ResourceDraft {
     String exportCert;
     String exportKey;
     String exportCa;
+    final IntegrityDraft integrity = new IntegrityDraft();
 
     // This node's `on` block inside the resource (depth 2).
     boolean hadMyNode;
@@ -110,7 +111,8 @@ final class ResourceDraft {
                 flush,
                 device != null ? device : global.device,
                 export,
-                tls);
+                tls,
+                integrity.resolve(global.integrity.resolve(IntegrityConfig.DEFAULTS)));
     }
 
     /**

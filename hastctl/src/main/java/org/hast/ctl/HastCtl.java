@@ -28,7 +28,8 @@ public final class HastCtl {
             "list", ListCommand::new,
             "status", StatusCommand::new,
             "dump", DumpCommand::new,
-            "stop", StopCommand::new);
+            "stop", StopCommand::new,
+            "verify", VerifyCommand::new);
 
     private HastCtl() {
     }

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BooleanSupplier;
 
 import org.hast.activemap.RangeLocks;
@@ -13,7 +14,9 @@ import org.hast.codec.PayloadCodec;
 import org.hast.conf.ReplicationMode;
 import org.hast.device.BlockBackend;
 import org.hast.device.InflightBudget;
+import org.hast.proto.Capabilities;
 import org.hast.proto.HioCommand;
+import org.hast.sync.AdaptiveRate;
 import org.hast.sync.SyncCopier;
 import org.hast.worker.LocalComponent;
 import org.hast.worker.WorkerStats;
@@ -82,6 +85,12 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
     private final InflightBudget budget = InflightBudget.shared();
     /** Regular writes that found a sync step on their range; restarted when it ends. */
     private final ArrayDeque<Hio> parked = new ArrayDeque<>();
+    private final HashedSteps hashed = new HashedSteps(this::submit);
+    /** Regular writes' latency until both components finished, for the adaptive sync rate. */
+    private final LongAdder writeLatencyNanos = new LongAdder();
+    private final LongAdder writesTimed = new LongAdder();
+    /** {@code syncmode checksum}: used when the peer negotiated the hash messages. */
+    private volatile boolean checksumSync;
 
     public PrimaryPipeline(LocalComponent localComponent, long localOffset, long dataSize, int sectorSize,
             DirtyMap dirty, WorkerStats stats, Counters counters, ReplicationMode replication,
@@ -263,6 +272,9 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
                     startSync(hio);
                     return;
                 }
+                if (hio.startedNanos == 0) {
+                    hio.startedNanos = System.nanoTime();
+                }
                 boolean mustWait;
                 synchronized (ranges) {
                     mustWait = !ranges.tryLock(RangeLocks.Kind.REGULAR, hio.offset, hio.length);
@@ -289,6 +301,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
                     markAndSend(hio);
                 }
             }
+            case HASH -> startSync(hio);
             case FLUSH -> {
                 hio.toLocal = true;
                 hio.toRemote = true;
@@ -448,6 +461,10 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
         acknowledge(hio, result);
         if (hio.cmd == HioCommand.WRITE) {
             hio.data.release();
+            if (hio.startedNanos != 0) {
+                writeLatencyNanos.add(System.nanoTime() - hio.startedNanos);
+                writesTimed.increment();
+            }
         }
         if (hio.cmd == HioCommand.WRITE || hio.cmd == HioCommand.DELETE) {
             synchronized (ranges) {
@@ -493,6 +510,10 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
             return;
         }
         ByteBuf buffer = PooledByteBufAllocator.DEFAULT.directBuffer(length, length);
+        if (checksumSync && !fromSecondary && remote.hasCapability(Capabilities.HASHES)) {
+            hashed.copyDiffering(offset, length, buffer, errno -> syncStepDone(offset, length, buffer, errno, done));
+            return;
+        }
         Hio read = new Hio(HioCommand.READ, offset, length, buffer.slice(0, length).writerIndex(0), readErr -> {
             if (readErr != 0) {
                 LOG.error("Unable to read synchronization data: errno {}.", readErr);
@@ -515,6 +536,68 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
         read.toLocal = !fromSecondary;
         read.toRemote = fromSecondary;
         submit(read);
+    }
+
+    /**
+     * Online verify of {@code [offset, offset+length)}: locked against regular writes as a sync
+     * step is, so a write in flight never shows as a difference; {@code done} gets an errno or
+     * the blocks whose hashes differ between the nodes.
+     */
+    public void verifyStep(long offset, int length, VerifyResult done) throws InterruptedException {
+        if (!remote.hasCapability(Capabilities.HASHES)) {
+            done.verified(EOPNOTSUPP, 0);
+            return;
+        }
+        budget.acquire(length);
+        boolean locked = false;
+        try {
+            locked = lockSyncRange(offset, length);
+        } finally {
+            if (!locked) {
+                budget.release(length);
+            }
+        }
+        if (!locked) {
+            done.verified(ESHUTDOWN, 0);
+            return;
+        }
+        ByteBuf buffer = PooledByteBufAllocator.DEFAULT.directBuffer(length, length);
+        hashed.compare(offset, length, buffer, (errno, mismatches) ->
+                syncStepDone(offset, length, buffer, errno, e -> done.verified(e, mismatches)));
+    }
+
+    /** The outcome of {@link #verifyStep}. */
+    public interface VerifyResult {
+        void verified(int errno, long mismatchingBlocks);
+    }
+
+    /** Whether the connected peer negotiated the hash messages (online verify, checksum sync). */
+    public boolean peerHashes() {
+        return remote.hasCapability(Capabilities.HASHES);
+    }
+
+    /** What the adaptive sync rate watches: the regular writes' latency so far. */
+    public AdaptiveRate.WriteLatency writeLatency() {
+        return new AdaptiveRate.WriteLatency() {
+            @Override
+            public long totalNanos() {
+                return writeLatencyNanos.sum();
+            }
+
+            @Override
+            public long count() {
+                return writesTimed.sum();
+            }
+        };
+    }
+
+    public void setChecksumSync(boolean enabled) {
+        checksumSync = enabled;
+    }
+
+    /** Bytes checksum synchronisation found identical on the secondary and did not send. */
+    public long checksumSkippedBytes() {
+        return hashed.skippedBytes.get();
     }
 
     /** Waits until no regular write holds the range and locks it; false when closed first. */

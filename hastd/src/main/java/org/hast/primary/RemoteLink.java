@@ -21,6 +21,7 @@ import org.hast.proto.HandshakeError;
 import org.hast.proto.HandshakeFirst;
 import org.hast.proto.HandshakeFirstReply;
 import org.hast.proto.HandshakeParams;
+import org.hast.proto.Capabilities;
 import org.hast.proto.HandshakeSecond;
 import org.hast.proto.HandshakeTokenReply;
 import org.hast.proto.PayloadFields;
@@ -252,12 +253,16 @@ public final class RemoteLink {
         FrameInbox inInbox = new FrameInbox();
         Channel second = connect(remote, inInbox);
         in = second;
-        second.writeAndFlush(new OutgoingFrame(version, new HandshakeSecond(config.name(), token.token(),
-                generated[0], resuid, resource.localCnt(), resource.remoteCnt()).toNv())).syncUninterruptibly();
+        int offered = config.integrity().offersHashes() ? Capabilities.HASHES : 0;
+        second.writeAndFlush(new OutgoingFrame(version, Capabilities.offer(new HandshakeSecond(config.name(),
+                token.token(), generated[0], resuid, resource.localCnt(), resource.remoteCnt()).toNv(), offered)))
+                .syncUninterruptibly();
         HastFrame paramsFrame = outInbox.take(timeout);
         HandshakeParams params;
+        int capabilities;
         try {
             params = HandshakeParams.fromNv(paramsFrame.nv());
+            capabilities = offered & Capabilities.read(paramsFrame.nv());
             if (params.isRefused()) {
                 if (params.isSplitBrain()) {
                     events.accept(EVENT_SPLIT_BRAIN);
@@ -293,7 +298,7 @@ public final class RemoteLink {
         // at the pipeline's tail instead of piling up in an inbox nobody reads (issue #20).
         second.pipeline().remove(inInbox);
         first.pipeline().remove(outInbox);
-        resource.linkUp(new ConnectionPair(first, second, version), params);
+        resource.linkUp(new ConnectionPair(first, second, version, capabilities), params);
         second.closeFuture().addListener(f -> linkLost());
         first.closeFuture().addListener(f -> linkLost());
         established = true;

@@ -7,6 +7,7 @@ import java.util.function.Consumer;
 import org.hast.codec.CodecException;
 import org.hast.codec.EncodedPayload;
 import org.hast.codec.PayloadCodec;
+import org.hast.integrity.BlockHashes;
 import org.hast.daemon.net.OutgoingFrame;
 import org.hast.meta.MetadataCodec;
 import org.hast.nv.NvWriter;
@@ -51,6 +52,9 @@ final class SecondaryDisk implements Runnable {
     private final ChannelFutureListener replySent;
     /** Tests: runs on this thread before each request is applied (a disk that stalls). */
     private volatile Consumer<SecondaryRequest> beforeApply = request -> { };
+    /** Set when the primary negotiated {@code HIO_HASH} (docs/integrity.md); used on this thread only. */
+    private volatile BlockHashes hashes;
+    private ByteBuffer digests;
 
     SecondaryDisk(DiskQueue queue, LocalComponent local, long localOffset, PayloadCodec codec, WorkerStats stats,
                   Channel out, int frameVersion, int maxRequestBytes, Runnable onFatal) {
@@ -70,6 +74,12 @@ final class SecondaryDisk implements Runnable {
                 onFatal.run();
             }
         };
+    }
+
+    /** The primary may send {@code HIO_HASH}: before the disk thread starts. */
+    void enableHashes() {
+        digests = ByteBuffer.allocate(BlockHashes.digestBytes(decodeBuffer.capacity()));
+        hashes = new BlockHashes();
     }
 
     void setBeforeApply(Consumer<SecondaryRequest> hook) {
@@ -128,6 +138,13 @@ final class SecondaryDisk implements Runnable {
                     reply(ReplyHeader.failed(seq, EIO), null, null);
                 }
             }
+            case HASH -> {
+                if (hashes == null) {
+                    reply(ReplyHeader.failed(seq, 22), null, null);
+                } else {
+                    hash(seq, offset, (int) length);
+                }
+            }
             default -> reply(ReplyHeader.failed(seq, 22), null, null);
         }
     }
@@ -182,6 +199,26 @@ final class SecondaryDisk implements Runnable {
         } catch (IOException e) {
             LOG.error("Request failed: WRITE({}, {}): {}.", offset, length, e.getMessage());
             stats.writeError.increment();
+            reply(ReplyHeader.failed(seq, EIO), null, null);
+        }
+    }
+
+    /** {@code HIO_HASH}: the digests of the range's blocks travel, not the data. */
+    private void hash(long seq, long offset, int length) {
+        try {
+            ByteBuffer data = decodeBuffer.clear().limit(length);
+            local.readFully(data, localOffset + offset);
+            data.flip();
+            digests.clear();
+            hashes.hash(data, digests);
+            digests.flip();
+            ByteBuf payload = out.alloc().buffer(digests.remaining());
+            payload.writeBytes(digests);
+            NvWriter nv = ReplyHeader.done(seq).toNv().addUint32(PayloadFields.FIELD_SIZE, payload.readableBytes());
+            reply(null, nv, payload);
+        } catch (IOException e) {
+            LOG.error("Request failed: HASH({}, {}): {}.", offset, length, e.getMessage());
+            stats.readError.increment();
             reply(ReplyHeader.failed(seq, EIO), null, null);
         }
     }

@@ -50,6 +50,8 @@ public final class SyncLoop implements AutoCloseable {
     private Completion completion;
     private volatile boolean closed;
     private final AtomicLong syncedTotal = new AtomicLong();
+    /** {@code syncrate}: paces the steps; unlimited unless configured. */
+    private volatile SyncRate rate = SyncRate.unlimited();
 
     public SyncLoop(DirtyMap dirty, SyncCopier pipeline, IntConsumer events) {
         this.dirty = dirty;
@@ -91,6 +93,11 @@ public final class SyncLoop implements AutoCloseable {
                 lock.notifyAll();
             }
         }
+    }
+
+    /** {@code syncrate} (fixed or adaptive): steps start no faster than it allows. */
+    public void setRate(SyncRate pacing) {
+        this.rate = pacing;
     }
 
     /** Bytes copied by synchronisation since the worker started. */
@@ -180,8 +187,9 @@ public final class SyncLoop implements AutoCloseable {
             if (current == null) {
                 current = new ExtentSteps((int) (offset / dirty.extentSize()));
             }
-            window.acquire();
             int length = step.length();
+            rate.acquire(length);
+            window.acquire();
             ExtentSteps owner = current;
             owner.stepStarted();
             pipeline.syncCopy(offset, length, source, errno -> {
