@@ -59,6 +59,7 @@ class IntegrityIT {
 
     @Test
     void verifyRepairChecksumSyncRateAndMixedPair() throws Exception {
+        long t0 = System.nanoTime();
         cluster = HastCluster.create("IntegrityIT", 2);
         HastNode a = cluster.node(0);
         HastNode b = cluster.node(1);
@@ -77,6 +78,7 @@ class IntegrityIT {
             nbd.write(0, random(4 * MIB, 1)).get(30, TimeUnit.SECONDS);
             nbd.flush().get(30, TimeUnit.SECONDS);
 
+            step("started", t0);
             // 1. One block corrupted on each node, behind hastd's back: verify reports exactly those.
             long onSecondary = MIB + 8192;
             long onPrimary = 20 * MIB + 4096;
@@ -88,6 +90,7 @@ class IntegrityIT {
             assertEquals(new TreeSet<>(Set.of(onSecondary, onPrimary)), differing(a, mark), a.logText());
             assertTrue(done.contains(", 2 blocks differ"), done);
 
+            step("verify", t0);
             // 2. -r: both blocks are resynchronised from the primary; the copies are then identical.
             mark = a.logText().length();
             expectOk(a, "verify", "-r", RESOURCE);
@@ -96,6 +99,7 @@ class IntegrityIT {
             awaitClean(a);
             DataAreas.assertIdentical(a, b, RESOURCE, DISK, "after verify -r");
 
+            step("repair", t0);
             // 3. Identical copies under a steady writer: nothing reported.
             AtomicBoolean writing = new AtomicBoolean(true);
             AtomicLong written = new AtomicLong();
@@ -120,6 +124,7 @@ class IntegrityIT {
             assertTrue(written.get() > 0, "the writer wrote during verify");
             assertTrue(done.contains(", 0 blocks differ"), done + " with " + written.get() + " writes");
 
+            step("writer", t0);
             // 4. Checksum resync after an outage: only the changed blocks travel; the rate holds.
             expectOk(b, "role", "init", RESOURCE);
             HastCluster.awaitStatus(a, RESOURCE, "degraded", 30_000);
@@ -142,6 +147,7 @@ class IntegrityIT {
             awaitClean(a);
             DataAreas.assertIdentical(a, b, RESOURCE, DISK, "after the checksum resync");
 
+            step("checksum", t0);
             // 5. Mixed pair: the secondary comes back without the capability.
             b.stop();
             HastCluster.awaitStatus(a, RESOURCE, "degraded", 30_000);
@@ -162,7 +168,12 @@ class IntegrityIT {
             assertEquals(69, refused.exitCode(), refused.toString());
             assertTrue(refused.stderr().contains("does not support verify"), refused.toString());
             assertEquals(1, refused.stderr().lines().count(), refused.toString());
+            step("mixed", t0);
         }
+    }
+
+    private static void step(String what, long t0) {
+        System.out.printf("IntegrityIT: %s at %.1f s%n", what, (System.nanoTime() - t0) / 1e9);
     }
 
     private static ByteBuffer random(long length, long seed) {

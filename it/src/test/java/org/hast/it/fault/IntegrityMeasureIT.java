@@ -1,0 +1,114 @@
+package org.hast.it.fault;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import org.hast.testing.HastCluster;
+import org.hast.testing.HastNode;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The measurement of docs/integrity.md, by hand only ({@code -Dhast.integrity.measure=true} or
+ * {@code HAST_INTEGRITY_MEASURE=1}; skipped otherwise): a primary crash under a 4 KiB random-write
+ * load, then the resynchronisation of its keepdirty extents, with {@code syncmode plain} and with
+ * {@code checksum}; prints the bytes the primary sent through the relay and the "Synchronization
+ * complete." line (time and rate). {@code HAST_INTEGRITY_MB} sets the disk size (default 512).
+ */
+class IntegrityMeasureIT {
+    private static final String RESOURCE = "r0";
+    private HastCluster cluster;
+    private CountingRelay relay;
+
+    @AfterEach
+    void stop() throws Exception {
+        if (cluster != null) {
+            cluster.close();
+            cluster = null;
+        }
+        if (relay != null) {
+            relay.close();
+            relay = null;
+        }
+    }
+
+    @Test
+    void primaryCrashUnderLoad() throws Exception {
+        assumeTrue(Boolean.getBoolean("hast.integrity.measure") || "1".equals(System.getenv("HAST_INTEGRITY_MEASURE")),
+                "a measurement, run by hand: -Dhast.integrity.measure=true");
+        for (String mode : new String[] {"plain", "checksum"}) {
+            run(mode);
+            stop();
+        }
+    }
+
+    private void run(String mode) throws Exception {
+        long disk = Long.getLong("hast.integrity.mb", Long.parseLong(System.getenv().getOrDefault("HAST_INTEGRITY_MB",
+                "512"))) << 20;
+        cluster = HastCluster.create("IntegrityMeasureIT-" + mode, 2);
+        HastNode a = cluster.node(0);
+        HastNode b = cluster.node(1);
+        cluster.createDisks(disk, RESOURCE);
+        cluster.writeConfig("", "integrity on\nsyncmode " + mode, RESOURCE);
+        relay = new CountingRelay(b.port());
+        Path aConfig = cluster.dir().resolve("a.conf");
+        Files.writeString(aConfig, Files.readString(cluster.config()).replace(
+                "remote tcp4://" + b.address() + ":" + b.port(), "remote tcp4://127.0.0.1:" + relay.port()));
+        a.setConfig(aConfig);
+        cluster.startPair(RESOURCE);
+        long dataSize = disk - a.localOffset(RESOURCE);
+        AtomicBoolean writing = new AtomicBoolean(true);
+        NbdClient nbd = NbdClient.connect(a.exportSocket(RESOURCE), RESOURCE);
+        Thread writer = new Thread(() -> {
+            Random r = new Random(5);
+            byte[] block = new byte[4096];
+            while (writing.get()) {
+                r.nextBytes(block);
+                long offset = (long) r.nextInt((int) (dataSize / 4096)) * 4096;
+                try {
+                    nbd.write(offset, ByteBuffer.wrap(block.clone())).get(30, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    return; // the primary is gone
+                }
+            }
+        }, "load");
+        writer.start();
+        Thread.sleep(10_000);
+        a.kill();
+        writing.set(false);
+        writer.join(30_000);
+        nbd.close();
+        int mark = a.logText().length();
+        long before = relay.toTarget();
+        long backBefore = relay.fromTarget();
+        long started = System.nanoTime();
+        a.start();
+        org.junit.jupiter.api.Assertions.assertEquals(0, a.hastctl("role", "primary", RESOURCE).exitCode());
+        String done = awaitLog(a, mark, "Synchronization complete.", 600_000);
+        double wall = (System.nanoTime() - started) / 1e9;
+        System.out.printf("IntegrityMeasureIT %s: %d bytes primary->secondary, %d back; %.1f s from restart; %s%n",
+                mode, relay.toTarget() - before, relay.fromTarget() - backBefore, wall, done);
+    }
+
+    private static String awaitLog(HastNode node, int mark, String text, long millis) throws Exception {
+        long deadline = System.currentTimeMillis() + millis;
+        while (true) {
+            String log = node.logText();
+            int at = log.indexOf(text, Math.min(mark, log.length()));
+            if (at >= 0) {
+                int end = log.indexOf('\n', at);
+                return log.substring(log.lastIndexOf('\n', at) + 1, end < 0 ? log.length() : end);
+            }
+            if (System.currentTimeMillis() > deadline) {
+                throw new AssertionError(node.name() + ": \"" + text + "\" not logged\n" + log.substring(mark));
+            }
+            Thread.sleep(50);
+        }
+    }
+}
