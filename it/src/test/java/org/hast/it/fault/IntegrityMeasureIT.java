@@ -96,6 +96,86 @@ class IntegrityMeasureIT {
                 mode, relay.toTarget() - before, relay.fromTarget() - backBefore, wall, done);
     }
 
+    /**
+     * Application write latency (4 KiB, queue depth 1, through the export) during a full
+     * resynchronisation of the data area, with no rate control, {@code syncrate 64m} and
+     * {@code syncrate adaptive 5}; and the same writer with no sync running, as the baseline.
+     */
+    @Test
+    void writeLatencyDuringResync() throws Exception {
+        assumeTrue(Boolean.getBoolean("hast.integrity.measure") || "1".equals(System.getenv("HAST_INTEGRITY_MEASURE")),
+                "a measurement, run by hand: -Dhast.integrity.measure=true");
+        for (String rate : new String[] {"unlimited", "64m", "adaptive 5"}) {
+            latency(rate);
+            stop();
+        }
+    }
+
+    private void latency(String rate) throws Exception {
+        long disk = Long.parseLong(System.getenv().getOrDefault("HAST_INTEGRITY_MB", "512")) << 20;
+        cluster = HastCluster.create("IntegrityLatency", 2);
+        HastNode a = cluster.node(0);
+        HastNode b = cluster.node(1);
+        cluster.createDisks(disk, RESOURCE);
+        // Non-sparse on A so the resync reads real data.
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(a.disk(RESOURCE),
+                java.nio.file.StandardOpenOption.WRITE)) {
+            ByteBuffer junk = ByteBuffer.allocate(1 << 20);
+            new Random(9).nextBytes(junk.array());
+            for (long at = 1 << 20; at < disk; at += 1 << 20) {
+                ch.write(junk.clear(), at);
+            }
+        }
+        cluster.writeConfig("", "syncrate " + rate, RESOURCE);
+        cluster.startPair(RESOURCE); // the first connection synchronises everything
+        int mark = 0;
+        try (NbdClient nbd = NbdClient.connect(a.exportSocket(RESOURCE), RESOURCE)) {
+            long[] during = writes(nbd, a, mark, disk - a.localOffset(RESOURCE));
+            awaitLog(a, mark, "Synchronization complete.", 1_200_000);
+            long[] idle = timedWrites(nbd, 500, disk - a.localOffset(RESOURCE));
+            String done = awaitLog(a, mark, "Synchronization complete.", 1);
+            System.out.printf("IntegrityMeasureIT latency syncrate %s: during resync %s; idle %s; %s%n", rate,
+                    summary(during), summary(idle), done);
+        }
+    }
+
+    /** Timed 4 KiB writes until the sync completes (at most 20000). */
+    private static long[] writes(NbdClient nbd, HastNode a, int mark, long dataSize) throws Exception {
+        long[] times = new long[20000];
+        Random r = new Random(11);
+        int n = 0;
+        while (n < times.length && a.logText().indexOf("Synchronization complete.", mark) < 0) {
+            long offset = (long) r.nextInt((int) (dataSize / 4096)) * 4096;
+            long t = System.nanoTime();
+            nbd.write(offset, ByteBuffer.wrap(new byte[4096])).get(60, TimeUnit.SECONDS);
+            times[n++] = System.nanoTime() - t;
+        }
+        return java.util.Arrays.copyOf(times, n);
+    }
+
+    private static long[] timedWrites(NbdClient nbd, int count, long dataSize) throws Exception {
+        long[] times = new long[count];
+        Random r = new Random(12);
+        for (int i = 0; i < count; i++) {
+            long offset = (long) r.nextInt((int) (dataSize / 4096)) * 4096;
+            long t = System.nanoTime();
+            nbd.write(offset, ByteBuffer.wrap(new byte[4096])).get(60, TimeUnit.SECONDS);
+            times[i] = System.nanoTime() - t;
+        }
+        return times;
+    }
+
+    private static String summary(long[] nanos) {
+        if (nanos.length == 0) {
+            return "no writes";
+        }
+        long[] sorted = nanos.clone();
+        java.util.Arrays.sort(sorted);
+        double mean = java.util.Arrays.stream(sorted).average().orElse(0) / 1e6;
+        return String.format("%d writes, mean %.2f ms, p50 %.2f ms, p99 %.2f ms", sorted.length, mean,
+                sorted[sorted.length / 2] / 1e6, sorted[(int) (sorted.length * 0.99)] / 1e6);
+    }
+
     private static String awaitLog(HastNode node, int mark, String text, long millis) throws Exception {
         long deadline = System.currentTimeMillis() + millis;
         while (true) {
