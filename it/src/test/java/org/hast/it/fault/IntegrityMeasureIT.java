@@ -55,6 +55,8 @@ class IntegrityMeasureIT {
         HastNode a = cluster.node(0);
         HastNode b = cluster.node(1);
         cluster.createDisks(disk, RESOURCE);
+        fill(a.disk(RESOURCE), disk);
+        fill(b.disk(RESOURCE), disk);
         cluster.writeConfig("", "integrity on\nsyncmode " + mode, RESOURCE);
         relay = new CountingRelay(b.port());
         Path aConfig = cluster.dir().resolve("a.conf");
@@ -62,6 +64,8 @@ class IntegrityMeasureIT {
                 "remote tcp4://" + b.address() + ":" + b.port(), "remote tcp4://127.0.0.1:" + relay.port()));
         a.setConfig(aConfig);
         cluster.startPair(RESOURCE);
+        // Both disks hold the same non-zero data: nothing travels as a hole.
+        awaitClean(a);
         long dataSize = disk - a.localOffset(RESOURCE);
         AtomicBoolean writing = new AtomicBoolean(true);
         NbdClient nbd = NbdClient.connect(a.exportSocket(RESOURCE), RESOURCE);
@@ -117,18 +121,17 @@ class IntegrityMeasureIT {
         HastNode a = cluster.node(0);
         HastNode b = cluster.node(1);
         cluster.createDisks(disk, RESOURCE);
-        // Non-sparse on A so the resync reads real data.
-        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(a.disk(RESOURCE),
-                java.nio.file.StandardOpenOption.WRITE)) {
-            ByteBuffer junk = ByteBuffer.allocate(1 << 20);
-            new Random(9).nextBytes(junk.array());
-            for (long at = 1 << 20; at < disk; at += 1 << 20) {
-                ch.write(junk.clear(), at);
-            }
-        }
+        fill(a.disk(RESOURCE), disk);
         cluster.writeConfig("", "syncrate " + rate, RESOURCE);
-        cluster.startPair(RESOURCE); // the first connection synchronises everything
-        int mark = 0;
+        cluster.startPair(RESOURCE);
+        awaitClean(a);
+        // A re-created secondary gets everything (spec §8): the full resync runs under the writer.
+        org.junit.jupiter.api.Assertions.assertEquals(0, b.hastctl("role", "init", RESOURCE).exitCode());
+        HastCluster.awaitStatus(a, RESOURCE, "degraded", 30_000);
+        org.junit.jupiter.api.Assertions.assertEquals(0, b.hastctl("create", RESOURCE).exitCode());
+        int mark = a.logText().length();
+        org.junit.jupiter.api.Assertions.assertEquals(0, b.hastctl("role", "secondary", RESOURCE).exitCode());
+        awaitLog(a, mark, "Synchronization started.", 60_000);
         try (NbdClient nbd = NbdClient.connect(a.exportSocket(RESOURCE), RESOURCE)) {
             long[] during = writes(nbd, a, mark, disk - a.localOffset(RESOURCE));
             awaitLog(a, mark, "Synchronization complete.", 1_200_000);
@@ -163,6 +166,28 @@ class IntegrityMeasureIT {
             times[i] = System.nanoTime() - t;
         }
         return times;
+    }
+
+    private static void awaitClean(HastNode node) throws Exception {
+        long deadline = System.currentTimeMillis() + 1_200_000;
+        while (!node.hastctl("list", RESOURCE).stdout().contains("  dirty: 0 ")) {
+            if (System.currentTimeMillis() > deadline) {
+                throw new AssertionError(node.name() + " never clean");
+            }
+            Thread.sleep(500);
+        }
+    }
+
+    /** Random data from 1 MiB on (past the metadata), so nothing travels as a hole. */
+    private static void fill(Path file, long disk) throws java.io.IOException {
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            ByteBuffer junk = ByteBuffer.allocate(1 << 20);
+            new Random(9).nextBytes(junk.array());
+            for (long at = 1 << 20; at < disk; at += 1 << 20) {
+                ch.write(junk.clear(), at);
+            }
+        }
     }
 
     private static String summary(long[] nanos) {
