@@ -48,6 +48,9 @@ import org.hast.util.SysExits;
  *   tlscert (ext)    yes              yes        yes
  *   tlskey (ext)     yes              yes        yes
  *   tlsca (ext)      yes              yes        yes
+ *   integrity (ext)  yes              yes
+ *   syncmode (ext)   yes              yes
+ *   syncrate (ext)   yes              yes
  * </pre>
  * Anything else where a statement is expected is a syntax error. The extension words are
  * recognised only where a statement (or a {@code device} value) is expected; elsewhere they
@@ -237,7 +240,7 @@ public final class ConfigParser {
                         throw ConfigException.at(file, line, e.getMessage());
                     }
                     global.metrics = address;
-                } else {
+                } else if (!integrityStatement(global.integrity)) {
                     throw in.misplaced(Section.GLOBAL);
                 }
         }
@@ -387,7 +390,7 @@ public final class ConfigParser {
                     draft.exportCa = tlsPath();
                 } else if (isLinkKeyword(keyword)) {
                     draft.link.set(keyword.text(), tlsPath(), keyword.line());
-                } else {
+                } else if (!integrityStatement(draft.integrity)) {
                     throw in.misplaced(Section.RESOURCE);
                 }
         }
@@ -397,6 +400,26 @@ public final class ConfigParser {
     private static boolean isLinkKeyword(Token keyword) {
         return keyword.isWord("secret") || keyword.isWord("tlscert") || keyword.isWord("tlskey")
                 || keyword.isWord("tlsca");
+    }
+
+    /** {@code integrity}, {@code syncmode} or {@code syncrate} into {@code into}; false for any other word. */
+    private boolean integrityStatement(IntegrityDraft into) throws ConfigException {
+        Token keyword = in.current();
+        if (keyword.isWord("integrity")) {
+            in.advance();
+            into.hashes = in.booleanValue();
+        } else if (keyword.isWord("syncmode")) {
+            in.advance();
+            into.checksumSync = in.syncModeValue();
+        } else if (keyword.isWord("syncrate")) {
+            in.advance();
+            long[] rate = in.syncRateValue();
+            into.syncRate = rate[0];
+            into.adaptiveTargetMs = (int) rate[1];
+        } else {
+            return false;
+        }
+        return true;
     }
 
     /** The path after {@code exportcert}, {@code exportkey}, {@code exportca} or a link keyword (current). */

@@ -33,6 +33,7 @@ final class GlobalDraft {
     String exportCa = "";
     /** secret, tlscert, tlskey, tlsca. */
     final LinkDraft link = new LinkDraft();
+    final IntegrityDraft integrity = new IntegrityDraft();
 
     // This node's global `on` blocks; null = not set there. They beat depth 0 in any order.
     String nodeControl;

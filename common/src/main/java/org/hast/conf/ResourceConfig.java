@@ -27,6 +27,7 @@ import org.hast.codec.Compression;
  * @param exportAddress  {@code export} as written (extension), "" when none
  * @param exportTls      {@code exportcert}, {@code exportkey}, {@code exportca} (extension)
  * @param linkSecurity   {@code secret}, {@code tlscert}, {@code tlskey}, {@code tlsca} (extension)
+ * @param integrity      {@code integrity}, {@code syncmode}, {@code syncrate} (extension)
  */
 public record ResourceConfig(
         String name,
@@ -43,7 +44,8 @@ public record ResourceConfig(
         DeviceMode device,
         String exportAddress,
         ExportTls exportTls,
-        LinkSecurity linkSecurity) {
+        LinkSecurity linkSecurity,
+        IntegrityConfig integrity) {
 
     /** {@code HAST_TIMEOUT}. */
     public static final int DEFAULT_TIMEOUT_SECONDS = 20;
@@ -69,18 +71,20 @@ public record ResourceConfig(
         Objects.requireNonNull(exportAddress, "exportAddress");
         Objects.requireNonNull(exportTls, "exportTls");
         Objects.requireNonNull(linkSecurity, "linkSecurity");
+        Objects.requireNonNull(integrity, "integrity");
         if (timeoutSeconds <= 0) {
             throw new IllegalArgumentException("timeout must be positive: " + timeoutSeconds);
         }
     }
 
-    /** A resource whose replication link is plain (neither {@code secret} nor TLS). */
+    /** A resource with a plain replication link and without the integrity extensions. */
     public ResourceConfig(String name, String providerName, String localPath, String remoteAddress,
             String sourceAddress, ReplicationMode replication, ChecksumAlgorithm checksum, Compression compression,
             int timeoutSeconds, String exec, boolean metaflush, DeviceMode device, String exportAddress,
             ExportTls exportTls) {
         this(name, providerName, localPath, remoteAddress, sourceAddress, replication, checksum, compression,
-                timeoutSeconds, exec, metaflush, device, exportAddress, exportTls, LinkSecurity.NONE);
+                timeoutSeconds, exec, metaflush, device, exportAddress, exportTls, LinkSecurity.NONE,
+                IntegrityConfig.DEFAULTS);
     }
 
     /** False for {@code remote none}: the primary never connects and no peer matches. */

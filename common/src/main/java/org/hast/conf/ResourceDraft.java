@@ -32,6 +32,7 @@ final class ResourceDraft {
     final LinkDraft link = new LinkDraft();
     /** The line of the closing brace, for errors that belong to the resource as a whole. */
     int closingLine;
+    final IntegrityDraft integrity = new IntegrityDraft();
 
     // This node's `on` block inside the resource (depth 2).
     boolean hadMyNode;
@@ -116,7 +117,8 @@ final class ResourceDraft {
                 device != null ? device : global.device,
                 export,
                 tls,
-                LinkDraft.resolve(nodeLink, link, global.link, file, closingLine));
+                LinkDraft.resolve(nodeLink, link, global.link, file, closingLine),
+                integrity.resolve(global.integrity.resolve(IntegrityConfig.DEFAULTS)));
     }
 
     /**

@@ -142,6 +142,64 @@ final class TokenReader {
         throw syntaxError("auto, nbd, fuse, ggate or none");
     }
 
+    /** {@code syncmode} value: {@code plain} or {@code checksum} (a keyword token); true for checksum. */
+    boolean syncModeValue() throws ConfigException {
+        if (tok.kind() == Token.Kind.CHECKSUM) {
+            advance();
+            return true;
+        }
+        if (tok.kind() == Token.Kind.STR && tok.text().equals("plain")) {
+            advance();
+            return false;
+        }
+        throw syntaxError("plain or checksum");
+    }
+
+    /**
+     * {@code syncrate} value: {@code unlimited}, a rate in bytes per second (digits, or a word
+     * such as {@code 50m} with a unit letter k, m, g: powers of 1024), or {@code adaptive <ms>}.
+     * Returns {rate, adaptive target ms}.
+     */
+    long[] syncRateValue() throws ConfigException {
+        if (tok.kind() == Token.Kind.STR && tok.text().equals("unlimited")) {
+            advance();
+            return new long[] {0, 0};
+        }
+        if (tok.kind() == Token.Kind.STR && tok.text().equals("adaptive")) {
+            advance();
+            if (tok.kind() != Token.Kind.NUM) {
+                throw syntaxError("a target write latency in milliseconds");
+            }
+            long ms = parsePositive(take().text(), "Adaptive syncrate target");
+            if (ms > 60_000) {
+                throw errorAtPrevious("Adaptive syncrate target is too large (at most 60000 ms).");
+            }
+            return new long[] {0, ms};
+        }
+        if (tok.kind() != Token.Kind.NUM && tok.kind() != Token.Kind.STR) {
+            throw syntaxError("unlimited, a rate in bytes/s or adaptive <ms>");
+        }
+        String text = take().text();
+        long rate = parsePositive(text, "Syncrate");
+        if (rate < 65536) {
+            throw errorAtPrevious("Syncrate " + text + " is too small (at least 64k bytes/s).");
+        }
+        return new long[] {rate, 0};
+    }
+
+    private long parsePositive(String text, String what) throws ConfigException {
+        long value;
+        try {
+            value = org.hast.util.HumanNumber.expand(text);
+        } catch (NumberFormatException | ArithmeticException e) {
+            throw errorAtPrevious(what + " " + text + " is not a number.");
+        }
+        if (value <= 0) {
+            throw errorAtPrevious(what + " must be positive.");
+        }
+        return value;
+    }
+
     /**
      * {@code timeout} takes a NUM (digits only, so never negative; {@code 0} is the only way
      * to "Negative or zero timeout."). The reference converts it with atoi, whose overflow is
@@ -267,7 +325,8 @@ final class TokenReader {
             default:
                 return token.isWord("device") || token.isWord("devdir") || token.isWord("statedir")
                         || token.isWord("export") || token.isWord("exportcert") || token.isWord("exportkey")
-                        || token.isWord("exportca") || LinkDraft.isKeyword(token.text());
+                        || token.isWord("exportca") || LinkDraft.isKeyword(token.text())
+                        || token.isWord("integrity") || token.isWord("syncmode") || token.isWord("syncrate");
         }
     }
 

@@ -24,6 +24,15 @@ public final class ControlCodes {
      * the {@code x_} fields of docs/json-status.md. Without it the reply is the reference's.
      */
     public static final String STATUS_EXTENDED = "ext";
+    /**
+     * Our extension (docs/integrity.md): online verify. Field {@code verify} (uint8, one of the
+     * {@code VERIFY_*}) and {@code resource0..N}. The reply has {@code resource<i>} and, when a
+     * resource refused, {@code error<i>} and {@code verifyerr<i>} (the reason, one line).
+     */
+    public static final int CMD_VERIFY = 5;
+    public static final int VERIFY_START = 1;
+    public static final int VERIFY_REPAIR = 2;
+    public static final int VERIFY_STOP = 3;
 
     public static final int EHAST_OK = 0;
     public static final int EHAST_NOENTRY = 1;

@@ -11,9 +11,15 @@ public enum HioCommand {
     WRITE(2),
     DELETE(3),
     FLUSH(4),
-    KEEPALIVE(5);
+    KEEPALIVE(5),
+    /**
+     * Ours, not the reference's: the secondary answers with the SHA-256 of every block of the
+     * range (docs/integrity.md). Sent only to a peer that offered {@link Capabilities#HASHES}.
+     */
+    HASH(72);
 
-    private static final HioCommand[] BY_CODE = values();
+    /** The reference's commands, indexed by code; HASH lies outside. */
+    private static final HioCommand[] BY_CODE = {UNDEF, READ, WRITE, DELETE, FLUSH, KEEPALIVE};
 
     private final int code;
 
@@ -32,6 +38,9 @@ public enum HioCommand {
      * {@link RequestHeader#cmdCode()} does).
      */
     public static HioCommand fromCode(int code) {
+        if (code == HASH.code) {
+            return HASH;
+        }
         return code >= 0 && code < BY_CODE.length ? BY_CODE[code] : UNDEF;
     }
 }

@@ -69,6 +69,11 @@ public final class RequestHeader {
     }
 
     /** A FLUSH: offset and length are sent as 0. */
+    /** Our block-hash request (docs/integrity.md); only for a peer that offered it. */
+    public static RequestHeader hash(long seq, long offset, long length) {
+        return io(HioCommand.HASH, seq, offset, length, false);
+    }
+
     public static RequestHeader flush(long seq) {
         return io(HioCommand.FLUSH, seq, 0, 0, false);
     }
@@ -158,6 +163,7 @@ public final class RequestHeader {
             case READ:
             case WRITE:
             case DELETE:
+            case HASH:
                 return checkRange(cmd, dataSize, sectorSize, maxPhys);
             default:
                 return RequestCheck.invalid("Header contains invalid 'cmd' (" + cmdCode + ").");

@@ -162,7 +162,7 @@ public final class HastNode implements AutoCloseable {
         return config;
     }
 
-    void setConfig(Path config) {
+    public void setConfig(Path config) {
         this.config = config;
     }
 

@@ -97,6 +97,15 @@ final class CommandHelp {
                 answers with an error). Resources are not put to init first; use
                 "hastctl role init all" before it for a clean stop.
                 """);
+        COMMANDS.put("verify", """
+                usage: hastctl verify [-d] [-c config] [-r | -s] all | name ...
+
+                Starts online verify on the primary (an extension): both nodes hash their
+                copy block by block and the blocks that differ are logged and shown in the
+                status. -r also resynchronises them from the primary; -s stops a verify in
+                progress. Needs "integrity on" (or "syncmode checksum") on both nodes; a peer
+                without it (a FreeBSD hastd) refuses with exit status 69.
+                """);
     }
 
     private static final String OVERVIEW = """
@@ -110,6 +119,7 @@ final class CommandHelp {
               events   follow state changes as they happen
               dump     show the metadata stored on the local component
               stop     ask hastd to exit
+              verify   compare (and repair) both nodes' copies online
               help     show this text, or a command's help: hastctl help <command>
 
             Run "hastctl help <command>" or "hastctl <command> --help" for a command.

@@ -29,7 +29,8 @@ public final class HastCtl {
             "status", StatusCommand::new,
             "events", EventsCommand::new,
             "dump", DumpCommand::new,
-            "stop", StopCommand::new);
+            "stop", StopCommand::new,
+            "verify", VerifyCommand::new);
 
     private HastCtl() {
     }

@@ -2,7 +2,7 @@ package org.hast.ctl;
 
 import java.io.PrintStream;
 
-/** The usage text of spec §2.1, plus the {@code stop} line of our extension (decisions §3). */
+/** The usage text of spec §2.1, plus the lines of our {@code stop} (decisions §3) and {@code verify} (docs/integrity.md). */
 final class Usage {
     private Usage() {
     }
@@ -15,5 +15,6 @@ final class Usage {
         err.println("       " + program + " status [-d] [-c config] [all | name ...]");
         err.println("       " + program + " dump [-d] [-c config] [all | name ...]");
         err.println("       " + program + " stop [-d] [-c config]");
+        err.println("       " + program + " verify [-d] [-c config] [-r | -s] all | name ...");
     }
 }

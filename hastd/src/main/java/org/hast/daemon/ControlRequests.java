@@ -88,6 +88,9 @@ final class ControlRequests {
             case ControlCodes.CMD_STATUS -> {
                 return status(reply, names, request.getUint8(ControlCodes.STATUS_EXTENDED) == 1);
             }
+            case ControlCodes.CMD_VERIFY -> {
+                return VerifyRequests.forward(resources, reply, names, request.getUint8("verify"));
+            }
             default -> {
                 // Found while going through the resources, as the reference does: none, no error.
                 if (!names.isEmpty()) {

@@ -79,6 +79,13 @@ public final class DirtyMap implements AutoCloseable {
         }
     }
 
+    /** The bitmap has this offset's extent to synchronise (online verify expects it to differ). */
+    public boolean syncPending(long offset) {
+        synchronized (map) {
+            return map.isSyncPending(map.extentOf(offset));
+        }
+    }
+
     /**
      * A WRITE or DELETE is about to be issued (A11): marks its extents; {@code then} runs once
      * the mark is durable, at once (on this thread) when the bitmap did not change.

@@ -37,6 +37,8 @@ final class Hio {
     boolean remoteRead;
     boolean toLocal;
     boolean toRemote;
+    /** A regular WRITE: when it was first started, for the adaptive sync rate's latency. */
+    long startedNanos;
     /** memsync: the remote event (received, or failure) has been counted. */
     volatile boolean receivedSeen;
 

@@ -2,12 +2,15 @@ package org.hast.primary;
 
 import java.io.IOException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 
 import org.hast.codec.PayloadCodec;
 import org.hast.conf.ReplicationMode;
 import org.hast.device.BlockBackend;
 import org.hast.device.InflightBudget;
+import org.hast.proto.Capabilities;
 import org.hast.proto.HioCommand;
+import org.hast.sync.AdaptiveRate;
 import org.hast.sync.SyncCopier;
 import org.hast.worker.LocalComponent;
 import org.hast.worker.WorkerStats;
@@ -72,6 +75,12 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
     /** Regular writes against synchronisation steps (spec §7.7). */
     private final SyncRanges ranges = new SyncRanges(REQUEST_SLOTS);
     private final SyncSteps syncSteps;
+    private final HashedSteps hashed = new HashedSteps(this::submit);
+    /** Regular writes' latency until both components finished, for the adaptive sync rate. */
+    private final LongAdder writeLatencyNanos = new LongAdder();
+    private final LongAdder writesTimed = new LongAdder();
+    /** {@code syncmode checksum}: used when the peer negotiated the hash messages. */
+    private volatile boolean checksumSync;
 
     public PrimaryPipeline(LocalComponent localComponent, long localOffset, long dataSize, int sectorSize,
             DirtyMap dirty, WorkerStats stats, Counters counters, ReplicationMode replication,
@@ -89,7 +98,8 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
         this.remote = new RemoteIo(sendCodec, MAX_REQUEST_BYTES, capacity, sequence, this::remoteDone,
                 this::remoteReceived);
         // The worker's bytes in flight, which synchronisation steps draw on too.
-        this.syncSteps = new SyncSteps(ranges, staleLocal, InflightBudget.shared(), this::submit, () -> closed);
+        this.syncSteps = new SyncSteps(ranges, staleLocal, InflightBudget.shared(), this::submit, () -> closed,
+                hashed, () -> checksumSync && peerHashes());
     }
 
     // ---- link and status ----
@@ -259,6 +269,9 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
                     startSync(hio);
                     return;
                 }
+                if (hio.startedNanos == 0) {
+                    hio.startedNanos = System.nanoTime();
+                }
                 if (!ranges.lockOrPark(hio)) {
                     // A parked write gives its slot back: the sync step it waits for needs one.
                     releaseSlot();
@@ -278,6 +291,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
                     markAndSend(hio);
                 }
             }
+            case HASH -> startSync(hio);
             case FLUSH -> {
                 hio.toLocal = true;
                 hio.toRemote = true;
@@ -441,6 +455,10 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
         acknowledge(hio, result);
         if (hio.cmd == HioCommand.WRITE) {
             hio.data.release();
+            if (hio.startedNanos != 0) {
+                writeLatencyNanos.add(System.nanoTime() - hio.startedNanos);
+                writesTimed.increment();
+            }
         }
         if (hio.cmd == HioCommand.WRITE || hio.cmd == HioCommand.DELETE) {
             ranges.unlock(hio);
@@ -467,6 +485,53 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
     public void syncCopy(long offset, int length, boolean passFromSecondary, Completion done)
             throws InterruptedException {
         syncSteps.copy(offset, length, passFromSecondary, done);
+    }
+
+    /**
+     * Online verify of {@code [offset, offset+length)}: locked against regular writes as a sync
+     * step is, so a write in flight never shows as a difference; {@code done} gets an errno or
+     * the blocks whose hashes differ between the nodes.
+     */
+    public void verifyStep(long offset, int length, VerifyResult done) throws InterruptedException {
+        if (!peerHashes()) {
+            done.verified(EOPNOTSUPP, 0);
+            return;
+        }
+        syncSteps.verify(offset, length, done);
+    }
+
+    /** The outcome of {@link #verifyStep}. */
+    public interface VerifyResult {
+        void verified(int errno, long mismatchingBlocks);
+    }
+
+    /** Whether the connected peer negotiated the hash messages (online verify, checksum sync). */
+    public boolean peerHashes() {
+        return remote.hasCapability(Capabilities.HASHES);
+    }
+
+    /** What the adaptive sync rate watches: the regular writes' latency so far. */
+    public AdaptiveRate.WriteLatency writeLatency() {
+        return new AdaptiveRate.WriteLatency() {
+            @Override
+            public long totalNanos() {
+                return writeLatencyNanos.sum();
+            }
+
+            @Override
+            public long count() {
+                return writesTimed.sum();
+            }
+        };
+    }
+
+    public void setChecksumSync(boolean enabled) {
+        checksumSync = enabled;
+    }
+
+    /** Bytes checksum synchronisation found identical on the secondary and did not send. */
+    public long checksumSkippedBytes() {
+        return hashed.skippedBytes.get();
     }
 
     private void completeWrite(Hio hio, boolean localOk, boolean remoteOk) {

@@ -99,6 +99,12 @@ final class RemoteIo implements AutoCloseable {
         return l == null ? 0 : l.version();
     }
 
+    /** The extensions negotiated with the connected peer, 0 while not connected. */
+    boolean hasCapability(int capability) {
+        ConnectionPair l = link;
+        return l != null && l.has(capability);
+    }
+
     void submit(Hio hio) {
         if (closed || !queue.offer(hio)) {
             hio.remoteError = closed ? ESHUTDOWN : ENOTCONN;
@@ -220,6 +226,8 @@ final class RemoteIo implements AutoCloseable {
                 return new OutgoingFrame(version, RequestHeader.delete(seq, hio.offset, hio.length).toNv());
             case FLUSH:
                 return new OutgoingFrame(version, RequestHeader.flush(seq).toNv());
+            case HASH:
+                return new OutgoingFrame(version, RequestHeader.hash(seq, hio.offset, hio.length).toNv());
             case WRITE:
                 break;
             default:

@@ -24,6 +24,7 @@ import org.hast.proto.HandshakeError;
 import org.hast.proto.HandshakeFirst;
 import org.hast.proto.HandshakeFirstReply;
 import org.hast.proto.HandshakeParams;
+import org.hast.proto.Capabilities;
 import org.hast.proto.HandshakeSecond;
 import org.hast.proto.HandshakeTokenReply;
 import org.hast.proto.LinkAuth;
@@ -271,14 +272,18 @@ public final class RemoteLink {
         authenticate(second, inInbox, LinkAuth.CONN_IN);
         HandshakeSecond hello = new HandshakeSecond(config.name(), token.token(), generated[0], resuid,
                 resource.localCnt(), resource.remoteCnt());
-        second.writeAndFlush(new OutgoingFrame(version, hello.toNv())).syncUninterruptibly();
+        int offered = config.integrity().offersHashes() ? Capabilities.HASHES : 0;
+        second.writeAndFlush(new OutgoingFrame(version, Capabilities.offer(hello.toNv(), offered)))
+                .syncUninterruptibly();
         if (config.linkSecurity().hasTls()) {
             startTls(first, second, hello);
         }
         HastFrame paramsFrame = outInbox.take(timeout);
         HandshakeParams params;
+        int capabilities;
         try {
             params = HandshakeParams.fromNv(paramsFrame.nv());
+            capabilities = offered & Capabilities.read(paramsFrame.nv());
             if (params.isRefused()) {
                 if (params.isSplitBrain()) {
                     events.accept(EVENT_SPLIT_BRAIN);
@@ -314,7 +319,7 @@ public final class RemoteLink {
         // at the pipeline's tail instead of piling up in an inbox nobody reads (issue #20).
         second.pipeline().remove(inInbox);
         first.pipeline().remove(outInbox);
-        resource.linkUp(new ConnectionPair(first, second, version), params);
+        resource.linkUp(new ConnectionPair(first, second, version, capabilities), params);
         second.closeFuture().addListener(f -> linkLost());
         first.closeFuture().addListener(f -> linkLost());
         established = true;

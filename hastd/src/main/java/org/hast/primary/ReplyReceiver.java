@@ -66,8 +66,8 @@ final class ReplyReceiver extends ChannelInboundHandlerAdapter {
             return;
         }
         int error = reply.error();
-        if (error == 0 && hio.cmd == HioCommand.READ) {
-            error = readPayload(frame, hio);
+        if (error == 0 && (hio.cmd == HioCommand.READ || hio.cmd == HioCommand.HASH)) {
+            error = hio.cmd == HioCommand.READ ? readPayload(frame, hio) : readDigests(frame, hio);
             if (error != 0) {
                 hio.remoteError = error;
                 remote.completed(hio);
@@ -77,6 +77,17 @@ final class ReplyReceiver extends ChannelInboundHandlerAdapter {
         }
         hio.remoteError = error;
         remote.completed(hio);
+    }
+
+    /** A HASH reply's digests, exactly as many as the range has blocks. */
+    private static int readDigests(HastFrame frame, Hio hio) {
+        if (frame.payload() == null || frame.payload().readableBytes() != hio.data.writableBytes()) {
+            LOG.error("Remote HASH reply has {} bytes, {} expected.",
+                    frame.payload() == null ? 0 : frame.payload().readableBytes(), hio.data.writableBytes());
+            return EIO;
+        }
+        hio.data.writeBytes(frame.payload(), frame.payload().readerIndex(), hio.data.writableBytes());
+        return 0;
     }
 
     /** Decodes a READ reply's payload into the request's buffer; EIO when it does not fit. */

@@ -26,35 +26,34 @@ final class SyncSteps {
     private final InflightBudget budget;
     private final Consumer<Hio> submit;
     private final BooleanSupplier closed;
+    /** {@code syncmode checksum} steps and online verify (both need the peer's hash messages). */
+    private final HashedSteps hashed;
+    /** Whether a step from the primary sends only the blocks whose hashes differ. */
+    private final BooleanSupplier checksum;
 
     SyncSteps(SyncRanges ranges, StaleExtents staleLocal, InflightBudget budget, Consumer<Hio> submit,
-              BooleanSupplier closed) {
+              BooleanSupplier closed, HashedSteps hashed, BooleanSupplier checksum) {
         this.ranges = ranges;
         this.staleLocal = staleLocal;
         this.budget = budget;
         this.submit = submit;
         this.closed = closed;
+        this.hashed = hashed;
+        this.checksum = checksum;
     }
 
     /** See {@link PrimaryPipeline#syncCopy}. */
     void copy(long offset, int length, boolean passFromSecondary, Completion done) throws InterruptedException {
         boolean fromSecondary = passFromSecondary || staleLocal.anyIn(offset, length);
-        // Before the range lock: writes parked on this range hold budget, and must not wait
-        // for a step that itself waits for budget.
-        budget.acquire(length);
-        boolean locked = false;
-        try {
-            locked = ranges.lockForSync(offset, length, closed);
-        } finally {
-            if (!locked) {
-                budget.release(length);
-            }
-        }
-        if (!locked) {
+        if (!lock(offset, length)) {
             done.done(ESHUTDOWN);
             return;
         }
         ByteBuf buffer = PooledByteBufAllocator.DEFAULT.directBuffer(length, length);
+        if (!fromSecondary && checksum.getAsBoolean()) {
+            hashed.copyDiffering(offset, length, buffer, errno -> stepDone(offset, length, buffer, errno, done));
+            return;
+        }
         Hio read = new Hio(HioCommand.READ, offset, length, buffer.slice(0, length).writerIndex(0), readErr -> {
             if (readErr != 0) {
                 LOG.error("Unable to read synchronization data: errno {}.", readErr);
@@ -77,6 +76,33 @@ final class SyncSteps {
         read.toLocal = !fromSecondary;
         read.toRemote = fromSecondary;
         submit.accept(read);
+    }
+
+    /** See {@link PrimaryPipeline#verifyStep}: the range is locked as for a copy. */
+    void verify(long offset, int length, PrimaryPipeline.VerifyResult done) throws InterruptedException {
+        if (!lock(offset, length)) {
+            done.verified(ESHUTDOWN, 0);
+            return;
+        }
+        ByteBuf buffer = PooledByteBufAllocator.DEFAULT.directBuffer(length, length);
+        hashed.compare(offset, length, buffer, (errno, mismatches) ->
+                stepDone(offset, length, buffer, errno, e -> done.verified(e, mismatches)));
+    }
+
+    /** Draws the step's bytes from the budget and locks its range; false once closed. */
+    private boolean lock(long offset, int length) throws InterruptedException {
+        // Before the range lock: writes parked on this range hold budget, and must not wait
+        // for a step that itself waits for budget.
+        budget.acquire(length);
+        boolean locked = false;
+        try {
+            locked = ranges.lockForSync(offset, length, closed);
+        } finally {
+            if (!locked) {
+                budget.release(length);
+            }
+        }
+        return locked;
     }
 
     private void stepDone(long offset, int length, ByteBuf buffer, int errno, Completion done) {

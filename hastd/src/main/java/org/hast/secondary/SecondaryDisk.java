@@ -7,6 +7,7 @@ import java.util.function.Consumer;
 import org.hast.codec.CodecException;
 import org.hast.codec.EncodedPayload;
 import org.hast.codec.PayloadCodec;
+import org.hast.integrity.BlockHashes;
 import org.hast.daemon.net.OutgoingFrame;
 import org.hast.daemon.process.FatalThreads;
 import org.hast.meta.MetadataCodec;
@@ -60,6 +61,8 @@ final class SecondaryDisk implements Runnable {
     private static final ByteBuffer NO_SCRATCH = ByteBuffer.allocate(0);
     /** Tests: runs on this thread before each request is applied (a disk that stalls). */
     private volatile Consumer<SecondaryRequest> beforeApply = request -> { };
+    /** Set when the primary negotiated {@code HIO_HASH} (docs/integrity.md). */
+    private volatile boolean hashes;
 
     SecondaryDisk(DiskQueue queue, LocalComponent local, long localOffset, PayloadCodec codec, WorkerStats stats,
                   Channel out, int frameVersion, int maxRequestBytes, Runnable onFatal) {
@@ -85,6 +88,11 @@ final class SecondaryDisk implements Runnable {
     /** Tests: the admission of requests to the appliers. */
     ApplyOrder order() {
         return order;
+    }
+
+    /** The primary may send {@code HIO_HASH}: before the disk thread starts. */
+    void enableHashes() {
+        hashes = true;
     }
 
     void setBeforeApply(Consumer<SecondaryRequest> hook) {
@@ -157,7 +165,8 @@ final class SecondaryDisk implements Runnable {
             return ApplyOrder.Kind.NONE;
         }
         return switch (request.header().cmd()) {
-            case READ -> ApplyOrder.Kind.READ;
+            // A hash must see every earlier write, as a read does.
+            case READ, HASH -> ApplyOrder.Kind.READ;
             case WRITE, DELETE -> ApplyOrder.Kind.WRITE;
             case FLUSH -> ApplyOrder.Kind.BARRIER;
             default -> ApplyOrder.Kind.NONE;
@@ -199,6 +208,13 @@ final class SecondaryDisk implements Runnable {
                     LOG.error("Request failed: FLUSH: {}.", e.getMessage());
                     stats.flushError.increment();
                     reply(ReplyHeader.failed(seq, EIO), null, null);
+                }
+            }
+            case HASH -> {
+                if (!hashes) {
+                    reply(ReplyHeader.failed(seq, 22), null, null);
+                } else {
+                    hash(seq, offset, (int) length, decodeBuffer);
                 }
             }
             default -> reply(ReplyHeader.failed(seq, 22), null, null);
@@ -255,6 +271,28 @@ final class SecondaryDisk implements Runnable {
         } catch (IOException e) {
             LOG.error("Request failed: WRITE({}, {}): {}.", offset, length, e.getMessage());
             stats.writeError.increment();
+            reply(ReplyHeader.failed(seq, EIO), null, null);
+        }
+    }
+
+    /** {@code HIO_HASH}: the digests of the range's blocks travel, not the data. */
+    private void hash(long seq, long offset, int length, ByteBuffer decodeBuffer) {
+        try {
+            ByteBuffer data = decodeBuffer.clear().limit(length);
+            local.readFully(data, localOffset + offset);
+            data.flip();
+            // Synchronisation and verify only, a step of up to 128 KiB at a time: a digest and a
+            // small buffer per step cost nothing beside the read.
+            ByteBuffer digests = ByteBuffer.allocate(BlockHashes.digestBytes(length));
+            new BlockHashes().hash(data, digests);
+            digests.flip();
+            ByteBuf payload = out.alloc().buffer(digests.remaining());
+            payload.writeBytes(digests);
+            NvWriter nv = ReplyHeader.done(seq).toNv().addUint32(PayloadFields.FIELD_SIZE, payload.readableBytes());
+            reply(null, nv, payload);
+        } catch (IOException e) {
+            LOG.error("Request failed: HASH({}, {}): {}.", offset, length, e.getMessage());
+            stats.readError.increment();
             reply(ReplyHeader.failed(seq, EIO), null, null);
         }
     }

@@ -16,6 +16,7 @@ import org.hast.daemon.process.FatalThreads;
 import org.hast.meta.Metadata;
 import org.hast.meta.MetadataCodec;
 import org.hast.nv.NvWriter;
+import org.hast.proto.Capabilities;
 import org.hast.proto.HandshakeParams;
 import org.hast.daemon.net.HastFrame;
 import org.hast.daemon.net.LinkTls;
@@ -61,7 +62,12 @@ public final class SecondaryWorker implements Worker {
     private static final String CONFIRMATION_DECODER = "confirmation-decoder";
 
     /** What the primary said in the second header, relayed by the main process. */
-    public record PrimaryHello(int version, long resuid, long localCnt, long remoteCnt, boolean virgin) {
+    public record PrimaryHello(int version, long resuid, long localCnt, long remoteCnt, boolean virgin,
+            int capabilities) {
+        /** A primary that offered none of our extensions. */
+        public PrimaryHello(int version, long resuid, long localCnt, long remoteCnt, boolean virgin) {
+            this(version, resuid, localCnt, remoteCnt, virgin, 0);
+        }
     }
 
     private final ResourceConfig config;
@@ -139,7 +145,7 @@ public final class SecondaryWorker implements Worker {
         HandshakeParams reply = decision.reply(dataSize, metadata.extentSize(), metadata.localCnt(),
                 metadata.remoteCnt(), mapBytes);
         if (decision.isRefusal()) {
-            send(in, reply, null, codec);
+            send(in, reply, 0, null, codec);
             if (decision.kind() == SyncDecision.Kind.SPLIT_BRAIN) {
                 LOG.error("Split-brain detected, exiting.");
                 events.accept(EVENT_SPLIT_BRAIN);
@@ -181,7 +187,11 @@ public final class SecondaryWorker implements Worker {
         if (bitmap != null) {
             addStaleExtents(bitmap, metadata);
         }
-        send(in, reply, bitmap, codec);
+        int capabilities = config.integrity().offersHashes() ? hello.capabilities() & Capabilities.HASHES : 0;
+        if (capabilities != 0) {
+            disk.enableHashes();
+        }
+        send(in, reply, capabilities, bitmap, codec);
         FatalThreads.start("disk", disk);
         LOG.info("Connected to the primary (protocol version {}, sync source {}).", hello.version(),
                 decision.syncSrc());
@@ -282,9 +292,10 @@ public final class SecondaryWorker implements Worker {
      * Sends the handshake reply. A primary that leaves meanwhile is a lost link (EX_TEMPFAIL, as
      * anywhere else), not a dying thread.
      */
-    private static void send(Channel in, HandshakeParams reply, ByteBuffer bitmap, PayloadCodec codec)
-            throws WorkerExit {
-        NvWriter nv = reply.toNv();
+    private static void send(Channel in, HandshakeParams reply, int capabilities, ByteBuffer bitmap,
+            PayloadCodec codec) throws WorkerExit {
+        // Our capabilities before the payload fields: a primary that offered none gets none.
+        NvWriter nv = Capabilities.offer(reply.toNv(), capabilities);
         OutgoingFrame frame;
         if (bitmap == null) {
             frame = new OutgoingFrame(2, nv);

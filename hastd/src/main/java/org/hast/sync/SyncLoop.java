@@ -54,6 +54,8 @@ public final class SyncLoop implements AutoCloseable {
     private volatile AtomicLong passSynced;
     private volatile long passStartedNanos;
     private volatile boolean passFromSecondary;
+    /** {@code syncrate}: paces the steps; unlimited unless configured. */
+    private volatile SyncRate rate = SyncRate.unlimited();
 
     public SyncLoop(DirtyMap dirty, SyncCopier pipeline, IntConsumer events) {
         this.dirty = dirty;
@@ -95,6 +97,11 @@ public final class SyncLoop implements AutoCloseable {
                 lock.notifyAll();
             }
         }
+    }
+
+    /** {@code syncrate} (fixed or adaptive): steps start no faster than it allows. */
+    public void setRate(SyncRate pacing) {
+        this.rate = pacing;
     }
 
     /** Bytes copied by synchronisation since the worker started. */
@@ -199,8 +206,9 @@ public final class SyncLoop implements AutoCloseable {
             if (current == null) {
                 current = new ExtentSteps((int) (offset / dirty.extentSize()));
             }
-            window.acquire();
             int length = step.length();
+            rate.acquire(length);
+            window.acquire();
             ExtentSteps owner = current;
             owner.stepStarted();
             pipeline.syncCopy(offset, length, source, errno -> {

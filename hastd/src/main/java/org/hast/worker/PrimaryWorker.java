@@ -49,6 +49,7 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
     private DirtyMap dirty;
     private PrimaryPipeline pipeline;
     private SyncLoop sync;
+    private IntegrityControls integrity;
     private NbdServer export;
     private PrimaryDevice device;
     private final Path devdir;
@@ -113,6 +114,7 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
         pipeline.setReplyTimeout(config.timeoutSeconds());
         sync = new SyncLoop(dirty, pipeline, events);
         pipeline.setSyncKick(sync::kick);
+        integrity = new IntegrityControls(config.integrity(), pipeline, dirty, sync);
         dirty.setCleanListener(pipeline::extentClean);
         if (config.hasRemote()) {
             link = new RemoteLink(config, this, events);
@@ -267,6 +269,12 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
         reply.addUint64("recv_queue_size", pipeline.awaitingReply());
         // Requests are answered by the component that finishes them: nothing waits to be.
         reply.addUint64("done_queue_size", 0);
+        integrity.status(reply);
+    }
+
+    @Override
+    public String verify(int action) {
+        return integrity.verify(action);
     }
 
     @Override
@@ -315,6 +323,9 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
         }
         if (export != null) {
             export.close();
+        }
+        if (integrity != null) {
+            integrity.close();
         }
         if (sync != null) {
             sync.interrupt();

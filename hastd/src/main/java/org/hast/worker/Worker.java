@@ -26,6 +26,14 @@ public interface Worker extends AutoCloseable {
     /** Applies a hot reload (spec §1.9): only the eight reloadable parameters changed. */
     void reload(ResourceConfig updated);
 
+    /**
+     * Online verify (docs/integrity.md): {@code action} is one of ControlCodes' VERIFY_*.
+     * Returns why it cannot, or null when done.
+     */
+    default String verify(int action) {
+        return "verify runs on the primary";
+    }
+
     @Override
     void close();
 }

@@ -107,6 +107,13 @@ public final class WorkerMain {
                 case WorkerProtocol.CONTROL_CONFIG -> configure(request);
                 case WorkerProtocol.CONTROL_STATUS -> statusOf(reply);
                 case WorkerProtocol.CONTROL_RELOAD -> reload(request);
+                case WorkerProtocol.CONTROL_VERIFY -> {
+                    String refused = worker == null ? "the resource is not configured yet"
+                            : worker.verify(request.getUint8("verify"));
+                    if (refused != null) {
+                        reply.addString("verifyerr", refused);
+                    }
+                }
                 default -> {
                     LOG.error("Control header contains invalid 'cmd' ({}).", cmd);
                     reply.addInt16("error", EINVAL);
@@ -182,7 +189,8 @@ public final class WorkerMain {
         try {
             hello = new org.hast.secondary.SecondaryWorker.PrimaryHello(request.requireUint8("hsversion"),
                     request.requireUint64("hsresuid"), request.requireUint64("hslocalcnt"),
-                    request.requireUint64("hsremotecnt"), request.has("hsvirgin"));
+                    request.requireUint64("hsremotecnt"), request.has("hsvirgin"),
+                    (int) request.getUint32("hscaps"));
         } catch (NvFormatException e) {
             throw new WorkerExit(SysExits.EX_SOFTWARE, "Invalid handshake from the main process: " + e.getMessage());
         }

@@ -5,11 +5,13 @@ import org.hast.codec.Compression;
 import org.hast.conf.DeviceMode;
 import org.hast.conf.ExportTls;
 import org.hast.conf.LinkSecurity;
+import org.hast.conf.IntegrityConfig;
 import org.hast.conf.ReplicationMode;
 import org.hast.conf.ResourceConfig;
 import org.hast.nv.NvFormatException;
 import org.hast.nv.NvMessage;
 import org.hast.nv.NvWriter;
+import org.hast.proto.Capabilities;
 import org.hast.proto.Role;
 
 /**
@@ -25,6 +27,8 @@ public final class WorkerProtocol {
     public static final int CONTROL_STATUS = 10;
     public static final int CONTROL_RELOAD = 11;
     public static final int CONTROL_CONFIG = 12;
+    /** Ours: start or stop online verify; {@code verify} as in ControlCodes, reply {@code [verifyerr]}. */
+    public static final int CONTROL_VERIFY = 13;
 
     /** Generous: a status reply is under 1 KiB. */
     public static final int MAX_MESSAGE_BYTES = 1 << 20;
@@ -71,10 +75,27 @@ public final class WorkerProtocol {
         nv.addString("tlsca", resource.linkSecurity().tlsCa());
         nv.addString("devdir", devdir);
         nv.addString("statedir", statedir);
+        addIntegrity(nv, resource.integrity());
         nv.addUint8("role", role.code());
         nv.addUint8("debug", Math.min(debugLevel, 255));
         nv.addUint8("foreground", foreground ? 1 : 0);
         return nv;
+    }
+
+    private static void addIntegrity(NvWriter nv, IntegrityConfig integrity) {
+        nv.addUint8("integrity", integrity.hashes() ? 1 : 0);
+        nv.addUint8("syncmode", integrity.checksumSync() ? 1 : 0);
+        nv.addUint64("syncrate", integrity.syncRate());
+        nv.addUint32("syncadaptive", integrity.adaptiveTargetMs());
+    }
+
+    /** The integrity settings of a config request; the defaults when it has none. */
+    private static IntegrityConfig integrityFrom(NvMessage nv) {
+        if (!nv.has("integrity")) {
+            return IntegrityConfig.DEFAULTS;
+        }
+        return new IntegrityConfig(nv.getUint8("integrity") != 0, nv.getUint8("syncmode") != 0,
+                nv.getUint64("syncrate"), (int) nv.getUint32("syncadaptive"));
     }
 
     /** The resource of a config request; the reload fields of a reload request over {@code base}. */
@@ -98,7 +119,8 @@ public final class WorkerProtocol {
         return new ResourceConfig(name, provider, local,
                 nv.requireString("remoteaddr"), nv.requireString("sourceaddr"),
                 replication, checksum, compression,
-                timeout, nv.requireString("exec"), nv.requireInt32("metaflush") != 0, device, export, tls, link);
+                timeout, nv.requireString("exec"), nv.requireInt32("metaflush") != 0, device, export, tls, link,
+                base != null ? base.integrity() : integrityFrom(nv));
     }
 
     /**
@@ -113,6 +135,7 @@ public final class WorkerProtocol {
         nv.addUint64("hsresuid", header.getUint64("resuid"));
         nv.addUint64("hslocalcnt", header.getUint64("localcnt"));
         nv.addUint64("hsremotecnt", header.getUint64("remotecnt"));
+        nv.addUint32("hscaps", Capabilities.read(header) & 0xffff_ffffL);
     }
 
     public static NvWriter errorReply(int error) {
