@@ -18,8 +18,10 @@ import org.slf4j.LoggerFactory;
  * itself is only touched under a short lock; the bitmap is written by one flusher thread in
  * group-commit fashion: every caller that needs the dirty mark durable asks for a generation
  * and is called back once a bitmap write that started after its request is on disk. Many
- * concurrent writes that touch new extents thus share one {@code pwrite} + {@code fdatasync}
- * instead of queueing one each behind a lock, as the reference does.
+ * concurrent writes that touch new extents thus share one synchronous bitmap write instead of
+ * queueing one each behind a lock, as the reference does. With {@code metaflush} on that write
+ * is {@link LocalComponent#writeDurably}: its own sectors and a cache flush, never an
+ * {@code fdatasync} that would also write back every dirty data page of the provider.
  */
 public final class DirtyMap implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DirtyMap.class);
@@ -275,7 +277,7 @@ public final class DirtyMap implements AutoCloseable {
         }
     }
 
-    /** Writes the current bitmap at offset 4096 and flushes it when {@code metaflush} is on. */
+    /** Writes the current bitmap at offset 4096, durably when {@code metaflush} is on. */
     private void writeNow() throws IOException {
         synchronized (writeLock) {
             bitmapOut.clear();
@@ -283,23 +285,22 @@ public final class DirtyMap implements AutoCloseable {
                 map.writeBitmap(bitmapOut);
             }
             bitmapOut.flip();
+            boolean flushed = true;
             try {
-                local.writeFully(bitmapOut, MetadataCodec.METADATA_SIZE);
+                if (metaflush) {
+                    flushed = local.writeDurably(bitmapOut, MetadataCodec.METADATA_SIZE);
+                } else {
+                    local.writeFully(bitmapOut, MetadataCodec.METADATA_SIZE);
+                }
             } catch (IOException e) {
+                // A synchronous write fails as one: its bytes and its flush are not told apart.
                 LOG.error("Unable to flush activemap to disk: {}.", e.getMessage());
                 stats.writeError.increment();
                 throw e;
             }
-            if (metaflush) {
-                try {
-                    if (!local.flush()) {
-                        LOG.warn("The local provider does not support cache flush; metaflush is off.");
-                        metaflush = false;
-                    }
-                } catch (IOException e) {
-                    LOG.error("Unable to flush disk cache on activemap update: {}.", e.getMessage());
-                    stats.flushError.increment();
-                }
+            if (!flushed) {
+                LOG.warn("The local provider does not support cache flush; metaflush is off.");
+                metaflush = false;
             }
         }
     }
