@@ -26,6 +26,7 @@ import org.hast.codec.Compression;
  * @param device         {@code device} (extension)
  * @param exportAddress  {@code export} as written (extension), "" when none
  * @param exportTls      {@code exportcert}, {@code exportkey}, {@code exportca} (extension)
+ * @param localIo        {@code localio} (extension)
  */
 public record ResourceConfig(
         String name,
@@ -41,7 +42,8 @@ public record ResourceConfig(
         boolean metaflush,
         DeviceMode device,
         String exportAddress,
-        ExportTls exportTls) {
+        ExportTls exportTls,
+        LocalIoMode localIo) {
 
     /** {@code HAST_TIMEOUT}. */
     public static final int DEFAULT_TIMEOUT_SECONDS = 20;
@@ -50,6 +52,7 @@ public record ResourceConfig(
     public static final Compression DEFAULT_COMPRESSION = Compression.HOLE;
     public static final boolean DEFAULT_METAFLUSH = true;
     public static final DeviceMode DEFAULT_DEVICE = DeviceMode.AUTO;
+    public static final LocalIoMode DEFAULT_LOCALIO = LocalIoMode.BUFFERED;
     /** The {@code remote} value meaning "the other node is not known yet". */
     public static final String REMOTE_NONE = "none";
 
@@ -66,6 +69,7 @@ public record ResourceConfig(
         Objects.requireNonNull(device, "device");
         Objects.requireNonNull(exportAddress, "exportAddress");
         Objects.requireNonNull(exportTls, "exportTls");
+        Objects.requireNonNull(localIo, "localIo");
         if (timeoutSeconds <= 0) {
             throw new IllegalArgumentException("timeout must be positive: " + timeoutSeconds);
         }

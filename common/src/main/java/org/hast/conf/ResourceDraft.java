@@ -22,6 +22,7 @@ final class ResourceDraft {
     String exec;
     Boolean metaflush;
     DeviceMode device;
+    LocalIoMode localIo;
     String providerName;
     String localPath;
     String exportAddress;
@@ -110,7 +111,8 @@ final class ResourceDraft {
                 flush,
                 device != null ? device : global.device,
                 export,
-                tls);
+                tls,
+                localIo != null ? localIo : global.localIo);
     }
 
     /**

@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.function.UnaryOperator;
 
+import org.hast.conf.LocalIoMode;
 import org.hast.meta.Metadata;
 import org.hast.meta.MetadataCodec;
 import org.hast.meta.MetadataException;
@@ -43,13 +44,17 @@ public final class LocalComponent implements Closeable {
         this.lockFd = lockFd;
     }
 
-    /** Opens and locks {@code path}; failures carry the reference's messages. */
+    /** Opens and locks {@code path} for buffered I/O; failures carry the reference's messages. */
     public static LocalComponent open(Path path) throws IOException {
-        return open(path, UnaryOperator.identity());
+        return open(path, LocalIoMode.BUFFERED, UnaryOperator.identity());
     }
 
-    /** {@link #open(Path)} with its system calls passed through {@code wrap} (tests record them). */
-    public static LocalComponent open(Path path, UnaryOperator<ComponentIo> wrap) throws IOException {
+    /**
+     * Opens and locks {@code path}, its data read and written as {@code mode} says, its system
+     * calls passed through {@code wrap} (tests record them).
+     */
+    public static LocalComponent open(Path path, LocalIoMode mode, UnaryOperator<ComponentIo> wrap)
+            throws IOException {
         ProviderGeometry geometry = ProviderGeometry.probe(path);
         LOG.debug("Obtained info about {}.", path);
         LibC libc = LibC.get();
@@ -70,7 +75,7 @@ public final class LocalComponent implements Closeable {
         }
         ComponentIo io;
         try {
-            io = wrap.apply(FileComponentIo.open(path));
+            io = wrap.apply(mode == LocalIoMode.DIRECT ? DirectComponentIo.open(path) : FileComponentIo.open(path));
         } catch (IOException e) {
             libc.close(fd);
             throw new IOException("Unable to open " + path + ": " + IoErrors.describe(e) + ".", e);

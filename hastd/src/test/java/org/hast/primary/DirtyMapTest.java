@@ -14,6 +14,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import org.hast.activemap.ActiveMap;
+import org.hast.conf.LocalIoMode;
 import org.hast.meta.MetadataCodec;
 import org.hast.worker.LocalComponent;
 import org.hast.worker.RecordingComponentIo;
@@ -81,7 +82,7 @@ class DirtyMapTest {
         }
         int extents = (int) (DATA_SIZE / EXTENT);
         AtomicReference<RecordingComponentIo> calls = new AtomicReference<>();
-        try (LocalComponent local = LocalComponent.open(file, io -> {
+        try (LocalComponent local = LocalComponent.open(file, LocalIoMode.BUFFERED, io -> {
             calls.set(new RecordingComponentIo(io));
             return calls.get();
         }); DirtyMap dirty = new DirtyMap(map, local, new WorkerStats(), true)) {

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 
+import org.hast.conf.LocalIoMode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -113,7 +114,7 @@ class LocalComponentTest {
     void refusedDurableWriteFallsBackToWriteAndFlush() throws Exception {
         Path path = file(1 << 20);
         AtomicReference<RecordingComponentIo> calls = new AtomicReference<>();
-        try (LocalComponent local = LocalComponent.open(path, io -> {
+        try (LocalComponent local = LocalComponent.open(path, LocalIoMode.BUFFERED, io -> {
             calls.set(new RecordingComponentIo(io));
             return calls.get();
         })) {

@@ -4,6 +4,7 @@ import org.hast.codec.ChecksumAlgorithm;
 import org.hast.codec.Compression;
 import org.hast.conf.DeviceMode;
 import org.hast.conf.ExportTls;
+import org.hast.conf.LocalIoMode;
 import org.hast.conf.ReplicationMode;
 import org.hast.conf.ResourceConfig;
 import org.hast.nv.NvFormatException;
@@ -64,6 +65,7 @@ public final class WorkerProtocol {
         nv.addString("exportcert", resource.exportTls().cert());
         nv.addString("exportkey", resource.exportTls().key());
         nv.addString("exportca", resource.exportTls().ca());
+        nv.addString("localio", resource.localIo().word());
         nv.addString("devdir", devdir);
         nv.addString("statedir", statedir);
         nv.addUint8("role", role.code());
@@ -81,17 +83,19 @@ public final class WorkerProtocol {
         String export = base != null ? base.exportAddress() : nv.requireString("export");
         ExportTls tls = base != null ? base.exportTls() : new ExportTls(nv.requireString("exportcert"),
                 nv.requireString("exportkey"), nv.requireString("exportca"));
+        LocalIoMode localIo = base != null ? base.localIo() : LocalIoMode.fromWord(nv.requireString("localio"));
         int timeout = nv.requireInt32("timeout");
         ReplicationMode replication = ReplicationMode.fromCode(nv.requireInt32("replication"));
         ChecksumAlgorithm checksum = ChecksumAlgorithm.fromCode(nv.requireInt32("checksum"));
         Compression compression = Compression.fromCode(nv.requireInt32("compression"));
-        if (device == null || timeout <= 0 || replication == null || checksum == null || compression == null) {
+        if (device == null || localIo == null || timeout <= 0 || replication == null || checksum == null || compression == null) {
             throw new NvFormatException(NvFormatException.Reason.MALFORMED, "invalid resource definition for " + name);
         }
         return new ResourceConfig(name, provider, local,
                 nv.requireString("remoteaddr"), nv.requireString("sourceaddr"),
                 replication, checksum, compression,
-                timeout, nv.requireString("exec"), nv.requireInt32("metaflush") != 0, device, export, tls);
+                timeout, nv.requireString("exec"), nv.requireInt32("metaflush") != 0, device, export, tls,
+                localIo);
     }
 
     /**
