@@ -5,7 +5,8 @@
 # the median, min and max per variant, mode and workload.
 #
 #   bench/build-ab.sh REPS RUNTIME SIZE MODES VARIANT...
-#   VARIANT = label:HAST_HOME:metaflush   e.g. before:/tmp/base:on after:.:on after-off:.:off
+#   VARIANT = label:HAST_HOME:metaflush[:localio]
+#             e.g. before:/tmp/base:on after:.:on after-off:.:off direct:.:on:direct
 #   WORKLOADS="randw4k-qd1 randw4k-qd32" (default) selects fio workloads as in primary-io.sh.
 #
 # Run as root from built checkouts (mvn package -DskipTests). Files under $HAST_BENCH_DIR
@@ -48,13 +49,14 @@ stop_pair() {
 }
 trap 'stop_pair; rm -rf "$work"' EXIT
 
-start_pair() {   # mode metaflush
+start_pair() {   # mode metaflush localio
     rm -rf "$work"; mkdir -p "$work/a" "$work/b"
     local disk_bytes=$(( $(numfmt --from=iec "$SIZE") + (64 << 20) ))
     truncate -s "$disk_bytes" "$work/a/disk.img" "$work/b/disk.img"
     cat >"$work/hast.conf" <<CONF
 replication $1
 metaflush $2
+$([[ -n $3 ]] && echo "localio $3")
 on abA {
 	control uds://$work/a/ctl.sock
 	pidfile $work/a/hastd.pid
@@ -96,9 +98,9 @@ results=$(mktemp)
 for rep in $(seq "$REPS"); do
     for mode in $MODES; do
         for v in "${VARIANTS[@]}"; do
-            IFS=: read -r label home flush <<<"$v"
+            IFS=: read -r label home flush localio <<<"$v"
             home=$(readlink -f "$home")
-            start_pair "$mode" "$flush"
+            start_pair "$mode" "$flush" "${localio:-}"
             for w in "${WORKLOADS[@]}"; do
                 r=$(run_fio "nbd+unix:///ab?socket=$work/a/ab.nbd" "$w")
                 echo "$rep $mode $label $w $r" | tee -a "$results"

@@ -331,12 +331,12 @@ public final class DirtyMap implements AutoCloseable {
             boolean flushed = true;
             try {
                 if (!durable) {
-                    local.writeFully(bitmapOut.duplicate(), MetadataCodec.METADATA_SIZE);
+                    local.writeFully(bitmapOut, MetadataCodec.METADATA_SIZE);
                 } else {
                     if (clear) {
                         flushed = local.flush();
                     }
-                    flushed &= local.writeDurably(bitmapOut.duplicate(), MetadataCodec.METADATA_SIZE);
+                    flushed &= local.writeDurably(bitmapOut, MetadataCodec.METADATA_SIZE);
                 }
             } catch (IOException e) {
                 // A synchronous write fails as one: its bytes and its flush are not told apart.

@@ -13,7 +13,7 @@ import com.sun.nio.file.ExtendedOpenOption;
  * {@code localio direct}: data goes around the page cache ({@code O_DIRECT}), as on a FreeBSD
  * GEOM provider. {@code O_DIRECT} needs the offset, the length and the buffer's address aligned
  * to the provider's block; a request whose offset and length are aligned but whose buffer is not
- * (an NBD reply's data follows its 16-byte header) goes through this thread's aligned bounce
+ * (an NBD reply's data follows its 16-byte header; any heap buffer) goes through this thread's aligned bounce
  * buffer, and one whose offset or length is not (an NBD client may send 512-byte sectors) goes
  * to a buffered descriptor. The kernel keeps the two coherent: a direct read writes back dirty
  * cached pages of its range first, a direct write drops them. The metadata area keeps its
@@ -106,9 +106,13 @@ final class DirectComponentIo implements ComponentIo {
         return position % block == 0 && length % block == 0 && length > 0;
     }
 
-    /** Heap buffers are the JDK's to align (it copies them into an aligned buffer of its own). */
+    /**
+     * Heap buffers are bounced here too: the JDK would copy them through an aligned temporary
+     * buffer of its own, which it then caches and later fails to free (a NullPointerException
+     * in {@code sun.nio.ch.Util.free} on JDK 17, in whatever I/O the thread does next).
+     */
     private boolean alignedAddress(ByteBuffer buffer) {
-        return !buffer.isDirect() || buffer.alignmentOffset(buffer.position(), block) == 0;
+        return buffer.isDirect() && buffer.alignmentOffset(buffer.position(), block) == 0;
     }
 
     /** This thread's aligned buffer, cleared, limited to {@code length}; grown when too small. */

@@ -127,6 +127,28 @@ class DirectComponentIoTest {
         assertArrayEquals(expected, Files.readAllBytes(file), "the file after close");
     }
 
+    /**
+     * Heap buffers (the metadata area is read into one) work, and leave the thread's other I/O
+     * working: the JDK's own aligned temporary buffer, once cached, broke the next heap-buffer
+     * read of any channel on that thread.
+     */
+    @Test
+    void heapBuffersLeaveTheThreadsOtherIoWorking() throws Exception {
+        byte[] bytes = new byte[8192];
+        new Random(7).nextBytes(bytes);
+        try (LocalComponent local = openDirect()) {
+            local.writeFully(ByteBuffer.wrap(bytes), 8192);
+            ByteBuffer back = ByteBuffer.allocate(8192);
+            local.readFully(back, 8192);
+            assertArrayEquals(bytes, back.array());
+        }
+        try (var channel = java.nio.channels.FileChannel.open(file)) {
+            ByteBuffer larger = ByteBuffer.allocate(65536);
+            channel.read(larger, 0);
+            assertEquals(bytes[0], larger.get(8192));
+        }
+    }
+
     private static int fdinfoFlags(String fd) throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc/self/fdinfo", fd))) {
             if (line.startsWith("flags:")) {
