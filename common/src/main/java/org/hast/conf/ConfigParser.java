@@ -51,6 +51,7 @@ import org.hast.util.SysExits;
  *   integrity (ext)  yes              yes
  *   syncmode (ext)   yes              yes
  *   syncrate (ext)   yes              yes
+ *   localio (ext)   yes               yes
  * </pre>
  * Anything else where a statement is expected is a syntax error. The extension words are
  * recognised only where a statement (or a {@code device} value) is expected; elsewhere they
@@ -213,6 +214,9 @@ public final class ConfigParser {
                 if (keyword.isWord("device")) {
                     in.advance();
                     global.device = in.deviceValue();
+                } else if (keyword.isWord("localio")) {
+                    in.advance();
+                    global.localIo = in.localIoValue();
                 } else if (keyword.isWord("devdir")) {
                     in.advance();
                     global.devdir = in.limited(in.argument("a path"), MAX_PATH,
@@ -377,6 +381,9 @@ public final class ConfigParser {
                 if (keyword.isWord("device")) {
                     in.advance();
                     draft.device = in.deviceValue();
+                } else if (keyword.isWord("localio")) {
+                    in.advance();
+                    draft.localIo = in.localIoValue();
                 } else if (keyword.isWord("export")) {
                     in.advance();
                     draft.exportAddress = in.limited(in.argument("an address"), MAX_ADDRESS,

@@ -27,6 +27,7 @@ final class GlobalDraft {
     String exec = "";
     boolean metaflush = ResourceConfig.DEFAULT_METAFLUSH;
     DeviceMode device = ResourceConfig.DEFAULT_DEVICE;
+    LocalIoMode localIo = ResourceConfig.DEFAULT_LOCALIO;
     /** exportcert, exportkey, exportca; "" = not set. */
     String exportCert = "";
     String exportKey = "";

@@ -28,6 +28,7 @@ import org.hast.codec.Compression;
  * @param exportTls      {@code exportcert}, {@code exportkey}, {@code exportca} (extension)
  * @param linkSecurity   {@code secret}, {@code tlscert}, {@code tlskey}, {@code tlsca} (extension)
  * @param integrity      {@code integrity}, {@code syncmode}, {@code syncrate} (extension)
+ * @param localIo        {@code localio} (extension)
  */
 public record ResourceConfig(
         String name,
@@ -45,7 +46,8 @@ public record ResourceConfig(
         String exportAddress,
         ExportTls exportTls,
         LinkSecurity linkSecurity,
-        IntegrityConfig integrity) {
+        IntegrityConfig integrity,
+        LocalIoMode localIo) {
 
     /** {@code HAST_TIMEOUT}. */
     public static final int DEFAULT_TIMEOUT_SECONDS = 20;
@@ -54,6 +56,7 @@ public record ResourceConfig(
     public static final Compression DEFAULT_COMPRESSION = Compression.HOLE;
     public static final boolean DEFAULT_METAFLUSH = true;
     public static final DeviceMode DEFAULT_DEVICE = DeviceMode.AUTO;
+    public static final LocalIoMode DEFAULT_LOCALIO = LocalIoMode.BUFFERED;
     /** The {@code remote} value meaning "the other node is not known yet". */
     public static final String REMOTE_NONE = "none";
 
@@ -72,19 +75,29 @@ public record ResourceConfig(
         Objects.requireNonNull(exportTls, "exportTls");
         Objects.requireNonNull(linkSecurity, "linkSecurity");
         Objects.requireNonNull(integrity, "integrity");
+        Objects.requireNonNull(localIo, "localIo");
         if (timeoutSeconds <= 0) {
             throw new IllegalArgumentException("timeout must be positive: " + timeoutSeconds);
         }
+    }
+
+    /** A resource with a plain replication link, without the integrity extensions, buffered I/O. */
+    public ResourceConfig(String name, String providerName, String localPath, String remoteAddress,
+            String sourceAddress, ReplicationMode replication, ChecksumAlgorithm checksum, Compression compression,
+            int timeoutSeconds, String exec, boolean metaflush, DeviceMode device, String exportAddress,
+            ExportTls exportTls) {
+        this(name, providerName, localPath, remoteAddress, sourceAddress, replication, checksum, compression,
+                timeoutSeconds, exec, metaflush, device, exportAddress, exportTls, DEFAULT_LOCALIO);
     }
 
     /** A resource with a plain replication link and without the integrity extensions. */
     public ResourceConfig(String name, String providerName, String localPath, String remoteAddress,
             String sourceAddress, ReplicationMode replication, ChecksumAlgorithm checksum, Compression compression,
             int timeoutSeconds, String exec, boolean metaflush, DeviceMode device, String exportAddress,
-            ExportTls exportTls) {
+            ExportTls exportTls, LocalIoMode localIo) {
         this(name, providerName, localPath, remoteAddress, sourceAddress, replication, checksum, compression,
                 timeoutSeconds, exec, metaflush, device, exportAddress, exportTls, LinkSecurity.NONE,
-                IntegrityConfig.DEFAULTS);
+                IntegrityConfig.DEFAULTS, localIo);
     }
 
     /** False for {@code remote none}: the primary never connects and no peer matches. */

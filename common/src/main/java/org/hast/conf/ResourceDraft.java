@@ -22,6 +22,7 @@ final class ResourceDraft {
     String exec;
     Boolean metaflush;
     DeviceMode device;
+    LocalIoMode localIo;
     String providerName;
     String localPath;
     String exportAddress;
@@ -118,7 +119,8 @@ final class ResourceDraft {
                 export,
                 tls,
                 LinkDraft.resolve(nodeLink, link, global.link, file, closingLine),
-                integrity.resolve(global.integrity.resolve(IntegrityConfig.DEFAULTS)));
+                integrity.resolve(global.integrity.resolve(IntegrityConfig.DEFAULTS)),
+                localIo != null ? localIo : global.localIo);
     }
 
     /**

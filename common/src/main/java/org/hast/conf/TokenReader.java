@@ -200,6 +200,18 @@ final class TokenReader {
         return value;
     }
 
+    /** {@code localio} value: {@code buffered} or {@code direct}. */
+    LocalIoMode localIoValue() throws ConfigException {
+        if (tok.kind() == Token.Kind.STR) {
+            LocalIoMode mode = LocalIoMode.fromWord(tok.text());
+            if (mode != null) {
+                advance();
+                return mode;
+            }
+        }
+        throw syntaxError("buffered or direct");
+    }
+
     /**
      * {@code timeout} takes a NUM (digits only, so never negative; {@code 0} is the only way
      * to "Negative or zero timeout."). The reference converts it with atoi, whose overflow is
@@ -326,7 +338,8 @@ final class TokenReader {
                 return token.isWord("device") || token.isWord("devdir") || token.isWord("statedir")
                         || token.isWord("export") || token.isWord("exportcert") || token.isWord("exportkey")
                         || token.isWord("exportca") || LinkDraft.isKeyword(token.text())
-                        || token.isWord("integrity") || token.isWord("syncmode") || token.isWord("syncrate");
+                        || token.isWord("integrity") || token.isWord("syncmode") || token.isWord("syncrate")
+                        || token.isWord("localio");
         }
     }
 

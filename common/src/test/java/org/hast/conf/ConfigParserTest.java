@@ -86,7 +86,7 @@ class ConfigParserTest {
         ResourceConfig r = config.resources().get(0);
         assertEquals(new ResourceConfig("r0", "r0", "/dev/da0", "tcp://10.0.0.2", "",
                 ReplicationMode.MEMSYNC, ChecksumAlgorithm.NONE, Compression.HOLE, 20, "", true,
-                DeviceMode.AUTO, "", ExportTls.NONE), r);
+                DeviceMode.AUTO, "", ExportTls.NONE, LocalIoMode.BUFFERED), r);
         assertTrue(r.hasRemote());
         assertFalse(r.hasSource());
         assertFalse(r.hasExec());
@@ -283,7 +283,7 @@ class ConfigParserTest {
         assertEquals("/dev/hast", config.devdir());
         assertEquals(new ResourceConfig("r0", "r0", "/dev/a", "none", "", ReplicationMode.MEMSYNC,
                 ChecksumAlgorithm.NONE, Compression.HOLE, 20, "", true, DeviceMode.AUTO, "",
-                ExportTls.NONE),
+                ExportTls.NONE, LocalIoMode.BUFFERED),
                 config.resources().get(0));
 
         assertEquals("/etc/hast.conf:1: syntax error near 'bogus': expected a statement or '}'",
@@ -367,6 +367,20 @@ class ConfigParserTest {
                 error("device AUTO").getMessage());
         assertEquals("/etc/hast.conf:2: syntax error near 'on': expected auto, nbd, fuse, ggate or none",
                 error("device\non").getMessage());
+    }
+
+    @Test
+    void localIoValuesAndInheritance() throws ConfigException {
+        assertEquals(LocalIoMode.BUFFERED, parse(MINIMAL_RESOURCE).resources().get(0).localIo());
+        for (LocalIoMode mode : LocalIoMode.values()) {
+            assertEquals(mode, parse("localio " + mode.word() + "\n" + MINIMAL_RESOURCE).resources().get(0).localIo());
+        }
+        assertEquals(LocalIoMode.BUFFERED, parse("localio direct\nresource r0 {\n localio buffered\n"
+                + " on hasta { local /l remote none }\n}\n").resources().get(0).localIo());
+        assertEquals("/etc/hast.conf:1: syntax error near 'odirect': expected buffered or direct",
+                error("localio odirect").getMessage());
+        assertEquals("/etc/hast.conf:2: syntax error near 'on': expected buffered or direct",
+                error("localio\non").getMessage());
     }
 
     @Test

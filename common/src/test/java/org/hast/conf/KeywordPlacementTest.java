@@ -105,6 +105,8 @@ class KeywordPlacementTest {
                         EnumSet.of(Section.GLOBAL), c -> c.resource("r9").isPresent(), true),
                 new Case("device", "device nbd", globalAndResource,
                         c -> r0(c).device(), DeviceMode.NBD),
+                new Case("localio", "localio direct", globalAndResource,
+                        c -> r0(c).localIo(), LocalIoMode.DIRECT),
                 new Case("devdir", "devdir /dev/hx", globalAndNode,
                         HastConfig::devdir, "/dev/hx"),
                 new Case("export", "export tcp://127.0.0.1:10809", resourceLevels,

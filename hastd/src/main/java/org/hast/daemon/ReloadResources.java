@@ -59,13 +59,14 @@ final class ReloadResources {
     }
 
     /**
-     * Provider name and local path (and our device and export) always need a new worker; the
+     * Provider name and local path (and our device, export and localio) always need a new worker; the
      * eight network and replication parameters are applied live only to a primary.
      */
     static boolean needsRestart(Role role, ResourceConfig old, ResourceConfig updated) {
         boolean identityChanged = !old.providerName().equals(updated.providerName())
                 || !old.localPath().equals(updated.localPath())
                 || old.device() != updated.device()
+                || old.localIo() != updated.localIo()
                 || !old.exportAddress().equals(updated.exportAddress())
                 || !old.exportTls().equals(updated.exportTls())
                 || !old.linkSecurity().equals(updated.linkSecurity());

@@ -18,16 +18,30 @@ import org.slf4j.LoggerFactory;
  * itself is only touched under a short lock; the bitmap is written by one flusher thread in
  * group-commit fashion: every caller that needs the dirty mark durable asks for a generation
  * and is called back once a bitmap write that started after its request is on disk. Many
- * concurrent writes that touch new extents thus share one {@code pwrite} + {@code fdatasync}
- * instead of queueing one each behind a lock, as the reference does.
+ * concurrent writes that touch new extents thus share one synchronous bitmap write instead of
+ * queueing one each behind a lock, as the reference does. With {@code metaflush} on that write
+ * is {@link LocalComponent#writeDurably}: its own sectors and a cache flush, never an
+ * {@code fdatasync} that would also write back every dirty data page of the provider.
+ *
+ * <p>A cleared bit may reach the disk only once the data written to its extent is durable
+ * (spec §7.3), and with buffered I/O that data may still sit in the page cache when its write
+ * completes. So with {@code metaflush on} the bitmap writes that serve marks never clear a bit
+ * (they write the current map united with the last image written), and clears go out on their
+ * own, at most once per {@link #CLEAR_INTERVAL_NANOS}, as an {@code fdatasync} of the provider
+ * followed by the synchronous bitmap write (which also serves the marks it carries). A crash thus
+ * finds at worst a second's worth of extents still dirty, which only costs their resync.
  */
 public final class DirtyMap implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DirtyMap.class);
+    /** How long clears may wait for their fdatasync while marks keep the flusher busy. */
+    static final long CLEAR_INTERVAL_NANOS = 1_000_000_000L;
 
     private final ActiveMap map;
     private final LocalComponent local;
     private final WorkerStats stats;
     private final ByteBuffer bitmapOut;
+    /** The image last written (guarded by writeLock): what a mark's write unites with. */
+    private final byte[] written;
     private volatile boolean metaflush;
     private volatile IntConsumer cleanListener;
 
@@ -36,6 +50,11 @@ public final class DirtyMap implements AutoCloseable {
     private final Object flushLock = new Object();
     private long requestedGeneration;
     private long writtenGeneration;
+    /** The latest generation asked for by a mark; later ones up to requested are clears. */
+    private long markGeneration;
+    /** Some bit was cleared in the map that the disk may still have set. */
+    private boolean clearsPending;
+    private long lastClearWrite = System.nanoTime();
     private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
     /** Per extent: the bitmap write that makes its latest mark durable (guarded by flushLock). */
     private final long[] markedAt;
@@ -51,6 +70,7 @@ public final class DirtyMap implements AutoCloseable {
         this.stats = stats;
         this.metaflush = metaflush;
         this.bitmapOut = ByteBuffer.allocateDirect(map.onDiskSize());
+        this.written = new byte[map.onDiskSize()];
         this.markedAt = new long[map.extentCount()];
         this.flusher = FatalThreads.start("activemap", this::flushLoop);
     }
@@ -109,6 +129,7 @@ public final class DirtyMap implements AutoCloseable {
                 long waitFor = 0;
                 if (changed) {
                     waitFor = ++requestedGeneration;
+                    markGeneration = waitFor;
                     for (int e = first; e <= last; e++) {
                         markedAt[e] = waitFor;
                     }
@@ -143,7 +164,7 @@ public final class DirtyMap implements AutoCloseable {
         }
         if (changed) {
             stats.activemapUpdate.increment();
-            requestFlush(null);
+            requestClear();
         }
     }
 
@@ -154,7 +175,7 @@ public final class DirtyMap implements AutoCloseable {
             changed = map.needSync(offset, length);
         }
         if (changed) {
-            requestFlush(null);
+            requestClear();
         }
     }
 
@@ -192,7 +213,7 @@ public final class DirtyMap implements AutoCloseable {
             clean = !map.isDirty(extent);
         }
         if (changed) {
-            requestFlush(null);
+            requestClear();
         }
         IntConsumer listener = cleanListener;
         if (clean && listener != null) {
@@ -212,7 +233,7 @@ public final class DirtyMap implements AutoCloseable {
             changed = map.syncFailed(map.extentOf(offset));
         }
         if (changed) {
-            requestFlush(null);
+            requestClear();
         }
     }
 
@@ -225,16 +246,14 @@ public final class DirtyMap implements AutoCloseable {
             }
             map.merge(peer);
         }
-        writeNow();
+        writeNow(true);
     }
 
-    /** Asks for a bitmap write; {@code then} (may be null) runs once it is on disk. */
-    private void requestFlush(Runnable then) {
+    /** The map changed in a way no write waits for (a clear, or needSync's bookkeeping). */
+    private void requestClear() {
         synchronized (flushLock) {
-            long generation = ++requestedGeneration;
-            if (then != null) {
-                waiters.add(new Waiter(generation, then));
-            }
+            ++requestedGeneration;
+            clearsPending = true;
             flushLock.notifyAll();
         }
     }
@@ -242,21 +261,37 @@ public final class DirtyMap implements AutoCloseable {
     private void flushLoop() {
         while (true) {
             long target;
+            boolean clear;
             synchronized (flushLock) {
-                while (!closed && requestedGeneration == writtenGeneration) {
+                while (true) {
+                    // A due clear goes first: it is durable for the marks it carries too.
+                    long wait = clearsPending && metaflush && !closed
+                            ? lastClearWrite + CLEAR_INTERVAL_NANOS - System.nanoTime() : 0;
+                    if (clearsPending && wait <= 0) {
+                        clear = true;
+                        break;
+                    }
+                    if (markGeneration > writtenGeneration) {
+                        clear = false;
+                        break;
+                    }
+                    if (!clearsPending && closed) {
+                        return;
+                    }
                     try {
-                        flushLock.wait();
+                        flushLock.wait(wait / 1_000_000 + (wait > 0 ? 1 : 0));
                     } catch (InterruptedException e) {
                         return;
                     }
                 }
-                if (closed && requestedGeneration == writtenGeneration) {
-                    return;
-                }
                 target = requestedGeneration;
+                if (clear) {
+                    clearsPending = false;
+                    lastClearWrite = System.nanoTime();
+                }
             }
             try {
-                writeNow();
+                writeNow(clear);
             } catch (IOException e) {
                 // Logged and counted in writeNow; the writes go ahead as in the reference.
             }
@@ -282,31 +317,44 @@ public final class DirtyMap implements AutoCloseable {
         }
     }
 
-    /** Writes the current bitmap at offset 4096 and flushes it when {@code metaflush} is on. */
-    private void writeNow() throws IOException {
+    /**
+     * Writes the bitmap at offset 4096. With {@code metaflush} on: a mark's write ({@code clear}
+     * false) keeps every bit of the last image and is one synchronous write; a clear first makes
+     * the data of completed writes durable ({@code fdatasync}), then writes the map as it is.
+     */
+    private void writeNow(boolean clear) throws IOException {
         synchronized (writeLock) {
             bitmapOut.clear();
             synchronized (map) {
                 map.writeBitmap(bitmapOut);
             }
             bitmapOut.flip();
+            boolean durable = metaflush;
+            if (durable && !clear) {
+                for (int i = 0; i < written.length; i++) {
+                    bitmapOut.put(i, (byte) (bitmapOut.get(i) | written[i]));
+                }
+            }
+            boolean flushed = true;
             try {
-                local.writeFully(bitmapOut, MetadataCodec.METADATA_SIZE);
+                if (!durable) {
+                    local.writeFully(bitmapOut, MetadataCodec.METADATA_SIZE);
+                } else {
+                    if (clear) {
+                        flushed = local.flush();
+                    }
+                    flushed &= local.writeDurably(bitmapOut, MetadataCodec.METADATA_SIZE);
+                }
             } catch (IOException e) {
+                // A synchronous write fails as one: its bytes and its flush are not told apart.
                 LOG.error("Unable to flush activemap to disk: {}.", e.getMessage());
                 stats.writeError.increment();
                 throw e;
             }
-            if (metaflush) {
-                try {
-                    if (!local.flush()) {
-                        LOG.warn("The local provider does not support cache flush; metaflush is off.");
-                        metaflush = false;
-                    }
-                } catch (IOException e) {
-                    LOG.error("Unable to flush disk cache on activemap update: {}.", e.getMessage());
-                    stats.flushError.increment();
-                }
+            bitmapOut.get(0, written);
+            if (!flushed) {
+                LOG.warn("The local provider does not support cache flush; metaflush is off.");
+                metaflush = false;
             }
         }
     }

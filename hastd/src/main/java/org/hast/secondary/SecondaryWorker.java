@@ -97,7 +97,7 @@ public final class SecondaryWorker implements Worker {
 
     @Override
     public void start() throws WorkerExit {
-        OpenedComponent opened = OpenedComponent.open(config.localPath(), config.name());
+        OpenedComponent opened = OpenedComponent.open(config.localPath(), config.name(), config.localIo());
         local = opened.local();
         Metadata metadata = opened.metadata();
         PayloadCodec codec = new PayloadCodec(config.compression(), config.checksum());

@@ -3,10 +3,10 @@ package org.hast.worker;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
+import java.util.function.UnaryOperator;
 
+import org.hast.conf.LocalIoMode;
 import org.hast.meta.Metadata;
 import org.hast.meta.MetadataCodec;
 import org.hast.meta.MetadataException;
@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
 /**
  * A worker's local component (spec §6, §3.7): opened read-write and locked with a non-blocking
  * exclusive {@code flock} so that two workers can never use one provider, with its metadata
- * area read and rewritten here.
+ * area read and rewritten here. Durable metadata writes go through an {@code O_DSYNC}
+ * descriptor and cost one small synchronous write, not an {@code fdatasync} of the provider.
  */
 public final class LocalComponent implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(LocalComponent.class);
@@ -32,20 +33,31 @@ public final class LocalComponent implements Closeable {
 
     private final Path path;
     private final ProviderGeometry geometry;
-    private final FileChannel channel;
+    private final ComponentIo io;
     private final int lockFd;
     /** Set once the component said it cannot flush its cache (EOPNOTSUPP latch, spec §11.3). */
     private volatile boolean flushUnsupported;
+    /** Set once a synchronous write was refused: durable writes become write + fdatasync. */
+    private volatile boolean durableWriteUnsupported;
 
-    private LocalComponent(Path path, ProviderGeometry geometry, FileChannel channel, int lockFd) {
+    private LocalComponent(Path path, ProviderGeometry geometry, ComponentIo io, int lockFd) {
         this.path = path;
         this.geometry = geometry;
-        this.channel = channel;
+        this.io = io;
         this.lockFd = lockFd;
     }
 
-    /** Opens and locks {@code path}; failures carry the reference's messages. */
+    /** Opens and locks {@code path} for buffered I/O; failures carry the reference's messages. */
     public static LocalComponent open(Path path) throws IOException {
+        return open(path, LocalIoMode.BUFFERED, UnaryOperator.identity());
+    }
+
+    /**
+     * Opens and locks {@code path}, its data read and written as {@code mode} says, its system
+     * calls passed through {@code wrap} (tests record them).
+     */
+    public static LocalComponent open(Path path, LocalIoMode mode, UnaryOperator<ComponentIo> wrap)
+            throws IOException {
         ProviderGeometry geometry = ProviderGeometry.probe(path, HostPlatform.current().disks());
         LOG.debug("Obtained info about {}.", path);
         LibC libc = LibC.get();
@@ -64,14 +76,14 @@ public final class LocalComponent implements Closeable {
         } else {
             LOG.debug("Locked {}.", path);
         }
-        FileChannel channel;
+        ComponentIo io;
         try {
-            channel = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            io = wrap.apply(mode == LocalIoMode.DIRECT ? DirectComponentIo.open(path) : FileComponentIo.open(path));
         } catch (IOException e) {
             libc.close(fd);
             throw new IOException("Unable to open " + path + ": " + IoErrors.describe(e) + ".", e);
         }
-        return new LocalComponent(path, geometry, channel, fd);
+        return new LocalComponent(path, geometry, io, fd);
     }
 
     public Path path() {
@@ -82,10 +94,6 @@ public final class LocalComponent implements Closeable {
         return geometry;
     }
 
-    public FileChannel channel() {
-        return channel;
-    }
-
     public Metadata readMetadata(String resource) throws IOException, MetadataException {
         ByteBuffer area = ByteBuffer.allocate(MetadataCodec.METADATA_SIZE);
         readFully(area, 0);
@@ -93,19 +101,51 @@ public final class LocalComponent implements Closeable {
         return MetadataCodec.decode(area, resource, path.toString());
     }
 
-    /** Rewrites the 4096-byte metadata area and flushes it (the reference does not flush: A17). */
-    public void writeMetadata(Metadata metadata, boolean flush) throws IOException {
+    /** Rewrites the 4096-byte metadata area, durably when asked (the reference does not flush: A17). */
+    public void writeMetadata(Metadata metadata, boolean durable) throws IOException {
         ByteBuffer area = MetadataCodec.encode(metadata);
-        writeFully(area, 0);
-        if (flush) {
-            channel.force(false);
+        if (durable) {
+            writeDurably(area, 0);
+        } else {
+            writeFully(area, 0);
         }
+    }
+
+    /**
+     * Writes {@code buffer} at {@code position} and returns once it is on stable storage, with
+     * one synchronous write of its own range. Where the provider refuses synchronous writes
+     * (EINVAL, EOPNOTSUPP) it falls back, from then on, to a plain write and {@link #flush()}.
+     *
+     * @return false when the provider cannot flush its cache at all (the EOPNOTSUPP latch): the
+     *         bytes are written but not known to be durable
+     */
+    public boolean writeDurably(ByteBuffer buffer, long position) throws IOException {
+        if (!durableWriteUnsupported) {
+            int start = buffer.position();
+            try {
+                long offset = position;
+                while (buffer.hasRemaining()) {
+                    offset += io.writeDurable(buffer, offset);
+                }
+                return true;
+            } catch (IOException e) {
+                if (!unsupported(e)) {
+                    throw e;
+                }
+                durableWriteUnsupported = true;
+                LOG.warn("The local component refuses synchronous writes ({}); metadata is flushed with "
+                        + "fdatasync from now on.", e.getMessage());
+                buffer.position(start);
+            }
+        }
+        writeFully(buffer, position);
+        return flush();
     }
 
     public void readFully(ByteBuffer buffer, long position) throws IOException {
         long offset = position;
         while (buffer.hasRemaining()) {
-            int n = channel.read(buffer, offset);
+            int n = io.read(buffer, offset);
             if (n < 0) {
                 throw new IOException("short read from " + path + " at " + offset);
             }
@@ -116,7 +156,7 @@ public final class LocalComponent implements Closeable {
     public void writeFully(ByteBuffer buffer, long position) throws IOException {
         long offset = position;
         while (buffer.hasRemaining()) {
-            offset += channel.write(buffer, offset);
+            offset += io.write(buffer, offset);
         }
     }
 
@@ -158,12 +198,11 @@ public final class LocalComponent implements Closeable {
             if (geometry.blockDevice() && HostPlatform.current().disks().flush() != DiskIoctls.NONE) {
                 flushDiskCache(); // FreeBSD: fsync of a disk node does not reach the disk's cache
             } else {
-                channel.force(false);
+                io.flush();
             }
             return true;
         } catch (IOException e) {
-            String message = String.valueOf(e.getMessage());
-            if (message.contains("not supported") || message.contains("Invalid argument")) {
+            if (unsupported(e)) {
                 flushUnsupported = true;
                 LOG.warn("The local component cannot flush its cache; flushes are skipped from now on.");
                 return false;
@@ -183,10 +222,16 @@ public final class LocalComponent implements Closeable {
         }
     }
 
+    /** EOPNOTSUPP or EINVAL, as the JDK words them: the provider cannot do this at all. */
+    private static boolean unsupported(IOException e) {
+        String message = String.valueOf(e.getMessage());
+        return message.contains("not supported") || message.contains("Invalid argument");
+    }
+
     @Override
     public void close() {
         try {
-            channel.close();
+            io.close();
         } catch (IOException e) {
             LOG.warn("Unable to close {}: {}", path, e.getMessage());
         }

@@ -2,7 +2,9 @@ package org.hast.worker;
 
 import java.io.IOException;
 import java.nio.file.Paths;
+import java.util.function.UnaryOperator;
 
+import org.hast.conf.LocalIoMode;
 import org.hast.meta.Metadata;
 import org.hast.meta.MetadataException;
 import org.hast.util.SysExits;
@@ -13,10 +15,10 @@ import org.hast.util.SysExits;
  */
 public record OpenedComponent(LocalComponent local, Metadata metadata) {
 
-    public static OpenedComponent open(String path, String resource) throws WorkerExit {
+    public static OpenedComponent open(String path, String resource, LocalIoMode mode) throws WorkerExit {
         LocalComponent local;
         try {
-            local = LocalComponent.open(Paths.get(path));
+            local = LocalComponent.open(Paths.get(path), mode, UnaryOperator.identity());
         } catch (IOException e) {
             throw new WorkerExit(SysExits.EX_NOINPUT, e.getMessage());
         }

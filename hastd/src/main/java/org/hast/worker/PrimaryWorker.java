@@ -74,7 +74,7 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
 
     @Override
     public void start() throws WorkerExit {
-        OpenedComponent opened = OpenedComponent.open(config.localPath(), config.name());
+        OpenedComponent opened = OpenedComponent.open(config.localPath(), config.name(), config.localIo());
         local = opened.local();
         Metadata onDisk = opened.metadata();
         int sectorSize = local.geometry().sectorSize();

@@ -50,7 +50,7 @@ public final class WorkerCdsTraining {
         }
         ResourceConfig config = new ResourceConfig("training", "training", disk.toString(), "none", "",
                 ReplicationMode.MEMSYNC, ChecksumAlgorithm.NONE, Compression.HOLE, 20, "", true, DeviceMode.NONE,
-                "uds://" + dir.resolve("train.nbd"), ExportTls.NONE);
+                "uds://" + dir.resolve("train.nbd"), ExportTls.NONE, ResourceConfig.DEFAULT_LOCALIO);
         PrimaryWorker worker = new PrimaryWorker(config, dir.resolve("dev"), dir.resolve("state"), event -> { });
         worker.start();
         exercise(worker.pipeline());

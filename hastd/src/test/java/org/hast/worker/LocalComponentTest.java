@@ -9,7 +9,11 @@ import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 
+import org.hast.conf.LocalIoMode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -59,6 +63,74 @@ class LocalComponentTest {
             }
             assertEquals(before, (Long) Files.getAttribute(path, "unix:size"), "KEEP_SIZE");
         }
+    }
+
+    /**
+     * Durable writes go to a descriptor the kernel syncs on every write (O_DSYNC in its
+     * {@code /proc/self/fdinfo} flags), the data descriptor stays buffered.
+     */
+    @Test
+    void durableWritesUseAnOdsyncDescriptorBesideABufferedOne() throws Exception {
+        Path path = file(1 << 20);
+        try (LocalComponent local = LocalComponent.open(path)) {
+            List<Integer> flags = new ArrayList<>();
+            try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+                for (Path fd : fds.toList()) {
+                    Path target;
+                    try {
+                        target = Files.readSymbolicLink(fd);
+                    } catch (IOException gone) {
+                        continue;
+                    }
+                    if (target.equals(path)) {
+                        flags.add(fdinfoFlags(fd.getFileName().toString()));
+                    }
+                }
+            }
+            assertTrue(flags.stream().anyMatch(f -> (f & O_DSYNC) != 0), "no O_DSYNC descriptor among " + flags);
+            assertTrue(flags.stream().anyMatch(f -> (f & O_DSYNC) == 0 && (f & 3) == 2),
+                    "no buffered read-write descriptor among " + flags);
+            ByteBuffer bytes = ByteBuffer.wrap(new byte[] {1, 2, 3, 4});
+            assertTrue(local.writeDurably(bytes, 4096));
+            ByteBuffer back = ByteBuffer.allocate(4);
+            local.readFully(back, 4096);
+            assertEquals(ByteBuffer.wrap(new byte[] {1, 2, 3, 4}), back.flip());
+        }
+    }
+
+    private static final int O_DSYNC = 010000;
+
+    private static int fdinfoFlags(String fd) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/fdinfo", fd))) {
+            if (line.startsWith("flags:")) {
+                return Integer.parseInt(line.substring(6).trim(), 8);
+            }
+        }
+        throw new IOException("no flags in fdinfo of " + fd);
+    }
+
+    /** A provider that refuses synchronous writes: write + fdatasync instead, and only one refusal. */
+    @Test
+    void refusedDurableWriteFallsBackToWriteAndFlush() throws Exception {
+        Path path = file(1 << 20);
+        AtomicReference<RecordingComponentIo> calls = new AtomicReference<>();
+        try (LocalComponent local = LocalComponent.open(path, LocalIoMode.BUFFERED, io -> {
+            calls.set(new RecordingComponentIo(io));
+            return calls.get();
+        })) {
+            calls.get().refuseDurableWrites();
+            for (int i = 0; i < 2; i++) {
+                assertTrue(local.writeDurably(ByteBuffer.wrap(new byte[] {9, 8, 7}), 4096));
+            }
+            ByteBuffer back = ByteBuffer.allocate(3);
+            local.readFully(back, 4096);
+            assertEquals(ByteBuffer.wrap(new byte[] {9, 8, 7}), back.flip());
+        }
+        List<RecordingComponentIo.Call> order = calls.get().events().stream()
+                .map(RecordingComponentIo.Event::call).toList();
+        assertEquals(List.of(RecordingComponentIo.Call.WRITE_DURABLE, RecordingComponentIo.Call.WRITE,
+                RecordingComponentIo.Call.FLUSH, RecordingComponentIo.Call.WRITE, RecordingComponentIo.Call.FLUSH),
+                order);
     }
 
     @Test

@@ -6,6 +6,7 @@ import org.hast.conf.DeviceMode;
 import org.hast.conf.ExportTls;
 import org.hast.conf.LinkSecurity;
 import org.hast.conf.IntegrityConfig;
+import org.hast.conf.LocalIoMode;
 import org.hast.conf.ReplicationMode;
 import org.hast.conf.ResourceConfig;
 import org.hast.nv.NvFormatException;
@@ -73,6 +74,7 @@ public final class WorkerProtocol {
         nv.addString("tlscert", resource.linkSecurity().tlsCert());
         nv.addString("tlskey", resource.linkSecurity().tlsKey());
         nv.addString("tlsca", resource.linkSecurity().tlsCa());
+        nv.addString("localio", resource.localIo().word());
         nv.addString("devdir", devdir);
         nv.addString("statedir", statedir);
         addIntegrity(nv, resource.integrity());
@@ -109,18 +111,19 @@ public final class WorkerProtocol {
                 nv.requireString("exportkey"), nv.requireString("exportca"));
         LinkSecurity link = base != null ? base.linkSecurity() : new LinkSecurity(nv.requireString("secret"),
                 nv.requireString("tlscert"), nv.requireString("tlskey"), nv.requireString("tlsca"));
+        LocalIoMode localIo = base != null ? base.localIo() : LocalIoMode.fromWord(nv.requireString("localio"));
         int timeout = nv.requireInt32("timeout");
         ReplicationMode replication = ReplicationMode.fromCode(nv.requireInt32("replication"));
         ChecksumAlgorithm checksum = ChecksumAlgorithm.fromCode(nv.requireInt32("checksum"));
         Compression compression = Compression.fromCode(nv.requireInt32("compression"));
-        if (device == null || timeout <= 0 || replication == null || checksum == null || compression == null) {
+        if (device == null || localIo == null || timeout <= 0 || replication == null || checksum == null || compression == null) {
             throw new NvFormatException(NvFormatException.Reason.MALFORMED, "invalid resource definition for " + name);
         }
         return new ResourceConfig(name, provider, local,
                 nv.requireString("remoteaddr"), nv.requireString("sourceaddr"),
                 replication, checksum, compression,
                 timeout, nv.requireString("exec"), nv.requireInt32("metaflush") != 0, device, export, tls, link,
-                base != null ? base.integrity() : integrityFrom(nv));
+                base != null ? base.integrity() : integrityFrom(nv), localIo);
     }
 
     /**

@@ -6,6 +6,7 @@ import org.hast.codec.ChecksumAlgorithm;
 import org.hast.codec.Compression;
 import org.hast.conf.DeviceMode;
 import org.hast.conf.ExportTls;
+import org.hast.conf.LocalIoMode;
 import org.hast.conf.ReplicationMode;
 import org.hast.conf.ResourceConfig;
 import org.hast.nv.NvMessage;
@@ -19,7 +20,7 @@ class WorkerProtocolTest {
         for (ExportTls tls : new ExportTls[] {ExportTls.NONE, new ExportTls("/c.pem", "/k.pem", "/ca.pem")}) {
             ResourceConfig resource = new ResourceConfig("r0", "prov", "/dev/x", "tcp://10.0.0.2", "tcp://10.0.0.1",
                     ReplicationMode.FULLSYNC, ChecksumAlgorithm.CRC32, Compression.LZF, 7, "/bin/hook", false,
-                    DeviceMode.NONE, "tcp://0.0.0.0:10809", tls);
+                    DeviceMode.NONE, "tcp://0.0.0.0:10809", tls, LocalIoMode.DIRECT);
             NvMessage sent = NvMessage.decode(WorkerProtocol.configRequest(resource, Role.PRIMARY, 0, true, "/dev/hast",
                     "/var/lib/hast")
                     .encode());
