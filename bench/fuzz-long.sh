@@ -23,7 +23,7 @@ if [ ${#targets[@]} -eq 0 ]; then
         common:org.hast.meta.MetadataCoverageFuzzTest#decode
         common:org.hast.proto.HandshakeCoverageFuzzTest#parse
         common:org.hast.conf.ConfigCoverageFuzzTest#parse
-        hastd:org.hast.daemon.net.HastFrameDecoderCoverageFuzzTest#decode
+        hastd:org.hast.link.HastFrameDecoderCoverageFuzzTest#decode
         hastd:org.hast.device.nbd.NbdRequestDecoderCoverageFuzzTest#decode
         hastd:org.hast.device.nbd.NbdHandshakeCoverageFuzzTest#negotiate
         hastd:org.hast.daemon.ControlRequestsCoverageFuzzTest#handle

@@ -6,10 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 
@@ -21,8 +18,6 @@ import java.util.Set;
  */
 public final class SecretFile {
     public static final int MIN_BYTES = 16;
-    /** Bytes of a secret's identifier: the start of its SHA-256, so peers find a common one. */
-    public static final int ID_BYTES = 8;
 
     private final List<byte[]> secrets;
 
@@ -90,15 +85,6 @@ public final class SecretFile {
                     + " secrets; at most two (the old and the new one during a rotation).");
         }
         return new SecretFile(List.copyOf(secrets));
-    }
-
-    /** {@link #ID_BYTES} of SHA-256 over {@code secret}: names it on the wire without revealing it. */
-    public static byte[] idOf(byte[] secret) {
-        try {
-            return Arrays.copyOf(MessageDigest.getInstance("SHA-256").digest(secret), ID_BYTES);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     private static int ownUid() {

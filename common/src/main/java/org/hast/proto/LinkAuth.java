@@ -3,14 +3,15 @@ package org.hast.proto;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
+import java.security.NoSuchAlgorithmException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
+import java.util.Arrays;
 import java.util.List;
 
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
-import org.hast.conf.SecretFile;
 import org.hast.nv.NvMessage;
 import org.hast.nv.NvType;
 import org.hast.nv.NvWriter;
@@ -31,12 +32,24 @@ import org.hast.nv.NvWriter;
  * outgoing connection, 2 = its incoming one), the resource name and both nonces, so an answer
  * is valid for one role, one connection, one resource and one pair of fresh nonces: a recorded
  * exchange does not verify against a new nonce, and the secondary's answer cannot be reflected
- * back as the primary's. {@code authkeys} lists the identifiers ({@link SecretFile#idOf}) of
+ * back as the primary's. {@code authkeys} lists the identifiers ({@link #idOf}) of
  * the primary's secrets, so during a rotation the secondary picks one both hold. Field names
  * differ from the plain handshake's ({@code resource}), so a FreeBSD hastd refuses HELLO
  * instead of acting on it.
  */
 public final class LinkAuth {
+    /** Bytes of a secret's identifier: the start of its SHA-256, so peers find a common one. */
+    public static final int ID_BYTES = 8;
+
+    /** {@link #ID_BYTES} of SHA-256 over {@code secret}: names it on the wire without revealing it. */
+    public static byte[] idOf(byte[] secret) {
+        try {
+            return Arrays.copyOf(MessageDigest.getInstance("SHA-256").digest(secret), ID_BYTES);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     public static final int NONCE_BYTES = 32;
     public static final int MAC_BYTES = 32;
     public static final int CONN_OUT = 1;
@@ -79,9 +92,9 @@ public final class LinkAuth {
     }
 
     public static NvWriter hello(String resource, int conn, byte[] nonce, List<byte[]> secrets) {
-        ByteBuffer ids = ByteBuffer.allocate(secrets.size() * SecretFile.ID_BYTES);
+        ByteBuffer ids = ByteBuffer.allocate(secrets.size() * ID_BYTES);
         for (byte[] secret : secrets) {
-            ids.put(SecretFile.idOf(secret));
+            ids.put(idOf(secret));
         }
         return new NvWriter().addString(FIELD_RESOURCE, resource).addUint8(FIELD_CONN, conn)
                 .addUint8Array(FIELD_NONCE, nonce).addUint8Array(FIELD_KEYS, ids.array());
@@ -122,7 +135,7 @@ public final class LinkAuth {
     /** The secret of {@code secrets} whose identifier is {@code id}, or null. */
     public static byte[] secretWithId(List<byte[]> secrets, byte[] id) {
         for (byte[] secret : secrets) {
-            if (MessageDigest.isEqual(SecretFile.idOf(secret), id)) {
+            if (MessageDigest.isEqual(idOf(secret), id)) {
                 return secret;
             }
         }
@@ -135,8 +148,8 @@ public final class LinkAuth {
      */
     public static byte[] commonSecret(List<byte[]> ours, ByteBuffer offered) {
         for (byte[] secret : ours) {
-            byte[] id = SecretFile.idOf(secret);
-            for (int at = offered.position(); at + SecretFile.ID_BYTES <= offered.limit(); at += SecretFile.ID_BYTES) {
+            byte[] id = idOf(secret);
+            for (int at = offered.position(); at + ID_BYTES <= offered.limit(); at += ID_BYTES) {
                 if (MessageDigest.isEqual(id, slice(offered, at))) {
                     return secret;
                 }
@@ -146,7 +159,7 @@ public final class LinkAuth {
     }
 
     private static byte[] slice(ByteBuffer buffer, int at) {
-        byte[] bytes = new byte[SecretFile.ID_BYTES];
+        byte[] bytes = new byte[ID_BYTES];
         buffer.duplicate().position(at).get(bytes);
         return bytes;
     }

@@ -25,7 +25,7 @@ import org.hast.daemon.process.Signals;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
-import org.hast.daemon.worker.WorkerLauncher;
+import org.hast.daemon.supervision.WorkerLauncher;
 import org.hast.util.SysExits;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -11,7 +11,7 @@ import org.hast.daemon.net.Addresses;
 import org.hast.daemon.net.AuthResponder;
 import org.hast.daemon.net.LinkTls;
 import org.hast.daemon.net.HandshakeListener;
-import org.hast.daemon.net.OutgoingFrame;
+import org.hast.link.OutgoingFrame;
 import org.hast.nv.NvMessage;
 import org.hast.nv.NvType;
 import org.hast.proto.HandshakeError;

@@ -1,7 +1,7 @@
 package org.hast.daemon;
 
 import org.hast.conf.ResourceConfig;
-import org.hast.daemon.worker.WorkerHandle;
+import org.hast.daemon.supervision.WorkerHandle;
 import org.hast.proto.Role;
 
 /** One configured resource in the main process: its definition, role and worker (spec §1.3). */

@@ -7,7 +7,7 @@ import java.util.concurrent.TimeoutException;
 
 import org.hast.conf.ResourceConfig;
 import org.hast.control.ControlCodes;
-import org.hast.daemon.worker.WorkerHandle;
+import org.hast.daemon.supervision.WorkerHandle;
 import org.hast.nv.NvMessage;
 import org.hast.nv.NvWriter;
 import org.slf4j.Logger;

@@ -14,6 +14,7 @@ import org.hast.device.ggate.GgateBridge;
 import org.hast.platform.host.HostPlatform;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.hast.block.DeviceBridge;
 
 /**
  * Picks the bridge for a resource's {@code device} setting (decisions §3). The decision is

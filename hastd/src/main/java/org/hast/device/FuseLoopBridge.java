@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.hast.block.DeviceBridge;
 
 /**
  * The Linux fallback without the nbd module (decisions §3, §4; feasibility.md, experiment 2):

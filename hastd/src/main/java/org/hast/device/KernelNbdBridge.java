@@ -21,6 +21,8 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.epoll.EpollIoHandler;
+import org.hast.block.BlockBackend;
+import org.hast.block.DeviceBridge;
 
 /**
  * The Linux NBD kernel driver as the device bridge (decisions §4; shared/spec/nbd.md, "Linux

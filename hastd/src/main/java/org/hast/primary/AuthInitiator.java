@@ -3,8 +3,8 @@ package org.hast.primary;
 import java.io.IOException;
 
 import org.hast.conf.SecretFile;
-import org.hast.daemon.net.HastFrame;
-import org.hast.daemon.net.OutgoingFrame;
+import org.hast.link.HastFrame;
+import org.hast.link.OutgoingFrame;
 import org.hast.nv.NvMessage;
 import org.hast.proto.HandshakeError;
 import org.hast.proto.LinkAuth;
@@ -36,7 +36,7 @@ final class AuthInitiator {
             refused(nv);
             secondaryNonce = LinkAuth.bytes(nv, LinkAuth.FIELD_NONCE, LinkAuth.NONCE_BYTES);
             secret = LinkAuth.secretWithId(secrets.secrets(),
-                    LinkAuth.bytes(nv, LinkAuth.FIELD_KEY, SecretFile.ID_BYTES));
+                    LinkAuth.bytes(nv, LinkAuth.FIELD_KEY, LinkAuth.ID_BYTES));
             byte[] expected = secret == null ? null
                     : LinkAuth.mac(secret, LinkAuth.Prover.SECONDARY, conn, resource, primaryNonce, secondaryNonce);
             if (expected == null || !LinkAuth.verify(expected, LinkAuth.bytes(nv, LinkAuth.FIELD_MAC, LinkAuth.MAC_BYTES))) {

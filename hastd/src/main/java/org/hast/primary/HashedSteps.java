@@ -5,7 +5,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
-import org.hast.device.BlockBackend;
+import org.hast.block.BlockBackend;
 import org.hast.integrity.BlockHashes;
 import org.hast.proto.HioCommand;
 

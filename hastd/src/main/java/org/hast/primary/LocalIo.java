@@ -10,7 +10,7 @@ import java.util.function.Consumer;
 
 import org.hast.daemon.process.FatalThreads;
 import org.hast.util.IoErrors;
-import org.hast.worker.LocalComponent;
+import org.hast.local.LocalComponent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

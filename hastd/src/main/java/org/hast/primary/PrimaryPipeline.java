@@ -6,19 +6,20 @@ import java.util.concurrent.atomic.LongAdder;
 
 import org.hast.codec.PayloadCodec;
 import org.hast.conf.ReplicationMode;
-import org.hast.device.BlockBackend;
-import org.hast.device.InflightBudget;
+import org.hast.block.BlockBackend;
+import org.hast.block.InflightBudget;
 import org.hast.proto.Capabilities;
 import org.hast.proto.HioCommand;
 import org.hast.sync.AdaptiveRate;
 import org.hast.sync.SyncCopier;
-import org.hast.worker.LocalComponent;
-import org.hast.worker.WorkerStats;
+import org.hast.local.LocalComponent;
+import org.hast.role.WorkerStats;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import org.hast.sync.DirtyMap;
 
 /**
  * The primary's I/O path (spec §11): client requests are cut into HAST requests of at most

@@ -9,7 +9,7 @@ import java.util.function.Consumer;
 
 import org.hast.codec.EncodedPayload;
 import org.hast.codec.PayloadCodec;
-import org.hast.daemon.net.OutgoingFrame;
+import org.hast.link.OutgoingFrame;
 import org.hast.daemon.process.FatalThreads;
 import org.hast.nv.NvWriter;
 import org.hast.proto.PayloadFields;

@@ -4,7 +4,7 @@ import java.nio.ByteBuffer;
 
 import org.hast.codec.CodecException;
 import org.hast.codec.PayloadCodec;
-import org.hast.daemon.net.HastFrame;
+import org.hast.link.HastFrame;
 import org.hast.proto.HioCommand;
 import org.hast.proto.PayloadFields;
 import org.hast.proto.ProtocolException;

@@ -12,7 +12,7 @@ import java.util.function.IntConsumer;
 import java.util.function.LongSupplier;
 
 import org.hast.daemon.process.FatalThreads;
-import org.hast.worker.StaleExtentsFile;
+import org.hast.local.StaleExtentsFile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

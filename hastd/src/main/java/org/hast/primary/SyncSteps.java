@@ -3,8 +3,8 @@ package org.hast.primary;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
-import org.hast.device.BlockBackend.Completion;
-import org.hast.device.InflightBudget;
+import org.hast.block.BlockBackend.Completion;
+import org.hast.block.InflightBudget;
 import org.hast.proto.HioCommand;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -4,7 +4,7 @@ import java.util.Queue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-import org.hast.daemon.net.OutgoingFrame;
+import org.hast.link.OutgoingFrame;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;

@@ -1,13 +1,13 @@
 package org.hast.secondary;
 
-import org.hast.daemon.net.HastFrame;
-import org.hast.daemon.net.OutgoingFrame;
+import org.hast.link.HastFrame;
+import org.hast.link.OutgoingFrame;
 import org.hast.proto.HioCommand;
 import org.hast.proto.PayloadFields;
 import org.hast.proto.ReplyHeader;
 import org.hast.proto.RequestCheck;
 import org.hast.proto.RequestHeader;
-import org.hast.worker.WorkerStats;
+import org.hast.role.WorkerStats;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

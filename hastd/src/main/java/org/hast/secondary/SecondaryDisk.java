@@ -8,15 +8,15 @@ import org.hast.codec.CodecException;
 import org.hast.codec.EncodedPayload;
 import org.hast.codec.PayloadCodec;
 import org.hast.integrity.BlockHashes;
-import org.hast.daemon.net.OutgoingFrame;
+import org.hast.link.OutgoingFrame;
 import org.hast.daemon.process.FatalThreads;
 import org.hast.meta.MetadataCodec;
 import org.hast.nv.NvWriter;
 import org.hast.proto.PayloadFields;
 import org.hast.proto.ReplyHeader;
 import org.hast.sys.ErrnoException;
-import org.hast.worker.LocalComponent;
-import org.hast.worker.WorkerStats;
+import org.hast.local.LocalComponent;
+import org.hast.role.WorkerStats;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,6 +1,7 @@
 package org.hast.sync;
 
 import org.hast.util.HumanNumber;
+import org.hast.role.SyncProgress;
 
 /**
  * When a running synchronisation gets a progress line in syslog: at least

@@ -1,6 +1,6 @@
 package org.hast.sync;
 
-import org.hast.device.BlockBackend;
+import org.hast.block.BlockBackend;
 
 /**
  * What the sync thread needs from the I/O path: one synchronisation step (spec §7.7), a range

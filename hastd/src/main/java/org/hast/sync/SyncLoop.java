@@ -7,10 +7,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntConsumer;
 
 import org.hast.daemon.process.FatalThreads;
-import org.hast.primary.DirtyMap;
 import org.hast.util.HumanNumber;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.hast.role.SyncProgress;
 
 /**
  * The primary's synchronisation thread (spec §7.7): after every connect it walks the dirty

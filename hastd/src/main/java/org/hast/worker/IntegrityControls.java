@@ -3,12 +3,12 @@ package org.hast.worker;
 import org.hast.conf.IntegrityConfig;
 import org.hast.control.ControlCodes;
 import org.hast.nv.NvWriter;
-import org.hast.primary.DirtyMap;
+import org.hast.sync.DirtyMap;
 import org.hast.primary.PrimaryPipeline;
 import org.hast.sync.AdaptiveRate;
 import org.hast.sync.SyncLoop;
 import org.hast.sync.SyncRate;
-import org.hast.sync.VerifyLoop;
+import org.hast.primary.VerifyLoop;
 
 /**
  * The primary's integrity extensions wired together (docs/integrity.md): checksum

@@ -10,8 +10,8 @@ import java.util.Optional;
 import org.hast.conf.DeviceMode;
 import org.hast.conf.HastAddress;
 import org.hast.conf.ResourceConfig;
-import org.hast.device.BlockBackend;
-import org.hast.device.DeviceBridge;
+import org.hast.block.BlockBackend;
+import org.hast.block.DeviceBridge;
 import org.hast.device.DeviceBridges;
 import org.hast.device.FuseLoopBridge;
 import org.hast.device.KernelNbdBridge;
@@ -20,6 +20,7 @@ import org.hast.device.nbd.NbdServer;
 import org.hast.util.SysExits;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.hast.role.WorkerExit;
 
 /**
  * {@code <devdir>/<name>} for a primary worker (decisions §3–§4): the bridge chosen by the

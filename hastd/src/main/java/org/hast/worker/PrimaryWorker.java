@@ -10,14 +10,14 @@ import java.util.function.IntConsumer;
 import org.hast.activemap.ActiveMap;
 import org.hast.codec.PayloadCodec;
 import org.hast.conf.ResourceConfig;
-import org.hast.device.InflightBudget;
+import org.hast.block.InflightBudget;
 import org.hast.device.nbd.NbdServer;
 import org.hast.meta.DiskLayout;
 import org.hast.meta.Metadata;
 import org.hast.meta.MetadataCodec;
 import org.hast.nv.NvWriter;
 import org.hast.primary.ConnectionPair;
-import org.hast.primary.DirtyMap;
+import org.hast.sync.DirtyMap;
 import org.hast.primary.PrimaryPipeline;
 import org.hast.primary.RemoteLink;
 import org.hast.primary.StaleExtents;
@@ -25,10 +25,16 @@ import org.hast.proto.HandshakeParams;
 import org.hast.proto.Role;
 import org.hast.proto.SyncSource;
 import org.hast.sync.SyncLoop;
-import org.hast.sync.SyncProgress;
+import org.hast.role.SyncProgress;
 import org.hast.util.SysExits;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.hast.local.StaleExtentsFile;
+import org.hast.local.OpenedComponent;
+import org.hast.role.WorkerStats;
+import org.hast.local.LocalComponent;
+import org.hast.role.WorkerExit;
+import org.hast.role.Worker;
 
 /**
  * The primary worker (spec §3.7 start order): opens and locks the local component, reads the

@@ -25,6 +25,7 @@ import org.hast.meta.DiskLayout;
 import org.hast.meta.Metadata;
 import org.hast.nv.NvWriter;
 import org.hast.proto.Role;
+import org.hast.local.LocalComponent;
 
 /**
  * The build's training run for the workers' class-data-sharing archive (failover time is mostly

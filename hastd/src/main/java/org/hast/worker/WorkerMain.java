@@ -20,6 +20,8 @@ import org.hast.proto.Role;
 import org.hast.util.SysExits;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.hast.role.WorkerExit;
+import org.hast.role.Worker;
 
 /**
  * A worker JVM (decisions §5): {@code WorkerMain "hastd: <name> (<role>)" <channel-socket>}.

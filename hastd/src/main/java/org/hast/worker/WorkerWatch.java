@@ -8,9 +8,10 @@ import java.util.function.Supplier;
 import org.hast.daemon.process.FatalThreads;
 import org.hast.nv.NvWriter;
 import org.hast.sync.ProgressLog;
-import org.hast.sync.SyncProgress;
+import org.hast.role.SyncProgress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.hast.role.Worker;
 
 /**
  * Once a second, off the I/O path, looks at a running worker: a running synchronisation gets

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import io.netty.buffer.ByteBuf;
+import org.hast.block.BlockBackend;
 
 /**
  * What can be checked on a host without the nbd module: the ioctl numbers against the table of

@@ -9,7 +9,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.hast.daemon.net.HastFrame;
+import org.hast.link.HastFrame;
 import org.hast.nv.NvMessage;
 import org.hast.nv.NvWriter;
 import org.junit.jupiter.api.Test;

@@ -24,9 +24,9 @@ import java.util.concurrent.TimeUnit;
 import org.hast.conf.SecretFile;
 import org.hast.daemon.net.AuthResponder;
 import org.hast.daemon.net.HandshakeListener;
-import org.hast.daemon.net.HastFrameDecoder;
-import org.hast.daemon.net.HastFrameEncoder;
-import org.hast.daemon.net.OutgoingFrame;
+import org.hast.link.HastFrameDecoder;
+import org.hast.link.HastFrameEncoder;
+import org.hast.link.OutgoingFrame;
 import org.hast.daemon.net.ReplicationServer;
 import org.hast.nv.NvMessage;
 import org.hast.nv.NvWriter;
@@ -254,7 +254,7 @@ class LinkAuthHandshakeTest {
                 try (Socket socket = impostor.accept()) {
                     Frame hello = Frames.readFrom(socket.getInputStream(), 4096);
                     ByteBuffer keys = hello.nv().getUint8Array(LinkAuth.FIELD_KEYS);
-                    byte[] id = new byte[SecretFile.ID_BYTES];
+                    byte[] id = new byte[LinkAuth.ID_BYTES];
                     keys.duplicate().get(id);
                     send(socket.getOutputStream(), LinkAuth.challenge(LinkAuth.nonce(), id,
                             new byte[LinkAuth.MAC_BYTES]));

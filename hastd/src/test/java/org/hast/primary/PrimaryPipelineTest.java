@@ -23,8 +23,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.hast.activemap.ActiveMap;
 import org.hast.codec.PayloadCodec;
 import org.hast.conf.ReplicationMode;
-import org.hast.worker.LocalComponent;
-import org.hast.worker.WorkerStats;
+import org.hast.local.LocalComponent;
+import org.hast.role.WorkerStats;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -32,6 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
+import org.hast.sync.DirtyMap;
 
 /**
  * The primary's I/O path against a real local file and no secondary ({@code remote none}):

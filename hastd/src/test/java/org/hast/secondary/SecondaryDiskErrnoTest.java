@@ -10,14 +10,14 @@ import java.util.List;
 import java.util.Map;
 
 import org.hast.codec.PayloadCodec;
-import org.hast.daemon.net.OutgoingFrame;
+import org.hast.link.OutgoingFrame;
 import org.hast.nv.NvMessage;
 import org.hast.proto.ReplyHeader;
 import org.hast.proto.RequestHeader;
 import org.hast.testing.Processes;
 import org.hast.testing.Requirements;
-import org.hast.worker.LocalComponent;
-import org.hast.worker.WorkerStats;
+import org.hast.local.LocalComponent;
+import org.hast.role.WorkerStats;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

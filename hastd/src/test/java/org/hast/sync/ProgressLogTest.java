@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import org.junit.jupiter.api.Test;
+import org.hast.role.SyncProgress;
 
 /** Issue #16 item 4: a progress line at most every 10 s and every 10 points, whichever is later. */
 class ProgressLogTest {

@@ -18,10 +18,9 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import org.hast.activemap.ActiveMap;
-import org.hast.device.BlockBackend;
-import org.hast.primary.DirtyMap;
-import org.hast.worker.LocalComponent;
-import org.hast.worker.WorkerStats;
+import org.hast.block.BlockBackend;
+import org.hast.local.LocalComponent;
+import org.hast.role.WorkerStats;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import org.hast.local.ComponentIo;
 
 /**
  * Passes a component's system calls through and records each in one global order: a write is

@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
-import org.hast.daemon.worker.WorkerMemory;
+import org.hast.daemon.supervision.WorkerMemory;
 import org.hast.testing.HastCluster;
 import org.hast.testing.HastNode;
 import org.junit.jupiter.api.AfterEach;

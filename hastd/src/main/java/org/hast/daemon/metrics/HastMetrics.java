@@ -9,7 +9,7 @@ import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 
 import org.hast.nv.NvMessage;
-import org.hast.worker.LatencyHistogram;
+import org.hast.role.LatencyHistogram;
 
 /**
  * The {@code /metrics} figures (docs/metrics.md), gathered on each scrape: the main process's

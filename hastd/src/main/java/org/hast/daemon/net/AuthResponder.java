@@ -17,6 +17,8 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.AttributeKey;
+import org.hast.link.OutgoingFrame;
+import org.hast.link.HastFrame;
 
 /**
  * The secondary's side of {@link LinkAuth}, in the main process, in front of
@@ -126,7 +128,7 @@ public final class AuthResponder extends ChannelInboundHandlerAdapter {
         byte[] mac = LinkAuth.mac(secret, LinkAuth.Prover.SECONDARY, conn, resource, primaryNonce, secondaryNonce);
         state = State.PROVING;
         ctx.writeAndFlush(new OutgoingFrame(LinkAuth.FRAME_VERSION,
-                LinkAuth.challenge(secondaryNonce, SecretFile.idOf(secret), mac)))
+                LinkAuth.challenge(secondaryNonce, LinkAuth.idOf(secret), mac)))
                 .addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
         HastFrame pending = early;
         early = null;

@@ -8,6 +8,7 @@ import org.slf4j.LoggerFactory;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.SocketChannel;
+import org.hast.link.HastFrame;
 
 /**
  * The first moments of an accepted replication connection (spec §3.5 steps 1–3): log it, refuse

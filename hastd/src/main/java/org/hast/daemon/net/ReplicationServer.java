@@ -23,6 +23,8 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.timeout.ReadTimeoutHandler;
+import org.hast.link.HastFrameEncoder;
+import org.hast.link.HastFrameDecoder;
 
 /**
  * One {@code listen} address (spec §1.6, §3.5): a TCP listener on Netty's epoll transport (so

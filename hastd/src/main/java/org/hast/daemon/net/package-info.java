@@ -1,8 +1,7 @@
 /**
- * The replication link over Netty: {@link org.hast.daemon.net.HastFrameDecoder} and
- * {@link org.hast.daemon.net.HastFrameEncoder} turn a TCP stream into
- * {@link org.hast.daemon.net.HastFrame}s and {@link org.hast.daemon.net.OutgoingFrame}s into
- * bytes (spec §4.1), with bounded, zero-copy payloads; the message meanings are in
- * {@code org.hast.proto}. Also the listen sockets ({@link org.hast.daemon.net.ReplicationListener}).
+ * The main process's side of the replication link: the listen sockets
+ * ({@link org.hast.daemon.net.ReplicationServer}), the first handshake header that routes a
+ * connection to its resource, the {@code secret} responder, and the hand-off of the socket to the
+ * resource's worker. The frames themselves are in {@code org.hast.link}.
  */
 package org.hast.daemon.net;

@@ -8,8 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.hast.daemon.process.FatalThreads;
-import org.hast.device.BlockBackend;
-import org.hast.device.DeviceBridge;
+import org.hast.block.BlockBackend;
+import org.hast.block.DeviceBridge;
 import org.hast.platform.host.HostPlatform;
 import org.hast.proto.WireErrno;
 import org.hast.util.SysExits;

@@ -2,7 +2,7 @@ package org.hast.device.ggate;
 
 import java.util.concurrent.Semaphore;
 
-import org.hast.device.BlockBackend;
+import org.hast.block.BlockBackend;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;

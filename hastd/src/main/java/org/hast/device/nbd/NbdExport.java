@@ -6,8 +6,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Objects;
 
-import org.hast.device.BlockBackend;
-import org.hast.device.InflightBudget;
+import org.hast.block.BlockBackend;
+import org.hast.block.InflightBudget;
 
 /**
  * What one export offers: its name (the resource name), its backend and its flags; and the

@@ -1,7 +1,7 @@
 package org.hast.device.nbd;
 
-import org.hast.device.BlockBackend;
-import org.hast.device.InflightBudget;
+import org.hast.block.BlockBackend;
+import org.hast.block.InflightBudget;
 
 import io.netty.buffer.ByteBuf;
 

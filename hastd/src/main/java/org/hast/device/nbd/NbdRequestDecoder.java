@@ -4,7 +4,7 @@ import static org.hast.device.nbd.NbdProtocol.*;
 
 import java.util.concurrent.RejectedExecutionException;
 
-import org.hast.device.InflightBudget;
+import org.hast.block.InflightBudget;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -17,7 +17,7 @@ import org.hast.conf.AddressException;
 import org.hast.conf.ExportTls;
 import org.hast.conf.HastAddress;
 import org.hast.daemon.process.FatalThreads;
-import org.hast.device.BlockBackend;
+import org.hast.block.BlockBackend;
 import org.hast.sys.PrivateSocketBind;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -6,8 +6,8 @@ import java.io.IOException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
-import org.hast.device.BlockBackend;
-import org.hast.device.InflightBudget;
+import org.hast.block.BlockBackend;
+import org.hast.block.InflightBudget;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

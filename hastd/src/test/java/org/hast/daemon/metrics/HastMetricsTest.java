@@ -19,7 +19,7 @@ import org.hast.nv.NvMessage;
 import org.hast.nv.NvWriter;
 import org.hast.testing.Processes;
 import org.hast.testing.Requirements;
-import org.hast.worker.WorkerStats;
+import org.hast.role.WorkerStats;
 import org.junit.jupiter.api.Test;
 
 /**

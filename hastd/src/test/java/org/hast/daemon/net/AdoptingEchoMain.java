@@ -11,6 +11,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
+import org.hast.link.AdoptedSocket;
 
 /**
  * The worker's side, run in its own JVM by {@link CrossProcessHandoffTest}: connects to the fd

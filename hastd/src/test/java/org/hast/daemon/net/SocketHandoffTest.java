@@ -35,6 +35,7 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.socket.SocketChannel;
+import org.hast.link.AdoptedSocket;
 
 /**
  * Hand-over inside one JVM, two event loop groups standing for the main process and the worker:

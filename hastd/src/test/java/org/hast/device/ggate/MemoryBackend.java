@@ -7,7 +7,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import org.hast.device.BlockBackend;
+import org.hast.block.BlockBackend;
 
 import io.netty.buffer.ByteBuf;
 

@@ -12,7 +12,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
-import org.hast.device.BlockBackend;
+import org.hast.block.BlockBackend;
 
 import io.netty.buffer.ByteBuf;
 

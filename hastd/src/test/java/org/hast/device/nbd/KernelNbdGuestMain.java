@@ -12,7 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import org.hast.device.BlockBackend;
+import org.hast.block.BlockBackend;
 import org.hast.device.KernelNbdBridge;
 
 import io.netty.buffer.ByteBuf;

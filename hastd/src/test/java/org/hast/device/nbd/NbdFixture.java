@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-import org.hast.device.InflightBudget;
+import org.hast.block.InflightBudget;
 
 /** A file backend and an NBD server on a Unix socket in a temp directory, for one test. */
 final class NbdFixture implements AutoCloseable {

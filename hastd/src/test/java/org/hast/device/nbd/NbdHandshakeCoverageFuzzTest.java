@@ -15,7 +15,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 
 import org.hast.daemon.net.BoundedAllocator;
-import org.hast.device.BlockBackend;
+import org.hast.block.BlockBackend;
 import org.junit.jupiter.api.BeforeAll;
 import org.slf4j.LoggerFactory;
 

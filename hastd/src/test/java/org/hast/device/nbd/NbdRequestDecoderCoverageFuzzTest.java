@@ -20,7 +20,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 
 import org.hast.daemon.net.BoundedAllocator;
-import org.hast.device.InflightBudget;
+import org.hast.block.InflightBudget;
 import org.junit.jupiter.api.BeforeAll;
 import org.slf4j.LoggerFactory;
 

@@ -6,7 +6,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
-import org.hast.device.BlockBackend;
+import org.hast.block.BlockBackend;
 
 import io.netty.buffer.ByteBuf;
 

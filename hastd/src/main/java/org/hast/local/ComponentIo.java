@@ -1,0 +1,32 @@
+package org.hast.local;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/**
+ * The system calls a {@link LocalComponent} makes on its provider, one method each. Production
+ * uses {@link FileComponentIo}; tests wrap it to record the order in which data and metadata
+ * reach the provider (spec §7.3: a mark is durable before the data it covers is written).
+ */
+public interface ComponentIo extends Closeable {
+
+    /** {@code pread}: bytes read, -1 at the end. */
+    int read(ByteBuffer target, long position) throws IOException;
+
+    /** {@code pwrite}, buffered: bytes written. */
+    int write(ByteBuffer source, long position) throws IOException;
+
+    /**
+     * {@code pwrite} on the descriptor opened {@code O_DSYNC}: returns once these bytes, the file
+     * metadata needed to read them back and the device's volatile cache are on stable storage,
+     * without writing back any other dirty page of the provider.
+     */
+    int writeDurable(ByteBuffer source, long position) throws IOException;
+
+    /** {@code fdatasync}: every dirty page of the provider, then the device cache. */
+    void flush() throws IOException;
+
+    @Override
+    void close() throws IOException;
+}

@@ -1,0 +1,62 @@
+package org.hast.local;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * The provider through two descriptors: one buffered for data, one {@code O_DSYNC} for the
+ * metadata area. A write on the second syncs only its own range (the kernel's
+ * {@code generic_write_sync} → {@code vfs_fsync_range(pos, pos + len - 1, datasync)}, then a
+ * cache flush), where {@code fdatasync} on the first would write back every dirty data page.
+ */
+final class FileComponentIo implements ComponentIo {
+    private final FileChannel data;
+    private final FileChannel durable;
+
+    private FileComponentIo(FileChannel data, FileChannel durable) {
+        this.data = data;
+        this.durable = durable;
+    }
+
+    static FileComponentIo open(Path path) throws IOException {
+        FileChannel data = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        try {
+            return new FileComponentIo(data, FileChannel.open(path, StandardOpenOption.WRITE, StandardOpenOption.DSYNC));
+        } catch (IOException e) {
+            data.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public int read(ByteBuffer target, long position) throws IOException {
+        return data.read(target, position);
+    }
+
+    @Override
+    public int write(ByteBuffer source, long position) throws IOException {
+        return data.write(source, position);
+    }
+
+    @Override
+    public int writeDurable(ByteBuffer source, long position) throws IOException {
+        return durable.write(source, position);
+    }
+
+    @Override
+    public void flush() throws IOException {
+        data.force(false);
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            durable.close();
+        } finally {
+            data.close();
+        }
+    }
+}

@@ -1,0 +1,172 @@
+package org.hast.sync;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import org.hast.activemap.ActiveMap;
+import org.hast.conf.LocalIoMode;
+import org.hast.meta.MetadataCodec;
+import org.hast.local.LocalComponent;
+import org.hast.worker.RecordingComponentIo;
+import org.hast.worker.RecordingComponentIo.Call;
+import org.hast.worker.RecordingComponentIo.Event;
+import org.hast.role.WorkerStats;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The rule of spec §7.3 under concurrency: no write may be issued before the bitmap that marks
+ * its extents is on disk, also when another write added the extent a moment before and its
+ * bitmap write is still pending.
+ */
+class DirtyMapTest {
+    private static final long DATA_SIZE = 64L << 20;
+    private static final int EXTENT = 64 * 1024;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aWriteToAnExtentWhoseMarkIsPendingWaitsForIt() throws Exception {
+        Path file = dir.resolve("disk");
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.allocate(1), 8192 + DATA_SIZE - 1);
+        }
+        int extents = (int) (DATA_SIZE / EXTENT);
+        ConcurrentLinkedQueue<String> violations = new ConcurrentLinkedQueue<>();
+        try (LocalComponent local = LocalComponent.open(file);
+                DirtyMap dirty = new DirtyMap(new ActiveMap(DATA_SIZE, EXTENT, extents, 512), local,
+                        new WorkerStats(), false)) {
+            CountDownLatch issued = new CountDownLatch(2 * extents);
+            for (int e = 0; e < extents; e++) {
+                long offset = (long) e * EXTENT;
+                int extent = e;
+                Runnable check = () -> {
+                    if (!markedOnDisk(local, extent)) {
+                        violations.add("extent " + extent);
+                    }
+                    issued.countDown();
+                };
+                dirty.writeStart(offset, 4096, check);        // adds the extent: a bitmap write
+                dirty.writeStart(offset + 4096, 4096, check); // changes nothing, must still wait
+            }
+            assertTrue(issued.await(30, TimeUnit.SECONDS));
+        }
+        assertEquals(0, violations.size(), violations.size() + " writes issued before their extent's mark was on "
+                + "disk, first: " + violations.peek());
+    }
+
+    /**
+     * With {@code metaflush on}, through the component's system calls in the order they happened:
+     * every data write is issued after a synchronous (O_DSYNC) bitmap write that marks its extent
+     * has returned; the bitmap is never written without it; an {@code fdatasync} of the whole
+     * provider is made only for a clear, right before its bitmap write; and no extent is cleared
+     * on disk before a sync that followed its last data write (its data may sit in the page cache).
+     */
+    @Test
+    void marksAreDurableBeforeTheirDataAndClearsOnlyAfterIt() throws Exception {
+        Path file = dir.resolve("disk");
+        ActiveMap map = new ActiveMap(DATA_SIZE, EXTENT, 64, 512);
+        long dataStart = MetadataCodec.METADATA_SIZE + map.onDiskSize();
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.allocate(1), dataStart + DATA_SIZE - 1);
+        }
+        int extents = (int) (DATA_SIZE / EXTENT);
+        AtomicReference<RecordingComponentIo> calls = new AtomicReference<>();
+        try (LocalComponent local = LocalComponent.open(file, LocalIoMode.BUFFERED, io -> {
+            calls.set(new RecordingComponentIo(io));
+            return calls.get();
+        }); DirtyMap dirty = new DirtyMap(map, local, new WorkerStats(), true)) {
+            CountDownLatch written = new CountDownLatch(2 * extents);
+            Thread[] writers = new Thread[2];
+            for (int t = 0; t < writers.length; t++) {
+                int half = t;
+                writers[t] = new Thread(() -> {
+                    for (int e = half; e < extents; e += 2) {
+                        for (long offset : new long[] {(long) e * EXTENT, (long) e * EXTENT + EXTENT - 4096}) {
+                            dirty.writeStart(offset, 4096, () -> {
+                                try {
+                                    local.writeFully(ByteBuffer.allocate(4096), dataStart + offset);
+                                } catch (java.io.IOException failed) {
+                                    throw new java.io.UncheckedIOException(failed);
+                                }
+                                dirty.writeComplete(offset, 4096);
+                                written.countDown();
+                            });
+                        }
+                    }
+                });
+                writers[t].start();
+            }
+            for (Thread writer : writers) {
+                writer.join();
+            }
+            assertTrue(written.await(60, TimeUnit.SECONDS));
+        }
+        List<Event> events = calls.get().events();
+        byte[] durable = new byte[map.onDiskSize()];
+        int[] lastDataWrite = new int[extents];
+        java.util.Arrays.fill(lastDataWrite, -1);
+        int lastFlush = -1;
+        int dataWrites = 0;
+        int clears = 0;
+        for (int i = 0; i < events.size(); i++) {
+            Event event = events.get(i);
+            if (event.call() == Call.FLUSH) {
+                // Only a clear pays a whole-provider sync, and its bitmap write comes next.
+                assertTrue(i + 1 < events.size() && events.get(i + 1).call() == Call.WRITE_DURABLE
+                        && events.get(i + 1).position() == MetadataCodec.METADATA_SIZE,
+                        "call " + i + ": an fdatasync not followed by the bitmap write it makes safe");
+                lastFlush = i;
+                continue;
+            }
+            if (event.position() < dataStart) {
+                assertEquals(Call.WRITE_DURABLE, event.call(), "call " + i + ": the bitmap written without O_DSYNC");
+                assertEquals(MetadataCodec.METADATA_SIZE, event.position());
+                byte[] image = event.bytes();
+                for (int e = 0; e < extents; e++) {
+                    boolean was = (durable[e / 8] & (1 << (e % 8))) != 0;
+                    boolean now = (image[e / 8] & (1 << (e % 8))) != 0;
+                    if (was && !now) {
+                        clears++;
+                        if (lastFlush < lastDataWrite[e]) {
+                            throw new AssertionError("call " + i + ": extent " + e + " cleared on disk before "
+                                    + "the data written to it (call " + lastDataWrite[e] + ") was made durable");
+                        }
+                    }
+                }
+                durable = image;
+                continue;
+            }
+            dataWrites++;
+            int extent = (int) ((event.position() - dataStart) / EXTENT);
+            lastDataWrite[extent] = i;
+            if ((durable[extent / 8] & (1 << (extent % 8))) == 0) {
+                throw new AssertionError("call " + i + ": data written to extent " + extent
+                        + " before a durable bitmap write marked it");
+            }
+        }
+        assertEquals(2 * extents, dataWrites);
+        assertTrue(clears > 0, "the test never saw a clear (keepdirty 64 of " + extents + " extents)");
+    }
+
+    private static boolean markedOnDisk(LocalComponent local, int extent) {
+        ByteBuffer b = ByteBuffer.allocate(1);
+        try {
+            local.readFully(b, MetadataCodec.METADATA_SIZE + extent / 8);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return (b.get(0) & (1 << (extent % 8))) != 0;
+    }
+}
