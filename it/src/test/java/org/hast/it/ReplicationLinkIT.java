@@ -96,6 +96,9 @@ class ReplicationLinkIT {
     @Test
     void aNewPrimaryWaitsForTheOldOneToStepDown() throws Exception {
         assertEquals(0, b.hastctl("role", "primary", "shared").exitCode());
+        // B's worker must have tried A (still in init) before A becomes primary: a B that starts
+        // late would find A primary and be the one that waits.
+        await("B tries A", b, 15_000, () -> b.logText().contains("(primary) Unable to connect to"));
         assertEquals(0, a.hastctl("role", "primary", "shared").exitCode());
         await("A waits", a, 15_000, () -> a.logText().contains("Waiting for remote node to become secondary for 5s."));
         assertTrue(a.logText().contains("Remote node acts as primary for the resource and not as secondary."),
