@@ -18,6 +18,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
+import org.hast.control.ControlCodes;
 import org.hast.nv.NvMessage;
 import org.hast.nv.NvWriter;
 import org.hast.proto.Frames;
@@ -107,7 +108,10 @@ class ControlFuzzIT {
         }
     }
 
-    /** Whether a well-formed input would stop the daemon or change a real resource's role. */
+    /**
+     * Whether a well-formed input would stop the daemon, change a real resource's role, or
+     * follow events (that reply is a stream which stays open until the client closes it).
+     */
     private static boolean changesState(byte[] input) {
         if (input.length < 5) {
             return false;
@@ -116,7 +120,7 @@ class ControlFuzzIT {
             ByteBuffer nv = ByteBuffer.wrap(input, 5, input.length - 5).slice();
             NvMessage message = NvMessage.decode(nv);
             int cmd = message.getUint8("cmd");
-            if (cmd == 3) {
+            if (cmd == ControlCodes.CMD_STOP || cmd == ControlCodes.CMD_EVENTS) {
                 return true;
             }
             if (cmd == 1) {

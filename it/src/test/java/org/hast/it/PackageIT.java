@@ -16,6 +16,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import org.hast.testing.HastCluster;
@@ -144,8 +146,30 @@ class PackageIT {
     private static void checkLintian(Processes.Result lintian) {
         List<String> findings = lintian.stdout().lines().filter(l -> l.matches("[A-Z]: hast: .*")).toList();
         for (String finding : findings) {
-            assertTrue(finding.startsWith("W: hast: ")
-                    && KEPT_LINTIAN_WARNINGS.contains(finding.substring("W: hast: ".length())), lintian.toString());
+            String tag = finding.startsWith("W: hast: ") ? finding.substring("W: hast: ".length()) : finding;
+            assertTrue(KEPT_LINTIAN_WARNINGS.contains(tag) || isManifestWrapMisread(tag), lintian.toString());
+        }
+    }
+
+    /**
+     * Lintian 2.116 reads only the first line of a jar's wrapped {@code Class-Path} and so
+     * reports the jar name the 72-byte wrap cut in two as missing. Such a finding is accepted
+     * only when the cut name is the start of a jar the package ships in {@code lib/} (the build's
+     * {@code target/lib} of hastd or hastctl: the package is purged by the time lintian is read).
+     */
+    private static boolean isManifestWrapMisread(String tag) {
+        Matcher cut = Pattern.compile("classpath-contains-relative-path lib/(\\S+) \\[usr/share/hast/hast(d|ctl)\\.jar\\]")
+                .matcher(tag);
+        if (!cut.matches()) {
+            return false;
+        }
+        Path root = Path.of(System.getProperty("hast.root", ".."));
+        try (Stream<Path> shipped = Stream.concat(Files.list(root.resolve("hastd/target/lib")),
+                Files.list(root.resolve("hastctl/target/lib")))) {
+            return shipped.map(jar -> jar.getFileName().toString())
+                    .anyMatch(name -> name.startsWith(cut.group(1)) && !name.equals(cut.group(1)));
+        } catch (IOException e) {
+            return false;
         }
     }
 
