@@ -2,6 +2,7 @@ package org.hast.secondary;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 import org.hast.codec.CodecException;
@@ -52,8 +53,12 @@ final class SecondaryDisk implements Runnable {
     private final ApplyOrder order = new ApplyOrder(APPLIERS);
     /** Guarded by itself; set by {@link #run()}. */
     private final Thread[] appliers = new Thread[APPLIERS];
-    /** Taking a request and admitting it are one step, so requests are admitted in arrival order. */
-    private final Object dispatch = new Object();
+    /**
+     * Taking a request and admitting it are one step, so requests are admitted in arrival order.
+     * A lock rather than a monitor: an applier waiting for it can be interrupted (and, in the
+     * thread-death test, stopped), which a thread blocked entering a monitor cannot.
+     */
+    private final ReentrantLock dispatch = new ReentrantLock();
     private final ReplyBatch replies;
     /** Guarded by {@link #dispatch}. */
     private boolean bitmapCleared;
@@ -117,7 +122,7 @@ final class SecondaryDisk implements Runnable {
 
     /**
      * Ends every applier. Each must be interrupted: one waiting for the next request holds the
-     * dispatch lock, and the others wait for it uninterruptibly.
+     * dispatch lock, and the others wait for it.
      */
     void stop() {
         synchronized (appliers) {
@@ -135,7 +140,8 @@ final class SecondaryDisk implements Runnable {
             while (!Thread.currentThread().isInterrupted()) {
                 SecondaryRequest request;
                 int slot;
-                synchronized (dispatch) {
+                dispatch.lockInterruptibly();
+                try {
                     request = queue.take();
                     try {
                         if (request.error() == 0) {
@@ -146,6 +152,8 @@ final class SecondaryDisk implements Runnable {
                         request.release();
                         throw e;
                     }
+                } finally {
+                    dispatch.unlock();
                 }
                 try {
                     beforeApply.accept(request);
