@@ -33,8 +33,12 @@ import io.netty.channel.Channel;
  * these threads wait for the disk: the loop keeps reading, and writing replies, meanwhile.
  */
 final class SecondaryDisk implements Runnable {
-    /** Requests applied at once: enough to keep a disk's queue busy, few enough for two cores. */
-    static final int APPLIERS = 4;
+    /**
+     * Requests applied at once. One for now: with several, DiskFaultIT saw READ replies from the
+     * secondary matched to the wrong request (sizes differing, then a lost frame boundary) when
+     * the primary's local disk failed and reads went to the secondary; not yet understood.
+     */
+    static final int APPLIERS = 1;
     private static final Logger LOG = LoggerFactory.getLogger(SecondaryDisk.class);
     private static final int EIO = 5;
     /** Linux's number; {@link ReplyHeader} sends FreeBSD's (45). */
@@ -50,9 +54,9 @@ final class SecondaryDisk implements Runnable {
     private final int frameVersion;
     private final Runnable onFatal;
     private final int maxRequestBytes;
-    private final ApplyOrder order = new ApplyOrder(APPLIERS);
+    private final ApplyOrder order;
     /** Guarded by itself; set by {@link #run()}. */
-    private final Thread[] appliers = new Thread[APPLIERS];
+    private final Thread[] appliers;
     /**
      * Taking a request and admitting it are one step, so requests are admitted in arrival order.
      * A lock rather than a monitor: an applier waiting for it can be interrupted (and, in the
@@ -71,6 +75,14 @@ final class SecondaryDisk implements Runnable {
 
     SecondaryDisk(DiskQueue queue, LocalComponent local, long localOffset, PayloadCodec codec, WorkerStats stats,
                   Channel out, int frameVersion, int maxRequestBytes, Runnable onFatal) {
+        this(queue, local, localOffset, codec, stats, out, frameVersion, maxRequestBytes, onFatal, APPLIERS);
+    }
+
+    /** With {@code applierCount} appliers (tests of the ordering run several). */
+    SecondaryDisk(DiskQueue queue, LocalComponent local, long localOffset, PayloadCodec codec, WorkerStats stats,
+                  Channel out, int frameVersion, int maxRequestBytes, Runnable onFatal, int applierCount) {
+        this.order = new ApplyOrder(applierCount);
+        this.appliers = new Thread[applierCount];
         this.queue = queue;
         this.local = local;
         this.localOffset = localOffset;
@@ -109,7 +121,7 @@ final class SecondaryDisk implements Runnable {
     public void run() {
         synchronized (appliers) {
             appliers[0] = Thread.currentThread();
-            for (int i = 1; i < APPLIERS; i++) {
+            for (int i = 1; i < appliers.length; i++) {
                 appliers[i] = FatalThreads.start(Thread.currentThread().getName() + "-" + i, this::applyLoop);
             }
         }
