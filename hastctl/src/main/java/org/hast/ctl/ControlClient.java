@@ -54,27 +54,36 @@ final class ControlClient {
         UnixDomainSocketAddress address = socketAddress(controlAddress);
         try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX);
                 Selector selector = Selector.open()) {
-            try {
-                channel.connect(address);
-                channel.configureBlocking(false);
-            } catch (IOException e) {
-                throw new CtlException(SysExits.EX_OSERR, "Unable to connect to hastd via "
-                        + controlAddress + ": " + IoErrors.describe(e) + ".");
-            }
+            connect(channel, address, controlAddress);
             Deadline deadline = new Deadline(channel, selector, timeout);
-            try {
-                ByteBuffer nv = request.encode();
-                ByteBuffer header = new FrameHeader(ControlCodes.FRAME_VERSION, nv.remaining()).encode();
-                deadline.writeFully(header);
-                deadline.writeFully(nv);
-            } catch (IOException e) {
-                throw new CtlException(SysExits.EX_UNAVAILABLE, "Unable to send command to hastd via "
-                        + controlAddress + ": " + IoErrors.describe(e) + ".");
-            }
+            send(deadline, request, controlAddress);
             return readReply(deadline);
         } catch (IOException e) {
             throw new CtlException(SysExits.EX_OSERR, "Unable to create control socket: "
                     + IoErrors.describe(e) + ".");
+        }
+    }
+
+    private static void connect(SocketChannel channel, UnixDomainSocketAddress address, String controlAddress)
+            throws CtlException {
+        try {
+            channel.connect(address);
+            channel.configureBlocking(false);
+        } catch (IOException e) {
+            throw new CtlException(SysExits.EX_OSERR, "Unable to connect to hastd via "
+                    + controlAddress + ": " + IoErrors.describe(e) + ".");
+        }
+    }
+
+    /** One request frame: the header of spec §4.1, then the nv. */
+    private static void send(Deadline deadline, NvWriter request, String controlAddress) throws CtlException {
+        try {
+            ByteBuffer nv = request.encode();
+            deadline.writeFully(new FrameHeader(ControlCodes.FRAME_VERSION, nv.remaining()).encode());
+            deadline.writeFully(nv);
+        } catch (IOException e) {
+            throw new CtlException(SysExits.EX_UNAVAILABLE, "Unable to send command to hastd via "
+                    + controlAddress + ": " + IoErrors.describe(e) + ".");
         }
     }
 
@@ -94,22 +103,9 @@ final class ControlClient {
         }
         boolean ok = false;
         try (Selector selector = Selector.open()) {
-            try {
-                channel.connect(address);
-                channel.configureBlocking(false);
-            } catch (IOException e) {
-                throw new CtlException(SysExits.EX_OSERR, "Unable to connect to hastd via "
-                        + controlAddress + ": " + IoErrors.describe(e) + ".");
-            }
+            connect(channel, address, controlAddress);
             Deadline deadline = new Deadline(channel, selector, timeout);
-            try {
-                ByteBuffer nv = request.encode();
-                deadline.writeFully(new FrameHeader(ControlCodes.FRAME_VERSION, nv.remaining()).encode());
-                deadline.writeFully(nv);
-            } catch (IOException e) {
-                throw new CtlException(SysExits.EX_UNAVAILABLE, "Unable to send command to hastd via "
-                        + controlAddress + ": " + IoErrors.describe(e) + ".");
-            }
+            send(deadline, request, controlAddress);
             readReply(deadline);
             ok = true;
         } catch (IOException e) {
