@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# alloc-profile.sh - how much the primary's worker allocates per request (issue #15: "allocation
+# per request ≈ 0, JFR allocation profile in the note"). One hastd pair on 127.0.0.1, fio writes
+# through the primary's NBD export while Java Flight Recorder (profile settings, started on the
+# worker with jcmd) records; prints bytes allocated per request by the primary worker, the
+# threads that allocate and the top allocation sites (sampled, weighted by bytes).
+#
+#   bench/alloc-profile.sh [RUNTIME_SECONDS=15] [SIZE=512M] [RW=randwrite] [BS=4k] [QD=32] [MODE=fullsync]
+#
+# Files under /var/tmp/hast-alloc-bench (kept only with KEEP=1: the .jfr for `jfr print`). Run as
+# root from a built checkout (mvn package -DskipTests). Needs fio, jcmd and jfr (the JDK).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNTIME=${1:-15}
+SIZE=${2:-512M}
+RW=${3:-randwrite}
+BS=${4:-4k}
+QD=${5:-32}
+MODE=${6:-fullsync}
+work=${HAST_BENCH_DIR:-/var/tmp/hast-alloc-bench}
+
+for t in fio jcmd jfr python3; do
+    command -v $t >/dev/null || { echo "alloc-profile: $t is missing" >&2; exit 69; }
+done
+[[ -f hastd/target/hastd.jar && -f hastctl/target/hastctl.jar ]] || {
+    echo "alloc-profile: build first: mvn -q package -DskipTests" >&2; exit 69; }
+
+node() { local n=$1; shift; HAST_NODE="$n" "$@"; }
+cleanup() {
+    for n in allocA allocB; do
+        [[ -f $work/hast.conf ]] && node $n bin/hastctl stop -c "$work/hast.conf" >/dev/null 2>&1 || true
+    done
+    [[ ${KEEP:-0} == 1 ]] && { rm -f "$work"/*/disk.img; echo "kept $work"; } || rm -rf "$work"
+}
+trap cleanup EXIT
+
+rm -rf "$work"; mkdir -p "$work/a" "$work/b"
+cat >"$work/hast.conf" <<CONF
+replication $MODE
+on allocA {
+	control uds://$work/a/ctl.sock
+	pidfile $work/a/hastd.pid
+	listen tcp4://127.0.0.1:18857
+}
+on allocB {
+	control uds://$work/b/ctl.sock
+	pidfile $work/b/hastd.pid
+	listen tcp4://127.0.0.1:18858
+}
+resource alloc {
+	device none
+	on allocA {
+		local $work/a/disk.img
+		remote tcp4://127.0.0.1:18858
+		export uds://$work/a/alloc.nbd
+	}
+	on allocB {
+		local $work/b/disk.img
+		remote tcp4://127.0.0.1:18857
+	}
+}
+CONF
+disk_bytes=$(( $(numfmt --from=iec "$SIZE") + (64 << 20) ))
+truncate -s "$disk_bytes" "$work/a/disk.img" "$work/b/disk.img"
+for n in allocA allocB; do
+    node $n bin/hastctl create -c "$work/hast.conf" alloc
+    node $n bin/hastd -c "$work/hast.conf"
+done
+node allocB bin/hastctl role -c "$work/hast.conf" secondary alloc
+node allocA bin/hastctl role -c "$work/hast.conf" primary alloc
+for _ in $(seq 600); do
+    node allocA bin/hastctl status -c "$work/hast.conf" | grep -q complete && [[ -S $work/a/alloc.nbd ]] && break
+    sleep 0.1
+done
+uri="nbd+unix:///alloc?socket=$work/a/alloc.nbd"
+fio --name=prefill --ioengine=nbd --uri="$uri" --rw=write --bs=1m --iodepth=16 --size="$SIZE" \
+    --output-format=terse >/dev/null 2>&1
+worker=$(pgrep -f 'hastd: alloc \(primary\)' | head -1)
+[[ -n $worker ]] || { echo "alloc-profile: no primary worker found" >&2; exit 70; }
+
+# A short warm-up so the recording sees the steady state, not the JIT's first minutes.
+fio --name=warm --ioengine=nbd --uri="$uri" --rw="$RW" --bs="$BS" --iodepth="$QD" --size="$SIZE" \
+    --time_based --runtime=3 --randrepeat=0 --output-format=terse >/dev/null 2>&1
+jcmd "$worker" JFR.start name=alloc settings=profile filename="$work/worker.jfr" >/dev/null
+fio --name=measure --ioengine=nbd --uri="$uri" --rw="$RW" --bs="$BS" --iodepth="$QD" --size="$SIZE" \
+    --time_based --runtime="$RUNTIME" --randrepeat=0 --output-format=json 2>/dev/null |
+    sed -n '/^{/,$p' >"$work/fio.json"
+jcmd "$worker" JFR.stop name=alloc >/dev/null
+jfr print --json --events jdk.ThreadAllocationStatistics "$work/worker.jfr" >"$work/threads.json"
+jfr print --json --events jdk.ObjectAllocationSample --stack-depth 8 "$work/worker.jfr" >"$work/samples.json"
+
+python3 - "$work" "$RW $BS qd$QD $MODE, ${RUNTIME}s" <<'PY'
+import collections, json, sys
+work, label = sys.argv[1], sys.argv[2]
+job = json.load(open(work + "/fio.json"))["jobs"][0]
+requests = sum(job[d]["total_ios"] for d in ("read", "write", "trim"))
+
+# Cumulative bytes per thread, first and last value seen during the recording.
+first, last = {}, {}
+for e in json.load(open(work + "/threads.json"))["recording"]["events"]:
+    v = e["values"]
+    name = (v.get("thread") or {}).get("javaName") or (v.get("thread") or {}).get("osName") or "?"
+    first.setdefault(name, v["allocated"])
+    last[name] = v["allocated"]
+per_thread = sorted(((last[n] - first[n], n) for n in last), reverse=True)
+total = sum(b for b, _ in per_thread)
+print(f"primary worker, {label}: {requests} requests, {total} bytes allocated "
+      f"= {total / max(requests, 1):.1f} bytes per request")
+print("threads that allocated most (bytes, bytes per request):")
+for b, n in per_thread[:8]:
+    if b > 0:
+        print(f"  {b:>12}  {b / max(requests, 1):>9.1f}  {n}")
+
+sites = collections.Counter()
+for e in json.load(open(work + "/samples.json"))["recording"]["events"]:
+    v = e["values"]
+    frames = (v.get("stackTrace") or {}).get("frames") or []
+    top = [f"{f['method']['type']['name'].split('.')[-1]}.{f['method']['name']}" for f in frames[:3]]
+    sites[(v["objectClass"]["name"], " < ".join(top))] += v["weight"]
+print("top allocation sites (sampled weight, bytes):")
+for (cls, where), w in sites.most_common(12):
+    print(f"  {w:>12}  {cls}  {where}")
+PY
