@@ -57,6 +57,11 @@ public final class PayloadCodec {
         return checksum;
     }
 
+    /** Whether {@link #encode} would send the data as it is, with no field but the size. */
+    public boolean isPlain() {
+        return compression == Compression.NONE && checksum == ChecksumAlgorithm.NONE;
+    }
+
     /**
      * The send stage for {@code data[position, limit)}; {@code data} is not modified and its
      * position does not move.

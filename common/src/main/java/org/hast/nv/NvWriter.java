@@ -67,6 +67,20 @@ public final class NvWriter {
         dst.put(buf, 0, length);
     }
 
+    /** Receives the blob as a slice of an array it must not keep. */
+    @FunctionalInterface
+    public interface BlobSink {
+        void write(byte[] bytes, int offset, int length);
+    }
+
+    /**
+     * Hands the blob to {@code sink} in one call, without a copy or a buffer view: a Netty
+     * {@code ByteBuf::writeBytes} takes it straight from this writer's array.
+     */
+    public void writeTo(BlobSink sink) {
+        sink.write(buf, 0, length);
+    }
+
     /** A new little-endian heap buffer holding exactly the blob, positioned at 0. */
     public ByteBuffer encode() {
         return ByteBuffer.wrap(Arrays.copyOf(buf, length)).order(ByteOrder.LITTLE_ENDIAN);

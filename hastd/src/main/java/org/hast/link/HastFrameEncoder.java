@@ -49,10 +49,7 @@ public final class HastFrameEncoder extends MessageToMessageEncoder<OutgoingFram
         try {
             buf.writeByte(version);
             buf.writeIntLE(nvSize);
-            int at = buf.writerIndex();
-            buf.ensureWritable(nvSize);
-            nv.encodeTo(buf.nioBuffer(at, nvSize));
-            buf.writerIndex(at + nvSize);
+            nv.writeTo(buf::writeBytes);
             return buf;
         } catch (RuntimeException e) {
             buf.release();

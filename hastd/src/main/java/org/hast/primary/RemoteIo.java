@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFuture;
+import io.netty.channel.Channel;
 
 /**
  * The remote component (spec §11.4): one sender thread turns requests into frames on the
@@ -190,15 +190,13 @@ final class RemoteIo implements AutoCloseable {
             }
             return;
         }
-        ChannelFuture written = flush ? l.out().writeAndFlush(frame) : l.out().write(frame);
-        written.addListener(f -> {
-            if (!f.isSuccess() && inFlight.remove(seq, hio)) {
-                LOG.warn("Unable to send {} to the secondary: {}.", hio, f.cause().getMessage());
-                hio.remoteError = ENOTCONN;
-                done.accept(hio);
-                l.out().close();
-            }
-        });
+        // No promise per request: a failed write reaches WriteFailureCloser, which closes the
+        // connection, and closing fails every request in flight, this one included.
+        Channel out = l.out();
+        out.write(frame, out.voidPromise());
+        if (flush) {
+            out.flush();
+        }
     }
 
     /** Closes a link whose secondary stopped answering (see {@link #replyTimeoutNs}). */
@@ -234,6 +232,11 @@ final class RemoteIo implements AutoCloseable {
                 throw new IllegalArgumentException("no remote form for " + hio.cmd);
         }
         NvWriter nv = RequestHeader.write(seq, hio.offset, hio.length, hio.memsync).toNv();
+        if (sendCodec.isPlain()) {
+            // Nothing to encode: no view of the payload to build, only its size to announce.
+            nv.addUint32(PayloadFields.FIELD_SIZE, hio.data.readableBytes());
+            return new OutgoingFrame(version, nv, hio.data.retainedSlice());
+        }
         scratch.clear();
         EncodedPayload encoded = sendCodec.encode(hio.data.nioBuffer(), scratch);
         PayloadFields.append(nv, encoded);

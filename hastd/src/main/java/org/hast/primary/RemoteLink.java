@@ -319,6 +319,7 @@ public final class RemoteLink {
         // at the pipeline's tail instead of piling up in an inbox nobody reads (issue #20).
         second.pipeline().remove(inInbox);
         first.pipeline().remove(outInbox);
+        first.pipeline().addLast(WriteFailureCloser.INSTANCE);
         resource.linkUp(new ConnectionPair(first, second, version, capabilities), params);
         second.closeFuture().addListener(f -> linkLost());
         first.closeFuture().addListener(f -> linkLost());
