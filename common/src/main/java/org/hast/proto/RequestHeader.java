@@ -68,12 +68,12 @@ public final class RequestHeader {
         return io(HioCommand.DELETE, seq, offset, length, false);
     }
 
-    /** A FLUSH: offset and length are sent as 0. */
     /** Our block-hash request (docs/integrity.md); only for a peer that offered it. */
     public static RequestHeader hash(long seq, long offset, long length) {
         return io(HioCommand.HASH, seq, offset, length, false);
     }
 
+    /** A FLUSH: offset and length are sent as 0. */
     public static RequestHeader flush(long seq) {
         return io(HioCommand.FLUSH, seq, 0, 0, false);
     }
