@@ -112,11 +112,33 @@ public final class RequestHeader {
      * {@code length} and, when set, {@code memsync}: the reference's fields and order.
      */
     public NvWriter toNv() {
-        NvWriter nv = new NvWriter(160).addUint8(FIELD_CMD, cmdCode);
+        NvWriter nv = new NvWriter(160);
         if (cmdCode == HioCommand.KEEPALIVE.code()) {
-            return nv;
+            return nv.addUint8(FIELD_CMD, cmdCode);
         }
-        nv.addUint64(FIELD_SEQ, seq)
+        return addFields(nv, cmdCode, seq, offset, length, memsync);
+    }
+
+    /**
+     * The fields of {@link #toNv} for a request other than KEEPALIVE, appended to {@code nv}
+     * without a header object: the primary's sender reuses one writer for every request.
+     */
+    public static NvWriter writeRequest(NvWriter nv, HioCommand cmd, long seq, long offset, long length,
+            boolean memsync) {
+        if (cmd == HioCommand.KEEPALIVE) {
+            throw new IllegalArgumentException("KEEPALIVE has no request fields");
+        }
+        if (seq == 0) {
+            throw new IllegalArgumentException("seq 0 is reserved: it means 'missing'");
+        }
+        boolean flush = cmd == HioCommand.FLUSH;
+        return addFields(nv, cmd.code(), seq, flush ? 0 : offset, flush ? 0 : length, memsync);
+    }
+
+    private static NvWriter addFields(NvWriter nv, int cmdCode, long seq, long offset, long length,
+            boolean memsync) {
+        nv.addUint8(FIELD_CMD, cmdCode)
+                .addUint64(FIELD_SEQ, seq)
                 .addUint64(FIELD_OFFSET, offset)
                 .addUint64(FIELD_LENGTH, length);
         if (memsync) {

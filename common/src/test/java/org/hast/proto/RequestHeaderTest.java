@@ -249,4 +249,17 @@ class RequestHeaderTest {
             assertEquals(c, HioCommand.fromCode(c.code()));
         }
     }
+
+    @Test
+    void writeRequestProducesTheHeaderObjectsBytes() {
+        assertArrayEquals(RequestHeader.write(9, 8192, 4096, true).toNv().toByteArray(),
+                RequestHeader.writeRequest(new NvWriter(), HioCommand.WRITE, 9, 8192, 4096, true).toByteArray());
+        assertArrayEquals(RequestHeader.read(9, 0, 512).toNv().toByteArray(),
+                RequestHeader.writeRequest(new NvWriter(), HioCommand.READ, 9, 0, 512, false).toByteArray());
+        assertArrayEquals(RequestHeader.flush(3).toNv().toByteArray(),
+                RequestHeader.writeRequest(new NvWriter(), HioCommand.FLUSH, 3, 77, 88, false).toByteArray(),
+                "a FLUSH carries offset and length 0 whatever the request says");
+        assertThrows(IllegalArgumentException.class,
+                () -> RequestHeader.writeRequest(new NvWriter(), HioCommand.WRITE, 0, 0, 512, false));
+    }
 }

@@ -14,23 +14,34 @@ import org.hast.proto.FrameHeader;
 /**
  * Writes an {@link OutgoingFrame} as header + nv in one small buffer, then the payload as a
  * separate write of the caller's own buffer: the payload (up to MAXPHYS) is never copied.
+ * An {@link EncodedFrame} arrives with its header already encoded and goes out the same way.
  * Both writes complete the one promise of the original write. Stateless, so one instance can
  * serve every channel.
  */
 @ChannelHandler.Sharable
-public final class HastFrameEncoder extends MessageToMessageEncoder<OutgoingFrame> {
+public final class HastFrameEncoder extends MessageToMessageEncoder<Object> {
     public static final HastFrameEncoder INSTANCE = new HastFrameEncoder();
 
-    public HastFrameEncoder() {
-        super(OutgoingFrame.class);
+    @Override
+    public boolean acceptOutboundMessage(Object msg) {
+        return msg instanceof OutgoingFrame || msg instanceof EncodedFrame;
     }
 
     @Override
-    protected void encode(ChannelHandlerContext ctx, OutgoingFrame msg, List<Object> out) {
-        out.add(encodeHeader(ctx.alloc(), msg.version(), msg.nv()));
-        ByteBuf payload = msg.payload();
+    protected void encode(ChannelHandlerContext ctx, Object msg, List<Object> out) {
+        // The superclass releases msg after encode; the channel owns the references taken here.
+        if (msg instanceof EncodedFrame frame) {
+            out.add(frame.header().retain());
+            addPayload(frame.payload(), out);
+            return;
+        }
+        OutgoingFrame frame = (OutgoingFrame) msg;
+        out.add(encodeHeader(ctx.alloc(), frame.version(), frame.nv()));
+        addPayload(frame.payload(), out);
+    }
+
+    private static void addPayload(ByteBuf payload, List<Object> out) {
         if (payload.isReadable()) {
-            // the superclass releases msg after encode; the channel now owns this reference
             out.add(payload.retain());
         }
     }

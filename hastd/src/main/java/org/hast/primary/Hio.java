@@ -1,7 +1,6 @@
 package org.hast.primary;
 
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 
 import org.hast.proto.HioCommand;
 
@@ -45,11 +44,39 @@ final class Hio {
     volatile int localError = EINVAL;
     volatile int remoteError = EINVAL;
     /** Components still to finish. */
-    final AtomicInteger pending = new AtomicInteger();
+    private volatile int pending;
     /** memsync: local done + remote "received"; the ack may go out when both happened. */
-    final AtomicInteger memsyncEvents = new AtomicInteger(2);
-    /** The client has been answered (early ack in memsync/async). */
-    final AtomicBoolean acked = new AtomicBoolean();
+    private volatile int memsyncEvents = 2;
+    /** 1 once the client has been answered (early ack in memsync/async). */
+    private volatile int acked;
+
+    // Field updaters rather than atomic objects: three fewer allocations per request.
+    private static final AtomicIntegerFieldUpdater<Hio> PENDING =
+            AtomicIntegerFieldUpdater.newUpdater(Hio.class, "pending");
+    private static final AtomicIntegerFieldUpdater<Hio> MEMSYNC_EVENTS =
+            AtomicIntegerFieldUpdater.newUpdater(Hio.class, "memsyncEvents");
+    private static final AtomicIntegerFieldUpdater<Hio> ACKED =
+            AtomicIntegerFieldUpdater.newUpdater(Hio.class, "acked");
+
+    /** Sets how many components must finish before the request completes. */
+    void expectComponents(int count) {
+        pending = count;
+    }
+
+    /** One component finished; true for the last one. */
+    boolean componentDone() {
+        return PENDING.decrementAndGet(this) == 0;
+    }
+
+    /** memsync: one of the two events before the early ack; true for the second. */
+    boolean memsyncEvent() {
+        return MEMSYNC_EVENTS.decrementAndGet(this) == 0;
+    }
+
+    /** Claims the client's answer; true only for the first caller. */
+    boolean claimAck() {
+        return ACKED.compareAndSet(this, 0, 1);
+    }
 
     /** The share of a client request this HAST request completes. */
     interface Piece {

@@ -256,7 +256,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
                     return;
                 }
                 hio.remoteRead = readsFromRemote(hio);
-                hio.pending.set(1);
+                hio.expectComponents(1);
                 if (hio.remoteRead) {
                     hio.toRemote = true;
                     remote.submit(hio);
@@ -285,7 +285,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
                 hio.async = mode == ReplicationMode.ASYNC;
                 hio.toLocal = true;
                 hio.toRemote = true;
-                hio.pending.set(2);
+                hio.expectComponents(2);
                 if (staleLocal.repairsPending()) {
                     staleLocal.whenSettled(hio.offset, hio.length, () -> markAndSend(hio));
                 } else {
@@ -296,7 +296,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
             case FLUSH -> {
                 hio.toLocal = true;
                 hio.toRemote = true;
-                hio.pending.set(2);
+                hio.expectComponents(2);
                 sendBoth(hio);
             }
             default -> throw new IllegalStateException("cannot dispatch " + hio);
@@ -313,7 +313,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
     }
 
     private void startSync(Hio hio) {
-        hio.pending.set(1);
+        hio.expectComponents(1);
         if (hio.toLocal) {
             local.submit(hio);
         } else {
@@ -385,14 +385,14 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
 
     /** memsync: the client is answered once local is done and the secondary has the data. */
     private void memsyncEvent(Hio hio) {
-        if (hio.memsyncEvents.decrementAndGet() == 0 && hio.localError == 0) {
+        if (hio.memsyncEvent() && hio.localError == 0) {
             // A22: never early when the local write failed; final completion decides then.
             acknowledge(hio, 0);
         }
     }
 
     private void componentDone(Hio hio) {
-        if (hio.pending.decrementAndGet() == 0) {
+        if (hio.componentDone()) {
             finish(hio);
         }
     }
@@ -584,7 +584,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
     }
 
     private void acknowledge(Hio hio, int errno) {
-        if (!hio.acked.compareAndSet(false, true)) {
+        if (!hio.claimAck()) {
             return;
         }
         if (errno == 0 && !hio.sync && (hio.cmd == HioCommand.WRITE || hio.cmd == HioCommand.DELETE)

@@ -9,9 +9,11 @@ import java.util.function.Consumer;
 
 import org.hast.codec.EncodedPayload;
 import org.hast.codec.PayloadCodec;
-import org.hast.link.OutgoingFrame;
+import org.hast.link.EncodedFrame;
+import org.hast.link.HastFrameEncoder;
 import org.hast.daemon.process.FatalThreads;
 import org.hast.nv.NvWriter;
+import org.hast.proto.HioCommand;
 import org.hast.proto.PayloadFields;
 import org.hast.proto.RequestHeader;
 import org.slf4j.Logger;
@@ -41,6 +43,8 @@ final class RemoteIo implements AutoCloseable {
     private final AtomicLong sequence;
     private final PayloadCodec sendCodec;
     private final ByteBuffer scratch;
+    /** The sender thread's nv writer, cleared for each request. */
+    private final NvWriter nv = new NvWriter(256);
     private final Consumer<Hio> done;
     private final Consumer<Hio> received;
     private final Thread sender;
@@ -167,7 +171,7 @@ final class RemoteIo implements AutoCloseable {
     private void send(ConnectionPair l, Hio hio, boolean flush) {
         long seq = sequence.getAndIncrement();
         hio.seq = seq;
-        OutgoingFrame frame;
+        EncodedFrame frame;
         try {
             frame = frame(l.version(), hio, seq);
         } catch (RuntimeException e) {
@@ -216,42 +220,48 @@ final class RemoteIo implements AutoCloseable {
         }
     }
 
-    private OutgoingFrame frame(int version, Hio hio, long seq) {
+    /**
+     * The request's frame, its header encoded here on the sender thread into a pooled buffer
+     * with the one reusable nv writer, so a request costs no nv or header objects.
+     */
+    private EncodedFrame frame(int version, Hio hio, long seq) {
         switch (hio.cmd) {
-            case READ:
-                return new OutgoingFrame(version, RequestHeader.read(seq, hio.offset, hio.length).toNv());
-            case DELETE:
-                return new OutgoingFrame(version, RequestHeader.delete(seq, hio.offset, hio.length).toNv());
-            case FLUSH:
-                return new OutgoingFrame(version, RequestHeader.flush(seq).toNv());
-            case HASH:
-                return new OutgoingFrame(version, RequestHeader.hash(seq, hio.offset, hio.length).toNv());
-            case WRITE:
-                break;
-            default:
-                throw new IllegalArgumentException("no remote form for " + hio.cmd);
+            case READ, DELETE, FLUSH, HASH, WRITE -> { }
+            default -> throw new IllegalArgumentException("no remote form for " + hio.cmd);
         }
-        NvWriter nv = RequestHeader.write(seq, hio.offset, hio.length, hio.memsync).toNv();
+        boolean write = hio.cmd == HioCommand.WRITE;
+        RequestHeader.writeRequest(nv.clear(), hio.cmd, seq, hio.offset, hio.length, write && hio.memsync);
+        ByteBuf payload = write ? payload(hio) : Unpooled.EMPTY_BUFFER;
+        try {
+            return new EncodedFrame(HastFrameEncoder.encodeHeader(PooledByteBufAllocator.DEFAULT, version, nv),
+                    payload);
+        } catch (RuntimeException e) {
+            payload.release();
+            throw e;
+        }
+    }
+
+    /** Appends the payload stage's fields to {@link #nv} and returns the bytes to send after it. */
+    private ByteBuf payload(Hio hio) {
         if (sendCodec.isPlain()) {
             // Nothing to encode: no view of the payload to build, only its size to announce.
             nv.addUint32(PayloadFields.FIELD_SIZE, hio.data.readableBytes());
-            return new OutgoingFrame(version, nv, hio.data.retainedSlice());
+            return hio.data.retainedSlice();
         }
         scratch.clear();
         EncodedPayload encoded = sendCodec.encode(hio.data.nioBuffer(), scratch);
         PayloadFields.append(nv, encoded);
-        ByteBuf payload;
         if (encoded.compressionName() == null) {
             // Sent as it is: the frame takes its own reference to the client's buffer.
-            payload = hio.data.retainedSlice();
-        } else if (encoded.size() == 0) {
-            payload = Unpooled.EMPTY_BUFFER;
-        } else {
-            // The scratch area is reused for the next request: the compressed bytes move out.
-            payload = PooledByteBufAllocator.DEFAULT.directBuffer(encoded.size());
-            payload.writeBytes(encoded.payload().duplicate());
+            return hio.data.retainedSlice();
         }
-        return new OutgoingFrame(version, nv, payload);
+        if (encoded.size() == 0) {
+            return Unpooled.EMPTY_BUFFER;
+        }
+        // The scratch area is reused for the next request: the compressed bytes move out.
+        ByteBuf payload = PooledByteBufAllocator.DEFAULT.directBuffer(encoded.size());
+        payload.writeBytes(encoded.payload().duplicate());
+        return payload;
     }
 
     private void failInFlight(int errno) {

@@ -119,6 +119,36 @@ class HastFrameEncoderTest {
     }
 
     @Test
+    void anEncodedFrameGoesOutAsTheSameBytesAndReleasesBothBuffers() {
+        NvWriter nv = RequestHeader.write(7, 4096, 8, true).toNv().addUint32("size", 8);
+        ByteBuf payload = PooledByteBufAllocator.DEFAULT.buffer().writeBytes(new byte[] {9, 8, 7, 6, 5, 4, 3, 2});
+        ByteBuf header = HastFrameEncoder.encodeHeader(PooledByteBufAllocator.DEFAULT, 2, nv);
+
+        EmbeddedChannel viaFrame = new EmbeddedChannel(HastFrameEncoder.INSTANCE);
+        viaFrame.writeOutbound(new OutgoingFrame(2, nv, payload.retainedSlice()));
+        EmbeddedChannel viaEncoded = new EmbeddedChannel(HastFrameEncoder.INSTANCE);
+        viaEncoded.writeOutbound(new EncodedFrame(header, payload.retainedSlice()));
+
+        assertArrayEquals(drain(viaFrame), drain(viaEncoded));
+        assertEquals(0, header.refCnt(), "the header went out and was released");
+        assertEquals(1, payload.refCnt(), "only the caller's own reference is left");
+        payload.release();
+
+        ByteBuf dropped = HastFrameEncoder.encodeHeader(PooledByteBufAllocator.DEFAULT, 2, nv);
+        new EncodedFrame(dropped, Unpooled.EMPTY_BUFFER).release();
+        assertEquals(0, dropped.refCnt(), "a frame never written releases its header");
+    }
+
+    private static byte[] drain(EmbeddedChannel channel) {
+        ByteBuf all = Unpooled.buffer();
+        for (ByteBuf b; (b = channel.readOutbound()) != null; ) {
+            all.writeBytes(b);
+            b.release();
+        }
+        return ByteBufUtil.getBytes(all);
+    }
+
+    @Test
     void headerHelperWorksWithoutAPipeline() {
         NvWriter nv = new NvWriter().addUint8("cmd", 5);
         ByteBuf head = HastFrameEncoder.encodeHeader(PooledByteBufAllocator.DEFAULT, 2, nv);
