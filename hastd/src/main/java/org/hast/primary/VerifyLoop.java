@@ -55,7 +55,8 @@ public final class VerifyLoop implements AutoCloseable {
     public enum State { IDLE, RUNNING, COMPLETE, STOPPED, FAILED }
 
     private final Target target;
-    private final SyncRate rate;
+    /** Replaced by a reload; read by the verify thread before every step. */
+    private volatile SyncRate rate;
     private final Object lock = new Object();
     private Thread thread;
     private volatile boolean stopRequested;
@@ -70,6 +71,11 @@ public final class VerifyLoop implements AutoCloseable {
     public VerifyLoop(Target target, SyncRate rate) {
         this.target = target;
         this.rate = rate;
+    }
+
+    /** {@code syncrate} changed (SIGHUP): the next step is paced by {@code pacing}. */
+    public void setRate(SyncRate pacing) {
+        this.rate = pacing;
     }
 
     /**
