@@ -36,13 +36,19 @@ import org.junit.jupiter.api.Test;
  * with the last verify's result) and is not exceeded by more than 10 %; and with the secondary
  * restarted without the capability (a mixed pair) the pair still synchronises and verify is
  * refused with exit status 69. About 30 s, most of it the primary's 10 s reconnect interval,
- * twice.
+ * twice. The long form ({@code -Dhast.integrity.long=true} or {@code HAST_INTEGRITY_LONG=1}, about
+ * 15 s more) also switches the capability by SIGHUP on the running pair: the secondary's (it
+ * restarts, the primary reconnects) and the primary's (it reconnects at once), verify working or
+ * refused accordingly.
  */
 class IntegrityIT {
     private static final String RESOURCE = "r0";
     private static final long MIB = 1L << 20;
     private static final long DISK = 40 * MIB;
     private static final long EXTENT = 2 * MIB;
+    /** Step 7, the integrity capability switched by SIGHUP both ways: by hand only (a reconnect, about 15 s). */
+    private static final boolean LONG = Boolean.getBoolean("hast.integrity.long")
+            || "1".equals(System.getenv("HAST_INTEGRITY_LONG"));
     /** The {@code syncrate} after the reload of step 4 (32m before). */
     private static final long RELOADED_RATE = 16 * MIB;
     private static final String INTEGRITY = "integrity on\nsyncmode checksum\nsyncrate 32m";
@@ -190,6 +196,32 @@ class IntegrityIT {
             assertTrue(refused.stderr().contains("does not support verify"), refused.toString());
             assertEquals(1, refused.stderr().lines().count(), refused.toString());
             step("mixed", t0);
+            if (!LONG) {
+                return;
+            }
+            // 7 (long form). The capability switched by SIGHUP on a running pair: the secondary
+            // gets integrity back (it restarts, the primary reconnects and negotiates), then the
+            // primary drops and regains it (it reconnects at once each time).
+            mark = a.logText().length();
+            Files.writeString(bConfig, shared);
+            b.signal("HUP");
+            awaitLog(a, mark, "Connected to", 30_000);
+            expectOk(a, "verify", RESOURCE);
+            awaitLog(a, mark, "Verify complete.", 60_000);
+            String withIntegrity = Files.readString(aConfig);
+            mark = a.logText().length();
+            Files.writeString(aConfig, withIntegrity.replace(INTEGRITY.replace("32m", "16m"), ""));
+            a.signal("HUP");
+            awaitLog(a, mark, "Integrity offer changed; reconnecting", 30_000);
+            awaitLog(a, mark, "Connected to", 30_000);
+            assertEquals(69, a.hastctl("verify", RESOURCE).exitCode(), "the primary no longer offers the hashes");
+            mark = a.logText().length();
+            Files.writeString(aConfig, withIntegrity);
+            a.signal("HUP");
+            awaitLog(a, mark, "Connected to", 30_000);
+            expectOk(a, "verify", RESOURCE);
+            awaitLog(a, mark, "Verify complete.", 60_000);
+            step("reload offer", t0);
         }
     }
 
