@@ -5,8 +5,10 @@ import java.util.Arrays;
 /**
  * The mutual exclusion between regular writes and synchronisation steps (spec §7.7, §11.2):
  * a sync step must not copy a range while a regular write to it is in flight, and a regular
- * write must not start while a sync step holds its range. Ranges of the same kind may
- * overlap freely (the kernel may have overlapping writes in flight).
+ * write must not start while a sync step holds its range. Online verify steps (ours,
+ * docs/integrity.md) exclude both: a comparison must see neither a write nor a copy half done.
+ * Ranges of the same kind may overlap freely (the kernel may have overlapping writes in
+ * flight); ranges of different kinds never do.
  *
  * <p>The reference keeps two {@code rangelock} lists and has each thread sleep until the
  * other list has no overlap. This class is only the data structure: {@link #tryLock} either
@@ -21,33 +23,34 @@ public final class RangeLocks {
         /** A regular WRITE from the kernel (or an NBD client). */
         REGULAR,
         /** A synchronisation step. */
-        SYNC;
+        SYNC,
+        /** An online verify step: compares the two copies of the range. */
+        VERIFY;
 
-        Kind other() {
-            return this == REGULAR ? SYNC : REGULAR;
-        }
+        /** Without the copy {@code values()} makes: tryLock is on every write's path. */
+        private static final Kind[] ALL = values();
     }
 
-    private final Ranges[] byKind = new Ranges[Kind.values().length];
+    private final Ranges[] byKind = new Ranges[Kind.ALL.length];
 
     /** @param initialCapacity ranges of each kind held without growing, e.g. 256 */
     public RangeLocks(int initialCapacity) {
         if (initialCapacity <= 0) {
             throw new IllegalArgumentException("capacity must be positive: " + initialCapacity);
         }
-        for (Kind k : Kind.values()) {
+        for (Kind k : Kind.ALL) {
             byKind[k.ordinal()] = new Ranges(initialCapacity);
         }
     }
 
     /**
-     * Records {@code [offset, offset+length)} as held by {@code kind} unless a range of the
-     * other kind overlaps it. Returns false (recording nothing) on a conflict; the caller
-     * waits for an {@link #unlock} of the other kind and tries again.
+     * Records {@code [offset, offset+length)} as held by {@code kind} unless a range of
+     * another kind overlaps it. Returns false (recording nothing) on a conflict; the caller
+     * waits for an {@link #unlock} of another kind and tries again.
      */
     public boolean tryLock(Kind kind, long offset, long length) {
         checkRange(offset, length);
-        if (byKind[kind.other().ordinal()].overlaps(offset, offset + length)) {
+        if (heldByOthers(kind, offset, length)) {
             return false;
         }
         byKind[kind.ordinal()].add(offset, offset + length);
@@ -81,6 +84,17 @@ public final class RangeLocks {
     public boolean overlaps(Kind kind, long offset, long length) {
         checkRange(offset, length);
         return byKind[kind.ordinal()].overlaps(offset, offset + length);
+    }
+
+    /** Whether a range held by any kind but {@code kind} overlaps {@code [offset, offset+length)}. */
+    public boolean heldByOthers(Kind kind, long offset, long length) {
+        checkRange(offset, length);
+        for (Kind other : Kind.ALL) {
+            if (other != kind && byKind[other.ordinal()].overlaps(offset, offset + length)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Ranges currently held by {@code kind}. */

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.hast.activemap.RangeLocks.Kind;
 import org.junit.jupiter.api.Test;
 
-/** The regular-versus-sync range exclusion of spec §7.7 / §11.2. */
+/** The regular-versus-sync range exclusion of spec §7.7 / §11.2, and verify steps against both. */
 class RangeLocksTest {
     @Test
     void onlyTheOtherKindConflicts() {
@@ -26,6 +26,22 @@ class RangeLocksTest {
         assertTrue(locks.tryLock(Kind.SYNC, 4096, 1024));
         assertEquals(2, locks.held(Kind.REGULAR));
         assertEquals(2, locks.held(Kind.SYNC));
+    }
+
+    /** Online verify (docs/integrity.md): a verify step excludes regular writes and sync steps alike. */
+    @Test
+    void verifyExcludesBothOtherKinds() {
+        RangeLocks locks = new RangeLocks(4);
+        assertTrue(locks.tryLock(Kind.VERIFY, 0, 131072));
+        assertFalse(locks.tryLock(Kind.SYNC, 65536, 131072), "a copy of a range under comparison");
+        assertFalse(locks.tryLock(Kind.REGULAR, 4096, 4096));
+        assertTrue(locks.heldByOthers(Kind.REGULAR, 0, 1));
+        assertFalse(locks.heldByOthers(Kind.VERIFY, 0, 131072), "its own kind does not count");
+        assertTrue(locks.tryLock(Kind.SYNC, 131072, 131072), "adjacent is fine");
+        assertFalse(locks.tryLock(Kind.VERIFY, 131071, 2), "a comparison of a range being copied");
+        locks.unlock(Kind.VERIFY, 0, 131072);
+        assertTrue(locks.tryLock(Kind.REGULAR, 4096, 4096));
+        assertFalse(locks.tryLock(Kind.VERIFY, 0, 8192), "a write in flight");
     }
 
     @Test

@@ -1,6 +1,7 @@
 package org.hast.ctl;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -68,6 +69,7 @@ final class StatusJson {
         r.put("statistics", answered ? statistics(reply, i) : null);
         r.put("connection", answered ? connection(reply, i) : null);
         r.put("sync", answered ? sync(reply, i) : null);
+        r.put("verify", answered ? verify(reply, i) : null);
         r.put("worker", worker(reply, i, nowMillis));
         r.put("split_brains", answered ? u64(reply, "x_split_brains", i) : null);
         r.put("last_error", lastError(reply, i));
@@ -119,7 +121,36 @@ final class StatusJson {
         s.put("rate_bytes_per_second", running ? u64(reply, "x_sync_rate", i) : null);
         long eta = reply.getInt64("x_sync_eta" + i);
         s.put("eta_seconds", running && eta >= 0 ? eta : null);
+        // A primary's settings (docs/integrity.md); null from a secondary or an older hastd.
+        s.put("mode", reply.getString("syncmode" + i));
+        boolean paced = reply.has("syncrate" + i) && reply.getUint64("syncrate" + i) > 0;
+        s.put("rate_limit_bytes_per_second", paced ? u64(reply, "syncrate", i) : null);
+        boolean adaptive = reply.has("syncrate_latency_us" + i);
+        s.put("write_latency_us", adaptive ? u64(reply, "syncrate_latency_us", i) : null);
         return s;
+    }
+
+    /** Online verify on a primary (docs/integrity.md); null where no verify can run. */
+    private static Map<String, Object> verify(NvMessage reply, int i) {
+        String state = reply.getString("verify_state" + i);
+        if (state == null) {
+            return null;
+        }
+        boolean started = !"idle".equals(state);
+        Map<String, Object> v = new LinkedHashMap<>();
+        v.put("state", state);
+        v.put("repair", started ? reply.getUint8("verify_repair" + i) != 0 : null);
+        v.put("done_bytes", started ? u64(reply, "verify_done", i) : null);
+        v.put("total_bytes", started ? u64(reply, "verify_total", i) : null);
+        v.put("rate_bytes_per_second", started ? u64(reply, "verify_rate", i) : null);
+        v.put("mismatches", started ? u64(reply, "verify_mismatches", i) : null);
+        List<Long> blocks = new ArrayList<>();
+        ByteBuffer offsets = reply.getUint64Array("verify_blocks" + i);
+        while (offsets != null && offsets.remaining() >= Long.BYTES) {
+            blocks.add(offsets.getLong());
+        }
+        v.put("mismatched_blocks", started ? blocks : null);
+        return v;
     }
 
     private static Map<String, Object> worker(NvMessage reply, int i, long nowMillis) {

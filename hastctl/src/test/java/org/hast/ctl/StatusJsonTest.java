@@ -118,6 +118,53 @@ class StatusJsonTest {
         assertEquals(21, sync.get("eta_seconds"));
     }
 
+    /** Issue #17: a primary's verify pass and sync settings, as hastd forwards them from the worker. */
+    @Test
+    void verifyAndSyncSettings() throws Exception {
+        NvWriter idle = new NvWriter();
+        common(idle, "primary", 4242);
+        worker(idle, "complete", "up");
+        idle.addString("verify_state0", "idle");
+        idle.addString("syncmode0", "plain");
+        idle.addUint64("syncrate0", 0);
+        Map<String, Object> r = check(idle, "verify idle");
+        assertEquals("idle", map(r, "verify").get("state"));
+        assertEquals(null, map(r, "verify").get("mismatches"));
+        assertEquals("plain", map(r, "sync").get("mode"));
+        assertEquals(null, map(r, "sync").get("rate_limit_bytes_per_second"), "0 = unlimited");
+
+        NvWriter done = new NvWriter();
+        common(done, "primary", 4242);
+        worker(done, "complete", "up");
+        done.addString("verify_state0", "complete");
+        done.addUint8("verify_repair0", 1);
+        done.addUint64("verify_done0", 40L << 20);
+        done.addUint64("verify_total0", 40L << 20);
+        done.addUint64("verify_rate0", 21L << 20);
+        done.addUint64("verify_mismatches0", 2);
+        done.addUint64Array("verify_blocks0", new long[] {1056768, 20975616});
+        done.addString("syncmode0", "checksum");
+        done.addUint64("syncrate0", 64L << 20);
+        done.addUint64("syncrate_latency_us0", 1800);
+        r = check(done, "verify complete");
+        Map<String, Object> verify = map(r, "verify");
+        assertEquals("complete", verify.get("state"));
+        assertEquals(true, verify.get("repair"));
+        assertEquals(2, verify.get("mismatches"));
+        assertEquals(java.util.List.of(1056768, 20975616), verify.get("mismatched_blocks"));
+        assertEquals(21L << 20, ((Number) verify.get("rate_bytes_per_second")).longValue());
+        assertEquals("checksum", map(r, "sync").get("mode"));
+        assertEquals(64L << 20, ((Number) map(r, "sync").get("rate_limit_bytes_per_second")).longValue());
+        assertEquals(1800, map(r, "sync").get("write_latency_us"));
+
+        NvWriter secondary = new NvWriter();
+        common(secondary, "secondary", 4343);
+        worker(secondary, "complete", "up");
+        r = check(secondary, "secondary without verify");
+        assertEquals(null, r.get("verify"));
+        assertEquals(null, map(r, "sync").get("mode"));
+    }
+
     @Test
     void secondaryAndSplitBrain() throws Exception {
         NvWriter secondary = new NvWriter();

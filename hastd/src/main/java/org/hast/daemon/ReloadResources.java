@@ -60,7 +60,10 @@ final class ReloadResources {
 
     /**
      * Provider name and local path (and our device, export and localio) always need a new worker; the
-     * eight network and replication parameters are applied live only to a primary.
+     * eight network and replication parameters are applied live only to a primary, as are the
+     * integrity settings (docs/integrity.md). A secondary is restarted when what it offers the
+     * primary changes ({@code integrity}, {@code syncmode checksum}): the primary reconnects and
+     * negotiates again; {@code syncrate} means nothing to a secondary.
      */
     static boolean needsRestart(Role role, ResourceConfig old, ResourceConfig updated) {
         boolean identityChanged = !old.providerName().equals(updated.providerName())
@@ -73,7 +76,8 @@ final class ReloadResources {
         if (identityChanged) {
             return true;
         }
-        return role != Role.PRIMARY && !reloadableEqual(old, updated);
+        return role != Role.PRIMARY && (!reloadableEqual(old, updated)
+                || old.integrity().offersHashes() != updated.integrity().offersHashes());
     }
 
     private static boolean reloadableEqual(ResourceConfig a, ResourceConfig b) {

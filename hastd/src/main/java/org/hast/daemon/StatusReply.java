@@ -130,11 +130,15 @@ final class StatusReply {
         }
     }
 
-    /** The worker's {@code x_} fields, renamed with the resource's index. */
+    /**
+     * The worker's {@code x_} fields and the primary's integrity fields ({@code verify_*},
+     * {@code syncmode}, {@code syncrate*}, docs/integrity.md), renamed with the resource's index.
+     */
     static void copyExtended(NvMessage fields, NvWriter reply, int index) {
         for (int i = 0; i < fields.size(); i++) {
             String field = fields.nameAt(i);
-            if (field.startsWith("x_")) {
+            if (field.startsWith("x_") || field.startsWith("verify_") || field.startsWith("syncrate")
+                    || field.equals("syncmode")) {
                 reply.addRaw(fields.typeAt(i), field + index, fields.payloadAt(i));
             }
         }

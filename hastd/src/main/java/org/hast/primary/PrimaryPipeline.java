@@ -489,9 +489,10 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
     }
 
     /**
-     * Online verify of {@code [offset, offset+length)}: locked against regular writes as a sync
-     * step is, so a write in flight never shows as a difference; {@code done} gets an errno or
-     * the blocks whose hashes differ between the nodes.
+     * Online verify of {@code [offset, offset+length)}: locked against regular writes and
+     * synchronisation steps, so neither a write nor a copy in flight shows as a difference;
+     * {@code done} gets an errno or the blocks whose hashes differ between the nodes, and runs
+     * while the range is still locked (what it asks of the bitmap matches the comparison).
      */
     public void verifyStep(long offset, int length, VerifyResult done) throws InterruptedException {
         if (!peerHashes()) {
@@ -501,7 +502,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
         syncSteps.verify(offset, length, done);
     }
 
-    /** The outcome of {@link #verifyStep}. */
+    /** The outcome of {@link #verifyStep}; runs on an I/O thread with the range locked: must not block. */
     public interface VerifyResult {
         void verified(int errno, long mismatchingBlocks);
     }

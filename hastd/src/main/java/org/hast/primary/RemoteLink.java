@@ -11,6 +11,7 @@ import org.hast.codec.CodecException;
 import org.hast.codec.PayloadCodec;
 import org.hast.conf.AddressException;
 import org.hast.conf.HastAddress;
+import org.hast.conf.IntegrityConfig;
 import org.hast.conf.ResourceConfig;
 import org.hast.link.HastFrame;
 import org.hast.link.HastFrameDecoder;
@@ -94,6 +95,8 @@ public final class RemoteLink {
     }
 
     private final ResourceConfig config;
+    /** What the next handshake offers (docs/integrity.md); a reload changes it. */
+    private volatile IntegrityConfig integrity;
     private final Resource resource;
     private final IntConsumer events;
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
@@ -116,8 +119,25 @@ public final class RemoteLink {
 
     public RemoteLink(ResourceConfig config, Resource resource, IntConsumer events) {
         this.config = config;
+        this.integrity = config.integrity();
         this.resource = resource;
         this.events = events;
+    }
+
+    /**
+     * SIGHUP: the next handshake offers what {@code updated} says. When that changes the offer
+     * while connected, both connections are dropped and made again at once, so the capabilities
+     * are negotiated anew (as the reference drops them for a new remote address, spec §1.9).
+     */
+    public void setIntegrity(IntegrityConfig updated) {
+        boolean offerChanged = updated.offersHashes() != integrity.offersHashes();
+        integrity = updated;
+        if (offerChanged && connected()) {
+            LOG.info("Integrity offer changed; reconnecting to {} to negotiate it.", config.remoteAddress());
+            closeBoth();
+            // After the close's own listeners (linkLost) have run on this loop.
+            group.schedule(this::guard, 100, TimeUnit.MILLISECONDS);
+        }
     }
 
     /** The protocol version negotiated by the last handshake (1 before the first). */
@@ -272,7 +292,7 @@ public final class RemoteLink {
         authenticate(second, inInbox, LinkAuth.CONN_IN);
         HandshakeSecond hello = new HandshakeSecond(config.name(), token.token(), generated[0], resuid,
                 resource.localCnt(), resource.remoteCnt());
-        int offered = config.integrity().offersHashes() ? Capabilities.HASHES : 0;
+        int offered = integrity.offersHashes() ? Capabilities.HASHES : 0;
         second.writeAndFlush(new OutgoingFrame(version, Capabilities.offer(hello.toNv(), offered)))
                 .syncUninterruptibly();
         if (config.linkSecurity().hasTls()) {

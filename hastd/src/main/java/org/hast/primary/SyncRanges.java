@@ -9,21 +9,22 @@ import java.util.function.BooleanSupplier;
 import org.hast.activemap.RangeLocks;
 
 /**
- * Regular writes against synchronisation steps (spec §7.7): a write never runs beside a step on
- * its range. A write that finds one is parked and restarted when the step ends; a step waits
- * (on the sync thread) until no regular write holds its range.
+ * Regular writes against synchronisation and verify steps (spec §7.7, docs/integrity.md): a
+ * write never runs beside a step on its range, and a sync step never beside a verify step. A
+ * write that finds a step is parked and restarted when the step ends; a step waits (on the sync
+ * or verify thread, never an event loop) until no range of another kind overlaps its own.
  */
 final class SyncRanges {
     /** Guarded by itself. */
     private final RangeLocks ranges;
-    /** Regular writes that found a sync step on their range; guarded by {@link #ranges}. */
+    /** Regular writes that found a step on their range; guarded by {@link #ranges}. */
     private final ArrayDeque<Hio> parked = new ArrayDeque<>();
 
     SyncRanges(int slots) {
         ranges = new RangeLocks(slots);
     }
 
-    /** Locks the write's range; false when a sync step holds it and the write is parked instead. */
+    /** Locks the write's range; false when a step holds it and the write is parked instead. */
     boolean lockOrPark(Hio write) {
         synchronized (ranges) {
             if (ranges.tryLock(RangeLocks.Kind.REGULAR, write.offset, write.length)) {
@@ -42,10 +43,14 @@ final class SyncRanges {
         }
     }
 
-    /** Waits until no regular write holds the range and locks it for a step; false once {@code closed}. */
-    boolean lockForSync(long offset, int length, BooleanSupplier closed) throws InterruptedException {
+    /**
+     * Waits until nothing of another kind holds the range and locks it for a step of {@code kind}
+     * ({@code SYNC} or {@code VERIFY}); false once {@code closed}.
+     */
+    boolean lockForStep(RangeLocks.Kind kind, long offset, int length, BooleanSupplier closed)
+            throws InterruptedException {
         synchronized (ranges) {
-            while (!ranges.tryLock(RangeLocks.Kind.SYNC, offset, length)) {
+            while (!ranges.tryLock(kind, offset, length)) {
                 if (closed.getAsBoolean()) {
                     return false;
                 }
@@ -55,14 +60,18 @@ final class SyncRanges {
         }
     }
 
-    /** The step is over: unlocks its range and returns the parked writes no step holds any more. */
-    List<Hio> unlockSync(long offset, int length) {
+    /**
+     * The step is over: unlocks its range, wakes steps of the other kind waiting for it and
+     * returns the parked writes no step holds any more.
+     */
+    List<Hio> unlockStep(RangeLocks.Kind kind, long offset, int length) {
         List<Hio> restart = new ArrayList<>();
         synchronized (ranges) {
-            ranges.unlock(RangeLocks.Kind.SYNC, offset, length);
+            ranges.unlock(kind, offset, length);
+            ranges.notifyAll();
             for (Iterator<Hio> it = parked.iterator(); it.hasNext();) {
                 Hio hio = it.next();
-                if (!ranges.overlaps(RangeLocks.Kind.SYNC, hio.offset, hio.length)) {
+                if (!ranges.heldByOthers(RangeLocks.Kind.REGULAR, hio.offset, hio.length)) {
                     it.remove();
                     restart.add(hio);
                 }

@@ -3,6 +3,7 @@ package org.hast.primary;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
+import org.hast.activemap.RangeLocks;
 import org.hast.block.BlockBackend.Completion;
 import org.hast.block.InflightBudget;
 import org.hast.proto.HioCommand;
@@ -45,19 +46,19 @@ final class SyncSteps {
     /** See {@link PrimaryPipeline#syncCopy}. */
     void copy(long offset, int length, boolean passFromSecondary, Completion done) throws InterruptedException {
         boolean fromSecondary = passFromSecondary || staleLocal.anyIn(offset, length);
-        if (!lock(offset, length)) {
+        if (!lock(RangeLocks.Kind.SYNC, offset, length)) {
             done.done(ESHUTDOWN);
             return;
         }
         ByteBuf buffer = PooledByteBufAllocator.DEFAULT.directBuffer(length, length);
         if (!fromSecondary && checksum.getAsBoolean()) {
-            hashed.copyDiffering(offset, length, buffer, errno -> stepDone(offset, length, buffer, errno, done));
+            hashed.copyDiffering(offset, length, buffer, errno -> copyDone(offset, length, buffer, errno, done));
             return;
         }
         Hio read = new Hio(HioCommand.READ, offset, length, buffer.slice(0, length).writerIndex(0), readErr -> {
             if (readErr != 0) {
                 LOG.error("Unable to read synchronization data: errno {}.", readErr);
-                stepDone(offset, length, buffer, readErr, done);
+                copyDone(offset, length, buffer, readErr, done);
                 return;
             }
             buffer.writerIndex(length);
@@ -65,7 +66,7 @@ final class SyncSteps {
                 if (writeErr != 0) {
                     LOG.error("Unable to write synchronization data: errno {}.", writeErr);
                 }
-                stepDone(offset, length, buffer, writeErr, done);
+                copyDone(offset, length, buffer, writeErr, done);
             });
             write.sync = true;
             write.toLocal = fromSecondary;
@@ -78,25 +79,33 @@ final class SyncSteps {
         submit.accept(read);
     }
 
-    /** See {@link PrimaryPipeline#verifyStep}: the range is locked as for a copy. */
+    /**
+     * See {@link PrimaryPipeline#verifyStep}: the range is locked against regular writes and
+     * synchronisation steps, and {@code done} runs before it is unlocked.
+     */
     void verify(long offset, int length, PrimaryPipeline.VerifyResult done) throws InterruptedException {
-        if (!lock(offset, length)) {
+        if (!lock(RangeLocks.Kind.VERIFY, offset, length)) {
             done.verified(ESHUTDOWN, 0);
             return;
         }
         ByteBuf buffer = PooledByteBufAllocator.DEFAULT.directBuffer(length, length);
-        hashed.compare(offset, length, buffer, (errno, mismatches) ->
-                stepDone(offset, length, buffer, errno, e -> done.verified(e, mismatches)));
+        hashed.compare(offset, length, buffer, (errno, mismatches) -> {
+            try {
+                done.verified(errno, mismatches);
+            } finally {
+                stepDone(RangeLocks.Kind.VERIFY, offset, length, buffer);
+            }
+        });
     }
 
     /** Draws the step's bytes from the budget and locks its range; false once closed. */
-    private boolean lock(long offset, int length) throws InterruptedException {
+    private boolean lock(RangeLocks.Kind kind, long offset, int length) throws InterruptedException {
         // Before the range lock: writes parked on this range hold budget, and must not wait
         // for a step that itself waits for budget.
         budget.acquire(length);
         boolean locked = false;
         try {
-            locked = ranges.lockForSync(offset, length, closed);
+            locked = ranges.lockForStep(kind, offset, length, closed);
         } finally {
             if (!locked) {
                 budget.release(length);
@@ -105,12 +114,16 @@ final class SyncSteps {
         return locked;
     }
 
-    private void stepDone(long offset, int length, ByteBuf buffer, int errno, Completion done) {
+    private void copyDone(long offset, int length, ByteBuf buffer, int errno, Completion done) {
+        stepDone(RangeLocks.Kind.SYNC, offset, length, buffer);
+        done.done(errno);
+    }
+
+    private void stepDone(RangeLocks.Kind kind, long offset, int length, ByteBuf buffer) {
         buffer.release();
         budget.release(length);
-        for (Hio parked : ranges.unlockSync(offset, length)) {
+        for (Hio parked : ranges.unlockStep(kind, offset, length)) {
             submit.accept(parked);
         }
-        done.done(errno);
     }
 }

@@ -17,11 +17,12 @@ import org.hast.sync.SyncRate;
 
 /**
  * Online verify ({@code hastctl verify}, docs/integrity.md): walks the whole data area in
- * steps, each compared by block hashes on both nodes under the synchronisation range lock, so
- * a concurrent write is ordered before or after the comparison and never shows as a difference.
- * Blocks of extents the bitmap has to synchronise, when the step starts or ends, are expected
- * to differ (and a sync step may be copying them meanwhile) and are not reported. With repair, differing blocks are marked for synchronisation from the primary,
- * which the sync thread then copies. Paced by the resource's {@code syncrate} and at most
+ * steps, each compared by block hashes on both nodes under a verify range lock, which excludes
+ * regular writes and synchronisation steps: a concurrent write or copy is ordered before or
+ * after the comparison and never shows as a difference. Blocks of extents the bitmap still has
+ * to synchronise when the comparison is done (the range still locked, so no copy of it is half
+ * done) are expected to differ and are not reported. With repair, differing blocks are marked
+ * for synchronisation from the primary, which the sync thread then copies. Paced by the resource's {@code syncrate} and at most
  * {@link #WINDOW} steps in flight, so it yields to application I/O; stopped on request or when
  * the link goes.
  */
@@ -54,7 +55,8 @@ public final class VerifyLoop implements AutoCloseable {
     public enum State { IDLE, RUNNING, COMPLETE, STOPPED, FAILED }
 
     private final Target target;
-    private final SyncRate rate;
+    /** Replaced by a reload; read by the verify thread before every step. */
+    private volatile SyncRate rate;
     private final Object lock = new Object();
     private Thread thread;
     private volatile boolean stopRequested;
@@ -69,6 +71,11 @@ public final class VerifyLoop implements AutoCloseable {
     public VerifyLoop(Target target, SyncRate rate) {
         this.target = target;
         this.rate = rate;
+    }
+
+    /** {@code syncrate} changed (SIGHUP): the next step is paced by {@code pacing}. */
+    public void setRate(SyncRate pacing) {
+        this.rate = pacing;
     }
 
     /**
@@ -145,12 +152,11 @@ public final class VerifyLoop implements AutoCloseable {
                 rate.acquire(length);
                 window.acquire();
                 long at = offset;
-                long pendingBefore = syncPending(at, length);
                 target.verifyStep(at, length, (errno, differing) -> {
                     if (errno != 0) {
                         failure.compareAndSet(0, errno);
                     } else {
-                        found(at, length, differing & ~pendingBefore);
+                        found(at, length, differing);
                         verified.addAndGet(length);
                     }
                     window.release();
@@ -166,20 +172,6 @@ public final class VerifyLoop implements AutoCloseable {
         finish(end, failure.get());
     }
 
-    /**
-     * Blocks of the range whose extent the bitmap has to synchronise: a sync step may copy them
-     * while this step compares (both take the range as SYNC, which does not exclude itself).
-     */
-    private long syncPending(long offset, int length) {
-        long pending = 0;
-        for (int b = 0; (long) b * BlockHashes.BLOCK < length; b++) {
-            if (target.syncPending(offset + (long) b * BlockHashes.BLOCK)) {
-                pending |= 1L << b;
-            }
-        }
-        return pending;
-    }
-
     private void found(long offset, int length, long differing) {
         for (int b = 0; differing != 0 && b < BlockHashes.MAX_BLOCKS; b++) {
             if ((differing & (1L << b)) == 0) {
@@ -188,7 +180,7 @@ public final class VerifyLoop implements AutoCloseable {
             differing &= ~(1L << b);
             long block = offset + (long) b * BlockHashes.BLOCK;
             if (target.syncPending(block)) {
-                continue; // known to differ: the sync copies it anyway
+                continue; // not copied yet: the sync will, so the difference is expected
             }
             int blockLength = (int) Math.min(BlockHashes.BLOCK, offset + length - block);
             mismatches.incrementAndGet();

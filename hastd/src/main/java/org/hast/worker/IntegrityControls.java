@@ -9,30 +9,28 @@ import org.hast.sync.AdaptiveRate;
 import org.hast.sync.SyncLoop;
 import org.hast.sync.SyncRate;
 import org.hast.primary.VerifyLoop;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The primary's integrity extensions wired together (docs/integrity.md): checksum
  * synchronisation, the sync rate (fixed or adaptive) that paces both synchronisation and
- * online verify, and verify itself with its status fields.
+ * online verify, and verify itself with its status fields. A reload (SIGHUP) applies new
+ * settings from the next step on.
  */
 final class IntegrityControls implements AutoCloseable {
-    private final IntegrityConfig config;
-    private final AdaptiveRate adaptive;
+    private static final Logger LOG = LoggerFactory.getLogger(IntegrityControls.class);
+
+    private final PrimaryPipeline pipeline;
+    private final SyncLoop sync;
     private final VerifyLoop verify;
+    /** The settings in force and the adaptive controller (null unless adaptive); set together by {@link #apply}. */
+    private volatile IntegrityConfig config;
+    private volatile AdaptiveRate adaptive;
 
     IntegrityControls(IntegrityConfig config, PrimaryPipeline pipeline, DirtyMap dirty, SyncLoop sync) {
-        this.config = config;
-        pipeline.setChecksumSync(config.checksumSync());
-        adaptive = config.adaptiveTargetMs() > 0
-                ? new AdaptiveRate(config.adaptiveTargetMs(), pipeline.writeLatency(), SyncRate.Clock.SYSTEM) : null;
-        if (adaptive != null) {
-            sync.setRate(new SyncRate(adaptive, SyncRate.Clock.SYSTEM));
-        } else if (config.syncRate() > 0) {
-            sync.setRate(new SyncRate(config::syncRate, SyncRate.Clock.SYSTEM));
-        }
-        // Verify gets a pacer of its own: one thread per pacer.
-        SyncRate verifyRate = adaptive != null ? new SyncRate(adaptive::current, SyncRate.Clock.SYSTEM)
-                : new SyncRate(config::syncRate, SyncRate.Clock.SYSTEM);
+        this.pipeline = pipeline;
+        this.sync = sync;
         verify = new VerifyLoop(new VerifyLoop.Target() {
             @Override
             public long size() {
@@ -60,7 +58,39 @@ final class IntegrityControls implements AutoCloseable {
                 dirty.needSync(offset, length);
                 sync.kick();
             }
-        }, verifyRate);
+        }, SyncRate.unlimited());
+        apply(config);
+    }
+
+    /** SIGHUP: {@code syncmode} and {@code syncrate} apply to the next synchronisation and verify step. */
+    void reload(IntegrityConfig updated) {
+        IntegrityConfig old = config;
+        if (updated.equals(old)) {
+            return;
+        }
+        apply(updated);
+        LOG.info("Integrity settings reloaded: syncmode {}, syncrate {}.", updated.checksumSync() ? "checksum" : "plain",
+                updated.adaptiveTargetMs() > 0 ? "adaptive " + updated.adaptiveTargetMs() + " ms"
+                        : updated.syncRate() > 0 ? updated.syncRate() + " bytes/s" : "unlimited");
+    }
+
+    private void apply(IntegrityConfig c) {
+        pipeline.setChecksumSync(c.checksumSync());
+        AdaptiveRate current = adaptive;
+        AdaptiveRate a = c.adaptiveTargetMs() <= 0 ? null
+                : current != null && config.adaptiveTargetMs() == c.adaptiveTargetMs() ? current
+                : new AdaptiveRate(c.adaptiveTargetMs(), pipeline.writeLatency(), SyncRate.Clock.SYSTEM);
+        long fixed = c.syncRate();
+        // One pacer per pacing thread (sync, verify): a pacer keeps the thread's schedule.
+        if (a != null) {
+            sync.setRate(new SyncRate(a, SyncRate.Clock.SYSTEM));
+            verify.setRate(new SyncRate(a::current, SyncRate.Clock.SYSTEM));
+        } else {
+            sync.setRate(fixed > 0 ? new SyncRate(() -> fixed, SyncRate.Clock.SYSTEM) : SyncRate.unlimited());
+            verify.setRate(fixed > 0 ? new SyncRate(() -> fixed, SyncRate.Clock.SYSTEM) : SyncRate.unlimited());
+        }
+        adaptive = a;
+        config = c;
     }
 
     String verify(int action) {
@@ -75,12 +105,14 @@ final class IntegrityControls implements AutoCloseable {
     /** Plain fields for the worker's status reply, after the reference's. */
     void status(NvWriter reply) {
         verify.status(reply);
-        reply.addString("syncmode", config.checksumSync() ? "checksum" : "plain");
-        if (adaptive != null) {
-            reply.addUint64("syncrate", adaptive.current());
-            reply.addUint64("syncrate_latency_us", adaptive.lastMeanNanos() / 1000);
+        IntegrityConfig c = config;
+        AdaptiveRate a = adaptive;
+        reply.addString("syncmode", c.checksumSync() ? "checksum" : "plain");
+        if (a != null) {
+            reply.addUint64("syncrate", a.current());
+            reply.addUint64("syncrate_latency_us", a.lastMeanNanos() / 1000);
         } else {
-            reply.addUint64("syncrate", config.syncRate());
+            reply.addUint64("syncrate", c.syncRate());
         }
     }
 

@@ -319,6 +319,13 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
         if (dirty != null) {
             dirty.setMetaflush(updated.metaflush());
         }
+        if (integrity != null) {
+            integrity.reload(updated.integrity());
+        }
+        RemoteLink l = link;
+        if (l != null) {
+            l.setIntegrity(updated.integrity());
+        }
         LOG.info("Configuration reloaded.");
     }
 

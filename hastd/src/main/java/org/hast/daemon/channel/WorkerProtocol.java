@@ -37,11 +37,15 @@ public final class WorkerProtocol {
     private WorkerProtocol() {
     }
 
-    /** The reload request of §3.3, fields in the reference's order. */
+    /**
+     * The reload request of §3.3, fields in the reference's order, then ours: the integrity
+     * settings, which a primary applies live (docs/integrity.md).
+     */
     public static NvWriter reloadRequest(ResourceConfig resource) {
         NvWriter nv = new NvWriter();
         nv.addUint8("cmd", CONTROL_RELOAD);
         addReloadFields(nv, resource);
+        addIntegrity(nv, resource.integrity());
         return nv;
     }
 
@@ -123,7 +127,7 @@ public final class WorkerProtocol {
                 nv.requireString("remoteaddr"), nv.requireString("sourceaddr"),
                 replication, checksum, compression,
                 timeout, nv.requireString("exec"), nv.requireInt32("metaflush") != 0, device, export, tls, link,
-                base != null ? base.integrity() : integrityFrom(nv), localIo);
+                base != null && !nv.has("integrity") ? base.integrity() : integrityFrom(nv), localIo);
     }
 
     /**

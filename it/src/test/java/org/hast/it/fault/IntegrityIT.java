@@ -1,6 +1,7 @@
 package org.hast.it.fault;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -21,6 +22,7 @@ import java.util.regex.Pattern;
 import org.hast.testing.DataAreas;
 import org.hast.testing.HastCluster;
 import org.hast.testing.HastNode;
+import org.hast.testing.JsonStatusSchema;
 import org.hast.testing.Processes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -30,16 +32,25 @@ import org.junit.jupiter.api.Test;
  * online verify finds exactly the blocks corrupted behind hastd's back on the secondary and on
  * the primary, repairs them with {@code -r}, and finds nothing while a writer keeps writing
  * through the export; checksum resynchronisation after an outage sends only the changed blocks;
- * the fixed {@code syncrate} is not exceeded by more than 10 %; and with the secondary restarted
- * without the capability (a mixed pair) the pair still synchronises and verify is refused with
- * exit status 69. About 30 s, most of it the primary's 10 s reconnect interval, twice.
+ * a {@code syncrate} changed by SIGHUP reaches the running primary worker (status --json shows it
+ * with the last verify's result) and is not exceeded by more than 10 %; and with the secondary
+ * restarted without the capability (a mixed pair) the pair still synchronises and verify is
+ * refused with exit status 69. About 30 s, most of it the primary's 10 s reconnect interval,
+ * twice. The long form ({@code -Dhast.integrity.long=true} or {@code HAST_INTEGRITY_LONG=1}, about
+ * 15 s more) also switches the capability by SIGHUP on the running pair: the secondary's (it
+ * restarts, the primary reconnects) and the primary's (it reconnects at once), verify working or
+ * refused accordingly.
  */
 class IntegrityIT {
     private static final String RESOURCE = "r0";
     private static final long MIB = 1L << 20;
     private static final long DISK = 40 * MIB;
     private static final long EXTENT = 2 * MIB;
-    private static final long RATE = 32 * MIB;
+    /** Step 7, the integrity capability switched by SIGHUP both ways: by hand only (a reconnect, about 15 s). */
+    private static final boolean LONG = Boolean.getBoolean("hast.integrity.long")
+            || "1".equals(System.getenv("HAST_INTEGRITY_LONG"));
+    /** The {@code syncrate} after the reload of step 4 (32m before). */
+    private static final long RELOADED_RATE = 16 * MIB;
     private static final String INTEGRITY = "integrity on\nsyncmode checksum\nsyncrate 32m";
     private static final Pattern DIFFERS = Pattern.compile("Verify: block at offset (\\d+) ");
     private static final Pattern SYNC_RATE = Pattern.compile("\\(([0-9.]+)([KMGTPE]?)B/sec\\)");
@@ -125,10 +136,26 @@ class IntegrityIT {
             assertTrue(done.contains(", 0 blocks differ"), done + " with " + written.get() + " writes");
 
             step("writer", t0);
-            // 4. Checksum resync after an outage: only the changed blocks travel; the rate holds.
+            // 4. SIGHUP with a lower syncrate reaches the running worker (no restart, no
+            // reconnect: the offer is unchanged); status --json shows it and the last verify.
+            mark = a.logText().length();
+            Files.writeString(aConfig, Files.readString(aConfig).replace("syncrate 32m", "syncrate 16m"));
+            a.signal("HUP");
+            awaitLog(a, mark, "Integrity settings reloaded: syncmode checksum, syncrate " + RELOADED_RATE, 30_000);
+            Processes.Result status = a.hastctl("status", "--json", RESOURCE);
+            assertEquals(0, status.exitCode(), status.toString());
+            JsonStatusSchema.assertValid(status.stdout(), "after the reload");
+            for (String field : new String[] {"\"rate_limit_bytes_per_second\" : " + RELOADED_RATE,
+                "\"mode\" : \"checksum\"", "\"state\" : \"complete\"", "\"mismatches\" : 0"}) {
+                assertTrue(status.stdout().contains(field), field + " in\n" + status.stdout());
+            }
+            assertFalse(a.logText().substring(mark).contains("Disconnected"), "a reload that needs no reconnect");
+
+            step("reload", t0);
+            // 5. Checksum resync after an outage: only the changed blocks travel; the reloaded rate holds.
             expectOk(b, "role", "init", RESOURCE);
             HastCluster.awaitStatus(a, RESOURCE, "degraded", 30_000);
-            int changed = 16;
+            int changed = 8;
             for (int k = 0; k < changed; k++) {
                 nbd.write(k * EXTENT + 4096, random(4096, 100 + k)).get(30, TimeUnit.SECONDS);
             }
@@ -143,12 +170,12 @@ class IntegrityIT {
             assertTrue(sent >= changed * 4096L, "every changed block travelled: " + sent);
             assertTrue(sent < changed * 4096L + 256 * 1024, "only the changed blocks travelled: " + sent);
             long rate = humanBytes(synced);
-            assertTrue(rate <= RATE * 11 / 10, "syncrate 32m exceeded by more than 10 %: " + synced);
+            assertTrue(rate <= RELOADED_RATE * 11 / 10, "syncrate 16m exceeded by more than 10 %: " + synced);
             awaitClean(a);
             DataAreas.assertIdentical(a, b, RESOURCE, DISK, "after the checksum resync");
 
             step("checksum", t0);
-            // 5. Mixed pair: the secondary comes back without the capability.
+            // 6. Mixed pair: the secondary comes back without the capability.
             b.stop();
             HastCluster.awaitStatus(a, RESOURCE, "degraded", 30_000);
             for (int k = 0; k < 4; k++) {
@@ -169,6 +196,32 @@ class IntegrityIT {
             assertTrue(refused.stderr().contains("does not support verify"), refused.toString());
             assertEquals(1, refused.stderr().lines().count(), refused.toString());
             step("mixed", t0);
+            if (!LONG) {
+                return;
+            }
+            // 7 (long form). The capability switched by SIGHUP on a running pair: the secondary
+            // gets integrity back (it restarts, the primary reconnects and negotiates), then the
+            // primary drops and regains it (it reconnects at once each time).
+            mark = a.logText().length();
+            Files.writeString(bConfig, shared);
+            b.signal("HUP");
+            awaitLog(a, mark, "Connected to", 30_000);
+            expectOk(a, "verify", RESOURCE);
+            awaitLog(a, mark, "Verify complete.", 60_000);
+            String withIntegrity = Files.readString(aConfig);
+            mark = a.logText().length();
+            Files.writeString(aConfig, withIntegrity.replace(INTEGRITY.replace("32m", "16m"), ""));
+            a.signal("HUP");
+            awaitLog(a, mark, "Integrity offer changed; reconnecting", 30_000);
+            awaitLog(a, mark, "Connected to", 30_000);
+            assertEquals(69, a.hastctl("verify", RESOURCE).exitCode(), "the primary no longer offers the hashes");
+            mark = a.logText().length();
+            Files.writeString(aConfig, withIntegrity);
+            a.signal("HUP");
+            awaitLog(a, mark, "Connected to", 30_000);
+            expectOk(a, "verify", RESOURCE);
+            awaitLog(a, mark, "Verify complete.", 60_000);
+            step("reload offer", t0);
         }
     }
 
