@@ -37,11 +37,12 @@ import io.netty.channel.Channel;
  */
 final class SecondaryDisk implements Runnable {
     /**
-     * Requests applied at once. One until measured: the DiskFaultIT failure seen with several
-     * (a READ reply's {@code size} from another read, then a lost frame boundary) was the payload
-     * codec shared by the appliers, which now have one each ({@code ParallelRepliesTest}).
+     * Requests applied at once; the system property {@code hast.secondary.appliers} (1..16)
+     * overrides it for an A/B run (bench/secondary-apply.sh). The DiskFaultIT failure once seen
+     * with several (a READ reply's {@code size} from another read, then a lost frame boundary) was
+     * the payload codec shared by the appliers, which now have one each ({@code ParallelRepliesTest}).
      */
-    static final int APPLIERS = 1;
+    static final int APPLIERS = Math.max(1, Math.min(16, Integer.getInteger("hast.secondary.appliers", 1)));
     private static final Logger LOG = LoggerFactory.getLogger(SecondaryDisk.class);
     private static final int EIO = 5;
     /** Linux's number; {@link ReplyHeader} sends FreeBSD's (45). */
