@@ -8,7 +8,8 @@
 #   bench/sync-ab.sh [REPS] [SIZE] [VARIANT...]       defaults: 3 512M 16:1 64:1 16:4 64:4
 #   VARIANT = window:appliers   (passed as -Dhast.sync.window / -Dhast.secondary.appliers)
 #
-# Prints one line per run, then the median, min and max MB/s per variant beside dd's. Run as
+# Prints one line per run (with the CPU time both workers spent per GiB synced, a figure the
+# machine's load disturbs less than the rate), then the median, min and max MB/s per variant beside dd's. Run as
 # root from a built checkout (mvn -B -q package -DskipTests). Files under $HAST_BENCH_DIR
 # (default /var/tmp/hast-sync-ab), ports 18757/18758. Defaults take about 4 minutes on a
 # quiet 2-core machine (most of it the JVMs' start), 10-15 on a loaded one.
@@ -83,7 +84,10 @@ CONF
     for i in $(seq 240); do node syncA status sab | grep -q complete && break; sleep 0.5; done
     node syncB role init sab; node syncB create sab; node syncB role secondary sab
     wait_for 120 'Synchronization started' "$d/a.log" || { echo "sync-ab: no sync started, see $d/a.log" >&2; exit 70; }
+    local c0; c0=$(cpu_ticks "$a" "$b")
     wait_for 900 'Synchronization complete' "$d/a.log" || { echo "sync-ab: no sync end, see $d/a.log" >&2; exit 70; }
+    CPU=$(awk -v t=$(($(cpu_ticks "$a" "$b") - c0)) -v hz="$(getconf CLK_TCK)" -v b="$disk_bytes" \
+        'BEGIN {printf "%.2f", t / hz / (b / 2^30)}')
     local line; line=$(grep -m1 'Synchronization complete' "$d/a.log")
     kill "$a" "$b"; wait "$a" "$b" 2>/dev/null || true
     pids=()
@@ -92,6 +96,14 @@ CONF
     # "... 576MB synchronized in 9.5s (61MB/sec)." or "in 950ms": MB/s of the whole provider
     RESULT=$(echo "$line" | grep -oE 'synchronized in [0-9.]+m?s' | awk -v b="$disk_bytes" \
         '{t = $3 + 0; if ($3 ~ /ms$/) t /= 1000; printf "%.1f\n", b / t / 1e6}')
+}
+
+cpu_ticks() {   # main PIDs -> utime+stime of their children (the workers), in clock ticks
+    local p sum=0
+    for p in $(pgrep -P "$1" 2>/dev/null) $(pgrep -P "$2" 2>/dev/null); do
+        sum=$((sum + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+    done
+    echo "$sum"
 }
 
 dd_run() {   # the issue's reference: a local O_DIRECT copy of the same bytes, MB/s
@@ -109,7 +121,7 @@ for rep in $(seq "$REPS"); do
     for v in "${VARIANTS[@]}"; do
         IFS=: read -r window appliers <<<"$v"
         sync_run "$window" "$appliers"
-        echo "rep $rep window $window appliers $appliers: $RESULT MB/s"
+        echo "rep $rep window $window appliers $appliers: $RESULT MB/s, both workers' CPU ${CPU} s per GiB"
         echo "window=$window,appliers=$appliers $RESULT" >>"$work/samples"
     done
 done
