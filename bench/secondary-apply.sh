@@ -3,7 +3,10 @@
 # iperf3 on the same link and fio writing the same kind of file, all in this one run:
 #   bench/secondary-apply.sh [SECONDS] [DEPTH]      (defaults 5 s, 32 in flight)
 # A real hastd secondary applies the writes; a test primary (it/ApplyRateBench) sends them
-# without compression or checksums, as fullsync. Build first: mvn -q install -DskipTests.
+# without compression or checksums, as fullsync. Build first: mvn -q package -DskipTests.
+# A/B of the number of appliers (SecondaryDisk.APPLIERS): APPLIERS="1 4" REPS=3 runs, in each
+# repetition, every count in turn (a fresh secondary each, -Dhast.secondary.appliers=N), and
+# prints the median and spread per count and block size. REPS=3, 5 s: about 3 minutes.
 set -euo pipefail
 [ -n "${DEBUG:-}" ] && set -x
 cd "$(dirname "$0")/.."
@@ -11,9 +14,10 @@ seconds=${1:-5}
 depth=${2:-32}
 size=$((1024 * 1024 * 1024))
 command -v iperf3 >/dev/null && command -v fio >/dev/null || { echo "needs iperf3 and fio" >&2; exit 69; }
-[ -d it/target/test-classes ] || mvn -B -q -ntp -pl it test-compile
-cp=$(mvn -B -q -ntp -Dstyle.color=never -pl it dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=/dev/stdout)
-cp="it/target/test-classes:$cp"
+[ -r hastd/target/hastd.jar ] && [ -d it/target/test-classes ] || {
+    echo "build first: mvn -B -q package -DskipTests" >&2; exit 69; }
+# The test primary beside the built daemon jar (its manifest names the libraries).
+cp="it/target/test-classes:common/target/test-classes:hastd/target/hastd.jar"
 
 work=$(mktemp -d /tmp/hast-apply-XXXXXX)
 pids=()
@@ -31,10 +35,18 @@ resource bench { on nodeB { local $work/b.img remote tcp4://127.0.0.1 } }
 CONF
 export HAST_NODE=nodeB
 bin/hastctl create -c "$work/hast.conf" bench
-bin/hastd -F -c "$work/hast.conf" >"$work/hastd.log" 2>&1 & pids+=($!)
-for i in $(seq 100); do [ -S "$work/b.sock" ] && break; sleep 0.05; done
-sleep 0.5
-bin/hastctl role -c "$work/hast.conf" secondary bench
+hastd_pid=""
+start_secondary() {   # appliers
+    JAVA_TOOL_OPTIONS="-Dhast.secondary.appliers=$1" bin/hastd -F -c "$work/hast.conf" >>"$work/hastd.log" 2>&1 &
+    hastd_pid=$!; pids+=($hastd_pid)
+    for i in $(seq 200); do [ -S "$work/b.sock" ] && break; sleep 0.05; done
+    sleep 0.5
+    bin/hastctl role -c "$work/hast.conf" secondary bench
+}
+stop_secondary() {
+    kill "$hastd_pid" 2>/dev/null || true; wait "$hastd_pid" 2>/dev/null || true
+    rm -f "$work/b.sock"
+}
 
 iperf3 -s -B 127.0.0.1 -p $iport -1 >/dev/null 2>&1 & pids+=($!)
 sleep 0.3
@@ -46,10 +58,23 @@ fio_rate() {  # MB/s of fio writing the file with block size $1 (psync, 1 job, O
         --runtime="$seconds" --ioengine=psync --end_fsync=1 --output-format=terse --terse-version=3 \
         2>/dev/null | awk -F';' '{printf "%.1f", $48/1000}'
 }
-for bs in 4096 1048576; do
-    ours=$(java -cp "$cp" org.hast.it.ApplyRateBench $port bench $size $bs "$seconds" "$depth")
-    for i in $(seq 50); do bin/hastctl status -c "$work/hast.conf" | grep -q "bench	-" && break; sleep 0.1; done
-    disk=$(fio_rate $bs)
-    printf 'block %7s: secondary applies %8s MB/s | iperf3 link %8s MB/s (ratio %.2f) | fio on the file %8s MB/s (ratio %.2f)\n' \
-        "$bs" "$ours" "$link_mbs" "$(awk "BEGIN{print $ours/$link_mbs}")" "$disk" "$(awk "BEGIN{print $ours/$disk}")"
+: >"$work/samples"
+for rep in $(seq "${REPS:-1}"); do
+    for n in ${APPLIERS:-1}; do
+        start_secondary "$n"
+        for bs in 4096 1048576; do
+            ours=$(java -cp "$cp" org.hast.it.ApplyRateBench $port bench $size $bs "$seconds" "$depth")
+            for i in $(seq 50); do bin/hastctl status -c "$work/hast.conf" | grep -q "bench	-" && break; sleep 0.1; done
+            disk=$(fio_rate $bs)
+            echo "$n $bs $ours" >>"$work/samples"
+            printf 'rep %s appliers %2s block %7s: secondary applies %8s MB/s | iperf3 link %8s MB/s (ratio %.2f) | fio on the file %8s MB/s (ratio %.2f)\n' \
+                "$rep" "$n" "$bs" "$ours" "$link_mbs" "$(awk "BEGIN{print $ours/$link_mbs}")" "$disk" "$(awk "BEGIN{print $ours/$disk}")"
+        done
+        stop_secondary
+    done
 done
+echo "appliers  block     median MB/s  (min-max)"
+sort -k1,1n -k2,2n -k3,3n "$work/samples" | awk '
+    { key = $1 " " $2; v[key, ++n[key]] = $3; if (!(key in seen)) { seen[key] = 1; order[++k] = key } }
+    END { for (i = 1; i <= k; i++) { key = order[i]; c = n[key]; split(key, p, " ")
+          printf "%8s %8s %12s  (%s-%s)\n", p[1], p[2], v[key, int((c + 1) / 2)], v[key, 1], v[key, c] } }'

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 import org.hast.codec.CodecException;
 import org.hast.codec.EncodedPayload;
@@ -29,16 +30,19 @@ import io.netty.channel.Channel;
  * {@code localoff + offset} in parallel, leaving the disk as the reference's single disk thread
  * would (see {@link ApplyOrder}), and hand the replies to the event loop in batches. Each thread
  * takes the next request and its admission under one lock, so admission follows arrival order;
- * each has its own decode buffer. The {@link DiskQueue} in front is the back-pressure. Only
+ * each has its own decode buffer and its own {@link PayloadCodec}, which keeps its result and
+ * digest state between calls (shared, two appliers encoding at once sent one read's data under
+ * the other's {@code size}, and the primary lost the frame boundary). The {@link DiskQueue} in front is the back-pressure. Only
  * these threads wait for the disk: the loop keeps reading, and writing replies, meanwhile.
  */
 final class SecondaryDisk implements Runnable {
     /**
-     * Requests applied at once. One for now: with several, DiskFaultIT saw READ replies from the
-     * secondary matched to the wrong request (sizes differing, then a lost frame boundary) when
-     * the primary's local disk failed and reads went to the secondary; not yet understood.
+     * Requests applied at once; the system property {@code hast.secondary.appliers} (1..16)
+     * overrides it for an A/B run (bench/secondary-apply.sh). The DiskFaultIT failure once seen
+     * with several (a READ reply's {@code size} from another read, then a lost frame boundary) was
+     * the payload codec shared by the appliers, which now have one each ({@code ParallelRepliesTest}).
      */
-    static final int APPLIERS = 1;
+    static final int APPLIERS = Math.max(1, Math.min(16, Integer.getInteger("hast.secondary.appliers", 1)));
     private static final Logger LOG = LoggerFactory.getLogger(SecondaryDisk.class);
     private static final int EIO = 5;
     /** Linux's number; {@link ReplyHeader} sends FreeBSD's (45). */
@@ -48,7 +52,8 @@ final class SecondaryDisk implements Runnable {
     private final LocalComponent local;
     private final long localOffset;
     private final long bitmapBytes;
-    private final PayloadCodec codec;
+    /** A new codec per applier, configured as the resource's. */
+    private final Supplier<PayloadCodec> codecs;
     private final WorkerStats stats;
     private final Channel out;
     private final int frameVersion;
@@ -73,13 +78,15 @@ final class SecondaryDisk implements Runnable {
     /** Set when the primary negotiated {@code HIO_HASH} (docs/integrity.md). */
     private volatile boolean hashes;
 
-    SecondaryDisk(DiskQueue queue, LocalComponent local, long localOffset, PayloadCodec codec, WorkerStats stats,
+    SecondaryDisk(DiskQueue queue, LocalComponent local, long localOffset, Supplier<PayloadCodec> codecs,
+                  WorkerStats stats,
                   Channel out, int frameVersion, int maxRequestBytes, Runnable onFatal) {
-        this(queue, local, localOffset, codec, stats, out, frameVersion, maxRequestBytes, onFatal, APPLIERS);
+        this(queue, local, localOffset, codecs, stats, out, frameVersion, maxRequestBytes, onFatal, APPLIERS);
     }
 
     /** With {@code applierCount} appliers (tests of the ordering run several). */
-    SecondaryDisk(DiskQueue queue, LocalComponent local, long localOffset, PayloadCodec codec, WorkerStats stats,
+    SecondaryDisk(DiskQueue queue, LocalComponent local, long localOffset, Supplier<PayloadCodec> codecs,
+                  WorkerStats stats,
                   Channel out, int frameVersion, int maxRequestBytes, Runnable onFatal, int applierCount) {
         this.order = new ApplyOrder(applierCount);
         this.appliers = new Thread[applierCount];
@@ -87,7 +94,7 @@ final class SecondaryDisk implements Runnable {
         this.local = local;
         this.localOffset = localOffset;
         this.bitmapBytes = localOffset - MetadataCodec.METADATA_SIZE;
-        this.codec = codec;
+        this.codecs = codecs;
         this.stats = stats;
         this.out = out;
         this.frameVersion = frameVersion;
@@ -148,6 +155,7 @@ final class SecondaryDisk implements Runnable {
 
     private void applyLoop() {
         ByteBuffer decodeBuffer = ByteBuffer.allocateDirect(maxRequestBytes);
+        PayloadCodec codec = codecs.get();
         try {
             while (!Thread.currentThread().isInterrupted()) {
                 SecondaryRequest request;
@@ -169,7 +177,7 @@ final class SecondaryDisk implements Runnable {
                 }
                 try {
                     beforeApply.accept(request);
-                    apply(request, decodeBuffer);
+                    apply(request, codec, decodeBuffer);
                 } finally {
                     request.release();
                     order.finish(slot);
@@ -194,10 +202,10 @@ final class SecondaryDisk implements Runnable {
     }
 
     /**
-     * Applies one request with {@code decodeBuffer} (the calling thread's) and queues its reply;
+     * Applies one request with {@code codec} and {@code decodeBuffer} (the calling thread's) and queues its reply;
      * the activemap must already be cleared. Package-private for tests, which call it on their own thread.
      */
-    void apply(SecondaryRequest request, ByteBuffer decodeBuffer) {
+    void apply(SecondaryRequest request, PayloadCodec codec, ByteBuffer decodeBuffer) {
         long seq = request.header().seq();
         if (request.error() != 0) {
             reply(ReplyHeader.failed(seq, request.error()), null, null);
@@ -206,8 +214,8 @@ final class SecondaryDisk implements Runnable {
         long offset = request.header().offset();
         long length = request.header().length();
         switch (request.header().cmd()) {
-            case READ -> read(seq, offset, (int) length);
-            case WRITE -> write(request, seq, offset, (int) length, decodeBuffer);
+            case READ -> read(seq, offset, (int) length, codec);
+            case WRITE -> write(request, seq, offset, (int) length, codec, decodeBuffer);
             case DELETE -> {
                 try {
                     local.discard(localOffset + offset, length);
@@ -267,7 +275,8 @@ final class SecondaryDisk implements Runnable {
         }
     }
 
-    private void write(SecondaryRequest request, long seq, long offset, int length, ByteBuffer decodeBuffer) {
+    private void write(SecondaryRequest request, long seq, long offset, int length, PayloadCodec codec,
+                       ByteBuffer decodeBuffer) {
         ByteBuffer data;
         try {
             PayloadFields fields = request.payloadFields();
@@ -317,7 +326,7 @@ final class SecondaryDisk implements Runnable {
         }
     }
 
-    private void read(long seq, long offset, int length) {
+    private void read(long seq, long offset, int length, PayloadCodec codec) {
         ByteBuf data = out.alloc().directBuffer(length, length);
         // Compressed replies need room to compress into; uncompressed ones send the data itself.
         ByteBuf scratch = codec.compression() == org.hast.codec.Compression.NONE ? null

@@ -116,7 +116,8 @@ public final class SecondaryWorker implements Worker {
             }
         });
         long mapBytes = metadata.localOff() - MetadataCodec.METADATA_SIZE;
-        disk = new SecondaryDisk(queue, local, metadata.localOff(), codec, stats, out, hello.version(),
+        disk = new SecondaryDisk(queue, local, metadata.localOff(),
+                () -> new PayloadCodec(config.compression(), config.checksum()), stats, out, hello.version(),
                 MAX_REQUEST_BYTES, this::linkFailed);
         SyncDecision decision = SyncDecision.decide(metadata.resUid(), metadata.localCnt(), metadata.remoteCnt(),
                 hello.resuid(), hello.localCnt(), hello.remoteCnt(), hello.virgin());

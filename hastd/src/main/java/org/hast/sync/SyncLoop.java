@@ -26,8 +26,11 @@ import org.hast.role.SyncProgress;
  */
 public final class SyncLoop implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SyncLoop.class);
-    /** Sync steps in flight: 16 × 128 KiB covers the bandwidth-delay product of a LAN. */
-    static final int WINDOW = 16;
+    /**
+     * Sync steps in flight: 16 × 128 KiB covers the bandwidth-delay product of a LAN. The system
+     * property {@code hast.sync.window} (1..256) overrides it for an A/B run.
+     */
+    static final int WINDOW = Math.max(1, Math.min(256, Integer.getInteger("hast.sync.window", 16)));
     private static final int EVENT_SYNCSTART = 3;
     private static final int EVENT_SYNCDONE = 4;
     private static final int EVENT_SYNCINTR = 5;

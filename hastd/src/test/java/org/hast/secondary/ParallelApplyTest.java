@@ -99,7 +99,7 @@ class ParallelApplyTest {
                 }).connect(address).syncUninterruptibly().channel();
         // Requests are queued from the test thread: the receive side's channel is only asked to pause.
         queue.setReceiveChannel(receiveSide);
-        disk = new SecondaryDisk(queue, local, LOCAL_OFFSET, new PayloadCodec(), new WorkerStats(), client, 2,
+        disk = new SecondaryDisk(queue, local, LOCAL_OFFSET, PayloadCodec::new, new WorkerStats(), client, 2,
                 MAX_REQUEST, () -> violations.add("fatal"), 4);
         disk.setBeforeApply(request -> hooks.getOrDefault(request.header().seq(), r -> { }).accept(request));
         diskThread = new Thread(disk, "disk");

@@ -49,10 +49,10 @@ class SecondaryDiskErrnoTest {
             }
             EmbeddedChannel out = new EmbeddedChannel();
             try (LocalComponent local = LocalComponent.open(file)) {
-                SecondaryDisk disk = new SecondaryDisk(new DiskQueue(), local, LOCAL_OFFSET, new PayloadCodec(),
+                SecondaryDisk disk = new SecondaryDisk(new DiskQueue(), local, LOCAL_OFFSET, PayloadCodec::new,
                         new WorkerStats(),
                         out, 2, 128 * 1024, () -> { });
-                disk.apply(new SecondaryRequest(RequestHeader.delete(7, 0, 65536), null, null, 0), null);
+                disk.apply(new SecondaryRequest(RequestHeader.delete(7, 0, 65536), null, null, 0), new PayloadCodec(), null);
             }
             out.runPendingTasks(); // replies reach the channel through its event loop
             OutgoingFrame reply = out.readOutbound();

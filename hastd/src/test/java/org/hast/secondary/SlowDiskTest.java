@@ -94,7 +94,7 @@ class SlowDiskTest {
                     @Override
                     protected void initChannel(LocalChannel channel) {
                         WorkerStats stats = new WorkerStats();
-                        disk = new SecondaryDisk(queue, local, LOCAL_OFFSET, new PayloadCodec(), stats,
+                        disk = new SecondaryDisk(queue, local, LOCAL_OFFSET, PayloadCodec::new, stats,
                                 channel, 2, MAX_REQUEST, () -> { });
                         disk.setBeforeApply(request -> {
                             if (request.header().seq() == 2) {
