@@ -110,6 +110,11 @@ class SecureLinkIT {
             assertEquals(-1, indexOf(RecordingRelay.bytes(connection.received()), PATTERN));
         }
         assertTrue(carried > 1 << 20, "the data went through the relay: " + carried + " bytes");
+        // Both workers encrypt with the BoringSSL hastd ships for Linux x86-64; elsewhere, the JDK's engine.
+        String engine = System.getProperty("os.name").equals("Linux") && System.getProperty("os.arch").equals("amd64")
+                ? "TLS engine: BoringSSL." : "TLS engine: the JDK's";
+        assertTrue(a.logText().contains(engine), a.logText());
+        assertTrue(b.logText().contains(engine), b.logText());
 
         // The third party: same address as the primary, no secret.
         long worker = b.workers().get(0).pid();

@@ -31,9 +31,9 @@ import io.netty.util.concurrent.Future;
 
 /**
  * TLS on the replication link ({@code tlscert}, {@code tlskey}, {@code tlsca}): TLS 1.3 only,
- * OpenSSL's engine or the JDK's (see {@link #provider()}), a certificate required from both sides and checked against the CA, then
- * against the peer: it must name the peer's IP address or the host of {@code remote} as a
- * subjectAltName. The handshake runs in the process that keeps the socket: the primary worker
+ * OpenSSL's engine or the JDK's ({@link #provider()}), a certificate required from both sides
+ * and checked against the CA, then against the peer: it must name the peer's IP address or the
+ * host of {@code remote} as a subjectAltName. The handshake runs in the process that keeps the socket: the primary worker
  * for its connections, the secondary worker after the hand-over (a TLS session cannot move
  * between processes).
  */
