@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # link-security.sh - the cost of issue #18's options: fio through the primary's NBD export with
-# a plain link, with `secret`, and with `secret` + TLS (memsync), interleaved over ROUNDS rounds
-# so that a machine loaded by others hurts every variant alike. Prints MB/s, IOPS and mean
-# latency per round, variant and workload.
+# a plain link, with `secret`, with `secret` + TLS on OpenSSL (netty-tcnative, the default
+# where it loads) and with `secret` + TLS on the JDK's engine (the fallback, forced here with
+# -Dio.netty.handler.ssl.noOpenSsl=true), memsync, interleaved over ROUNDS rounds so that a
+# machine loaded by others hurts every variant alike. Prints MB/s, IOPS, mean latency and the
+# CPU time of both nodes' hastd processes (main and workers) per MB written.
 #
 #   bench/link-security.sh [RUNTIME_SECONDS=10] [SIZE=256M] [ROUNDS=2]
 #
+# Each pair is warmed up with HAST_BENCH_WARMUP seconds (default 5) of sequential writes before
+# it is measured, so the figures are the link's and not the JIT's: a fresh worker JVM runs the
+# JDK's AES-GCM as Java code until C2 has compiled its intrinsics (HAST_BENCH_WARMUP=0 shows it).
 # Two hastd nodes on 127.0.0.1 (HAST_NODE=benchA/benchB), files under /var/tmp/hast-bench-sec.
-# Run as root from a built checkout.
+# Run as root from a built checkout. Defaults: about 5 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNTIME=${1:-10}
@@ -15,7 +20,9 @@ SIZE=${2:-256M}
 ROUNDS=${3:-2}
 work=${HAST_BENCH_DIR:-/var/tmp/hast-bench-sec}
 WORKLOADS=(seqw1m-qd32 randw4k-qd32)
-VARIANTS=(plain secret tls)
+VARIANTS=(plain secret tls tls-jdk)
+WARMUP=${HAST_BENCH_WARMUP:-5}
+HZ=$(getconf CLK_TCK)
 
 for t in fio openssl; do
     command -v $t >/dev/null || { echo "link-security: $t is missing (scripts/install-deps)" >&2; exit 69; }
@@ -28,15 +35,29 @@ fio_args() {
     esac
 }
 
-run_fio() {   # uri workload -> "MB/s IOPS lat_mean_us"
-    local out
+cpu_ticks() {   # utime + stime of both nodes' hastd processes and their workers
+    local total=0 pid
+    for pid in $(cat "$work"/a/hastd.pid "$work"/b/hastd.pid 2>/dev/null); do
+        for p in $pid $(pgrep -P "$pid"); do
+            total=$(( total + $(awk '{print $14 + $15}' /proc/"$p"/stat 2>/dev/null || echo 0) ))
+        done
+    done
+    echo $total
+}
+
+run_fio() {   # uri workload [runtime] -> "MB/s IOPS lat_mean_us cpu_ms_per_MB"
+    local out before after
+    before=$(cpu_ticks)
     out=$(fio --name="$2" --ioengine=nbd --uri="$1" $(fio_args "$2") --size="$SIZE" --time_based \
-        --runtime="$RUNTIME" --randrepeat=0 --end_fsync=1 --output-format=json 2>/dev/null | sed -n '/^{/,$p')
+        --runtime="${3:-$RUNTIME}" --randrepeat=0 --end_fsync=1 --output-format=json 2>/dev/null | sed -n '/^{/,$p')
+    after=$(cpu_ticks)
     python3 -c '
 import json, sys
 d = json.load(sys.stdin)["jobs"][0]["write"]
-print("%.1f %.0f %.1f" % (d["bw_bytes"] / 1e6, d["iops"], d["lat_ns"]["mean"] / 1000))
-' <<<"$out"
+mb = d["io_bytes"] / 1e6
+cpu_ms = (int(sys.argv[2]) - int(sys.argv[1])) * 1000 / int(sys.argv[3])
+print("%.1f %.0f %.1f %.2f" % (d["bw_bytes"] / 1e6, d["iops"], d["lat_ns"]["mean"] / 1000, cpu_ms / mb if mb else 0))
+' "$before" "$after" "$HZ" <<<"$out"
 }
 
 node() { local n=$1; shift; HAST_NODE="$n" "$@"; }
@@ -65,7 +86,7 @@ start_pair() {   # variant
     local extra=""
     case $1 in
         secret) extra="secret $work/pki/secret" ;;
-        tls) extra="secret $work/pki/secret
+        tls | tls-jdk) extra="secret $work/pki/secret
 tlscert $work/pki/node-cert.pem
 tlskey $work/pki/node-key.pem
 tlsca $work/pki/ca-cert.pem" ;;
@@ -98,9 +119,11 @@ resource bench {
 	}
 }
 CONF
+    local engine=()
+    [[ $1 == tls-jdk ]] && engine=(env JAVA_TOOL_OPTIONS=-Dio.netty.handler.ssl.noOpenSsl=true)
     for n in benchA benchB; do
         node $n bin/hastctl create -c "$work/hast.conf" bench
-        node $n bin/hastd -c "$work/hast.conf"
+        node $n "${engine[@]}" bin/hastd -c "$work/hast.conf"
     done
     node benchB bin/hastctl role -c "$work/hast.conf" secondary bench
     node benchA bin/hastctl role -c "$work/hast.conf" primary bench
@@ -111,13 +134,15 @@ CONF
     echo "link-security: pair ($1) never became complete" >&2; exit 70
 }
 
-printf '%-6s %-14s %-7s %9s %9s %11s\n' round workload variant MB/s IOPS lat_us
+printf '%-6s %-14s %-8s %9s %9s %11s %10s\n' round workload variant MB/s IOPS lat_us cpu_ms/MB
 for round in $(seq "$ROUNDS"); do
     for v in "${VARIANTS[@]}"; do
         start_pair "$v"
+        uri="nbd+unix:///bench?socket=$work/a/bench.nbd"
+        (( WARMUP > 0 )) && run_fio "$uri" seqw1m-qd32 "$WARMUP" >/dev/null
         for w in "${WORKLOADS[@]}"; do
-            read -r mb iops lat <<<"$(run_fio "nbd+unix:///bench?socket=$work/a/bench.nbd" "$w")"
-            printf '%-6s %-14s %-7s %9s %9s %11s\n' "$round" "$w" "$v" "$mb" "$iops" "$lat"
+            read -r mb iops lat cpu <<<"$(run_fio "$uri" "$w")"
+            printf '%-6s %-14s %-8s %9s %9s %11s %10s\n' "$round" "$w" "$v" "$mb" "$iops" "$lat" "$cpu"
         done
     done
 done

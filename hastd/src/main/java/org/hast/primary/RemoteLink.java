@@ -296,7 +296,7 @@ public final class RemoteLink {
         second.writeAndFlush(new OutgoingFrame(version, Capabilities.offer(hello.toNv(), offered)))
                 .syncUninterruptibly();
         if (config.linkSecurity().hasTls()) {
-            startTls(first, second, hello);
+            startTls(first, second, hello, offered);
         }
         HastFrame paramsFrame = outInbox.take(timeout);
         HandshakeParams params;
@@ -354,12 +354,12 @@ public final class RemoteLink {
      * secondary's worker owns both sockets once that handshake is done, so nothing sent on the
      * incoming one can be read by the main process before the hand-over (it would be lost).
      */
-    private void startTls(Channel first, Channel second, HandshakeSecond hello) throws IOException {
+    private void startTls(Channel first, Channel second, HandshakeSecond hello, int offered) throws IOException {
         SslContext context = LinkTls.context(config.linkSecurity(), true);
         String remote = config.remoteAddress();
         LinkTls.handshake(first, context, remote, config.timeoutSeconds());
         LinkTls.handshake(second, context, remote, config.timeoutSeconds());
-        NvWriter confirm = SecondHeaderConfirmation.of(hello, version);
+        NvWriter confirm = SecondHeaderConfirmation.of(hello, version, offered);
         second.writeAndFlush(new OutgoingFrame(version, confirm)).syncUninterruptibly();
     }
 

@@ -269,7 +269,7 @@ public final class SecondaryWorker implements Worker {
         }
         try {
             String mismatch = SecondHeaderConfirmation.mismatch(frame.nv(), config.name(), hello.version(),
-                    hello.resuid(), hello.localCnt(), hello.remoteCnt(), hello.virgin());
+                    hello.resuid(), hello.localCnt(), hello.remoteCnt(), hello.virgin(), hello.capabilities());
             if (mismatch != null) {
                 LOG.error("Refusing the primary: {}.", mismatch);
                 throw new WorkerExit(SysExits.EX_TEMPFAIL, "Refused the primary: " + mismatch);

@@ -36,7 +36,8 @@ import org.junit.jupiter.api.TestInfo;
  * that records the wire (no plaintext of a written pattern in it), and a third party on the
  * peer's address (127.0.0.1, the primary's address in this loopback cluster) without the
  * secret, with a wrong one, or replaying the primary's recorded handshake is refused and changes
- * nothing on the secondary (same worker, same data). About 15 s; there is no long form.
+ * nothing on the secondary (same worker, same data). {@code integrity on} makes the primary offer
+ * {@code hastcaps}, which the secondary's worker compares with its repeat inside TLS. About 15 s; there is no long form.
  */
 class SecureLinkIT {
     private static final String RESOURCE = "shared";
@@ -73,7 +74,7 @@ class SecureLinkIT {
         Files.writeString(secretFile, secretText + "\n");
         Files.setPosixFilePermissions(secretFile, PosixFilePermissions.fromString("rw-------"));
         cluster.writeConfig("secret " + secretFile + "\ntlscert " + pki.resolve("node-cert.pem") + "\ntlskey "
-                + ca.key("node") + "\ntlsca " + ca.caCert(), "", RESOURCE);
+                + ca.key("node") + "\ntlsca " + ca.caCert(), "integrity on", RESOURCE);
         // Node A reaches B through the recording relay.
         relay = new RecordingRelay(b.port());
         String config = Files.readString(cluster.config());
@@ -110,6 +111,11 @@ class SecureLinkIT {
             assertEquals(-1, indexOf(RecordingRelay.bytes(connection.received()), PATTERN));
         }
         assertTrue(carried > 1 << 20, "the data went through the relay: " + carried + " bytes");
+        // Both workers encrypt with the BoringSSL hastd ships for Linux x86-64; elsewhere, the JDK's engine.
+        String engine = System.getProperty("os.name").equals("Linux") && System.getProperty("os.arch").equals("amd64")
+                ? "TLS engine: BoringSSL." : "TLS engine: the JDK's";
+        assertTrue(a.logText().contains(engine), a.logText());
+        assertTrue(b.logText().contains(engine), b.logText());
 
         // The third party: same address as the primary, no secret.
         long worker = b.workers().get(0).pid();

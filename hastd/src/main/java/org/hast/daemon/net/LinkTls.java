@@ -17,9 +17,12 @@ import javax.net.ssl.SSLPeerUnverifiedException;
 import org.hast.conf.AddressException;
 import org.hast.conf.HastAddress;
 import org.hast.conf.LinkSecurity;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import io.netty.channel.Channel;
 import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
@@ -28,13 +31,14 @@ import io.netty.util.concurrent.Future;
 
 /**
  * TLS on the replication link ({@code tlscert}, {@code tlskey}, {@code tlsca}): TLS 1.3 only,
- * the JDK's engine, a certificate required from both sides and checked against the CA, then
- * against the peer: it must name the peer's IP address or the host of {@code remote} as a
- * subjectAltName. The handshake runs in the process that keeps the socket: the primary worker
+ * OpenSSL's engine or the JDK's ({@link #provider()}), a certificate required from both sides
+ * and checked against the CA, then against the peer: it must name the peer's IP address or the
+ * host of {@code remote} as a subjectAltName. The handshake runs in the process that keeps the socket: the primary worker
  * for its connections, the secondary worker after the hand-over (a TLS session cannot move
  * between processes).
  */
 public final class LinkTls {
+    private static final Logger LOG = LoggerFactory.getLogger(LinkTls.class);
     /** The handler's name in a pipeline: always first, below the frame codec. */
     public static final String HANDLER = "tls";
     /** Marks the first §4.3 header of a primary that will speak TLS (extension field). */
@@ -45,13 +49,43 @@ public final class LinkTls {
 
     /** The context of one side; the files are read now (at every connection set-up). */
     public static SslContext context(LinkSecurity security, boolean client) throws IOException {
+        return context(security, client, provider());
+    }
+
+    /**
+     * OpenSSL (BoringSSL, from netty-tcnative) where it loads: its AES-GCM is native code from
+     * the first record, where the JDK's runs as Java until the JIT has compiled its intrinsics
+     * (tens of seconds and hundreds of MB at a few tens of MB/s on a loaded machine). The JDK's
+     * engine elsewhere (FreeBSD, other architectures, {@code -Dio.netty.handler.ssl.noOpenSsl=true}).
+     */
+    public static SslProvider provider() {
+        return Engine.PROVIDER;
+    }
+
+    /** Chosen once per process, and said once in its log. */
+    private static final class Engine {
+        static final SslProvider PROVIDER = choose();
+
+        private static SslProvider choose() {
+            if (OpenSsl.isAvailable() && SslProvider.isTlsv13Supported(SslProvider.OPENSSL)) {
+                LOG.info("TLS engine: {}.", OpenSsl.versionString());
+                return SslProvider.OPENSSL;
+            }
+            Throwable why = OpenSsl.unavailabilityCause();
+            LOG.info("TLS engine: the JDK's (OpenSSL unavailable: {}).",
+                    why == null ? "no TLS 1.3" : reason(why));
+            return SslProvider.JDK;
+        }
+    }
+
+    static SslContext context(LinkSecurity security, boolean client, SslProvider provider) throws IOException {
         try {
             SslContextBuilder builder = client
                     ? SslContextBuilder.forClient().keyManager(new File(security.tlsCert()), new File(security.tlsKey()))
                     : SslContextBuilder.forServer(new File(security.tlsCert()), new File(security.tlsKey()))
                             .clientAuth(ClientAuth.REQUIRE);
             return builder.trustManager(new File(security.tlsCa()))
-                    .sslProvider(SslProvider.JDK)
+                    .sslProvider(provider)
                     .protocols("TLSv1.3")
                     // The peer's name is checked by verifyPeer, against the configured remote.
                     .endpointIdentificationAlgorithm(null)

@@ -1,5 +1,6 @@
 package org.hast.daemon.net;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,6 +16,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
@@ -29,12 +32,14 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslProvider;
 
 /**
  * TLS on the replication link between two real sockets on 127.0.0.1, with certificates made by
  * openssl for each run: both sides verify each other against the CA and the peer's address; a
  * certificate of another CA, an expired one, one naming another address and a peer speaking
- * the plain protocol are refused with a reason.
+ * the plain protocol are refused with a reason. Each case runs with each engine; the handshake
+ * also with the two mixed (a Linux node on OpenSSL, a FreeBSD node on the JDK's engine).
  */
 class LinkTlsTest {
     private static final String REMOTE = "tcp4://127.0.0.1";
@@ -44,6 +49,22 @@ class LinkTlsTest {
     private EventLoopGroup group;
     private TestCertificates ca;
     private final BlockingQueue<Channel> accepted = new LinkedBlockingQueue<>();
+
+    /** The client's engine, then the server's. */
+    enum Engines {
+        OPENSSL(SslProvider.OPENSSL, SslProvider.OPENSSL),
+        JDK(SslProvider.JDK, SslProvider.JDK),
+        OPENSSL_TO_JDK(SslProvider.OPENSSL, SslProvider.JDK),
+        JDK_TO_OPENSSL(SslProvider.JDK, SslProvider.OPENSSL);
+
+        final SslProvider client;
+        final SslProvider server;
+
+        Engines(SslProvider client, SslProvider server) {
+            this.client = client;
+            this.server = server;
+        }
+    }
 
     @BeforeEach
     void setUp() throws Exception {
@@ -60,6 +81,17 @@ class LinkTlsTest {
     private LinkSecurity security(TestCertificates authority, String name) {
         return new LinkSecurity("", dir.resolve(name + "-cert.pem").toString(), authority.key(name).toString(),
                 authority.caCert().toString());
+    }
+
+    /**
+     * OpenSSL where hastd ships it; elsewhere (FreeBSD) its cases are skipped, and
+     * {@link #openSslIsTheEngineWhereTheShippedLibraryLoads} says why on Linux x86-64.
+     */
+    private static void assumeAvailable(SslProvider... engines) {
+        for (SslProvider engine : engines) {
+            org.junit.jupiter.api.Assumptions.assumeTrue(engine != SslProvider.OPENSSL
+                    || io.netty.handler.ssl.OpenSsl.isAvailable(), "OpenSSL is unavailable on this platform");
+        }
     }
 
     /** A server whose accepted channels start TLS with {@code server} before reading anything. */
@@ -93,54 +125,72 @@ class LinkTlsTest {
     }
 
     @Test
-    void nodesOfOneCaVerifyEachOther() throws Exception {
-        int port = listen(LinkTls.context(security(ca, "good"), false), false);
+    void openSslIsTheEngineWhereTheShippedLibraryLoads() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(System.getProperty("os.name").equals("Linux")
+                && System.getProperty("os.arch").equals("amd64"), "hastd ships BoringSSL for Linux x86-64 only");
+        assertEquals(SslProvider.OPENSSL, LinkTls.provider(),
+                "netty-tcnative did not load: " + io.netty.handler.ssl.OpenSsl.unavailabilityCause());
+    }
+
+    @ParameterizedTest
+    @EnumSource(Engines.class)
+    void nodesOfOneCaVerifyEachOther(Engines engines) throws Exception {
+        assumeAvailable(engines.client, engines.server);
+        int port = listen(LinkTls.context(security(ca, "good"), false, engines.server), false);
         Channel client = connect(port);
-        LinkTls.handshake(client, LinkTls.context(security(ca, "good"), true), REMOTE + ":" + port, 5);
+        LinkTls.handshake(client, LinkTls.context(security(ca, "good"), true, engines.client), REMOTE + ":" + port, 5);
         LinkTls.awaitHandshake(accepted.poll(5, TimeUnit.SECONDS), REMOTE);
         client.close();
     }
 
-    @Test
-    void aCertificateOfAnotherCaIsRefusedByBothSides() throws Exception {
+    @ParameterizedTest
+    @EnumSource(value = Engines.class, names = {"OPENSSL", "JDK"})
+    void aCertificateOfAnotherCaIsRefusedByBothSides(Engines engines) throws Exception {
+        assumeAvailable(engines.client, engines.server);
         TestCertificates other = TestCertificates.newCa(dir, "other");
         other.issue("stranger", "IP:127.0.0.1", 30);
-        int port = listen(LinkTls.context(security(ca, "good"), false), false);
+        int port = listen(LinkTls.context(security(ca, "good"), false, engines.server), false);
         Channel client = connect(port);
         IOException e = assertThrows(IOException.class, () -> LinkTls.handshake(client,
-                LinkTls.context(security(other, "stranger"), true), REMOTE + ":" + port, 5));
+                LinkTls.context(security(other, "stranger"), true, engines.client), REMOTE + ":" + port, 5));
         assertTrue(e.getMessage().startsWith("TLS handshake failed: "), e.getMessage());
         IOException server = assertThrows(IOException.class,
                 () -> LinkTls.awaitHandshake(accepted.poll(5, TimeUnit.SECONDS), REMOTE));
         assertTrue(server.getMessage().startsWith("TLS handshake failed: "), server.getMessage());
     }
 
-    @Test
-    void anExpiredCertificateIsRefused() throws Exception {
+    @ParameterizedTest
+    @EnumSource(value = Engines.class, names = {"OPENSSL", "JDK"})
+    void anExpiredCertificateIsRefused(Engines engines) throws Exception {
+        assumeAvailable(engines.client, engines.server);
         ca.issue("expired", "IP:127.0.0.1", -1);
-        int port = listen(LinkTls.context(security(ca, "expired"), false), false);
+        int port = listen(LinkTls.context(security(ca, "expired"), false, engines.server), false);
         Channel client = connect(port);
         IOException e = assertThrows(IOException.class, () -> LinkTls.handshake(client,
-                LinkTls.context(security(ca, "good"), true), REMOTE + ":" + port, 5));
+                LinkTls.context(security(ca, "good"), true, engines.client), REMOTE + ":" + port, 5));
         assertTrue(e.getMessage().contains("NotAfter"), e.getMessage());
     }
 
-    @Test
-    void aCertificateForAnotherAddressIsRefused() throws Exception {
+    @ParameterizedTest
+    @EnumSource(value = Engines.class, names = {"OPENSSL", "JDK"})
+    void aCertificateForAnotherAddressIsRefused(Engines engines) throws Exception {
+        assumeAvailable(engines.client, engines.server);
         ca.issue("elsewhere", "IP:127.0.0.2,DNS:hastb.example.org", 30);
-        int port = listen(LinkTls.context(security(ca, "elsewhere"), false), false);
+        int port = listen(LinkTls.context(security(ca, "elsewhere"), false, engines.server), false);
         Channel client = connect(port);
         IOException e = assertThrows(IOException.class, () -> LinkTls.handshake(client,
-                LinkTls.context(security(ca, "good"), true), REMOTE + ":" + port, 5));
+                LinkTls.context(security(ca, "good"), true, engines.client), REMOTE + ":" + port, 5));
         assertTrue(e.getMessage().contains("names neither 127.0.0.1"), e.getMessage());
     }
 
-    @Test
-    void aPeerSpeakingThePlainProtocolIsNamed() throws Exception {
+    @ParameterizedTest
+    @EnumSource(value = SslProvider.class, names = {"OPENSSL", "JDK"})
+    void aPeerSpeakingThePlainProtocolIsNamed(SslProvider engine) throws Exception {
+        assumeAvailable(engine);
         int port = listen(null, true);
         Channel client = connect(port);
         IOException e = assertThrows(IOException.class, () -> LinkTls.handshake(client,
-                LinkTls.context(security(ca, "good"), true), REMOTE + ":" + port, 5));
+                LinkTls.context(security(ca, "good"), true, engine), REMOTE + ":" + port, 5));
         assertTrue(e.getMessage().contains("does the peer speak TLS?"), e.getMessage());
     }
 }
