@@ -31,7 +31,7 @@ import java.nio.channels.spi.SelectorProvider;
  * per connection and copies on the replication path.
  */
 final class JdkSocketChannels {
-    static final String OPENS_FLAG = "--add-opens java.base/sun.nio.ch=ALL-UNNAMED";
+    static final String OPENS_FLAG = "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED";
 
     private JdkSocketChannels() {
     }
@@ -76,11 +76,6 @@ final class JdkSocketChannels {
                 throw new IllegalStateException(FAILURE);
             }
         }
-    }
-
-    /** Throws, with the flag to add, when the JDK internals cannot be reached. */
-    static void ensureAccess() {
-        Access.check();
     }
 
     /** A connected {@link SocketChannel} owning {@code fd} (a connected TCP socket). */

@@ -14,11 +14,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import org.hast.platform.freebsd.FreeBsdPlatform;
+import org.hast.testing.Processes;
+import org.hast.util.SysExits;
 import org.hast.platform.linux.LinuxPlatform;
 import org.hast.transport.TransportChoice;
 import org.junit.jupiter.api.Test;
@@ -51,6 +55,17 @@ class FreeBsdStartupTest {
         IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
                 () -> TransportChoice.choose("kqueue", null, linux));
         assertEquals("hast.transport=kqueue: expected epoll or nio", unknown.getMessage());
+    }
+
+    @Test
+    void hastdRefusesAnUnknownTransportWithOneLine(@TempDir Path dir) throws Exception {
+        List<String> command = List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dhast.transport=kqueue", "-cp", System.getProperty("java.class.path"), HastdMain.class.getName(),
+                "-F", "-c", dir.resolve("hast.conf").toString());
+        Processes.Result result = Processes.run(command, Map.of(), Duration.ofSeconds(60));
+        assertEquals(SysExits.EX_CONFIG, result.exitCode(), result.toString());
+        assertEquals(List.of("[ERROR] hast.transport=kqueue: expected epoll or nio."), result.stderrLines(),
+                result.toString());
     }
 
     private static int freePort() throws IOException {

@@ -43,8 +43,8 @@ public final class WorkerLauncher {
         List<String> flags = new java.util.ArrayList<>();
         flags.add("-D" + org.hast.transport.TransportChoice.PROPERTY + "=" + name);
         if (name.equals("nio")) {
-            flags.add("--add-opens");
-            flags.add("java.base/sun.nio.ch=ALL-UNNAMED");
+            // One token: Daemonizer copies JVM options up to the first word without a dash.
+            flags.add("--add-opens=java.base/sun.nio.ch=ALL-UNNAMED");
         }
         return flags;
     }
