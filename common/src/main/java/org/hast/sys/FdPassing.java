@@ -3,6 +3,10 @@ package org.hast.sys;
 import java.io.EOFException;
 import java.io.IOException;
 
+import org.hast.platform.Platform;
+import org.hast.platform.SocketConstants;
+import org.hast.platform.host.HostPlatform;
+
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 
@@ -19,48 +23,13 @@ import jnr.ffi.Pointer;
  * {@code receiveFd} returns exactly one {@code sendFd}'s bytes; on a stream socket the data of
  * consecutive messages may be merged or split, and the protocol must cope with that itself.
  *
- * <p>The structs are laid out by hand for Linux LP64 (x86_64; aarch64 is identical), the
- * offsets being those of glibc's {@code <bits/socket.h>} and {@code <bits/types/struct_iovec.h>}:
- * <pre>
- * struct msghdr, 56 bytes          struct iovec, 16 bytes      struct cmsghdr, 16 bytes + data
- *   0 void  *msg_name                 0 void  *iov_base          0 size_t cmsg_len
- *   8 uint32 msg_namelen (+4 pad)     8 size_t iov_len           8 int    cmsg_level (SOL_SOCKET)
- *  16 iovec *msg_iov                                            12 int    cmsg_type  (SCM_RIGHTS)
- *  24 size_t msg_iovlen                                         16 int    fds[]      (CMSG_DATA)
- *  32 void  *msg_control
- *  40 size_t msg_controllen
- *  48 int    msg_flags (+4 pad)
- * </pre>
- * {@code CMSG_ALIGN(n)} rounds up to 8, {@code CMSG_LEN(n) = 16 + n} and
- * {@code CMSG_SPACE(n) = 16 + CMSG_ALIGN(n)}: for one descriptor 20 and 24 bytes.
- *
- * <p>All four pieces live in one native block per call: msghdr at 0, iovec at 56, the control
- * buffer at 72 (8-aligned, as cmsghdr needs) and the data after it. A call allocates, which is
- * fine for one hand-over per replication connection.
+ * <p>The structures ({@code struct msghdr}, {@code iovec}, {@code cmsghdr}) are laid out by
+ * {@link MessageBlock} from the platform's {@link org.hast.platform.MessageLayout}: glibc's
+ * 56-byte msghdr with 8-byte lengths on Linux, FreeBSD's 48-byte one with 4-byte lengths and a
+ * 12-byte cmsghdr; {@code CMSG_DATA} is 16 on both. All pieces live in one native block per
+ * call; a call allocates, which is fine for one hand-over per replication connection.
  */
 public final class FdPassing {
-    public static final int MSGHDR_SIZE = 56;
-    public static final int MSG_NAME = 0;
-    public static final int MSG_NAMELEN = 8;
-    public static final int MSG_IOV = 16;
-    public static final int MSG_IOVLEN = 24;
-    public static final int MSG_CONTROL = 32;
-    public static final int MSG_CONTROLLEN = 40;
-    public static final int MSG_FLAGS = 48;
-
-    public static final int IOVEC_SIZE = 16;
-    public static final int IOV_BASE = 0;
-    public static final int IOV_LEN = 8;
-
-    public static final int CMSGHDR_SIZE = 16;
-    public static final int CMSG_LEN_FIELD = 0;
-    public static final int CMSG_LEVEL = 8;
-    public static final int CMSG_TYPE = 12;
-    public static final int CMSG_DATA = 16;
-
-    private static final int IOVEC_AT = MSGHDR_SIZE;
-    private static final int CONTROL_AT = IOVEC_AT + IOVEC_SIZE;
-
     /**
      * Room for this many descriptors in the receive buffer: more than the one expected, so that
      * extras a confused sender adds arrive here and get closed. Beyond it the kernel drops (and
@@ -71,16 +40,9 @@ public final class FdPassing {
     private FdPassing() {
     }
 
-    static int cmsgAlign(int length) {
-        return (length + 7) & ~7;
-    }
-
-    static int cmsgLen(int dataBytes) {
-        return CMSGHDR_SIZE + dataBytes;
-    }
-
-    static int cmsgSpace(int dataBytes) {
-        return CMSGHDR_SIZE + cmsgAlign(dataBytes);
+    private static MessageBlock hostBlock() {
+        Platform platform = HostPlatform.current();
+        return new MessageBlock(platform.messages(), platform.sockets());
     }
 
     /**
@@ -101,7 +63,7 @@ public final class FdPassing {
      * goes out whole or not at all.
      */
     public static void sendFdWithoutWaiting(int unixSocketFd, int fdToSend, byte[] data) throws IOException {
-        send(unixSocketFd, new int[] {fdToSend}, data, SocketLibC.MSG_DONTWAIT);
+        send(unixSocketFd, new int[] {fdToSend}, data, HostPlatform.current().sockets().msgDontwait());
     }
 
     /** Sends {@code data} (at least one byte) without a descriptor, for replies on the same channel. */
@@ -118,31 +80,22 @@ public final class FdPassing {
             throw new IllegalArgumentException("a descriptor needs at least one byte of data to travel with");
         }
         SocketLibC libc = SocketLibC.get();
-        int controlBytes = fds.length == 0 ? 0 : cmsgSpace(Integer.BYTES * fds.length);
-        int dataAt = CONTROL_AT + controlBytes;
+        MessageBlock message = hostBlock();
+        int controlBytes = message.controlBytes(fds.length);
+        int dataAt = message.dataAt(controlBytes);
         Pointer block = Memory.allocateDirect(SocketLibC.runtime(), dataAt + data.length, true);
-        long base = block.address();
         block.put(dataAt, data, 0, data.length);
-        block.putAddress(IOVEC_AT + IOV_BASE, base + dataAt);
-        block.putLongLong(IOVEC_AT + IOV_LEN, data.length);
-        block.putAddress(MSG_IOV, base + IOVEC_AT);
-        block.putLongLong(MSG_IOVLEN, 1);
+        message.header(block, dataAt, data.length, controlBytes);
         if (fds.length > 0) {
-            block.putAddress(MSG_CONTROL, base + CONTROL_AT);
-            block.putLongLong(MSG_CONTROLLEN, controlBytes);
-            block.putLongLong(CONTROL_AT + CMSG_LEN_FIELD, cmsgLen(Integer.BYTES * fds.length));
-            block.putInt(CONTROL_AT + CMSG_LEVEL, SocketLibC.SOL_SOCKET);
-            block.putInt(CONTROL_AT + CMSG_TYPE, SocketLibC.SCM_RIGHTS);
-            for (int i = 0; i < fds.length; i++) {
-                block.putInt(CONTROL_AT + CMSG_DATA + (long) Integer.BYTES * i, fds[i]);
-            }
+            message.rights(block, fds);
         }
+        int noSignal = HostPlatform.current().sockets().msgNosignal();
         int sent = 0;
         while (sent < data.length) {
-            long n = libc.sendmsg(unixSocketFd, block, flags | SocketLibC.MSG_NOSIGNAL);
+            long n = libc.sendmsg(unixSocketFd, block, flags | noSignal);
             if (n < 0) {
                 int errno = SocketLibC.errno();
-                if (errno == SocketLibC.EINTR) {
+                if (HostPlatform.current().fromNativeErrno(errno) == SocketLibC.EINTR) {
                     continue;
                 }
                 String what = fds.length == 0 || sent > 0
@@ -154,10 +107,8 @@ public final class FdPassing {
             if (sent < data.length) {
                 // Only a stream socket stops part way; the descriptor went with the first part,
                 // so the rest goes out as plain data.
-                block.putAddress(IOVEC_AT + IOV_BASE, base + dataAt + sent);
-                block.putLongLong(IOVEC_AT + IOV_LEN, data.length - sent);
-                block.putAddress(MSG_CONTROL, 0L);
-                block.putLongLong(MSG_CONTROLLEN, 0L);
+                block.put(dataAt, data, sent, data.length - sent);
+                message.header(block, dataAt, data.length - sent, 0);
             }
         }
     }
@@ -181,34 +132,30 @@ public final class FdPassing {
             throw new IllegalArgumentException("the data buffer must hold at least one byte");
         }
         SocketLibC libc = SocketLibC.get();
-        int controlBytes = cmsgSpace(Integer.BYTES * MAX_RECEIVED_FDS);
-        int dataAt = CONTROL_AT + controlBytes;
+        SocketConstants sockets = HostPlatform.current().sockets();
+        MessageBlock message = hostBlock();
+        int controlBytes = message.controlBytes(MAX_RECEIVED_FDS);
+        int dataAt = message.dataAt(controlBytes);
         Pointer block = Memory.allocateDirect(SocketLibC.runtime(), dataAt + dataBuffer.length, true);
-        long base = block.address();
-        block.putAddress(IOVEC_AT + IOV_BASE, base + dataAt);
-        block.putLongLong(IOVEC_AT + IOV_LEN, dataBuffer.length);
-        block.putAddress(MSG_IOV, base + IOVEC_AT);
-        block.putLongLong(MSG_IOVLEN, 1);
-        block.putAddress(MSG_CONTROL, base + CONTROL_AT);
-        block.putLongLong(MSG_CONTROLLEN, controlBytes);
+        message.header(block, dataAt, dataBuffer.length, controlBytes);
         long n;
         while (true) {
-            n = libc.recvmsg(unixSocketFd, block, SocketLibC.MSG_CMSG_CLOEXEC);
+            n = libc.recvmsg(unixSocketFd, block, sockets.msgCmsgCloexec());
             if (n >= 0) {
                 break;
             }
             int errno = SocketLibC.errno();
-            if (errno != SocketLibC.EINTR) {
+            if (HostPlatform.current().fromNativeErrno(errno) != SocketLibC.EINTR) {
                 throw new IOException("Unable to receive descriptor on socket " + unixSocketFd + ": "
                         + libc.strerror(errno));
             }
         }
-        int[] fds = receivedFds(block, CONTROL_AT, block.getLongLong(MSG_CONTROLLEN));
-        int flags = block.getInt(MSG_FLAGS);
+        int[] fds = message.receivedFds(block, message.controlLength(block));
+        int flags = message.flags(block);
         String refusal = null;
-        if ((flags & SocketLibC.MSG_CTRUNC) != 0) {
+        if ((flags & sockets.msgCtrunc()) != 0) {
             refusal = "more than " + MAX_RECEIVED_FDS + " descriptors arrived";
-        } else if ((flags & SocketLibC.MSG_TRUNC) != 0) {
+        } else if ((flags & sockets.msgTrunc()) != 0) {
             refusal = "the message is longer than the " + dataBuffer.length + "-byte buffer";
         } else if (fds.length > 1) {
             refusal = "expected one descriptor, " + fds.length + " arrived";
@@ -223,34 +170,6 @@ public final class FdPassing {
         }
         block.get(dataAt, dataBuffer, 0, (int) n);
         return new ReceivedFd(fds.length == 1 ? fds[0] : ReceivedFd.NO_FD, (int) n);
-    }
-
-    /**
-     * Walks the control messages as CMSG_FIRSTHDR/CMSG_NXTHDR do and gathers the descriptors of
-     * every {@code SCM_RIGHTS} one; other kinds (credentials, if someone turned them on) are
-     * skipped. {@code usedBytes} is {@code msg_controllen} as the kernel left it.
-     */
-    static int[] receivedFds(Pointer block, int controlAt, long usedBytes) {
-        int[] fds = new int[0];
-        long offset = 0;
-        while (offset + CMSGHDR_SIZE <= usedBytes) {
-            long length = block.getLongLong(controlAt + offset + CMSG_LEN_FIELD);
-            if (length < CMSGHDR_SIZE || offset + length > usedBytes) {
-                break;
-            }
-            if (block.getInt(controlAt + offset + CMSG_LEVEL) == SocketLibC.SOL_SOCKET
-                    && block.getInt(controlAt + offset + CMSG_TYPE) == SocketLibC.SCM_RIGHTS) {
-                int count = (int) ((length - CMSGHDR_SIZE) / Integer.BYTES);
-                int[] more = new int[fds.length + count];
-                System.arraycopy(fds, 0, more, 0, fds.length);
-                for (int i = 0; i < count; i++) {
-                    more[fds.length + i] = block.getInt(controlAt + offset + CMSG_DATA + (long) Integer.BYTES * i);
-                }
-                fds = more;
-            }
-            offset += cmsgAlign((int) length);
-        }
-        return fds;
     }
 
     private static void closeQuietly(int[] fds) {

@@ -9,22 +9,11 @@ import jnr.ffi.byref.LongLongByReference;
 /**
  * The few libc calls Java has no API for. Kept to a handful of methods: jnr-ffi generates the
  * binding at first use, and every extra method costs start-up time (spec/versions.md).
+ * {@code fallocate} is Linux's; on FreeBSD jnr-ffi binds it to a stub that throws when called,
+ * and nothing calls it there (a file component's DELETE is refused on FreeBSD for now).
  */
 public interface LibC {
-    int O_RDONLY = 0;
-    int O_RDWR = 2;
-    int O_CLOEXEC = 0x80000;
-
-    int LOCK_EX = 2;
-    int LOCK_NB = 4;
-    int LOCK_UN = 8;
-
-    /** {@code _IOR(0x12, 114, size_t)}: device size in bytes. */
-    long BLKGETSIZE64 = 0x80081272L;
-    /** {@code _IO(0x12, 104)}: logical sector size. */
-    long BLKSSZGET = 0x1268L;
-    /** {@code _IO(0x12, 119)}: discard a byte range, argument uint64[2] {offset, length}. */
-    long BLKDISCARD = 0x1277L;
+    // open(2) flags, flock(2) operations and disk ioctls differ by system: HostPlatform.current().
 
     int open(String path, int flags);
 

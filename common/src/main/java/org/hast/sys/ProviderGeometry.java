@@ -5,6 +5,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 import org.hast.platform.DiskIoctls;
+import org.hast.platform.FileFlags;
+import org.hast.platform.host.HostPlatform;
 import org.hast.util.IoErrors;
 
 import jnr.ffi.Memory;
@@ -56,7 +58,8 @@ public record ProviderGeometry(long mediaSize, int sectorSize, boolean blockDevi
 
     private static ProviderGeometry probeDisk(Path path, DiskIoctls disks) throws IOException {
         LibC libc = LibC.get();
-        int fd = libc.open(path.toString(), LibC.O_RDONLY | LibC.O_CLOEXEC);
+        FileFlags files = HostPlatform.current().files();
+        int fd = libc.open(path.toString(), files.rdonly() | files.cloexec());
         if (fd < 0) {
             throw new IOException("Unable to open " + path + ": " + libc.strerror(LibC.errno()));
         }

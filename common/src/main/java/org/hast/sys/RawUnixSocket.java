@@ -5,6 +5,11 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.Charset;
 import java.nio.file.Path;
 
+import org.hast.platform.PeerCredentialLayout;
+import org.hast.platform.Platform;
+import org.hast.platform.SocketConstants;
+import org.hast.platform.host.HostPlatform;
+
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 
@@ -35,12 +40,6 @@ import jnr.ffi.Pointer;
  * closed under a blocked call can be reused by an unrelated open at once.
  */
 public final class RawUnixSocket {
-    /** {@code sizeof(sun_path)} on Linux, including the terminating NUL. */
-    public static final int SUN_PATH_BYTES = 108;
-    private static final int SOCKADDR_UN_SIZE = 2 + SUN_PATH_BYTES;
-    private static final int SOCK_NONBLOCK = SocketLibC.O_NONBLOCK;
-    /** {@code struct ucred}: pid at 0, uid at 4, gid at 8 (int each). */
-    public static final int UCRED_SIZE = 12;
     /** {@code struct pollfd}: int fd at 0, short events at 4, short revents at 6. */
     private static final int POLLFD_SIZE = 8;
 
@@ -54,11 +53,13 @@ public final class RawUnixSocket {
     public static int listen(Path path, int backlog) throws IOException {
         SocketLibC libc = SocketLibC.get();
         byte[] pathBytes = pathBytes(path);
-        Pointer address = socketAddress(pathBytes);
+        Pointer address = Memory.allocateDirect(SocketLibC.runtime(), addresses().unixAddressSize(), true);
+        int addressLength = addresses().unixAddress(address, pathBytes);
         // Non-blocking so that accept() after poll() cannot hang on a connection that went
-        // away in between; accepted sockets do not inherit the flag on Linux.
-        int fd = newSocket(SOCK_NONBLOCK);
-        if (libc.bind(fd, address, addressLength(pathBytes)) < 0) {
+        // away in between; accept4() without SOCK_NONBLOCK gives a blocking socket on both
+        // Linux and FreeBSD (whose plain accept() would inherit the flag).
+        int fd = newSocket(HostPlatform.current().sockets().sockNonblock());
+        if (libc.bind(fd, address, addressLength) < 0) {
             String failure = SocketLibC.failure("Unable to bind Unix socket " + path);
             libc.close(fd);
             throw new IOException(failure);
@@ -85,12 +86,13 @@ public final class RawUnixSocket {
         Pointer pollFd = Memory.allocateDirect(SocketLibC.runtime(), POLLFD_SIZE, true);
         long deadlineNanos = System.nanoTime() + timeoutMillis * 1_000_000L;
         while (true) {
-            int fd = libc.accept4(listenFd, null, null, SocketLibC.SOCK_CLOEXEC);
+            int fd = libc.accept4(listenFd, null, null, HostPlatform.current().sockets().sockCloexec());
             if (fd >= 0) {
                 return fd;
             }
             int errno = SocketLibC.errno();
-            if (errno != SocketLibC.EAGAIN && errno != SocketLibC.EINTR) {
+            int internal = HostPlatform.current().fromNativeErrno(errno);
+            if (internal != SocketLibC.EAGAIN && internal != SocketLibC.EINTR) {
                 throw new IOException("Unable to accept on Unix socket " + listenFd + ": " + libc.strerror(errno));
             }
             long leftMillis = (deadlineNanos - System.nanoTime() + 999_999) / 1_000_000;
@@ -102,7 +104,7 @@ public final class RawUnixSocket {
             pollFd.putShort(4, SocketLibC.POLLIN);
             pollFd.putShort(6, (short) 0);
             if (libc.poll(pollFd, 1, (int) Math.min(leftMillis, Integer.MAX_VALUE)) < 0
-                    && SocketLibC.errno() != SocketLibC.EINTR) {
+                    && SocketLibC.internalErrno() != SocketLibC.EINTR) {
                 throw new IOException(SocketLibC.failure("Unable to wait on Unix socket " + listenFd));
             }
         }
@@ -112,9 +114,10 @@ public final class RawUnixSocket {
     public static int connect(Path path) throws IOException {
         SocketLibC libc = SocketLibC.get();
         byte[] pathBytes = pathBytes(path);
-        Pointer address = socketAddress(pathBytes);
+        Pointer address = Memory.allocateDirect(SocketLibC.runtime(), addresses().unixAddressSize(), true);
+        int addressLength = addresses().unixAddress(address, pathBytes);
         int fd = newSocket(0);
-        if (libc.connect(fd, address, addressLength(pathBytes)) < 0) {
+        if (libc.connect(fd, address, addressLength) < 0) {
             String failure = SocketLibC.failure("Unable to connect to Unix socket " + path);
             libc.close(fd);
             throw new IOException(failure);
@@ -125,28 +128,38 @@ public final class RawUnixSocket {
     /** Two connected ends, for a channel inside one process (and for tests). */
     public static int[] socketPair() throws IOException {
         int[] fds = new int[2];
-        if (SocketLibC.get().socketpair(SocketLibC.AF_UNIX,
-                SocketLibC.SOCK_SEQPACKET | SocketLibC.SOCK_CLOEXEC, 0, fds) < 0) {
+        SocketConstants sockets = HostPlatform.current().sockets();
+        if (SocketLibC.get().socketpair(sockets.afUnix(), sockets.sockSeqpacket() | sockets.sockCloexec(), 0,
+                fds) < 0) {
             throw new IOException(SocketLibC.failure("Unable to create socket pair"));
         }
         return fds;
     }
 
-    /** The process id of the peer as it was when the connection was made ({@code SO_PEERCRED}). */
+    /**
+     * The process id of the peer as it was when the connection was made: Linux's
+     * {@code SO_PEERCRED}, FreeBSD's {@code LOCAL_PEERCRED} ({@code cr_pid} of
+     * {@code struct xucred}, filled since FreeBSD 13; 0 on 12.x).
+     */
     public static long peerPid(int fd) throws IOException {
         SocketLibC libc = SocketLibC.get();
-        Pointer credentials = Memory.allocateDirect(SocketLibC.runtime(), UCRED_SIZE, true);
+        PeerCredentialLayout layout = HostPlatform.current().peerCredentials();
+        Pointer credentials = Memory.allocateDirect(SocketLibC.runtime(), layout.size(), true);
         Pointer length = Memory.allocateDirect(SocketLibC.runtime(), Integer.BYTES, true);
-        length.putInt(0, UCRED_SIZE);
-        if (libc.getsockopt(fd, SocketLibC.SOL_SOCKET, SocketLibC.SO_PEERCRED, credentials, length) < 0) {
+        length.putInt(0, layout.size());
+        if (libc.getsockopt(fd, layout.level(), layout.option(), credentials, length) < 0) {
             throw new IOException(SocketLibC.failure("Unable to get the peer of socket " + fd));
         }
-        return credentials.getInt(0);
+        if (layout.versionOffset() >= 0 && credentials.getInt(layout.versionOffset()) != layout.expectedVersion()) {
+            throw new IOException("Unable to get the peer of socket " + fd + ": credentials of version "
+                    + credentials.getInt(layout.versionOffset()) + ", expected " + layout.expectedVersion());
+        }
+        return credentials.getInt(layout.pidOffset());
     }
 
     /** Shuts both directions: wakes a thread blocked on {@code fd}, which then sees end of file. */
     public static void shutdown(int fd) throws IOException {
-        if (SocketLibC.get().shutdown(fd, SocketLibC.SHUT_RDWR) < 0) {
+        if (SocketLibC.get().shutdown(fd, HostPlatform.current().sockets().shutRdwr()) < 0) {
             throw new IOException(SocketLibC.failure("Unable to shut down socket " + fd));
         }
     }
@@ -159,24 +172,18 @@ public final class RawUnixSocket {
     }
 
     private static int newSocket(int extraFlags) throws IOException {
-        int fd = SocketLibC.get().socket(SocketLibC.AF_UNIX,
-                SocketLibC.SOCK_SEQPACKET | SocketLibC.SOCK_CLOEXEC | extraFlags, 0);
+        SocketConstants sockets = HostPlatform.current().sockets();
+        int fd = SocketLibC.get().socket(sockets.afUnix(),
+                sockets.sockSeqpacket() | sockets.sockCloexec() | extraFlags, 0);
         if (fd < 0) {
             throw new IOException(SocketLibC.failure("Unable to create Unix socket"));
         }
         return fd;
     }
 
-    /** {@code struct sockaddr_un}: sa_family_t (uint16) at 0, NUL-terminated sun_path at 2. */
-    private static Pointer socketAddress(byte[] bytes) {
-        Pointer address = Memory.allocateDirect(SocketLibC.runtime(), SOCKADDR_UN_SIZE, true);
-        address.putShort(0, (short) SocketLibC.AF_UNIX);
-        address.put(2, bytes, 0, bytes.length);
-        return address;
-    }
-
-    private static int addressLength(byte[] pathBytes) {
-        return 2 + pathBytes.length + 1;
+    private static MessageBlock addresses() {
+        Platform platform = HostPlatform.current();
+        return new MessageBlock(platform.messages(), platform.sockets());
     }
 
     /** The path in the encoding the JDK itself uses for file names. */
@@ -185,9 +192,10 @@ public final class RawUnixSocket {
         Charset charset = encoding != null && Charset.isSupported(encoding)
                 ? Charset.forName(encoding) : Charset.defaultCharset();
         byte[] bytes = path.toString().getBytes(charset);
-        if (bytes.length >= SUN_PATH_BYTES) {
+        int room = HostPlatform.current().sockets().sunPathBytes();
+        if (bytes.length >= room) {
             throw new IOException("Unix socket path is too long (" + bytes.length + " bytes, at most "
-                    + (SUN_PATH_BYTES - 1) + "): " + path);
+                    + (room - 1) + "): " + path);
         }
         for (byte b : bytes) {
             if (b == 0) {

@@ -1,5 +1,7 @@
 package org.hast.sys;
 
+import org.hast.platform.host.HostPlatform;
+
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.Platform;
 import jnr.ffi.Pointer;
@@ -10,40 +12,20 @@ import jnr.ffi.annotations.Variadic;
  * The libc socket calls behind {@link FdPassing} and {@link RawUnixSocket}: a binding of its own
  * so that programs which only need {@link LibC} (hastctl) never pay for generating these stubs.
  *
- * <p>Constants and the struct layouts used by the callers are those of Linux on LP64 (x86_64,
- * where they were run; aarch64 uses the same generic values). Other systems are refused when the
- * binding loads, because FreeBSD, for one, lays out {@code struct msghdr} and {@code cmsghdr}
- * differently and numbers {@code SOL_SOCKET} 0xffff.
+ * <p>The numbers and structure layouts the callers pass differ between Linux and FreeBSD
+ * ({@code SOL_SOCKET} is 1 or 0xFFFF, {@code struct msghdr} 56 or 48 bytes): they come from
+ * {@code HostPlatform.current()}, not from here. Only what is the same on both stays below.
  */
 public interface SocketLibC {
-    int AF_UNIX = 1;
-    int AF_INET = 2;
-    int AF_INET6 = 10;
-    int SOCK_STREAM = 1;
-    int SOCK_SEQPACKET = 5;
-    int SOCK_CLOEXEC = 0x80000;
-
-    int SOL_SOCKET = 1;
-    int SO_TYPE = 3;
-    int SO_PEERCRED = 17;
-    int SO_DOMAIN = 39;
-    int SCM_RIGHTS = 1;
-
-    int MSG_CTRUNC = 0x8;
-    int MSG_TRUNC = 0x20;
-    int MSG_DONTWAIT = 0x40;
-    int MSG_NOSIGNAL = 0x4000;
-    int MSG_CMSG_CLOEXEC = 0x40000000;
-
-    int SHUT_RDWR = 2;
     short POLLIN = 0x1;
 
+    /** {@code fcntl} commands and {@code FD_CLOEXEC}: the same numbers on Linux and FreeBSD. */
     int F_GETFD = 1;
     int F_GETFL = 3;
     int F_SETFL = 4;
     int FD_CLOEXEC = 1;
-    int O_NONBLOCK = 0x800;
 
+    /** Internal (Linux-numbered, see {@code Platform}) errno values the callers test for. */
     int EINTR = 4;
     int EAGAIN = 11;
 
@@ -69,6 +51,8 @@ public interface SocketLibC {
 
     int getsockopt(int fd, int level, int option, Pointer value, Pointer valueLength);
 
+    int setsockopt(int fd, int level, int option, Pointer value, int valueLength);
+
     int shutdown(int fd, int how);
 
     @Variadic(fixedCount = 2)
@@ -89,10 +73,10 @@ public interface SocketLibC {
         private static SocketLibC load() {
             Platform platform = Platform.getNativePlatform();
             Platform.CPU cpu = platform.getCPU();
-            if (platform.getOS() != Platform.OS.LINUX
+            if ((platform.getOS() != Platform.OS.LINUX && platform.getOS() != Platform.OS.FREEBSD)
                     || (cpu != Platform.CPU.X86_64 && cpu != Platform.CPU.AARCH64)) {
-                throw new UnsupportedOperationException("Descriptor passing is implemented for Linux on "
-                        + "x86_64 and aarch64 only, not " + platform.getOS() + "/" + cpu);
+                throw new UnsupportedOperationException("Descriptor passing is implemented for Linux and FreeBSD "
+                        + "on x86_64 and aarch64 only, not " + platform.getOS() + "/" + cpu);
             }
             return LibraryLoader.create(SocketLibC.class).load("c");
         }
@@ -106,9 +90,14 @@ public interface SocketLibC {
         return Holder.RUNTIME;
     }
 
-    /** The errno of the last failed call on this thread. */
+    /** The errno of the last failed call on this thread, as this system numbers it. */
     static int errno() {
         return Holder.RUNTIME.getLastError();
+    }
+
+    /** The errno of the last failed call on this thread, in the internal (Linux) numbering. */
+    static int internalErrno() {
+        return HostPlatform.current().fromNativeErrno(errno());
     }
 
     /** {@code "<what>: <strerror(errno)>"} for the last failed call on this thread. */

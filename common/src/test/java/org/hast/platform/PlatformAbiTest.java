@@ -53,6 +53,11 @@ class PlatformAbiTest {
         f.put("MSG_CMSG_CLOEXEC", (long) k.msgCmsgCloexec());
         f.put("SHUT_RDWR", (long) k.shutRdwr());
         f.put("membersize:struct sockaddr_un.sun_path", (long) k.sunPathBytes());
+        f.put("AF_INET", (long) k.afInet());
+        f.put("AF_INET6", (long) k.afInet6());
+        f.put("IPPROTO_IPV6", (long) k.ipprotoIpv6());
+        f.put("IPV6_V6ONLY", (long) k.ipv6V6only());
+        f.put("membersize:struct sockaddr_un.sun_family", k.sunLenByte() ? 1L : 2L);
         MessageLayout m = p.messages();
         f.put("sizeof:struct msghdr", (long) m.msghdrSize());
         f.put("offsetof:struct msghdr.msg_name", (long) m.msgName());

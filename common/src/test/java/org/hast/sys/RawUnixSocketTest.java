@@ -1,5 +1,6 @@
 package org.hast.sys;
 
+import org.hast.platform.host.HostPlatform;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -40,7 +41,7 @@ class RawUnixSocketTest {
             for (int fd : new int[] {listening, worker, parent}) {
                 assertTrue(SocketDescriptors.isCloseOnExec(fd), "descriptor " + fd);
             }
-            assertEquals(SocketLibC.SOCK_SEQPACKET, SocketDescriptors.intOption(parent, SocketLibC.SO_TYPE));
+            assertEquals(HostPlatform.current().sockets().sockSeqpacket(), SocketDescriptors.type(parent));
             assertTrue(!SocketDescriptors.isNonBlocking(parent), "accepted sockets block");
             assertEquals(ProcessHandle.current().pid(), RawUnixSocket.peerPid(parent));
             FdPassing.sendData(worker, "ready".getBytes(StandardCharsets.US_ASCII));
@@ -66,7 +67,7 @@ class RawUnixSocketTest {
 
     @Test
     void pathErrorsAreNamed() throws IOException {
-        Path tooLong = dir.resolve("x".repeat(RawUnixSocket.SUN_PATH_BYTES));
+        Path tooLong = dir.resolve("x".repeat(HostPlatform.current().sockets().sunPathBytes()));
         IOException longPath = assertThrows(IOException.class, () -> RawUnixSocket.listen(tooLong, 1));
         assertTrue(longPath.getMessage().startsWith("Unix socket path is too long"), longPath.getMessage());
 

@@ -24,7 +24,7 @@ import org.hast.daemon.process.Signals;
 
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.EpollIoHandler;
+import org.hast.transport.Transport;
 import org.hast.daemon.supervision.WorkerLauncher;
 import org.hast.util.SysExits;
 import org.slf4j.Logger;
@@ -61,7 +61,7 @@ final class Hastd {
     static final java.time.Duration METRICS_WORKER_LIMIT = java.time.Duration.ofSeconds(2);
     /** One thread accepts replication connections and reads their first header (spec §3.5). */
     private final EventLoopGroup network = new MultiThreadIoEventLoopGroup(1,
-            FatalThreads.eventLoops("hastd-net"), EpollIoHandler.newFactory());
+            FatalThreads.eventLoops("hastd-net"), Transport.current().ioHandlerFactory());
 
     Hastd(Path configFile, HastConfig config, NodeIdentity identity, int debugLevel, boolean foreground,
           String pidfileOverride) {

@@ -69,6 +69,13 @@ public final class HastdMain {
             err.println("[ERROR] Pidfile path is too long.");
             return SysExits.EX_CONFIG;
         }
+        try {
+            // Chosen once, from -Dhast.transport / HAST_TRANSPORT or the platform: refuse a bad one here.
+            org.hast.transport.Transport.current();
+        } catch (ExceptionInInitializerError e) {
+            err.println("[ERROR] " + e.getCause().getMessage() + ".");
+            return SysExits.EX_CONFIG;
+        }
         // Absolute, so that a reload after daemonising (cwd = /) reads the same file (§1.8).
         Path configFile;
         try {

@@ -190,7 +190,9 @@ public final class KernelNbdBridge implements DeviceBridge {
         int kernelEnd = -1;
         try {
             int[] pair = new int[2];
-            if (SocketLibC.get().socketpair(SocketLibC.AF_UNIX, SocketLibC.SOCK_STREAM | SocketLibC.SOCK_CLOEXEC,
+            // Kernel NBD is Linux's: Linux's numbers.
+            org.hast.platform.SocketConstants sockets = org.hast.platform.host.HostPlatform.current().sockets();
+            if (SocketLibC.get().socketpair(sockets.afUnix(), sockets.sockStream() | sockets.sockCloexec(),
                     0, pair) < 0) {
                 throw new IOException(SocketLibC.failure("Unable to create a socket pair for kernel NBD"));
             }

@@ -1,12 +1,11 @@
 package org.hast.link;
 
 import java.io.IOException;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 
+import org.hast.platform.SocketConstants;
+import org.hast.platform.host.HostPlatform;
 import org.hast.sys.SocketDescriptors;
-import org.hast.sys.SocketLibC;
+import org.hast.transport.Transport;
 
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
@@ -15,51 +14,19 @@ import io.netty.channel.socket.SocketChannel;
 
 /**
  * The receiving half of a hand-over (decisions §5): a worker turns a TCP socket descriptor it
- * got from {@link org.hast.sys.FdPassing#receiveFd} into a Netty channel with
- * {@code new EpollSocketChannel(int fd)}, which wraps the descriptor as is (no new socket, no
- * connect) and finds it active because {@code SO_ERROR} is 0. Registering it on an epoll event
- * loop fires {@code channelActive} and, with auto-read on, starts reading.
- *
- * <p>The constructor is reached through a method handle on the public class, not named in the
- * code: Netty's BOM puts {@code netty-transport-native-epoll:linux-x86_64} in runtime scope, so
- * the epoll classes are not on hastd's compile class path (hastd/pom.xml would need
- * {@code netty-transport-classes-epoll} as a compile dependency to call it directly). No
- * {@code --add-opens} is involved: the constructor is public API.
+ * got from {@link org.hast.sys.FdPassing#receiveFd} into a Netty channel of its
+ * {@link Transport} (epoll: {@code new EpollSocketChannel(int fd)}; NIO: a JDK socket channel
+ * made over the descriptor), which wraps the descriptor as is (no new socket, no connect) and is
+ * active at once. Registering it on an event loop fires {@code channelActive} and, with
+ * auto-read on, starts reading.
  */
 public final class AdoptedSocket {
-    private static final String EPOLL_SOCKET_CHANNEL = "io.netty.channel.epoll.EpollSocketChannel";
-
     private AdoptedSocket() {
     }
 
-    /** {@code EpollSocketChannel(int fd)}, looked up on first use. */
-    private static final class Constructor {
-        static final MethodHandle FROM_FD = find();
-
-        private static MethodHandle find() {
-            try {
-                Class<?> type = Class.forName(EPOLL_SOCKET_CHANNEL, true, AdoptedSocket.class.getClassLoader());
-                return MethodHandles.publicLookup().findConstructor(type, MethodType.methodType(void.class, int.class))
-                        .asType(MethodType.methodType(SocketChannel.class, int.class));
-            } catch (ReflectiveOperationException e) {
-                throw new IllegalStateException("Netty's epoll transport is missing: " + e, e);
-            }
-        }
-    }
-
-    private static SocketChannel newEpollSocketChannel(int fd) {
-        try {
-            return (SocketChannel) Constructor.FROM_FD.invokeExact(fd);
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
     /**
-     * Wraps {@code fd} as an {@code EpollSocketChannel} and registers it on {@code group} (an
-     * epoll group: {@code MultiThreadIoEventLoopGroup} with {@code EpollIoHandler}) with
+     * Wraps {@code fd} as a channel of {@link Transport#current()} and registers it on
+     * {@code group} (a group of that transport) with
      * {@code handler} (typically a {@code ChannelInitializer}) in its pipeline. From here on the
      * channel owns the descriptor.
      *
@@ -72,19 +39,26 @@ public final class AdoptedSocket {
      *     is then closed, so the caller never has to clean up after a failure
      */
     public static ChannelFuture adopt(int fd, EventLoopGroup group, ChannelHandler handler) throws IOException {
+        return adopt(Transport.current(), fd, group, handler);
+    }
+
+    /** As above, with {@code transport} rather than the process's (tests run both in one JVM). */
+    public static ChannelFuture adopt(Transport transport, int fd, EventLoopGroup group, ChannelHandler handler)
+            throws IOException {
         SocketChannel channel = null;
         try {
-            int domain = SocketDescriptors.intOption(fd, SocketLibC.SO_DOMAIN);
-            int type = SocketDescriptors.intOption(fd, SocketLibC.SO_TYPE);
-            if ((domain != SocketLibC.AF_INET && domain != SocketLibC.AF_INET6) || type != SocketLibC.SOCK_STREAM) {
+            SocketConstants sockets = HostPlatform.current().sockets();
+            int domain = SocketDescriptors.domain(fd);
+            int type = SocketDescriptors.type(fd);
+            if ((domain != sockets.afInet() && domain != sockets.afInet6()) || type != sockets.sockStream()) {
                 throw new IOException("Descriptor " + fd + " is not a TCP socket (domain " + domain
                         + ", type " + type + ")");
             }
             SocketDescriptors.setNonBlocking(fd);
-            channel = newEpollSocketChannel(fd);
+            channel = transport.adopt(fd, domain == sockets.afInet6());
         } finally {
             if (channel == null) {
-                // Whatever went wrong (even the epoll library failing to load), fd is ours to close.
+                // Whatever went wrong (even the transport failing to load), fd is ours to close.
                 SocketDescriptors.closeQuietly(fd);
             }
         }
@@ -98,7 +72,7 @@ public final class AdoptedSocket {
             throw e;
         }
         // Netty closes the channel when registration fails on the loop, but not when the group
-        // is of the wrong kind (NIO): the descriptor must not outlive the failure either way.
+        // is of the other transport: the descriptor must not outlive the failure either way.
         registered.addListener(done -> {
             if (!done.isSuccess() && adopted.isOpen()) {
                 adopted.unsafe().closeForcibly();

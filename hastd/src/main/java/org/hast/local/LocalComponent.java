@@ -11,6 +11,7 @@ import org.hast.meta.Metadata;
 import org.hast.meta.MetadataCodec;
 import org.hast.meta.MetadataException;
 import org.hast.platform.DiskIoctls;
+import org.hast.platform.FileFlags;
 import org.hast.platform.Platform;
 import org.hast.platform.host.HostPlatform;
 import org.hast.sys.ErrnoException;
@@ -61,15 +62,17 @@ public final class LocalComponent implements Closeable {
         ProviderGeometry geometry = ProviderGeometry.probe(path, HostPlatform.current().disks());
         LOG.debug("Obtained info about {}.", path);
         LibC libc = LibC.get();
-        int fd = libc.open(path.toString(), LibC.O_RDWR | LibC.O_CLOEXEC);
+        FileFlags files = HostPlatform.current().files();
+        int fd = libc.open(path.toString(), files.rdwr() | files.cloexec());
         if (fd < 0) {
             throw new IOException("Unable to open " + path + ": " + libc.strerror(LibC.errno()) + ".");
         }
-        if (libc.flock(fd, LibC.LOCK_EX | LibC.LOCK_NB) < 0) {
-            int errno = LibC.errno();
+        if (libc.flock(fd, files.lockEx() | files.lockNb()) < 0) {
+            int nativeErrno = LibC.errno();
+            int errno = HostPlatform.current().fromNativeErrno(nativeErrno);
             if (errno != EOPNOTSUPP) {
                 libc.close(fd);
-                String why = errno == EWOULDBLOCK ? "Resource temporarily unavailable" : libc.strerror(errno);
+                String why = errno == EWOULDBLOCK ? "Resource temporarily unavailable" : libc.strerror(nativeErrno);
                 throw new IOException("Unable to lock " + path + ": " + why + ".");
             }
             LOG.warn("Unable to lock {} (operation not supported), but continuing.", path);
@@ -179,6 +182,11 @@ public final class LocalComponent implements Closeable {
                 throw new ErrnoException("Disk delete failed: " + libc.strerror(errno), platform.fromNativeErrno(errno));
             }
             return;
+        }
+        if (!HostPlatform.current().name().equals("linux")) {
+            // fallocate(PUNCH_HOLE) is Linux's; FreeBSD 14's fspacectl is not bound yet.
+            throw new ErrnoException("Unable to punch a hole: not supported on " + HostPlatform.current().name(),
+                    EOPNOTSUPP);
         }
         if (libc.fallocate(lockFd, LibC.FALLOC_FL_PUNCH_HOLE | LibC.FALLOC_FL_KEEP_SIZE, position, length) < 0) {
             int errno = LibC.errno();

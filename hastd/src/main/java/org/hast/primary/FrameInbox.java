@@ -25,9 +25,14 @@ final class FrameInbox extends ChannelInboundHandlerAdapter {
     /** Frames, and the CLOSED mark (one more than the frames). */
     private final BlockingQueue<Object> frames = new LinkedBlockingQueue<>(CAPACITY + 1);
     private volatile Throwable failure;
+    private volatile boolean abandoned;
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object message) {
+        if (abandoned) {
+            ReferenceCountUtil.release(message);
+            return;
+        }
         if (frames.size() >= CAPACITY) {
             ReferenceCountUtil.release(message);
             failure = new IOException("The peer sent more than " + CAPACITY + " unexpected frames");
@@ -39,11 +44,25 @@ final class FrameInbox extends ChannelInboundHandlerAdapter {
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
+        synchronized (this) {
+            // A peer that answers and closes (an errmsg, then EOF in the same read) leaves its
+            // answer here when the pipeline is torn down: keep it for the waiter, who may not
+            // have taken it yet. Only an inbox its owner removed from a live channel, one cut off
+            // for a violation, or one whose waiter gave up drops what is left.
+            if (ctx.channel().isOpen() || failure != null || abandoned) {
+                drain();
+            }
+            frames.offer(CLOSED); // a late taker hears that nothing more comes
+        }
+    }
+
+    private void drain() {
         Object left;
         while ((left = frames.poll()) != null) {
-            ReferenceCountUtil.release(left);
+            if (left != CLOSED) {
+                ReferenceCountUtil.release(left);
+            }
         }
-        frames.offer(CLOSED); // a late taker hears that nothing more comes
     }
 
     @Override
@@ -68,6 +87,10 @@ final class FrameInbox extends ChannelInboundHandlerAdapter {
             throw new IOException("interrupted");
         }
         if (next == null) {
+            synchronized (this) {
+                abandoned = true; // frames that come later are nobody's: release them
+                drain();
+            }
             throw new IOException("Timed out waiting for the peer (" + timeoutSeconds + " s)");
         }
         if (next == CLOSED) {

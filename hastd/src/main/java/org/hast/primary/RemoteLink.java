@@ -42,8 +42,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollSocketChannel;
+import org.hast.transport.Transport;
 import io.netty.handler.ssl.SslContext;
 
 /**
@@ -100,7 +99,7 @@ public final class RemoteLink {
     private final Resource resource;
     private final IntConsumer events;
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
-            FatalThreads.eventLoops("remote-link"), EpollIoHandler.newFactory());
+            FatalThreads.eventLoops("remote-link"), Transport.current().ioHandlerFactory());
     private volatile Channel out;
     private volatile Channel in;
     private volatile int version = 1;
@@ -232,7 +231,7 @@ public final class RemoteLink {
         } catch (AddressException e) {
             throw new IOException(e.getMessage(), e);
         }
-        Bootstrap bootstrap = new Bootstrap().group(group).channel(EpollSocketChannel.class)
+        Bootstrap bootstrap = new Bootstrap().group(group).channelFactory(Transport.current()::newSocketChannel)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, config.timeoutSeconds() * 1000)
                 .handler(new ChannelInitializer<Channel>() {

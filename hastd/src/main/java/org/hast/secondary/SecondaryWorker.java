@@ -40,7 +40,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.EpollIoHandler;
+import org.hast.transport.Transport;
 
 /**
  * The secondary worker (spec §3.7, §4.3, §8, §11.7): answers the primary's handshake with its
@@ -78,7 +78,7 @@ public final class SecondaryWorker implements Worker {
     private final WorkerStats stats = new WorkerStats();
     /** One loop for both connections: reads requests, writes replies, never waits for the disk. */
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
-            FatalThreads.eventLoops("secondary-net"), EpollIoHandler.newFactory());
+            FatalThreads.eventLoops("secondary-net"), Transport.current().ioHandlerFactory());
     private final DiskQueue queue = new DiskQueue();
     private LocalComponent local;
     private SecondaryDisk disk;

@@ -60,4 +60,31 @@ class FrameInboxTest {
         assertThrows(IOException.class, () -> inbox.take(1), "a late taker is told, not left waiting");
         channel.finishAndReleaseAll();
     }
+
+    @Test
+    void anAnswerFollowedByTheCloseReachesTheWaiter() throws Exception {
+        // A refused primary: the peer's errmsg and its EOF arrive together, and the pipeline is
+        // torn down before the handshake thread takes the errmsg (LinkAuthHandshakeTest's rare
+        // "close before the errmsg"; every time with NIO in ReplicationLinkIT).
+        FrameInbox inbox = new FrameInbox();
+        EmbeddedChannel channel = new EmbeddedChannel(inbox);
+        HastFrame answer = frame();
+        channel.writeInbound(answer);
+        channel.close();
+        HastFrame taken = inbox.take(1);
+        assertEquals(answer, taken, "the answer, not the close");
+        taken.release();
+        assertThrows(IOException.class, () -> inbox.take(1), "then the close");
+    }
+
+    @Test
+    void framesAfterTheWaiterGaveUpAreReleased() throws Exception {
+        FrameInbox inbox = new FrameInbox();
+        EmbeddedChannel channel = new EmbeddedChannel(inbox);
+        assertThrows(IOException.class, () -> inbox.take(1));
+        HastFrame late = frame();
+        channel.writeInbound(late);
+        channel.close();
+        assertEquals(0, late.refCnt());
+    }
 }

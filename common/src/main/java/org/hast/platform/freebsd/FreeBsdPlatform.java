@@ -67,7 +67,7 @@ public final class FreeBsdPlatform implements Platform {
     @Override
     public SocketConstants sockets() {
         return new SocketConstants(1, 1, 5, 0x10000000, 0x20000000, 0xFFFF, 0x1008, 0x1019, 1, 0x10, 0x20, 0x80,
-                0x20000, 0x40000, 2, 104);
+                0x20000, 0x40000, 2, 104, 2, 28, true, 41, 27);
     }
 
     @Override

@@ -10,21 +10,30 @@ import org.hast.platform.PeerCredentialLayout;
 import org.hast.platform.Platform;
 import org.hast.platform.SignalNumbers;
 import org.hast.platform.SocketConstants;
-import org.hast.sys.FdPassing;
-import org.hast.sys.LibC;
-import org.hast.sys.RawUnixSocket;
-import org.hast.sys.SocketLibC;
 
 /**
- * Linux (glibc, LP64): the numbers today's native code in {@code org.hast.sys} was written with,
- * gathered here so that callers and tests see them beside FreeBSD's. The native code keeps
- * its own constants; this class refers to them rather than repeating them.
+ * Linux (glibc, LP64): the numbers the native code in {@code org.hast.sys} uses when it runs on
+ * Linux, checked against the compiler-made tables ({@code PlatformAbiTest}). x86_64 and aarch64
+ * agree on all of them but {@code O_DIRECT}.
  */
 public final class LinuxPlatform implements Platform {
     /** O_DIRECT and O_DSYNC as asm-generic and x86 number them (arm64 differs for O_DIRECT). */
     private static final int O_DIRECT_X86_64 = 0x4000;
     private static final int O_DIRECT_AARCH64 = 0x10000;
     private static final int O_DSYNC = 0x1000;
+    private static final int O_NONBLOCK = 0x800;
+
+    /** {@code SOL_SOCKET}, {@code SO_PEERCRED} and {@code struct ucred}: pid @0, uid @4, gid @8. */
+    private static final int SOL_SOCKET = 1;
+    private static final int SO_PEERCRED = 17;
+    private static final int UCRED_SIZE = 12;
+
+    /** {@code _IOR(0x12, 114, size_t)}: device size in bytes. */
+    private static final long BLKGETSIZE64 = 0x80081272L;
+    /** {@code _IO(0x12, 104)}: logical sector size. */
+    private static final long BLKSSZGET = 0x1268L;
+    /** {@code _IO(0x12, 119)}: discard a byte range, argument uint64[2] {offset, length}. */
+    private static final long BLKDISCARD = 0x1277L;
 
     private final int oDirect;
 
@@ -59,37 +68,30 @@ public final class LinuxPlatform implements Platform {
 
     @Override
     public SocketConstants sockets() {
-        return new SocketConstants(SocketLibC.AF_UNIX, SocketLibC.SOCK_STREAM, SocketLibC.SOCK_SEQPACKET,
-                SocketLibC.SOCK_CLOEXEC, SocketLibC.O_NONBLOCK, SocketLibC.SOL_SOCKET, SocketLibC.SO_TYPE,
-                SocketLibC.SO_DOMAIN, SocketLibC.SCM_RIGHTS, SocketLibC.MSG_TRUNC, SocketLibC.MSG_CTRUNC,
-                SocketLibC.MSG_DONTWAIT, SocketLibC.MSG_NOSIGNAL, SocketLibC.MSG_CMSG_CLOEXEC, SocketLibC.SHUT_RDWR,
-                RawUnixSocket.SUN_PATH_BYTES);
+        return new SocketConstants(1, 1, 5, 0x80000, O_NONBLOCK, SOL_SOCKET, 3, 39, 1, 0x20, 0x8, 0x40, 0x4000,
+                0x40000000, 2, 108, 2, 10, false, 41, 26);
     }
 
     @Override
     public MessageLayout messages() {
-        return new MessageLayout(FdPassing.MSGHDR_SIZE, FdPassing.MSG_NAME, FdPassing.MSG_NAMELEN, FdPassing.MSG_IOV,
-                FdPassing.MSG_IOVLEN, FdPassing.MSG_CONTROL, FdPassing.MSG_CONTROLLEN, FdPassing.MSG_FLAGS, 8,
-                FdPassing.IOVEC_SIZE, FdPassing.IOV_BASE, FdPassing.IOV_LEN, FdPassing.CMSGHDR_SIZE,
-                FdPassing.CMSG_LEN_FIELD, FdPassing.CMSG_LEVEL, FdPassing.CMSG_TYPE, 8);
+        // glibc: msg_iovlen, msg_controllen and cmsg_len are size_t; cmsghdr is 16 bytes.
+        return new MessageLayout(56, 0, 8, 16, 24, 32, 40, 48, 8, 16, 0, 8, 16, 0, 8, 12, 8);
     }
 
     @Override
     public PeerCredentialLayout peerCredentials() {
-        // struct ucred: pid @0, uid @4, gid @8; no version field.
-        return new PeerCredentialLayout(SocketLibC.SOL_SOCKET, SocketLibC.SO_PEERCRED, RawUnixSocket.UCRED_SIZE, 4, 0,
-                -1, 0);
+        // No version field in struct ucred.
+        return new PeerCredentialLayout(SOL_SOCKET, SO_PEERCRED, UCRED_SIZE, 4, 0, -1, 0);
     }
 
     @Override
     public FileFlags files() {
-        return new FileFlags(LibC.O_RDONLY, LibC.O_RDWR, SocketLibC.O_NONBLOCK, LibC.O_CLOEXEC, oDirect, O_DSYNC,
-                LibC.LOCK_EX, LibC.LOCK_NB, LibC.LOCK_UN);
+        return new FileFlags(0, 2, O_NONBLOCK, 0x80000, oDirect, O_DSYNC, 2, 4, 8);
     }
 
     @Override
     public DiskIoctls disks() {
-        return new DiskIoctls(LibC.BLKGETSIZE64, LibC.BLKSSZGET, DiskIoctls.NONE, LibC.BLKDISCARD, false);
+        return new DiskIoctls(BLKGETSIZE64, BLKSSZGET, DiskIoctls.NONE, BLKDISCARD, false);
     }
 
     @Override

@@ -20,14 +20,14 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.epoll.EpollServerSocketChannel;
+import org.hast.transport.Transport;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.timeout.ReadTimeoutHandler;
 import org.hast.link.HastFrameEncoder;
 import org.hast.link.HastFrameDecoder;
 
 /**
- * One {@code listen} address (spec §1.6, §3.5): a TCP listener on Netty's epoll transport (so
+ * One {@code listen} address (spec §1.6, §3.5): a TCP listener on the process's transport (so
  * that accepted sockets can be handed to a worker), SO_REUSEADDR, backlog 8; or a Unix socket
  * (A20), opened but refusing every connection with a log line since a UDS peer has no address
  * to check against {@code remote}.
@@ -36,9 +36,6 @@ public final class ReplicationServer implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(ReplicationServer.class);
     /** {@code HAST_TIMEOUT}: the parent's handshake timeout. */
     static final int HANDSHAKE_TIMEOUT_SECONDS = 20;
-    /** setsockopt(IPPROTO_IPV6 = 41, IPV6_V6ONLY = 26). */
-    private static final io.netty.channel.unix.IntegerUnixChannelOption IPV6_V6ONLY =
-            new io.netty.channel.unix.IntegerUnixChannelOption("IPV6_V6ONLY", 41, 26);
 
     private final String address;
     private final Channel tcp;
@@ -85,7 +82,10 @@ public final class ReplicationServer implements Closeable {
                         : io.netty.channel.socket.SocketProtocolFamily.INET;
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(group)
-                .channelFactory(() -> new EpollServerSocketChannel(family))
+                // IPv6 listeners are v6-only (Transport): Linux and the JDK listen dual-stack by
+                // default, which would take the port from the tcp4 listener of the default pair
+                // (tcp4://0.0.0.0 + tcp6://[::], spec §1.6); FreeBSD's IPv6 sockets are v6-only.
+                .channelFactory(() -> Transport.current().newServerSocketChannel(family))
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .option(ChannelOption.SO_BACKLOG, 8)
                 .childOption(ChannelOption.TCP_NODELAY, true)
@@ -103,12 +103,6 @@ public final class ReplicationServer implements Closeable {
                                 .addLast("handshake", new IncomingHandshakeHandler(text, handshakes));
                     }
                 });
-        if (socketAddress.getAddress() instanceof java.net.Inet6Address) {
-            // Linux listens dual-stack by default, which would take the port from the tcp4
-            // listener of the default pair (tcp4://0.0.0.0 + tcp6://[::], spec §1.6); FreeBSD's
-            // IPv6 sockets are v6-only, so match that.
-            bootstrap.option(IPV6_V6ONLY, 1);
-        }
         try {
             Channel channel = bootstrap.bind(socketAddress).sync().channel();
             return new ReplicationServer(text, channel, null);

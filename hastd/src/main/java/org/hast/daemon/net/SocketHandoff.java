@@ -3,22 +3,20 @@ package org.hast.daemon.net;
 import java.io.IOException;
 
 import org.hast.sys.FdPassing;
+import org.hast.transport.Transport;
 
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.unix.UnixChannel;
 
 /**
  * The sending half of a hand-over (decisions §5, spec §3.5 step 6): the main process passes a
- * replication connection it accepted with Netty's epoll transport to a worker, then closes its
- * own copy. The descriptor number is {@code channel.fd().intValue()}, which every channel of
- * Netty's native transports offers through {@link UnixChannel} (an {@code EpollSocketChannel}
- * that an {@code EpollServerSocketChannel} accepted, here).
+ * replication connection it accepted to a worker, then closes its own copy. The descriptor
+ * number and the close come from the process's {@link Transport}.
  *
- * <p>Closing is safe for the connection because Netty's {@code close()} is {@code close(2)}
- * only: the TCP connection lives on as long as the worker's descriptor refers to it. Netty
- * removes the socket from its epoll set before closing it (the removal would be impossible
+ * <p>Closing is safe for the connection because {@link Transport#release} is {@code close(2)}
+ * only: the TCP connection lives on as long as the worker's descriptor refers to it. The socket
+ * leaves the selector (epoll set, kqueue) before it is closed (the removal would be impossible
  * afterwards while another process keeps the file open, and the stale entry would wake the
  * main process's loop for traffic that is no longer its own). Never call
  * {@code shutdown()}/{@code shutdownOutput()} on a handed-over channel: {@code shutdown(2)} acts
@@ -43,15 +41,16 @@ public final class SocketHandoff {
      * <p>On failure {@code accepted} is left open, so the caller can still answer the peer
      * (spec §3.5 step 4) before closing it.
      *
-     * @throws IllegalArgumentException when {@code accepted} is not a native (epoll) channel
+     * @throws IllegalArgumentException when {@code accepted} is not a channel of the process's transport
      * @return completes when the main process's copy is closed
      */
     public static ChannelPromise handOff(SocketChannel accepted, int fdChannel, byte[] data) {
-        if (!(accepted instanceof UnixChannel)) {
-            throw new IllegalArgumentException("Only channels of a native transport have a descriptor: "
-                    + accepted.getClass().getName());
-        }
-        UnixChannel unix = (UnixChannel) accepted;
+        return handOff(Transport.current(), accepted, fdChannel, data);
+    }
+
+    /** As above, with {@code transport} rather than the process's (tests run both in one JVM). */
+    public static ChannelPromise handOff(Transport transport, SocketChannel accepted, int fdChannel, byte[] data) {
+        int fd = transport.descriptor(accepted);
         ChannelPromise done = accepted.newPromise();
         accepted.eventLoop().execute(() -> {
             if (!accepted.isOpen()) {
@@ -66,12 +65,12 @@ public final class SocketHandoff {
                 return;
             }
             try {
-                FdPassing.sendFdWithoutWaiting(fdChannel, unix.fd().intValue(), data);
+                FdPassing.sendFdWithoutWaiting(fdChannel, fd, data);
             } catch (IOException e) {
                 done.setFailure(e);
                 return;
             }
-            accepted.close().addListener(closed -> {
+            transport.release(accepted).addListener(closed -> {
                 if (closed.isSuccess()) {
                     done.setSuccess();
                 } else {

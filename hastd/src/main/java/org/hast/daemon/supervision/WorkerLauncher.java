@@ -34,6 +34,21 @@ public final class WorkerLauncher {
     private static final List<String> JVM_FLAGS = List.of(
             "-XX:+UseSerialGC", "-XX:-UsePerfData", "-Xss512k", "-Xshare:auto");
 
+    /**
+     * The daemon's transport, passed on so that the worker adopts the sockets it is handed with
+     * the same one; NIO reaches JDK internals to do that (org.hast.transport.JdkSocketChannels).
+     */
+    static List<String> transportFlags() {
+        String name = org.hast.transport.Transport.current().name();
+        List<String> flags = new java.util.ArrayList<>();
+        flags.add("-D" + org.hast.transport.TransportChoice.PROPERTY + "=" + name);
+        if (name.equals("nio")) {
+            // One token: Daemonizer copies JVM options up to the first word without a dash.
+            flags.add("--add-opens=java.base/sun.nio.ch=ALL-UNNAMED");
+        }
+        return flags;
+    }
+
     private final Path socketDir;
     private final boolean foreground;
     private final AtomicLong sequence = new AtomicLong();
@@ -73,6 +88,7 @@ public final class WorkerLauncher {
         command.addAll(JVM_FLAGS);
         command.addAll(WorkerMemory.jvmFlags());
         command.addAll(sharedArchiveFlags());
+        command.addAll(transportFlags());
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add("org.hast.worker.WorkerMain");

@@ -28,13 +28,10 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerDomainSocketChannel;
-import io.netty.channel.epoll.EpollServerSocketChannel;
+import org.hast.transport.Transport;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketProtocolFamily;
-import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.GlobalEventExecutor;
 
@@ -96,7 +93,7 @@ public final class NbdServer implements Closeable {
     private static NbdServer start(String address, NbdExport export, ExportTls tls) throws IOException {
         SslContext context = tls.enabled() ? NbdTls.serverContext(tls) : null;
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, FatalThreads.eventLoops("nbd-export"),
-                EpollIoHandler.newFactory());
+                Transport.current().ioHandlerFactory());
         try {
             return start(address, export, group, true, context);
         } catch (IOException | RuntimeException e) {
@@ -105,7 +102,7 @@ public final class NbdServer implements Closeable {
         }
     }
 
-    /** As above, on an epoll event loop group owned by the caller (not shut down by close()). */
+    /** As above, on an event loop group of the process's transport owned by the caller (not shut down by close()). */
     public static NbdServer start(String address, NbdExport export, EventLoopGroup group) throws IOException {
         return start(address, export, group, false, null);
     }
@@ -132,10 +129,10 @@ public final class NbdServer implements Closeable {
         if (parsed.isUds()) {
             Path path = Paths.get(parsed.path());
             refuseNonSocket(path);
-            bootstrap.channel(EpollServerDomainSocketChannel.class);
+            bootstrap.channelFactory(Transport.current()::newServerDomainSocketChannel);
             Channel[] bound = new Channel[1];
             try {
-                PrivateSocketBind.bind(path, where -> bound[0] = bind(bootstrap, new DomainSocketAddress(where.toString()),
+                PrivateSocketBind.bind(path, where -> bound[0] = bind(bootstrap, Transport.current().unixAddress(where.toString()),
                         address));
             } catch (IOException e) {
                 if (bound[0] != null) {
@@ -158,7 +155,7 @@ public final class NbdServer implements Closeable {
         }
         SocketProtocolFamily family = inet.getAddress() instanceof Inet6Address
                 ? SocketProtocolFamily.INET6 : SocketProtocolFamily.INET;
-        bootstrap.channelFactory(() -> new EpollServerSocketChannel(family))
+        bootstrap.channelFactory(() -> Transport.current().newServerSocketChannel(family))
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true);
         Channel listener = bind(bootstrap, inet, address);

@@ -62,7 +62,8 @@ public final class NbdTransmission {
     static String peer(Channel channel) {
         SocketAddress remote = channel.remoteAddress();
         if (remote == null || (remote instanceof DomainSocketAddress
-                && ((DomainSocketAddress) remote).path().isEmpty())) {
+                && ((DomainSocketAddress) remote).path().isEmpty())
+                || (remote instanceof java.net.UnixDomainSocketAddress unix && unix.getPath().toString().isEmpty())) {
             return "uds/" + channel.id().asShortText();
         }
         return remote.toString();

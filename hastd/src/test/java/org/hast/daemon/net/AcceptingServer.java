@@ -11,11 +11,12 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.SocketProtocolFamily;
+import org.hast.transport.Transport;
 
 /**
- * The main process's listener in miniature: Netty epoll on 127.0.0.1, an ephemeral port, and
+ * The main process's listener in miniature: a transport's TCP listener on 127.0.0.1, an ephemeral port, and
  * accepted connections left unread (auto-read off) until someone takes them from the queue.
  */
 final class AcceptingServer implements AutoCloseable {
@@ -23,9 +24,13 @@ final class AcceptingServer implements AutoCloseable {
     private final BlockingQueue<SocketChannel> accepted = new LinkedBlockingQueue<>();
 
     AcceptingServer(EventLoopGroup group) throws InterruptedException {
+        this(Transport.current(), group);
+    }
+
+    AcceptingServer(Transport transport, EventLoopGroup group) throws InterruptedException {
         server = new ServerBootstrap()
                 .group(group)
-                .channel(EpollServerSocketChannel.class)
+                .channelFactory(() -> transport.newServerSocketChannel(SocketProtocolFamily.INET))
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childHandler(new ChannelInboundHandlerAdapter() {
                     @Override

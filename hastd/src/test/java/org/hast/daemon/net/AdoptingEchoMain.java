@@ -10,7 +10,7 @@ import org.hast.sys.ReceivedFd;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.EpollIoHandler;
+import org.hast.transport.Transport;
 import org.hast.link.AdoptedSocket;
 
 /**
@@ -34,7 +34,7 @@ public final class AdoptingEchoMain {
             System.exit(3);
         }
         String header = new String(buffer, 0, received.length(), StandardCharsets.US_ASCII);
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, Transport.current().ioHandlerFactory());
         try {
             Channel channel = AdoptedSocket.adopt(received.fd(), group, EchoHandler.INSTANCE).sync().channel();
             String report = "adopted " + header + " " + channel.remoteAddress();

@@ -30,7 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.EpollIoHandler;
+import org.hast.transport.Transport;
+import org.hast.transport.TransportChoice;
 import io.netty.channel.socket.SocketChannel;
 
 /**
@@ -53,6 +54,9 @@ class CrossProcessHandoffTest {
         command.add("-XX:TieredStopAtLevel=1");
         // Netty unpacks its native library here rather than in /tmp.
         command.add("-Dio.netty.native.workdir=" + temp);
+        // The worker's transport is the test JVM's (HAST_TRANSPORT=nio runs this on NIO).
+        command.add("-D" + TransportChoice.PROPERTY + "=" + Transport.current().name());
+        command.add("--add-opens=java.base/sun.nio.ch=ALL-UNNAMED");
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add(AdoptingEchoMain.class.getName());
@@ -116,7 +120,7 @@ class CrossProcessHandoffTest {
         Path fdChannelPath = dir.resolve("w1.fd");
         int listening = RawUnixSocket.listen(fdChannelPath, 1);
         Process worker = startWorker(fdChannelPath);
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, Transport.current().ioHandlerFactory());
         int fdChannel = -1;
         try (AcceptingServer server = new AcceptingServer(group)) {
             fdChannel = acceptWorker(listening, worker);

@@ -32,18 +32,25 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 import org.hast.link.AdoptedSocket;
+import org.hast.platform.host.HostPlatform;
+import org.hast.transport.Transport;
+import org.hast.transport.TransportChoice;
 
 /**
  * Hand-over inside one JVM, two event loop groups standing for the main process and the worker:
  * the crux is that the sender's {@code close()} leaves the connection to the receiver, while
- * {@code shutdown()} would end it for both.
+ * {@code shutdown()} would end it for both. On the epoll transport here, on NIO in
+ * {@link NioSocketHandoffTest}.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class SocketHandoffTest {
+    /** The transport both "processes" use. */
+    Transport transport() {
+        return TransportChoice.of("epoll");
+    }
+
     private static final byte[] HEADER = "resource=r0".getBytes(StandardCharsets.US_ASCII);
 
     private EventLoopGroup mainGroup;
@@ -53,9 +60,9 @@ class SocketHandoffTest {
 
     @BeforeEach
     void start() throws Exception {
-        mainGroup = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
-        workerGroup = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
-        server = new AcceptingServer(mainGroup);
+        mainGroup = new MultiThreadIoEventLoopGroup(1, transport().ioHandlerFactory());
+        workerGroup = new MultiThreadIoEventLoopGroup(1, transport().ioHandlerFactory());
+        server = new AcceptingServer(transport(), mainGroup);
         fdChannel = RawUnixSocket.socketPair();
     }
 
@@ -113,19 +120,19 @@ class SocketHandoffTest {
         ReceivedFd received = FdPassing.receiveFd(fdChannel[1], buffer);
         assertTrue(received.hasFd());
         assertArrayEquals(HEADER, java.util.Arrays.copyOf(buffer, received.length()));
-        return AdoptedSocket.adopt(received.fd(), workerGroup, EchoHandler.INSTANCE).sync().channel();
+        return AdoptedSocket.adopt(transport(), received.fd(), workerGroup, EchoHandler.INSTANCE).sync().channel();
     }
 
     @Test
     void senderCloseLeavesTheConnectionToTheReceiver() throws Exception {
         try (Socket client = connect()) {
             SocketChannel accepted = server.next();
-            assertTrue(SocketDescriptors.isNonBlocking(((EpollSocketChannel) accepted).fd().intValue()));
-            SocketHandoff.handOff(accepted, fdChannel[0], HEADER).get(10, TimeUnit.SECONDS);
+            assertTrue(SocketDescriptors.isNonBlocking(transport().descriptor(accepted)));
+            SocketHandoff.handOff(transport(), accepted, fdChannel[0], HEADER).get(10, TimeUnit.SECONDS);
             assertFalse(accepted.isOpen(), "the main process's copy is closed");
 
             Channel adopted = receiveAndAdopt();
-            assertTrue(adopted instanceof EpollSocketChannel);
+            assertEquals(accepted.getClass(), adopted.getClass(), "a channel of the same transport");
             assertTrue(adopted.isActive());
             assertEquals(client.getLocalSocketAddress(), adopted.remoteAddress());
             assertQuiet(client);
@@ -143,8 +150,8 @@ class SocketHandoffTest {
     @Test
     void senderShutdownWouldEndTheConnectionForTheReceiverToo() throws Exception {
         try (Socket client = connect()) {
-            EpollSocketChannel accepted = (EpollSocketChannel) server.next();
-            FdPassing.sendFd(fdChannel[0], accepted.fd().intValue(), HEADER);
+            SocketChannel accepted = server.next();
+            FdPassing.sendFd(fdChannel[0], transport().descriptor(accepted), HEADER);
             Channel adopted = receiveAndAdopt();
             // shutdown(2) acts on the connection, not on one descriptor: the client sees the
             // FIN at once although the receiver still holds the socket open.
@@ -162,7 +169,7 @@ class SocketHandoffTest {
             SocketChannel accepted = server.next();
             accepted.close().sync();
             ExecutionException e = assertThrows(ExecutionException.class,
-                    () -> SocketHandoff.handOff(accepted, fdChannel[0], HEADER).get(10, TimeUnit.SECONDS));
+                    () -> SocketHandoff.handOff(transport(), accepted, fdChannel[0], HEADER).get(10, TimeUnit.SECONDS));
             assertTrue(e.getCause() instanceof IOException, e.toString());
         }
     }
@@ -174,7 +181,7 @@ class SocketHandoffTest {
             SocketLibC.get().close(fdChannel[1]);
             fdChannel[1] = -1;
             ExecutionException e = assertThrows(ExecutionException.class,
-                    () -> SocketHandoff.handOff(accepted, fdChannel[0], HEADER).get(10, TimeUnit.SECONDS));
+                    () -> SocketHandoff.handOff(transport(), accepted, fdChannel[0], HEADER).get(10, TimeUnit.SECONDS));
             assertTrue(e.getCause().getMessage().endsWith(": Broken pipe"), e.getCause().getMessage());
             assertTrue(accepted.isOpen());
             accepted.close().sync();
@@ -187,14 +194,14 @@ class SocketHandoffTest {
         SocketLibC.get().close(unix[1]);
         String unixSocket = target(unix[0]);
         IOException e = assertThrows(IOException.class,
-                () -> AdoptedSocket.adopt(unix[0], workerGroup, EchoHandler.INSTANCE));
+                () -> AdoptedSocket.adopt(transport(), unix[0], workerGroup, EchoHandler.INSTANCE));
         assertTrue(e.getMessage().contains("is not a TCP socket (domain 1, type 5)"), e.getMessage());
         assertFalse(openTargets().contains(unixSocket), "the refused descriptor was closed");
 
         Path file = Files.createFile(dir.resolve("file"));
-        int fd = org.hast.sys.LibC.get().open(file.toString(), org.hast.sys.LibC.O_RDONLY);
+        int fd = org.hast.sys.LibC.get().open(file.toString(), HostPlatform.current().files().rdonly());
         IOException notSocket = assertThrows(IOException.class,
-                () -> AdoptedSocket.adopt(fd, workerGroup, EchoHandler.INSTANCE));
+                () -> AdoptedSocket.adopt(transport(), fd, workerGroup, EchoHandler.INSTANCE));
         assertTrue(notSocket.getMessage().endsWith(": Socket operation on non-socket"), notSocket.getMessage());
         assertFalse(openTargets().contains(file.toRealPath().toString()), "the refused descriptor was closed");
     }
@@ -202,16 +209,17 @@ class SocketHandoffTest {
     @Test
     void adoptMakesABlockingSocketNonBlocking() throws Exception {
         try (Socket client = connect()) {
-            EpollSocketChannel accepted = (EpollSocketChannel) server.next();
-            FdPassing.sendFd(fdChannel[0], accepted.fd().intValue(), HEADER);
-            accepted.close().sync();
+            SocketChannel accepted = server.next();
+            FdPassing.sendFd(fdChannel[0], transport().descriptor(accepted), HEADER);
+            transport().release(accepted).sync();
             byte[] buffer = new byte[64];
             int fd = FdPassing.receiveFd(fdChannel[1], buffer).fd();
             // As if a blocking Java accept had made it.
             SocketLibC libc = SocketLibC.get();
-            libc.fcntl(fd, SocketLibC.F_SETFL, libc.fcntl(fd, SocketLibC.F_GETFL, 0) & ~SocketLibC.O_NONBLOCK);
+            libc.fcntl(fd, SocketLibC.F_SETFL,
+                    libc.fcntl(fd, SocketLibC.F_GETFL, 0) & ~HostPlatform.current().files().nonblock());
             assertFalse(SocketDescriptors.isNonBlocking(fd));
-            ChannelFuture registered = AdoptedSocket.adopt(fd, workerGroup, EchoHandler.INSTANCE).sync();
+            ChannelFuture registered = AdoptedSocket.adopt(transport(), fd, workerGroup, EchoHandler.INSTANCE).sync();
             assertTrue(SocketDescriptors.isNonBlocking(fd));
             client.getOutputStream().write(7);
             assertEquals(7, client.getInputStream().read());
