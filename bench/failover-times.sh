@@ -15,8 +15,9 @@
 # as watched from outside (detection = peer seen lost, or for a move the old mount gone; role =
 # until hastd changed the role; device; fsck; mount); total = fault to mounted file system.
 #
-# Run as root from the checkout, on a machine with scripts/install-deps done. About 3.5 min per
-# run on a quiet 2-core machine (build about 40 s, keepalived 2 x ~40 s, Pacemaker ~90 s).
+# Run as root from the checkout, on a machine with scripts/install-deps done. One run took
+# 4 min 56 s on the shared 2-core machine under load (build, keepalived's two tests 116 s,
+# Pacemaker's 120 s); expect about 3 min per run on a quiet one, so about 15 min for RUNS=5.
 # Logs of every run stay in $HAST_BENCH_DIR (default /var/tmp/hast-failover-times).
 set -euo pipefail
 RUNS=${1:-5}

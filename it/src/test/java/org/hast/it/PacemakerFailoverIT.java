@@ -131,10 +131,11 @@ class PacemakerFailoverIT {
         writer.start();
         await("40 flushed files on A", () -> writer.acknowledged().size() >= 40 || writer.failure() != null);
         int roleMark = b.logText().length();
+        long crashMillis = System.currentTimeMillis();
         Milestones clock = new Milestones()
                 .when("lost", () -> logOf(pb).contains("Node nodea state is now lost"))
                 .when("role", () -> b.logText().indexOf("Role changed to primary", roleMark) >= 0)
-                .when("device", () -> Files.exists(b.devdir().resolve(RESOURCE)))
+                .when("device", () -> deviceSince(b, crashMillis))
                 .when("fsck", () -> fsckRunningIn(pb))
                 .when("mounted", () -> pb.mounted(mountpoint(1)));
         // A's hastd dies with its loop device bound; the test unbinds it once B is mounted.
@@ -218,10 +219,11 @@ class PacemakerFailoverIT {
 
         // Planned switch: crm_resource --move of the promoted role to A, then --clear.
         int moveMark = a.logText().length();
+        long moveMillis = System.currentTimeMillis();
         Milestones move = new Milestones()
                 .when("lost", () -> !pb.mounted(mountpoint(1)))  // the move's first visible step
                 .when("role", () -> a.logText().indexOf("Role changed to primary", moveMark) >= 0)
-                .when("device", () -> Files.exists(a.devdir().resolve(RESOURCE)))
+                .when("device", () -> deviceSince(a, moveMillis))
                 .when("fsck", () -> fsckRunningIn(pa))
                 .when("mounted", () -> pa.mounted(mountpoint(0)));
         move.start();
@@ -273,6 +275,8 @@ class PacemakerFailoverIT {
 
         // End the managers (their mount namespaces go with them), stop hast, then read both
         // backing disks: nothing was overwritten.
+        pa.unmount(mountpoint(0));
+        pb.unmount(mountpoint(1));
         for (PacemakerNode node : pacemaker) {
             node.crash();
             node.endLeftovers();
@@ -331,6 +335,24 @@ class PacemakerFailoverIT {
             return Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/net"));
         } catch (IOException e) {
             return null;
+        }
+    }
+
+    /**
+     * Whether {@code node}'s device link was made since {@code sinceMillis} (epoch) and points to
+     * a bound loop device: an old link stays after a crash, and its /dev/loopN may serve the
+     * other node by now (both nodes' FUSE files have the resource's name).
+     */
+    private static boolean deviceSince(HastNode node, long sinceMillis) {
+        try {
+            Path link = node.devdir().resolve(RESOURCE);
+            if (Files.getLastModifiedTime(link, java.nio.file.LinkOption.NOFOLLOW_LINKS).toMillis() < sinceMillis) {
+                return false;
+            }
+            Path loop = Files.readSymbolicLink(link);
+            return Files.exists(Path.of("/sys/block", loop.getFileName().toString(), "loop", "backing_file"));
+        } catch (IOException e) {
+            return false;
         }
     }
 

@@ -109,6 +109,18 @@ final class PacemakerNode implements AutoCloseable {
         }
     }
 
+    /**
+     * Unmounts {@code mountpoint} in this node's mount namespace. Before the node is ended: a
+     * namespace that dies with the file system mounted leaves hastd's loop device bound to a
+     * FUSE file that is gone.
+     */
+    void unmount(Path mountpoint) throws IOException, InterruptedException {
+        if (mounted(mountpoint)) {
+            Processes.run(List.of("nsenter", "-t", Long.toString(pacemakerdPid), "-m", "umount",
+                    mountpoint.toString()), Map.of(), LIMIT);
+        }
+    }
+
     /** Pacemaker's detail log of this node. */
     Path log() {
         return dir.resolve("pacemaker.log");

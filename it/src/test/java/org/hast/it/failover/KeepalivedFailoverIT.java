@@ -28,7 +28,9 @@ import org.junit.jupiter.api.TestInfo;
  * (keepalived frozen and SIGKILLed, hastd SIGKILLed) or a planned stop (keepalived SIGTERM)
  * must leave node B primary with the file system checked and mounted and every flushed file
  * intact; after the crash node A comes back as secondary and is synchronised again. The
- * failover time is printed split into its parts.
+ * failover time is printed split into its parts ({@code failover-times <scenario>:} lines, which
+ * bench/failover-times.sh collects). After the planned stop the same pair runs the link-cut
+ * guard test. With {@code -Dfailover.timesOnly=true} (the bench's runs) the guard test is skipped.
  */
 class KeepalivedFailoverIT {
     /**
