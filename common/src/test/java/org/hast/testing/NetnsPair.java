@@ -95,6 +95,27 @@ public final class NetnsPair implements AutoCloseable {
     }
 
     /**
+     * Cuts the link as a broken cable or switch does: an nftables rule in each namespace drops
+     * everything in and out of its veth end, while the interfaces stay up (no carrier loss for
+     * keepalived or corosync to see, no RST or FIN for hast). Loopback traffic still flows.
+     */
+    public void blockLink() throws IOException, InterruptedException {
+        Requirements.requireTool("nft", "nftables");
+        for (int i = 0; i < 2; i++) {
+            run(i, "nft", "add table inet hastcut { chain in { type filter hook input priority 0; "
+                    + "iifname \"" + veths[i] + "\" drop; }; chain out { type filter hook output priority 0; "
+                    + "oifname \"" + veths[i] + "\" drop; }; }");
+        }
+    }
+
+    /** Undoes {@link #blockLink}. */
+    public void unblockLink() throws IOException, InterruptedException {
+        for (int i = 0; i < 2; i++) {
+            run(i, "nft", "delete table inet hastcut");
+        }
+    }
+
+    /**
      * Caps both directions at {@code rate} (tc syntax, e.g. {@code 20mbit}) with an htb root
      * qdisc on each end (htb shapes egress only); {@code null} removes the cap.
      */

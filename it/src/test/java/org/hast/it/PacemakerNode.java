@@ -23,6 +23,9 @@ final class PacemakerNode implements AutoCloseable {
             for dir in lib-pacemaker lib-corosync log-pacemaker; do mkdir -p "$d/$dir"; done
             cp -a /var/lib/pacemaker/. "$d/lib-pacemaker/"; cp -a /var/lib/corosync/. "$d/lib-corosync/"
             cp -a /var/log/pacemaker/. "$d/log-pacemaker/"
+            if [ -f "$d/cib-seed.xml" ] && [ ! -f "$d/lib-pacemaker/cib/cib.xml" ]; then
+                install -o hacluster -g haclient -m 600 "$d/cib-seed.xml" "$d/lib-pacemaker/cib/cib.xml"
+            fi
             mount --bind "$d/lib-pacemaker" /var/lib/pacemaker
             mount --bind "$d/lib-corosync" /var/lib/corosync
             mount --bind "$d/log-pacemaker" /var/log/pacemaker
@@ -32,7 +35,7 @@ final class PacemakerNode implements AutoCloseable {
             cp "$agent" "$d/ocf/hast/hast"; chmod 755 "$d/ocf/hast/hast"
             mount --bind /usr/lib/ocf/resource.d/heartbeat "$d/ocf/heartbeat"
             mount --bind /usr/lib/ocf/resource.d/pacemaker "$d/ocf/pacemaker"
-            mount --bind "$d/ocf" /usr/lib/ocf/resource.d
+            mount --rbind "$d/ocf" /usr/lib/ocf/resource.d
             corosync -f -c "$d/corosync.conf" >"$d/corosync.out" 2>&1 & echo $! >"$d/corosync.pid"
             for i in $(seq 1 100); do corosync-cfgtool -s >/dev/null 2>&1 && break; sleep 0.1; done
             PCMK_logfile="$d/pacemaker.log" pacemakerd >"$d/pacemakerd.out" 2>&1 & echo $! >"$d/pacemakerd.pid"
@@ -70,6 +73,57 @@ final class PacemakerNode implements AutoCloseable {
                 + "quorum {\n  provider: corosync_votequorum\n  two_node: 1\n}\n"
                 + "logging {\n  to_logfile: yes\n  logfile: " + dir.resolve("corosync.log")
                 + "\n  to_syslog: no\n  to_stderr: no\n  timestamp: on\n}\n");
+    }
+
+    /**
+     * The CIB this node starts with the first time: cluster options that must hold from the
+     * start (a short {@code dc-deadtime} saves the 20 s election wait of a fresh two-node start).
+     */
+    void seedCib(String clusterOptions, String resourceDefaults) throws IOException {
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("cib-seed.xml"), "<cib validate-with=\"pacemaker-3.9\" epoch=\"1\" "
+                + "num_updates=\"0\" admin_epoch=\"0\"><configuration><crm_config>"
+                + "<cluster_property_set id=\"cib-bootstrap-options\">" + clusterOptions
+                + "</cluster_property_set></crm_config><nodes/><resources/><constraints/><rsc_defaults>"
+                + "<meta_attributes id=\"rsc-options\">" + resourceDefaults + "</meta_attributes></rsc_defaults>"
+                + "</configuration><status/></cib>\n");
+    }
+
+    /** pacemakerd's PID: {@code /proc/<pid>/root} sees this node's private mounts. */
+    long pid() {
+        return pacemakerdPid;
+    }
+
+    /** {@code path} as seen from this node's mount namespace (where its Filesystem mounts). */
+    Path inside(Path path) {
+        return Path.of("/proc/" + pacemakerdPid + "/root" + path.toAbsolutePath());
+    }
+
+    /** Whether {@code mountpoint} is mounted in this node's mount namespace (false once it is gone). */
+    boolean mounted(Path mountpoint) {
+        try {
+            String needle = " " + mountpoint.toAbsolutePath() + " ";
+            return Files.readString(Path.of("/proc/" + pacemakerdPid + "/mounts")).contains(needle);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Unmounts {@code mountpoint} in this node's mount namespace. Before the node is ended: a
+     * namespace that dies with the file system mounted leaves hastd's loop device bound to a
+     * FUSE file that is gone.
+     */
+    void unmount(Path mountpoint) throws IOException, InterruptedException {
+        if (mounted(mountpoint)) {
+            Processes.run(List.of("nsenter", "-t", Long.toString(pacemakerdPid), "-m", "umount",
+                    mountpoint.toString()), Map.of(), LIMIT);
+        }
+    }
+
+    /** Pacemaker's detail log of this node. */
+    Path log() {
+        return dir.resolve("pacemaker.log");
     }
 
     void start(Path agent) throws IOException, InterruptedException {

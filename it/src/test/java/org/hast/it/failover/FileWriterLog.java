@@ -8,7 +8,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ConcurrentSkipListMap;
@@ -20,7 +22,7 @@ import java.util.concurrent.ConcurrentSkipListMap;
  * keep. The fault suite's StreamWriter works on raw blocks through the NBD export; this is its
  * counterpart above a file system, which is what keepalived's users see.
  */
-final class FileWriterLog implements Runnable {
+public final class FileWriterLog implements Runnable {
     private final Path dir;
     private final Random random;
     private final Map<String, String> acknowledged = new ConcurrentSkipListMap<>();
@@ -28,14 +30,14 @@ final class FileWriterLog implements Runnable {
     private volatile Exception failure;
     private final Thread thread;
 
-    FileWriterLog(Path dir, long seed) {
+    public FileWriterLog(Path dir, long seed) {
         this.dir = dir;
         this.random = new Random(seed);
         this.thread = new Thread(this, "file-writer-" + dir.getFileName());
         thread.setDaemon(true);
     }
 
-    void start() {
+    public void start() {
         thread.start();
     }
 
@@ -64,23 +66,35 @@ final class FileWriterLog implements Runnable {
     }
 
     /** Asks the writer to stop after the file in progress and waits up to {@code millis}. */
-    boolean stopAndJoin(long millis) throws InterruptedException {
+    public boolean stopAndJoin(long millis) throws InterruptedException {
         stop = true;
         thread.join(millis);
         return !thread.isAlive();
     }
 
     /** The error that ended the writer (expected after a crash), or null. */
-    Exception failure() {
+    public Exception failure() {
         return failure;
     }
 
     /** Files flushed with their directory entry, by name, and their SHA-256. */
-    Map<String, String> acknowledged() {
+    public Map<String, String> acknowledged() {
         return Map.copyOf(acknowledged);
     }
 
-    static String sha256(Path file) throws IOException {
+    /** The names of {@code flushed} files that are missing from {@code dir} or differ. */
+    public static List<String> missingOrDifferent(Path dir, Map<String, String> flushed) throws IOException {
+        List<String> wrong = new ArrayList<>();
+        for (Map.Entry<String, String> file : flushed.entrySet()) {
+            Path path = dir.resolve(file.getKey());
+            if (!Files.exists(path) || !file.getValue().equals(sha256(path))) {
+                wrong.add(file.getKey());
+            }
+        }
+        return wrong;
+    }
+
+    public static String sha256(Path file) throws IOException {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
         } catch (NoSuchAlgorithmException e) {

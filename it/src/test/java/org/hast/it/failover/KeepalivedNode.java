@@ -30,10 +30,11 @@ final class KeepalivedNode implements AutoCloseable {
      * Writes the node's failover.conf ({@code resource mountpoint ext4}), the notify wrapper and
      * keepalived.conf. Both nodes are {@code state BACKUP} with {@code nopreempt}: a node that
      * comes back must not take the primary role back (that would be a second, needless switch
-     * and would promote a node still to be synchronised).
+     * and would promote a node still to be synchronised). {@code failoverTimeout} is the
+     * script's {@code HAST_FAILOVER_TIMEOUT} in seconds.
      */
-    KeepalivedNode(HastNode node, String resource, String iface, String vip, int priority, String advert)
-            throws IOException {
+    KeepalivedNode(HastNode node, String resource, String iface, String vip, int priority, String advert,
+            int failoverTimeout) throws IOException {
         this.node = node;
         this.mountpoint = node.dir().resolve("mnt");
         Path failoverConf = node.dir().resolve("failover.conf");
@@ -52,6 +53,7 @@ final class KeepalivedNode implements AutoCloseable {
                 "export HAST_FAILOVER_CONF='" + failoverConf + "'",
                 "export HAST_FAILOVER_LOG='" + log() + "'",
                 "export HAST_FAILOVER_LOCK='" + node.dir().resolve("failover.lock") + "'",
+                "export HAST_FAILOVER_TIMEOUT=" + failoverTimeout,
                 "exec /bin/sh '" + root.resolve("packaging/hast-failover") + "' \"$@\"", ""));
         Files.setPosixFilePermissions(wrapper, PosixFilePermissions.fromString("rwxr-xr-x"));
         conf = node.dir().resolve("keepalived.conf");
