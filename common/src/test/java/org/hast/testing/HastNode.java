@@ -20,6 +20,14 @@ import java.util.concurrent.TimeUnit;
  */
 public final class HastNode implements AutoCloseable {
     private static final Duration HASTCTL_LIMIT = Duration.ofSeconds(60);
+    /**
+     * A primary retries a lost link every 10 s (HAST_KEEPALIVE); tests that cut links and restart
+     * nodes spent minutes waiting for that tick (issue #15: CI time), so their nodes retry every
+     * 2 s. {@code HAST_RECONNECT_SECONDS=10} in the test's own environment restores the
+     * reference period (the long form).
+     */
+    private static final String RECONNECT_VARIABLE = "HAST_RECONNECT_SECONDS";
+    private static final String TEST_RECONNECT_SECONDS = "2";
 
     private final String name;
     private final Path dir;
@@ -44,6 +52,7 @@ public final class HastNode implements AutoCloseable {
         this.dir = Files.createDirectories(dir);
         this.port = port;
         this.socketDir = socketDir;
+        environment.put(RECONNECT_VARIABLE, System.getenv().getOrDefault(RECONNECT_VARIABLE, TEST_RECONNECT_SECONDS));
     }
 
     public String name() {

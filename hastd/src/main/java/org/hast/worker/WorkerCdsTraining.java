@@ -37,6 +37,7 @@ public final class WorkerCdsTraining {
     }
 
     public static void main(String[] args) throws Exception {
+        org.hast.daemon.process.JvmDefaults.apply();
         Path dir = Files.createDirectories(Paths.get(args.length > 0 ? args[0] : "target/cds-training"));
         PrintStream sink = new PrintStream(OutputStream.nullOutputStream());
         HastLogging.configureForeground(1, sink, sink);
