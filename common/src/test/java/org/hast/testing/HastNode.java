@@ -184,6 +184,14 @@ public final class HastNode implements AutoCloseable {
 
     /** Starts {@code hastd -F -d} and waits until its control socket answers. */
     public void start(String... extraArgs) throws IOException, InterruptedException {
+        awaitStarted(launch(extraArgs));
+    }
+
+    /**
+     * Starts {@code hastd -F -d} without waiting; {@link #awaitStarted} with the returned mark
+     * waits, so that several nodes start at the same time.
+     */
+    int launch(String... extraArgs) throws IOException {
         List<String> command = new ArrayList<>(launcher);
         command.addAll(List.of(
                 program("hastd"), "-F", "-d", "-c", config.toString()));
@@ -197,6 +205,11 @@ public final class HastNode implements AutoCloseable {
         // A restarted node appends to its log: only this run's start-up line counts.
         int logBefore = logText().length();
         process = builder.start();
+        return logBefore;
+    }
+
+    /** Waits until the hastd started by {@link #launch} answers on its control socket. */
+    void awaitStarted(int logBefore) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
