@@ -169,7 +169,8 @@ def main(argv):
     finally:
         for pair in pairs:
             pair.close()
-    print("median ms (min-max) over %d failovers per variant" % rounds)
+    print("median ms (min-max) over %d failovers per variant; the phases from 'to worker JVM' on add up to"
+          " 'total', 'hastctl' (the command alone) overlaps the first of them" % rounds)
     print("%-18s" % "phase" + "".join("%-22s" % name for name, _ in variants))
     for phase in PHASES:
         row = "%-18s" % phase
