@@ -33,7 +33,7 @@ MARKERS = [
     ("request", "org.hast.device.nbd.NbdRequest "),
 ]
 PHASES = ["hastctl", "to worker JVM", "JVM to main", "main to role", "role to export",
-          "export to request", "request to ack", "total"]
+          "export to request", "request to ack", "total", "worker CPU"]
 LINE = re.compile(r"^\[(\d+)ms\]\[(\d+)ms\]\[(\d+)\] (\S+) ")
 
 
@@ -102,19 +102,42 @@ class Pair:
                     raise RuntimeError(f"{self.name}: no write within 60 s, see {self.dir}")
                 time.sleep(0.002)
         t2 = time.time()
+        new_files = set(os.listdir(self.dir)) - before
+        cpu = self.worker_cpu_ms(new_files)
         self.primary = new
         self.ctl(old, "role", "secondary", EXPORT)
-        marks = self.worker_marks(set(os.listdir(self.dir)) - before)
+        marks = self.worker_marks(new_files)
         ms = lambda a, b: (b - a) * 1000  # noqa: E731
         if marks is None:
             return {"hastctl": ms(t0, t1), "total": ms(t0, t2)}
         jvm = marks["jvm"] / 1000
         points = [t0, jvm] + [marks[m] / 1000 for m, _ in MARKERS] + [t2]
         phases = {"hastctl": ms(t0, t1)}
-        for name, a, b in zip(PHASES[1:-1], points, points[1:]):
+        for name, a, b in zip(PHASES[1:7], points, points[1:]):
             phases[name] = ms(a, b)
         phases["total"] = ms(t0, t2)
+        if cpu is not None:
+            phases["worker CPU"] = cpu
         return phases
+
+    def worker_cpu_ms(self, new_files):
+        """CPU time (user + system) the new primary worker has used so far: less sensitive to
+        a loaded machine than the wall-clock phases. None if it cannot be told."""
+        best = None
+        for f in new_files:
+            m = re.match(r"classes-(\d+)\.log$", f)
+            if not m:
+                continue
+            try:
+                with open(f"/proc/{m.group(1)}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+                with open(f"/proc/{m.group(1)}/cmdline") as cmdline:
+                    if "(primary)" not in cmdline.read():
+                        continue
+            except OSError:
+                continue
+            best = (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+        return best
 
     def worker_marks(self, new_files):
         """Wall-clock ms of the new primary worker's JVM start and of each marker class."""
