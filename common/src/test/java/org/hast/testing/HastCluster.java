@@ -170,7 +170,14 @@ public final class HastCluster implements AutoCloseable {
     public void startPair(String resource) throws IOException, InterruptedException {
         for (HastNode node : nodes) {
             expectOk(node, node.hastctl("create", resource));
-            node.start();
+        }
+        // Both daemons start at once: a JVM start is seconds on a loaded CI machine.
+        int[] marks = new int[nodes.size()];
+        for (int i = 0; i < nodes.size(); i++) {
+            marks[i] = nodes.get(i).launch();
+        }
+        for (int i = 0; i < nodes.size(); i++) {
+            nodes.get(i).awaitStarted(marks[i]);
         }
         expectOk(node(1), node(1).hastctl("role", "secondary", resource));
         expectOk(node(0), node(0).hastctl("role", "primary", resource));

@@ -12,6 +12,7 @@ import org.hast.conf.HastConfig;
 import org.hast.conf.NodeIdentity;
 import org.hast.daemon.log.HastLogging;
 import org.hast.daemon.process.FatalThreads;
+import org.hast.daemon.process.JvmDefaults;
 import org.hast.util.IoErrors;
 import org.hast.util.ProgramVersion;
 import org.hast.util.SysExits;
@@ -37,6 +38,7 @@ public final class HastdMain {
     public static void main(String[] args) {
         // A thread that dies must not leave a hastd that looks alive (docs/failure-policy.md).
         FatalThreads.installDefault();
+        JvmDefaults.apply();
         System.exit(run(args, System.out, System.err, System.getenv()));
     }
 

@@ -48,7 +48,7 @@ import io.netty.handler.ssl.SslContext;
 /**
  * The primary's two connections to the secondary (spec §3.6, §4.2–§4.3, §4.8): connects,
  * performs the handshake, merges the secondary's bitmap, sends a keepalive every 10 s and
- * reconnects every 10 s after a failure. The worker connects by itself: the reference asks its
+ * reconnects every 10 s after a failure ({@link ReconnectPeriod}). The worker connects by itself: the reference asks its
  * parent because of its sandbox, which a JVM worker does not have.
  *
  * <p>The I/O path ({@link PrimaryPipeline}) is handed the connection pair once the handshake
@@ -150,9 +150,15 @@ public final class RemoteLink {
         return established && o != null && i != null && o.isActive() && i.isActive();
     }
 
-    /** Starts connecting (now, then every 10 s while not connected). */
+    /** Starts connecting (now, then every 10 s while not connected: {@link ReconnectPeriod}). */
     public void start() {
-        group.scheduleWithFixedDelay(this::guard, 0, KEEPALIVE_SECONDS, TimeUnit.SECONDS);
+        int period = KEEPALIVE_SECONDS;
+        try {
+            period = ReconnectPeriod.seconds(System.getenv(ReconnectPeriod.VARIABLE));
+        } catch (IllegalArgumentException e) {
+            LOG.warn("Ignored {}; reconnecting every {} s.", e.getMessage(), period);
+        }
+        group.scheduleWithFixedDelay(this::guard, 0, period, TimeUnit.SECONDS);
     }
 
     private void guard() {

@@ -29,14 +29,17 @@ import org.hast.local.LocalComponent;
 
 /**
  * The build's training run for the workers' class-data-sharing archive (failover time is mostly
- * worker start-up): a primary worker's start on a scratch file, its channel and logging. Not
- * part of the daemon's behaviour.
+ * worker start-up): a primary worker's start on a scratch file, a client's first requests
+ * through its NBD export, its channel and logging. Not part of the daemon's behaviour.
  */
 public final class WorkerCdsTraining {
     private WorkerCdsTraining() {
     }
 
     public static void main(String[] args) throws Exception {
+        org.hast.daemon.process.JvmDefaults.apply();
+        // The worker's entry point and its static state, as a worker loads them first.
+        Class.forName(WorkerMain.class.getName());
         Path dir = Files.createDirectories(Paths.get(args.length > 0 ? args[0] : "target/cds-training"));
         PrintStream sink = new PrintStream(OutputStream.nullOutputStream());
         HastLogging.configureForeground(1, sink, sink);
@@ -55,6 +58,7 @@ public final class WorkerCdsTraining {
         PrimaryWorker worker = new PrimaryWorker(config, dir.resolve("dev"), dir.resolve("state"), event -> { });
         worker.start();
         exercise(worker.pipeline());
+        CdsTrainingNbdClient.exercise(dir.resolve("train.nbd"), config.name());
         NvWriter status = new NvWriter();
         worker.status(status);
         worker.close();

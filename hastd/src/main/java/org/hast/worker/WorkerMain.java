@@ -12,6 +12,7 @@ import org.hast.daemon.channel.NvChannel;
 import org.hast.daemon.channel.WorkerProtocol;
 import org.hast.daemon.log.HastLogging;
 import org.hast.daemon.process.FatalThreads;
+import org.hast.daemon.process.JvmDefaults;
 import org.hast.daemon.process.Signals;
 import org.hast.nv.NvFormatException;
 import org.hast.nv.NvMessage;
@@ -52,6 +53,7 @@ public final class WorkerMain {
     public static void main(String[] args) {
         // Also covers this thread: a worker must not outlive its control loop.
         FatalThreads.installDefault();
+        JvmDefaults.apply();
         if (args.length != 2 && args.length != 3) {
             System.err.println("[ERROR] WorkerMain is started by hastd, not by hand.");
             System.exit(SysExits.EX_USAGE);

@@ -1,0 +1,24 @@
+package org.hast.daemon.process;
+
+/**
+ * System properties every hastd JVM (main process and workers) starts with, set before the
+ * first Netty class loads. Each is only a default: a {@code -D} on the command line or in
+ * {@code JAVA_TOOL_OPTIONS} wins.
+ */
+public final class JvmDefaults {
+    /**
+     * Netty's own Flight Recorder events (buffer allocator chunks): registering their event
+     * classes initialises JFR in every JVM, 100–600 ms of a worker's start measured (worker
+     * start is most of the failover time), for events nobody records unless profiling.
+     */
+    static final String NETTY_JFR = "io.netty.jfr.enabled";
+
+    private JvmDefaults() {
+    }
+
+    public static void apply() {
+        if (System.getProperty(NETTY_JFR) == null) {
+            System.setProperty(NETTY_JFR, "false");
+        }
+    }
+}

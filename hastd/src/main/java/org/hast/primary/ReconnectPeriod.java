@@ -1,0 +1,33 @@
+package org.hast.primary;
+
+/**
+ * How often the primary retries a lost link to the secondary: {@code HAST_KEEPALIVE} (10 s), as
+ * the reference does. The environment variable {@code HAST_RECONNECT_SECONDS} (1 to 10)
+ * shortens it, so that the integration tests, which cut links and restart nodes again and
+ * again, do not spend minutes waiting for the next attempt; hastd(8) documents it. Keepalives
+ * and the secondary's silence limit keep their periods.
+ */
+final class ReconnectPeriod {
+    static final String VARIABLE = "HAST_RECONNECT_SECONDS";
+
+    private ReconnectPeriod() {
+    }
+
+    /** The period for {@code value} (the variable's value, or null when unset). */
+    static int seconds(String value) {
+        if (value == null || value.isEmpty()) {
+            return RemoteLink.KEEPALIVE_SECONDS;
+        }
+        int seconds;
+        try {
+            seconds = Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            seconds = 0;
+        }
+        if (seconds < 1 || seconds > RemoteLink.KEEPALIVE_SECONDS) {
+            throw new IllegalArgumentException(VARIABLE + " must be 1 to " + RemoteLink.KEEPALIVE_SECONDS
+                    + " seconds, not '" + value + "'");
+        }
+        return seconds;
+    }
+}

@@ -1,0 +1,17 @@
+package org.hast.daemon.process;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+
+/** Started as its own JVM by {@link JvmDefaultsTest}: hastd's defaults, then one pooled buffer. */
+public final class NettyBufferProbeMain {
+    private NettyBufferProbeMain() {
+    }
+
+    public static void main(String[] args) {
+        JvmDefaults.apply();
+        ByteBuf buffer = ByteBufAllocator.DEFAULT.directBuffer(4096);
+        buffer.writeZero(4096);
+        buffer.release();
+    }
+}
