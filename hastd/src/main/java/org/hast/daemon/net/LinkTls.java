@@ -121,6 +121,12 @@ public final class LinkTls {
     /** Waits for the handshake of the {@link #HANDLER} in {@code channel}'s pipeline, then checks the peer. */
     public static void awaitHandshake(Channel channel, String remote) throws IOException {
         SslHandler handler = (SslHandler) channel.pipeline().get(HANDLER);
+        if (handler == null) {
+            // A failed handshake can close the channel, and closing empties its pipeline,
+            // before anyone waits for it.
+            throw new IOException("TLS handshake failed: the connection was closed"
+                    + (channel.isActive() ? " (no TLS handler)" : "") + ".");
+        }
         if (!channel.config().isAutoRead()) {
             channel.read();
         }
