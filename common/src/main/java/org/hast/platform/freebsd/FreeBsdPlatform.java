@@ -17,8 +17,9 @@ import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 
 /**
- * FreeBSD 12.1 and later on LP64 (amd64, arm64): every number was checked against the
- * compiler-made tables of {@code shared/vectors/freebsd-abi/} ({@code FreeBsdAbiTest}); the two
+ * FreeBSD 13 and later on LP64 (amd64, arm64; on 12.x {@code LOCAL_PEERCRED} has no pid, so
+ * workers are refused): every number was checked against the compiler-made tables of
+ * {@code shared/vectors/freebsd-abi/} ({@code PlatformAbiTest}); the two
  * architectures agree on all of them. Nothing here has run on FreeBSD yet (docs/freebsd.md).
  */
 public final class FreeBsdPlatform implements Platform {
