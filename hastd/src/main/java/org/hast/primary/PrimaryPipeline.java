@@ -2,7 +2,6 @@ package org.hast.primary;
 
 import java.io.IOException;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
 
 import org.hast.codec.PayloadCodec;
 import org.hast.conf.ReplicationMode;
@@ -78,8 +77,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
     private final SyncSteps syncSteps;
     private final HashedSteps hashed = new HashedSteps(this::submit);
     /** Regular writes' latency until both components finished, for the adaptive sync rate. */
-    private final LongAdder writeLatencyNanos = new LongAdder();
-    private final LongAdder writesTimed = new LongAdder();
+    private final WriteLatencyMeter writeLatency = new WriteLatencyMeter();
     /** {@code syncmode checksum}: used when the peer negotiated the hash messages. */
     private volatile boolean checksumSync;
 
@@ -457,8 +455,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
         if (hio.cmd == HioCommand.WRITE) {
             hio.data.release();
             if (hio.startedNanos != 0) {
-                writeLatencyNanos.add(System.nanoTime() - hio.startedNanos);
-                writesTimed.increment();
+                writeLatency.record(hio.startedNanos);
             }
         }
         if (hio.cmd == HioCommand.WRITE || hio.cmd == HioCommand.DELETE) {
@@ -502,11 +499,6 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
         syncSteps.verify(offset, length, done);
     }
 
-    /** The outcome of {@link #verifyStep}; runs on an I/O thread with the range locked: must not block. */
-    public interface VerifyResult {
-        void verified(int errno, long mismatchingBlocks);
-    }
-
     /** Whether the connected peer negotiated the hash messages (online verify, checksum sync). */
     public boolean peerHashes() {
         return remote.hasCapability(Capabilities.HASHES);
@@ -514,17 +506,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
 
     /** What the adaptive sync rate watches: the regular writes' latency so far. */
     public AdaptiveRate.WriteLatency writeLatency() {
-        return new AdaptiveRate.WriteLatency() {
-            @Override
-            public long totalNanos() {
-                return writeLatencyNanos.sum();
-            }
-
-            @Override
-            public long count() {
-                return writesTimed.sum();
-            }
-        };
+        return writeLatency;
     }
 
     public void setChecksumSync(boolean enabled) {

@@ -83,7 +83,7 @@ final class SyncSteps {
      * See {@link PrimaryPipeline#verifyStep}: the range is locked against regular writes and
      * synchronisation steps, and {@code done} runs before it is unlocked.
      */
-    void verify(long offset, int length, PrimaryPipeline.VerifyResult done) throws InterruptedException {
+    void verify(long offset, int length, VerifyResult done) throws InterruptedException {
         if (!lock(RangeLocks.Kind.VERIFY, offset, length)) {
             done.verified(ESHUTDOWN, 0);
             return;

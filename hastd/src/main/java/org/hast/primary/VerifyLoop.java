@@ -43,7 +43,7 @@ public final class VerifyLoop implements AutoCloseable {
 
         boolean peerHashes();
 
-        void verifyStep(long offset, int length, PrimaryPipeline.VerifyResult done) throws InterruptedException;
+        void verifyStep(long offset, int length, VerifyResult done) throws InterruptedException;
 
         /** The bitmap already has this offset's extent to synchronise. */
         boolean syncPending(long offset);

@@ -5,6 +5,7 @@ import org.hast.control.ControlCodes;
 import org.hast.nv.NvWriter;
 import org.hast.sync.DirtyMap;
 import org.hast.primary.PrimaryPipeline;
+import org.hast.primary.VerifyResult;
 import org.hast.sync.AdaptiveRate;
 import org.hast.sync.SyncLoop;
 import org.hast.sync.SyncRate;
@@ -43,7 +44,7 @@ final class IntegrityControls implements AutoCloseable {
             }
 
             @Override
-            public void verifyStep(long offset, int length, PrimaryPipeline.VerifyResult done)
+            public void verifyStep(long offset, int length, VerifyResult done)
                     throws InterruptedException {
                 pipeline.verifyStep(offset, length, done);
             }

@@ -38,7 +38,7 @@ class VerifyLoopTest {
         }
 
         @Override
-        public void verifyStep(long offset, int length, PrimaryPipeline.VerifyResult done) {
+        public void verifyStep(long offset, int length, VerifyResult done) {
             if (failAt >= 0 && offset >= failAt) {
                 done.verified(107, 0);
                 return;
