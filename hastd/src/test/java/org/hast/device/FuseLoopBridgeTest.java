@@ -330,6 +330,16 @@ class FuseLoopBridgeTest {
         }
         assertEquals(null, FuseLoopSystem.loopBackingFile(loop), loop + " still bound");
         assertEquals(null, FuseLoopSystem.findMount(mnt), mnt + " still mounted");
+        // nbdfuse exits on its own once unmounted, which may also come a moment later.
+        while (ProcessHandle.of(nbdfusePid).map(ProcessHandle::isAlive).orElse(false)
+                && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
         assertFalse(ProcessHandle.of(nbdfusePid).map(ProcessHandle::isAlive).orElse(false),
                 "nbdfuse " + nbdfusePid + " still running");
         assertFalse(Files.exists(mnt.getParent()), mnt.getParent() + " still exists");
