@@ -14,8 +14,14 @@ seconds=${1:-5}
 depth=${2:-32}
 size=$((1024 * 1024 * 1024))
 command -v iperf3 >/dev/null && command -v fio >/dev/null || { echo "needs iperf3 and fio" >&2; exit 69; }
-[ -r hastd/target/hastd.jar ] && [ -d it/target/test-classes ] || {
+bench_class=it/target/test-classes/org/hast/it/ApplyRateBench.class
+[ -r hastd/target/hastd.jar ] && [ -r "$bench_class" ] || {
     echo "build first: mvn -B -q package -DskipTests" >&2; exit 69; }
+# A test primary compiled against an older daemon once hung this script: refuse stale classes
+# (a full package builds it/ after hastd/, so its classes are the newer).
+if [ hastd/target/hastd.jar -nt "$bench_class" ]; then
+    echo "it/target/test-classes is older than hastd/target/hastd.jar: mvn -B -q package -DskipTests" >&2; exit 69
+fi
 # The test primary beside the built daemon jar (its manifest names the libraries).
 cp="it/target/test-classes:common/target/test-classes:hastd/target/hastd.jar"
 
