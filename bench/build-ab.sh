@@ -10,6 +10,7 @@
 #             jvmopts (comma-separated, no spaces) go to both nodes' JVMs through JAVA_TOOL_OPTIONS,
 #             e.g. loops:.:on::-Dhast.worker.sharedLoop=false
 #   WORKLOADS="randw4k-qd1 randw4k-qd32" (default) selects fio workloads as in primary-io.sh.
+#   THREADS=1 also prints, to stderr, the CPU and voluntary switches per request of each worker thread.
 #   WARMUP=S runs 4 KiB random writes for S seconds after the prefill, unmeasured (JIT warm-up).
 #   Beside each figure: the primary worker's CPU time (utime+stime, µs) and voluntary context
 #   switches (all its threads) per request over the fio run: load-insensitive proxies of the
@@ -60,12 +61,36 @@ d = j["write"] if j["write"]["io_bytes"] > 0 else j["read"]
 print("%.1f %.0f %.1f %d" % (d["bw_bytes"] / 1e6, d["iops"], d["lat_ns"]["mean"] / 1000, d["total_ios"]))'
 }
 
+thread_counters() {   # pid -> one line per thread: "tid name cpu_ticks voluntary_switches"
+    local t
+    for t in /proc/"$1"/task/*; do
+        echo "${t##*/} $(tr ' ' _ <"$t/comm") $(awk '{print $14 + $15}' "$t/stat") $(awk '/^voluntary_ctxt/ {print $2}' "$t/status")"
+    done 2>/dev/null
+}
+
 measure() {   # uri workload -> "MB/s IOPS lat_mean_us cpu_us_per_request vcsw_per_request"
-    local pid before after r
+    local pid before after r threads_before
     pid=$(worker_pid)
     before=$(worker_counters "$pid")
+    [[ -n ${THREADS:-} ]] && threads_before=$(thread_counters "$pid")
     r=$(run_fio "$1" "$2")
     after=$(worker_counters "$pid")
+    if [[ -n ${THREADS:-} ]]; then   # per thread (name without its number), to stderr
+        python3 -c '
+import os, re, sys
+def load(text):
+    return {l.split()[0]: l.split()[1:] for l in text.splitlines() if len(l.split()) == 4}
+b, a = load(sys.argv[1]), load(sys.argv[2]); n = max(int(sys.argv[3].split()[3]), 1); hz = os.sysconf("SC_CLK_TCK")
+rows = {}
+for tid, (name, t, v) in a.items():
+    t0, v0 = (int(b[tid][1]), int(b[tid][2])) if tid in b else (0, 0)
+    key = re.sub(r"[-_]?\d+$", "", name)
+    r = rows.setdefault(key, [0, 0]); r[0] += int(t) - t0; r[1] += int(v) - v0
+for key, (t, v) in sorted(rows.items(), key=lambda kv: -kv[1][0]):
+    if t or v:
+        print("#   %-20s cpu_us/req %7.1f  vcsw/req %6.2f" % (key, t * 1e6 / hz / n, v / n), file=sys.stderr)
+' "$threads_before" "$(thread_counters "$pid")" "$r"
+    fi
     python3 -c '
 import os, sys
 mb, iops, lat, n = sys.argv[1].split(); t0, v0 = map(int, sys.argv[2].split()); t1, v1 = map(int, sys.argv[3].split())
