@@ -189,6 +189,35 @@ class RemoteIoTest {
         assertEquals(0, remote.inFlight());
     }
 
+    /**
+     * async: a write whose mark completed on another thread (the activemap flusher) is queued
+     * before its local part starts, so a FLUSH the client sends once that is acknowledged,
+     * submitted on the loop itself, must still reach the secondary after it, even though the
+     * loop could write the FLUSH at once.
+     */
+    @Test
+    void aRequestSubmittedOnTheLoopDoesNotOvertakeOneQueuedFromAnotherThread() throws Exception {
+        Channel[] pair = connect();
+        Hio write = write(8192);
+        Hio flush = new Hio(HioCommand.FLUSH, 0, 0, null, errno -> { });
+        primaryLoop.next().submit(() -> {
+            Thread flusher = new Thread(() -> remote.submit(write));
+            flusher.start();
+            flusher.join();
+            remote.submit(flush);
+            return null;
+        }).sync();
+        RequestHeader first = requests.poll(10, TimeUnit.SECONDS);
+        RequestHeader second = requests.poll(10, TimeUnit.SECONDS);
+        assertNotNull(second);
+        assertEquals(HioCommand.WRITE, first.cmd());
+        assertEquals(HioCommand.FLUSH, second.cmd());
+        reply(pair[3], first.seq());
+        reply(pair[3], second.seq());
+        awaitCompleted(2);
+        assertEachCompletedOnce(List.of(write, flush));
+    }
+
     @Test
     void repliesRacingADetachCompleteEveryRequestExactlyOnce() throws Exception {
         List<Hio> hios = new ArrayList<>();
