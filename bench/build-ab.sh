@@ -5,18 +5,26 @@
 # the median, min and max per variant, mode and workload.
 #
 #   bench/build-ab.sh REPS RUNTIME SIZE MODES VARIANT...
-#   VARIANT = label:HAST_HOME:metaflush[:localio]
+#   VARIANT = label:HAST_HOME:metaflush[:localio[:jvmopts]]
 #             e.g. before:/tmp/base:on after:.:on after-off:.:off direct:.:on:direct
+#             jvmopts (comma-separated, no spaces) go to both nodes' JVMs through JAVA_TOOL_OPTIONS,
+#             e.g. loops:.:on::-Dhast.worker.sharedLoop=false
 #   WORKLOADS="randw4k-qd1 randw4k-qd32" (default) selects fio workloads as in primary-io.sh.
+#   THREADS=1 also prints, to stderr, the CPU and voluntary switches per request of each worker thread.
+#   WARMUP=S runs 4 KiB random writes for S seconds after the prefill, unmeasured (JIT warm-up).
+#   Beside each figure: the primary worker's CPU time (utime+stime, µs) and voluntary context
+#   switches (all its threads) per request over the fio run: load-insensitive proxies of the
+#   work and of the thread hand-offs per request.
 #
 # Run as root from built checkouts (mvn package -DskipTests). Files under $HAST_BENCH_DIR
-# (default /var/tmp/hast-build-ab), ports 18657/18658.
+# (default /var/tmp/hast-build-ab), ports 18657/18658 (AB_PORT=N: N and N+1, to run beside another).
 set -euo pipefail
 REPS=$1 RUNTIME=$2 SIZE=$3 MODES=$4
 shift 4
 VARIANTS=("$@")
 WORKLOADS=(${WORKLOADS:-randw4k-qd1 randw4k-qd32})
 work=${HAST_BENCH_DIR:-/var/tmp/hast-build-ab}
+port_a=${AB_PORT:-18657} port_b=$(( ${AB_PORT:-18657} + 1 ))
 for t in fio python3; do
     command -v $t >/dev/null || { echo "build-ab: $t is missing" >&2; exit 69; }
 done
@@ -28,17 +36,66 @@ fio_args() {
         randw4k-qd1) echo "--rw=randwrite --bs=4k --iodepth=1" ;;
         randw4k-qd1-fsync) echo "--rw=randwrite --bs=4k --iodepth=1 --fsync=1" ;;
         randr4k-qd32) echo "--rw=randread --bs=4k --iodepth=32" ;;
+        hot-randw4k-qd1) echo "--rw=randwrite --bs=4k --iodepth=1 --size=64m" ;;   # extents already dirty
     esac
 }
 
-run_fio() {   # uri workload -> "MB/s IOPS lat_mean_us"
-    fio --name="$2" --ioengine=nbd --uri="$1" $(fio_args "$2") --size="$SIZE" --time_based \
+worker_pid() {   # the primary worker: hastd abA's child titled "hastd: ab (primary)"
+    ps -o pid=,args= --ppid "$(cat "$work/a/hastd.pid")" | awk 'index($0, "hastd: ab (primary)") {print $1; exit}'
+}
+
+worker_counters() {   # pid -> "cpu_ticks voluntary_switches"
+    local ticks vcsw
+    ticks=$(awk '{print $14 + $15}' "/proc/$1/stat")
+    vcsw=$(cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^voluntary_ctxt_switches/ {s += $2} END {print s}')
+    echo "$ticks $vcsw"
+}
+
+run_fio() {   # uri workload -> "MB/s IOPS lat_mean_us requests"
+    fio --name="$2" --ioengine=nbd --uri="$1" --size="$SIZE" $(fio_args "$2") --time_based \
         --runtime="$RUNTIME" --randrepeat=0 --end_fsync=1 --output-format=json 2>/dev/null \
         | sed -n '/^{/,$p' | python3 -c '
 import json, sys
 j = json.load(sys.stdin)["jobs"][0]
 d = j["write"] if j["write"]["io_bytes"] > 0 else j["read"]
-print("%.1f %.0f %.1f" % (d["bw_bytes"] / 1e6, d["iops"], d["lat_ns"]["mean"] / 1000))'
+print("%.1f %.0f %.1f %d" % (d["bw_bytes"] / 1e6, d["iops"], d["lat_ns"]["mean"] / 1000, d["total_ios"]))'
+}
+
+thread_counters() {   # pid -> one line per thread: "tid name cpu_ticks voluntary_switches"
+    local t
+    for t in /proc/"$1"/task/*; do
+        echo "${t##*/} $(tr ' ' _ <"$t/comm") $(awk '{print $14 + $15}' "$t/stat") $(awk '/^voluntary_ctxt/ {print $2}' "$t/status")"
+    done 2>/dev/null
+}
+
+measure() {   # uri workload -> "MB/s IOPS lat_mean_us cpu_us_per_request vcsw_per_request"
+    local pid before after r threads_before
+    pid=$(worker_pid)
+    before=$(worker_counters "$pid")
+    [[ -n ${THREADS:-} ]] && threads_before=$(thread_counters "$pid")
+    r=$(run_fio "$1" "$2")
+    after=$(worker_counters "$pid")
+    if [[ -n ${THREADS:-} ]]; then   # per thread (name without its number), to stderr
+        python3 -c '
+import os, re, sys
+def load(text):
+    return {l.split()[0]: l.split()[1:] for l in text.splitlines() if len(l.split()) == 4}
+b, a = load(sys.argv[1]), load(sys.argv[2]); n = max(int(sys.argv[3].split()[3]), 1); hz = os.sysconf("SC_CLK_TCK")
+rows = {}
+for tid, (name, t, v) in a.items():
+    t0, v0 = (int(b[tid][1]), int(b[tid][2])) if tid in b else (0, 0)
+    key = re.sub(r"[-_]?\d+$", "", name)
+    r = rows.setdefault(key, [0, 0]); r[0] += int(t) - t0; r[1] += int(v) - v0
+for key, (t, v) in sorted(rows.items(), key=lambda kv: -kv[1][0]):
+    if t or v:
+        print("#   %-20s cpu_us/req %7.1f  vcsw/req %6.2f" % (key, t * 1e6 / hz / n, v / n), file=sys.stderr)
+' "$threads_before" "$(thread_counters "$pid")" "$r"
+    fi
+    python3 -c '
+import os, sys
+mb, iops, lat, n = sys.argv[1].split(); t0, v0 = map(int, sys.argv[2].split()); t1, v1 = map(int, sys.argv[3].split())
+n = max(int(n), 1); hz = os.sysconf("SC_CLK_TCK")
+print("%s %s %s %.1f %.2f" % (mb, iops, lat, (t1 - t0) * 1e6 / hz / n, (v1 - v0) / n))' "$r" "$before" "$after"
 }
 
 home=""
@@ -49,7 +106,7 @@ stop_pair() {
 }
 trap 'stop_pair; rm -rf "$work"' EXIT
 
-start_pair() {   # mode metaflush localio
+start_pair() {   # mode metaflush localio jvmopts
     rm -rf "$work"; mkdir -p "$work/a" "$work/b"
     local disk_bytes=$(( $(numfmt --from=iec "$SIZE") + (64 << 20) ))
     truncate -s "$disk_bytes" "$work/a/disk.img" "$work/b/disk.img"
@@ -60,29 +117,30 @@ $([[ -n $3 ]] && echo "localio $3")
 on abA {
 	control uds://$work/a/ctl.sock
 	pidfile $work/a/hastd.pid
-	listen tcp4://127.0.0.1:18657
+	listen tcp4://127.0.0.1:$port_a
 }
 on abB {
 	control uds://$work/b/ctl.sock
 	pidfile $work/b/hastd.pid
-	listen tcp4://127.0.0.1:18658
+	listen tcp4://127.0.0.1:$port_b
 }
 resource ab {
 	device none
 	on abA {
 		local $work/a/disk.img
-		remote tcp4://127.0.0.1:18658
+		remote tcp4://127.0.0.1:$port_b
 		export uds://$work/a/ab.nbd
 	}
 	on abB {
 		local $work/b/disk.img
-		remote tcp4://127.0.0.1:18657
+		remote tcp4://127.0.0.1:$port_a
 	}
 }
 CONF
     for n in abA abB; do
         node $n hastctl create -c "$work/hast.conf" ab
-        node $n hastd -c "$work/hast.conf"
+        if [[ -n $4 ]]; then JAVA_TOOL_OPTIONS="${4//,/ }" node $n hastd -c "$work/hast.conf"
+        else node $n hastd -c "$work/hast.conf"; fi
     done
     node abB hastctl role -c "$work/hast.conf" secondary ab
     node abA hastctl role -c "$work/hast.conf" primary ab
@@ -92,17 +150,21 @@ CONF
     done
     fio --name=prefill --ioengine=nbd --uri="nbd+unix:///ab?socket=$work/a/ab.nbd" --rw=write --bs=1m \
         --iodepth=16 --size="$SIZE" --output-format=terse >/dev/null 2>&1
+    if (( ${WARMUP:-0} > 0 )); then   # the JIT compiles the 4 KiB path here, not in the first measured run
+        fio --name=warmup --ioengine=nbd --uri="nbd+unix:///ab?socket=$work/a/ab.nbd" --rw=randwrite --bs=4k \
+            --iodepth=8 --size="$SIZE" --time_based --runtime="$WARMUP" --output-format=terse >/dev/null 2>&1
+    fi
 }
 
 results=$(mktemp)
 for rep in $(seq "$REPS"); do
     for mode in $MODES; do
         for v in "${VARIANTS[@]}"; do
-            IFS=: read -r label home flush localio <<<"$v"
+            IFS=: read -r label home flush localio jvmopts <<<"$v"
             home=$(readlink -f "$home")
-            start_pair "$mode" "$flush" "${localio:-}"
+            start_pair "$mode" "$flush" "${localio:-}" "${jvmopts:-}"
             for w in "${WORKLOADS[@]}"; do
-                r=$(run_fio "nbd+unix:///ab?socket=$work/a/ab.nbd" "$w")
+                r=$(measure "nbd+unix:///ab?socket=$work/a/ab.nbd" "$w")
                 echo "$rep $mode $label $w $r" | tee -a "$results"
             done
             stop_pair; sleep 0.5
@@ -113,12 +175,14 @@ python3 - "$results" <<'PY'
 import sys, statistics
 rows = {}
 for line in open(sys.argv[1]):
-    rep, mode, label, w, mb, iops, lat = line.split()
-    rows.setdefault((mode, w, label), []).append((float(iops), float(lat)))
-print("%-9s %-14s %-12s %28s %30s" % ("mode", "workload", "variant", "IOPS median [min..max]", "lat_us median [min..max]"))
+    rep, mode, label, w, mb, iops, lat, cpu, vcsw = line.split()
+    rows.setdefault((mode, w, label), []).append((float(iops), float(lat), float(mb), float(cpu), float(vcsw)))
+print("%-9s %-14s %-12s %28s %30s %8s %10s %10s" % ("mode", "workload", "variant", "IOPS median [min..max]",
+      "lat_us median [min..max]", "MB/s", "cpu_us/req", "vcsw/req"))
 for (mode, w, label), v in sorted(rows.items()):
     i = [x[0] for x in v]; l = [x[1] for x in v]
-    print("%-9s %-14s %-12s %10.0f [%6.0f..%6.0f] %10.1f [%7.1f..%7.1f]" % (mode, w, label,
-          statistics.median(i), min(i), max(i), statistics.median(l), min(l), max(l)))
+    med = lambda k: statistics.median(x[k] for x in v)
+    print("%-9s %-14s %-12s %10.0f [%6.0f..%6.0f] %10.1f [%7.1f..%7.1f] %8.0f %10.1f %10.2f" % (mode, w, label,
+          statistics.median(i), min(i), max(i), statistics.median(l), min(l), max(l), med(2), med(3), med(4)))
 PY
 rm -f "$results"

@@ -16,6 +16,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.hast.block.DeviceBridge;
 
+import io.netty.channel.EventLoopGroup;
+
 /**
  * Picks the bridge for a resource's {@code device} setting (decisions §3). The decision is
  * pure over a {@link Probes} answer set so it can be tested; the caller does the attach.
@@ -58,12 +60,24 @@ public final class DeviceBridges {
 
     /** The bridge for {@code mode} providing devices under {@code devdir}, or empty for none. */
     public static Optional<DeviceBridge> choose(DeviceMode mode, Path devdir) {
-        return choose(mode, devdir, systemProbes(), LOG::warn);
+        return choose(mode, devdir, null);
+    }
+
+    /** As above; a kernel NBD device is served on {@code kernelLoop} (an epoll group) unless null. */
+    public static Optional<DeviceBridge> choose(DeviceMode mode, Path devdir, EventLoopGroup kernelLoop) {
+        return choose(mode, devdir, systemProbes(), LOG::warn, kernelLoop);
     }
 
     public static Optional<DeviceBridge> choose(DeviceMode mode, Path devdir, Probes probes, Consumer<String> warn) {
+        return choose(mode, devdir, probes, warn, null);
+    }
+
+    private static Optional<DeviceBridge> choose(DeviceMode mode, Path devdir, Probes probes, Consumer<String> warn,
+            EventLoopGroup kernelLoop) {
         return switch (decide(mode, probes, warn)) {
-            case KERNEL_NBD -> Optional.of(new KernelNbdBridge(devdir));
+            case KERNEL_NBD -> Optional.of(kernelLoop == null ? new KernelNbdBridge(devdir)
+                    : new KernelNbdBridge(devdir, kernelLoop, KernelNbdBridge.DEFAULT_TIMEOUT_SECONDS,
+                            KernelNbdBridge.DEFAULT_MAX_REQUEST_KB));
             case FUSE_LOOP -> Optional.of(new FuseLoopBridge(devdir));
             case GGATE -> Optional.of(new GgateBridge()); // GEOM names it /dev/hast/<name> itself
             case NONE -> Optional.empty();

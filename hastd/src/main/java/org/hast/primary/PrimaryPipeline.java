@@ -18,6 +18,7 @@ import org.slf4j.LoggerFactory;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.EventLoop;
 import org.hast.sync.DirtyMap;
 
 /**
@@ -81,9 +82,11 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
     /** {@code syncmode checksum}: used when the peer negotiated the hash messages. */
     private volatile boolean checksumSync;
 
+    /** {@code remoteLoop} writes the frames to the secondary (docs/threads.md); null for a loop of its own. */
     public PrimaryPipeline(LocalComponent localComponent, long localOffset, long dataSize, int sectorSize,
             DirtyMap dirty, WorkerStats stats, Counters counters, ReplicationMode replication,
-            PayloadCodec sendCodec, boolean hasRemote, AtomicLong sequence, StaleExtents staleLocal) {
+            PayloadCodec sendCodec, boolean hasRemote, AtomicLong sequence, StaleExtents staleLocal,
+            EventLoop remoteLoop) {
         this.dataSize = dataSize;
         this.sectorSize = sectorSize;
         this.dirty = dirty;
@@ -94,7 +97,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
         this.hasRemote = hasRemote;
         int capacity = REQUEST_SLOTS + 8;
         this.local = new LocalIo(localComponent, localOffset, LOCAL_THREADS, capacity, this::localDone);
-        this.remote = new RemoteIo(sendCodec, MAX_REQUEST_BYTES, capacity, sequence, this::remoteDone,
+        this.remote = new RemoteIo(sendCodec, MAX_REQUEST_BYTES, capacity, sequence, remoteLoop, this::remoteDone,
                 this::remoteReceived);
         // The worker's bytes in flight, which synchronisation steps draw on too.
         this.syncSteps = new SyncSteps(ranges, staleLocal, InflightBudget.shared(), this::submit, () -> closed,

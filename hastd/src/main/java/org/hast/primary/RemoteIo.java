@@ -1,17 +1,18 @@
 package org.hast.primary;
 
 import java.nio.ByteBuffer;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
+import java.util.Queue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 import org.hast.codec.EncodedPayload;
 import org.hast.codec.PayloadCodec;
+import org.hast.daemon.process.FatalThreads;
 import org.hast.link.EncodedFrame;
 import org.hast.link.HastFrameEncoder;
-import org.hast.daemon.process.FatalThreads;
 import org.hast.nv.NvWriter;
 import org.hast.proto.HioCommand;
 import org.hast.proto.PayloadFields;
@@ -23,31 +24,50 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.DefaultEventLoop;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.netty.util.internal.PlatformDependent;
 
 /**
- * The remote component (spec §11.4): one sender thread turns requests into frames on the
- * {@code out} connection, and {@link ReplyReceiver} matches the replies arriving on
+ * The remote component (spec §11.4): requests are turned into frames on the {@code out}
+ * connection by one event loop, and {@link ReplyReceiver} matches the replies arriving on
  * {@code in}. A request is in the in-flight table before its frame is written, so a fast
  * reply always finds it; whoever removes it from the table completes it (reply, failed
  * write, or the sweep after a disconnect), so it completes exactly once.
+ *
+ * <p>No thread of its own (docs/threads.md): {@link #submit} puts the request in a lock-free
+ * queue and has {@link #loop} drain it, which on the worker's shared loop is the thread that
+ * decoded the client's request, so the frame leaves without a hand-off; from any other thread
+ * it costs one wake-up of the loop, once per burst. The queue is FIFO across submitting
+ * threads: async's remote part queued before its local part stays ahead of a later FLUSH.
+ * Back-pressure: while {@code out} is not writable the queue waits (its requests hold their
+ * slots, so at most {@link PrimaryPipeline#REQUEST_SLOTS} do) and {@link SendResume} drains it
+ * again once the socket has taken what Netty held.
  */
 final class RemoteIo implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RemoteIo.class);
     static final int ENOTCONN = 107;
     static final int ESHUTDOWN = 108;
-    private static final Hio STOP = new Hio(org.hast.proto.HioCommand.UNDEF, 0, 0, null, e -> { });
+    private static final long TIMEOUT_CHECK_SECONDS = 1;
 
-    private final BlockingQueue<Hio> queue;
+    /** Submitted, not yet written: many producers, the loop the only consumer. */
+    private final Queue<Hio> pending;
     private final InflightTable inFlight;
     /** Shared with synchronisation (A6): one 64-bit sequence for every request. */
     private final AtomicLong sequence;
     private final PayloadCodec sendCodec;
     private final ByteBuffer scratch;
-    /** The sender thread's nv writer, cleared for each request. */
+    /** The loop's nv writer, cleared for each request. */
     private final NvWriter nv = new NvWriter(256);
     private final Consumer<Hio> done;
     private final Consumer<Hio> received;
-    private final Thread sender;
+    /** Encodes and writes every frame; the only reader of {@link #pending}. */
+    private final EventLoop loop;
+    private final boolean ownsLoop;
+    private final AtomicBoolean drainScheduled = new AtomicBoolean();
+    private final Runnable drainTask = this::drain;
+    private final ScheduledFuture<?> timeoutCheck;
     private volatile ConnectionPair link;
     private volatile boolean closed;
     /**
@@ -60,24 +80,30 @@ final class RemoteIo implements AutoCloseable {
     private volatile long lastProgressNs = System.nanoTime();
 
     /**
+     * @param loop     the loop that writes the frames: best the one the link's channels and the
+     *                 clients' are registered on; null for one of its own, shut down by {@link #close}
      * @param done     a request finished on the remote; its {@code remoteError} is set
      * @param received memsync: the secondary has the data (first of two replies)
      */
-    RemoteIo(PayloadCodec sendCodec, int maxRequestBytes, int capacity, AtomicLong sequence,
+    RemoteIo(PayloadCodec sendCodec, int maxRequestBytes, int capacity, AtomicLong sequence, EventLoop loop,
             Consumer<Hio> done, Consumer<Hio> received) {
         this.sendCodec = sendCodec;
         this.scratch = ByteBuffer.allocateDirect(maxRequestBytes);
-        this.queue = new ArrayBlockingQueue<>(capacity);
+        this.pending = PlatformDependent.newFixedMpscQueue(capacity);
         this.inFlight = new InflightTable(capacity);
         this.sequence = sequence;
+        this.ownsLoop = loop == null;
+        this.loop = loop != null ? loop : new DefaultEventLoop(FatalThreads.eventLoops("remote-send"));
         this.done = done;
         this.received = received;
-        this.sender = FatalThreads.start("remote-send", this::sendLoop);
+        this.timeoutCheck = this.loop.scheduleAtFixedRate(this::checkReplyTimeout, TIMEOUT_CHECK_SECONDS,
+                TIMEOUT_CHECK_SECONDS, TimeUnit.SECONDS);
     }
 
     /** A new connection pair is up: requests go over it from now on. */
     void attach(ConnectionPair newConnectionPair) {
         lastProgressNs = System.nanoTime();
+        newConnectionPair.out().pipeline().addLast(new SendResume(this));
         link = newConnectionPair;
     }
 
@@ -86,10 +112,11 @@ final class RemoteIo implements AutoCloseable {
         replyTimeoutNs = TimeUnit.SECONDS.toNanos(Math.max(1, seconds));
     }
 
-    /** The connection is gone: every request in flight fails with ENOTCONN. */
+    /** The connection is gone: every request in flight fails with ENOTCONN, and so do the queued ones. */
     void detach() {
         link = null;
         failInFlight(ENOTCONN);
+        scheduleDrain();
     }
 
     boolean connected() {
@@ -109,15 +136,36 @@ final class RemoteIo implements AutoCloseable {
         return l != null && l.has(capability);
     }
 
+    /** Any thread; never waits and never completes {@code hio} before returning unless it fails at once. */
     void submit(Hio hio) {
-        if (closed || !queue.offer(hio)) {
+        if (closed || !pending.offer(hio)) {
             hio.remoteError = closed ? ESHUTDOWN : ENOTCONN;
             done.accept(hio);
+            return;
+        }
+        scheduleDrain();
+    }
+
+    /**
+     * Has the loop drain the queue after what it is doing now: on the loop itself that is
+     * after the current batch of reads, so a burst of requests leaves in one flush.
+     */
+    void scheduleDrain() {
+        if (drainScheduled.get() || !drainScheduled.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            loop.execute(drainTask);
+        } catch (RejectedExecutionException e) {
+            // The loop is gone (shutting down): nobody else consumes the queue any more.
+            synchronized (this) {
+                failPending(ESHUTDOWN);
+            }
         }
     }
 
     int queued() {
-        return queue.size();
+        return pending.size();
     }
 
     int inFlight() {
@@ -143,32 +191,40 @@ final class RemoteIo implements AutoCloseable {
         received.accept(hio);
     }
 
-    private void sendLoop() {
-        while (true) {
-            Hio hio;
-            try {
-                hio = queue.poll(1, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                return;
-            }
-            checkReplyTimeout();
-            if (hio == null) {
-                continue;
-            }
-            if (hio == STOP) {
-                return;
-            }
-            ConnectionPair l = link;
-            if (l == null || !l.active()) {
-                hio.remoteError = ENOTCONN;
+    /** On the loop: writes what is queued while {@code out} takes it, then flushes once. */
+    private void drain() {
+        // Cleared first: a request offered from now on schedules another drain, never waits.
+        drainScheduled.set(false);
+        ConnectionPair l = link;
+        Channel out = l == null ? null : l.out();
+        boolean unflushed = false;
+        Hio hio;
+        while ((hio = pending.peek()) != null) {
+            if (closed || l == null || !l.active()) {
+                pending.poll();
+                hio.remoteError = closed ? ESHUTDOWN : ENOTCONN;
                 done.accept(hio);
                 continue;
             }
-            send(l, hio, queue.isEmpty());
+            if (!out.isWritable()) {
+                if (unflushed) {
+                    out.flush(); // the socket may take it all now
+                    unflushed = false;
+                }
+                if (!out.isWritable()) {
+                    return; // SendResume drains again once it is
+                }
+            }
+            pending.poll();
+            unflushed |= send(l, hio);
+        }
+        if (unflushed) {
+            out.flush();
         }
     }
 
-    private void send(ConnectionPair l, Hio hio, boolean flush) {
+    /** Whether a frame was written (not flushed). */
+    private boolean send(ConnectionPair l, Hio hio) {
         long seq = sequence.getAndIncrement();
         hio.seq = seq;
         EncodedFrame frame;
@@ -178,32 +234,31 @@ final class RemoteIo implements AutoCloseable {
             LOG.error("Unable to prepare header for {}: {}.", hio, e.toString());
             hio.remoteError = Hio.EINVAL;
             done.accept(hio);
-            return;
+            return false;
         }
         if (inFlight.isEmpty()) {
             lastProgressNs = System.nanoTime();
         }
         inFlight.put(seq, hio);
         if (link != l) {
-            // Detached since we looked: the sweep may have run before the put, and a write to
-            // a connection that is still closing could succeed with no reply ever coming.
+            // Detached since we looked (from another thread than the loop): the sweep may
+            // have run before the put, and a write to a closing connection could succeed with
+            // no reply ever coming.
             frame.release();
             if (inFlight.remove(seq, hio)) {
                 hio.remoteError = ENOTCONN;
                 done.accept(hio);
             }
-            return;
+            return false;
         }
         // No promise per request: a failed write reaches WriteFailureCloser, which closes the
         // connection, and closing fails every request in flight, this one included.
         Channel out = l.out();
         out.write(frame, out.voidPromise());
-        if (flush) {
-            out.flush();
-        }
+        return true;
     }
 
-    /** Closes a link whose secondary stopped answering (see {@link #replyTimeoutNs}). */
+    /** Closes a link whose secondary stopped answering (see {@link #replyTimeoutNs}); on the loop. */
     private void checkReplyTimeout() {
         ConnectionPair l = link;
         if (l == null || inFlight.isEmpty()) {
@@ -221,7 +276,7 @@ final class RemoteIo implements AutoCloseable {
     }
 
     /**
-     * The request's frame, its header encoded here on the sender thread into a pooled buffer
+     * The request's frame, its header encoded here on the loop into a pooled buffer
      * with the one reusable nv writer, so a request costs no nv or header objects.
      */
     private EncodedFrame frame(int version, Hio hio, long seq) {
@@ -272,21 +327,38 @@ final class RemoteIo implements AutoCloseable {
         }
     }
 
+    /** Only by the queue's consumer: the loop, or whoever holds this monitor once the loop is gone. */
+    private void failPending(int errno) {
+        Hio hio;
+        while ((hio = pending.poll()) != null) {
+            hio.remoteError = errno;
+            done.accept(hio);
+        }
+    }
+
+    /** Fails what is queued and in flight with ESHUTDOWN (from any thread). */
     @Override
     public void close() {
         closed = true;
-        Hio left;
-        while ((left = queue.poll()) != null) {
-            left.remoteError = ESHUTDOWN;
-            done.accept(left);
-        }
-        queue.offer(STOP);
-        try {
-            sender.join(5000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        timeoutCheck.cancel(false);
+        if (loop.inEventLoop()) {
+            drain();
+        } else {
+            try {
+                // The loop is the queue's only consumer: the sweep runs there.
+                if (!loop.submit(drainTask).awaitUninterruptibly(5, TimeUnit.SECONDS)) {
+                    LOG.warn("The remote sender's loop did not answer within 5 s at close.");
+                }
+            } catch (RejectedExecutionException e) {
+                synchronized (this) {
+                    failPending(ESHUTDOWN);
+                }
+            }
         }
         link = null;
         failInFlight(ESHUTDOWN);
+        if (ownsLoop) {
+            loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        }
     }
 }

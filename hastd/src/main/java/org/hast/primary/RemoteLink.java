@@ -41,7 +41,6 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import org.hast.transport.Transport;
 import io.netty.handler.ssl.SslContext;
 
@@ -98,8 +97,9 @@ public final class RemoteLink {
     private volatile IntegrityConfig integrity;
     private final Resource resource;
     private final IntConsumer events;
-    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
-            FatalThreads.eventLoops("remote-link"), Transport.current().ioHandlerFactory());
+    /** The worker's (WorkerLoops): shared with the export, so replies complete requests without a hand-off. */
+    private final EventLoopGroup group;
+    private volatile ScheduledFuture<?> reconnects;
     private volatile Channel out;
     private volatile Channel in;
     private volatile int version = 1;
@@ -116,8 +116,10 @@ public final class RemoteLink {
         }
     }
 
-    public RemoteLink(ResourceConfig config, Resource resource, IntConsumer events) {
+    /** {@code group}: the loop of both connections, owned by the caller (not shut down by {@link #stop}). */
+    public RemoteLink(ResourceConfig config, Resource resource, IntConsumer events, EventLoopGroup group) {
         this.config = config;
+        this.group = group;
         this.integrity = config.integrity();
         this.resource = resource;
         this.events = events;
@@ -158,7 +160,7 @@ public final class RemoteLink {
         } catch (IllegalArgumentException e) {
             LOG.warn("Ignored {}; reconnecting every {} s.", e.getMessage(), period);
         }
-        group.scheduleWithFixedDelay(this::guard, 0, period, TimeUnit.SECONDS);
+        reconnects = group.scheduleWithFixedDelay(this::guard, 0, period, TimeUnit.SECONDS);
     }
 
     private void guard() {
@@ -419,7 +421,9 @@ public final class RemoteLink {
 
     public void stop() {
         stopped = true;
+        if (reconnects != null) {
+            reconnects.cancel(false);
+        }
         closeBoth();
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     }
 }

@@ -8,6 +8,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Optional;
 
 import org.hast.conf.DeviceMode;
+import org.hast.conf.ExportTls;
 import org.hast.conf.HastAddress;
 import org.hast.conf.ResourceConfig;
 import org.hast.block.BlockBackend;
@@ -43,10 +44,11 @@ final class PrimaryDevice implements AutoCloseable {
     }
 
     /** The device, or null when none is configured or {@code auto} found no way to make one. */
-    static PrimaryDevice open(ResourceConfig config, Path devdir, BlockBackend backend) throws WorkerExit {
+    static PrimaryDevice open(ResourceConfig config, Path devdir, BlockBackend backend, WorkerLoops loops)
+            throws WorkerExit {
         Optional<DeviceBridge> chosen;
         try {
-            chosen = DeviceBridges.choose(config.device(), devdir);
+            chosen = DeviceBridges.choose(config.device(), devdir, loops.kernelDevice());
         } catch (UnsupportedOperationException e) {
             throw new WorkerExit(SysExits.EX_CONFIG, e.getMessage() + ".");
         }
@@ -77,7 +79,7 @@ final class PrimaryDevice implements AutoCloseable {
                 Files.createDirectories(PRIVATE_EXPORTS);
                 Files.setPosixFilePermissions(PRIVATE_EXPORTS, PosixFilePermissions.fromString("rwx------"));
                 socket = PRIVATE_EXPORTS.resolve(config.name() + ".sock");
-                own = NbdServer.start("uds://" + socket, config.name(), backend);
+                own = NbdServer.start("uds://" + socket, config.name(), backend, ExportTls.NONE, loops.clients());
             }
             bridge.attach(config.providerName(), socket, config.name(), backend.size());
             LOG.info("Device {} created.", bridge.devicePath());

@@ -63,6 +63,7 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
     private StaleExtents stale;
     private final IntConsumer events;
     private volatile RemoteLink link;
+    private WorkerLoops loops;
 
     PrimaryWorker(ResourceConfig config, Path devdir, Path statedir, IntConsumer events) {
         this(config, devdir, statedir, events, local -> changed -> local.writeMetadata(changed, true));
@@ -115,27 +116,29 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
         dirty = new DirtyMap(activeMap, local, stats, config.metaflush());
         stale = loadStaleExtents();
         PayloadCodec codec = new PayloadCodec(config.compression(), config.checksum());
+        loops = new WorkerLoops();
         pipeline = new PrimaryPipeline(local, onDisk.localOff(), onDisk.dataSize(), sectorSize, dirty, stats,
-                this, config.replication(), codec, config.hasRemote(), new AtomicLong(1), stale);
+                this, config.replication(), codec, config.hasRemote(), new AtomicLong(1), stale, loops.link().next());
         pipeline.setReplyTimeout(config.timeoutSeconds());
         sync = new SyncLoop(dirty, pipeline, events);
         pipeline.setSyncKick(sync::kick);
         integrity = new IntegrityControls(config.integrity(), pipeline, dirty, sync);
         dirty.setCleanListener(pipeline::extentClean);
         if (config.hasRemote()) {
-            link = new RemoteLink(config, this, events);
+            link = new RemoteLink(config, this, events, loops.link());
             link.start();
         }
         if (!config.exportAddress().isEmpty()) {
             try {
-                export = NbdServer.start(config.exportAddress(), config.name(), pipeline, config.exportTls());
+                export = NbdServer.start(config.exportAddress(), config.name(), pipeline, config.exportTls(),
+                        loops.clients());
             } catch (IOException e) {
                 throw new WorkerExit(SysExits.EX_OSERR, "Unable to open export " + config.exportAddress() + ": "
                         + e.getMessage() + ".");
             }
             LOG.info("Serving the NBD export {} at {}.", config.name(), config.exportAddress());
         }
-        device = PrimaryDevice.open(config, devdir, pipeline);
+        device = PrimaryDevice.open(config, devdir, pipeline, loops);
     }
 
     /**
@@ -360,6 +363,9 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
         }
         if (local != null) {
             local.close();
+        }
+        if (loops != null) {
+            loops.close();
         }
     }
 }

@@ -94,7 +94,7 @@ class PrimaryPipelineTest {
         dirty = new DirtyMap(new ActiveMap(DATA_SIZE, EXTENT, 4, 512), local, stats, true);
         pipeline = new PrimaryPipeline(local, LOCAL_OFFSET, DATA_SIZE, 512, dirty, stats,
                 counter, ReplicationMode.FULLSYNC, new PayloadCodec(), false,
-                new AtomicLong(1), stale);
+                new AtomicLong(1), stale, null);
     }
 
     @AfterEach

@@ -85,6 +85,19 @@ public final class NbdServer implements Closeable {
         return start(address, new NbdExport(exportName, backend), tls);
     }
 
+    /**
+     * As above, on {@code group} (one of the process's transport, not shut down by close()), or
+     * on an event loop thread of its own when null.
+     */
+    public static NbdServer start(String address, String exportName, BlockBackend backend, ExportTls tls,
+            EventLoopGroup group) throws IOException {
+        if (group == null) {
+            return start(address, new NbdExport(exportName, backend), tls);
+        }
+        return start(address, new NbdExport(exportName, backend), group, false,
+                tls.enabled() ? NbdTls.serverContext(tls) : null);
+    }
+
     /** Serves {@code export} at {@code address}, on its own event loop thread. */
     public static NbdServer start(String address, NbdExport export) throws IOException {
         return start(address, export, ExportTls.NONE);

@@ -74,7 +74,7 @@ class ThreadDeathIT {
         servesAgain(a);
 
         // The primary worker's I/O threads, its synchronisation thread and its control loop.
-        for (String thread : List.of("local-0", "remote-send", "activemap", "sync", "main")) {
+        for (String thread : List.of("local-0", "activemap", "sync", "main")) {
             workerThreadDies(a, "primary", thread);
             servesAgain(a);
         }
