@@ -14,9 +14,9 @@ public final class WorkerMemory {
     /** {@code -Xmx}: metadata, the activemap (about 12 bytes per extent) and request objects. */
     public static final long HEAP_BYTES = 96L << 20;
     /** {@code -XX:MaxDirectMemorySize}: payloads, socket buffers, buffer pools. */
-    public static final long DIRECT_BYTES = 96L << 20;
+    public static final long DIRECT_BYTES = 64L << 20;
     /** What a worker's RSS stays under, measured by {@code MemoryBoundIT}. */
-    public static final long RSS_LIMIT_BYTES = 256L << 20;
+    public static final long RSS_LIMIT_BYTES = 128L << 20;
 
     private WorkerMemory() {
     }
