@@ -1,9 +1,12 @@
 package org.hast.daemon.supervision;
 
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+
+import com.sun.management.HotSpotDiagnosticMXBean;
 
 /**
  * How a worker JVM is started (docs/memory.md): its collector and heap shape, start-up choices,
@@ -26,12 +29,19 @@ public final class WorkerJvmOptions {
 
     /**
      * Start-up over peak speed where it is free (the I/O paths still get the full JIT); a small
-     * initial heap, so that the heap can shrink back after a peak; freed C heap handed back to
-     * the kernel every second (a JIT compilation or a burst of direct buffers leaves tens of
-     * MiB of free but resident C heap behind otherwise).
+     * initial heap, so that the heap can shrink back after a peak.
      */
-    private static final List<String> RUNTIME = List.of("-XX:-UsePerfData", "-Xss512k", "-Xshare:auto",
-            "-Xms16m", "-XX:TrimNativeHeapInterval=1000");
+    private static final List<String> RUNTIME = List.of("-XX:-UsePerfData", "-Xss512k", "-Xshare:auto", "-Xms16m");
+
+    /**
+     * Freed C heap handed back to the kernel every second: a JIT compilation or a burst of
+     * direct buffers leaves tens of MiB of free but resident C heap behind otherwise. Only on a
+     * JVM that knows the flag (17.0.9 and later), which would refuse to start otherwise; the
+     * worker runs the same {@code java} as hastd.
+     */
+    static final String TRIM_NATIVE_HEAP = "TrimNativeHeapInterval";
+    /** Asked once (JMX's first use costs tens of ms), not at every worker start of a failover. */
+    private static final boolean TRIMS = jvmKnows(TRIM_NATIVE_HEAP);
 
     /**
      * Netty's pooled allocator (the link's frame headers, the sync steps; the channels' reads go
@@ -58,6 +68,9 @@ public final class WorkerJvmOptions {
             options.addAll(COLLECTOR);
         }
         options.addAll(RUNTIME);
+        if (TRIMS) {
+            options.add("-XX:" + TRIM_NATIVE_HEAP + "=1000");
+        }
         options.addAll(WorkerMemory.jvmFlags());
         options.addAll(NETTY);
         options.addAll(extra);
@@ -67,6 +80,15 @@ public final class WorkerJvmOptions {
     /** Sets what the worker's environment needs unless hastd's own environment says otherwise. */
     static void applyEnvironment(Map<String, String> workerEnvironment) {
         ENVIRONMENT_DEFAULTS.forEach(workerEnvironment::putIfAbsent);
+    }
+
+    private static boolean jvmKnows(String flag) {
+        try {
+            ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class).getVMOption(flag);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     private static List<String> extra(String value) {

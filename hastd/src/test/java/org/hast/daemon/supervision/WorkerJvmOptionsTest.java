@@ -34,6 +34,7 @@ class WorkerJvmOptionsTest {
         assertEquals("1", seen.get("nettyDirectArenas"));
         assertEquals(String.valueOf(1 << 20), seen.get("nettyChunk"));
         assertEquals("2", seen.get("mallocArenaMax"));
+        assertEquals("1000", seen.get("trimNativeHeapInterval"), "this JDK (17.0.9 or later) trims the C heap");
     }
 
     @Test

@@ -32,5 +32,8 @@ public final class WorkerJvmProbeMain {
         System.out.println("nettyDirectArenas=" + PooledByteBufAllocator.DEFAULT.metric().numDirectArenas());
         System.out.println("nettyChunk=" + PooledByteBufAllocator.DEFAULT.metric().chunkSize());
         System.out.println("mallocArenaMax=" + System.getenv("MALLOC_ARENA_MAX"));
+        System.out.println("trimNativeHeapInterval=" + ManagementFactory
+                .getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class)
+                .getVMOption("TrimNativeHeapInterval").getValue());
     }
 }
