@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# alloc-profile.sh - how much the primary's worker allocates per request (issue #15: "allocation
-# per request ≈ 0, JFR allocation profile in the note"). One hastd pair on 127.0.0.1, fio writes
-# through the primary's NBD export while Java Flight Recorder (profile settings, started on the
-# worker with jcmd) records; prints bytes allocated per request by the primary worker, the
-# threads that allocate and the top allocation sites (sampled, weighted by bytes).
+# alloc-profile.sh - how much each worker allocates per request (issue #15: "allocation per
+# request ≈ 0, JFR allocation profile in the note"). One hastd pair on 127.0.0.1, fio writes
+# through the primary's NBD export while Java Flight Recorder (profile settings, started on both
+# workers with jcmd) records; prints, for the primary's worker and then the secondary's, the bytes
+# allocated per request, the threads that allocate and the top allocation sites (sampled,
+# weighted by bytes).
 #
 #   bench/alloc-profile.sh [RUNTIME_SECONDS=15] [SIZE=512M] [RW=randwrite] [BS=4k] [QD=32] [MODE=fullsync]
 #
@@ -77,34 +78,41 @@ fio --name=prefill --ioengine=nbd --uri="$uri" --rw=write --bs=1m --iodepth=16 -
     --output-format=terse >/dev/null 2>&1
 worker=$(pgrep -f 'hastd: alloc \(primary\)' | head -1)
 [[ -n $worker ]] || { echo "alloc-profile: no primary worker found" >&2; exit 70; }
+secondary=$(pgrep -f 'hastd: alloc \(secondary\)' | head -1)
+[[ -n $secondary ]] || { echo "alloc-profile: no secondary worker found" >&2; exit 70; }
 
 # A short warm-up so the recording sees the steady state, not the JIT's first minutes.
 fio --name=warm --ioengine=nbd --uri="$uri" --rw="$RW" --bs="$BS" --iodepth="$QD" --size="$SIZE" \
     --time_based --runtime=3 --randrepeat=0 --output-format=terse >/dev/null 2>&1
-jcmd "$worker" JFR.start name=alloc settings=profile filename="$work/worker.jfr" >/dev/null
+jcmd "$worker" JFR.start name=alloc settings=profile filename="$work/primary.jfr" >/dev/null
+jcmd "$secondary" JFR.start name=alloc settings=profile filename="$work/secondary.jfr" >/dev/null
 fio --name=measure --ioengine=nbd --uri="$uri" --rw="$RW" --bs="$BS" --iodepth="$QD" --size="$SIZE" \
     --time_based --runtime="$RUNTIME" --randrepeat=0 --output-format=json 2>/dev/null |
     sed -n '/^{/,$p' >"$work/fio.json"
 jcmd "$worker" JFR.stop name=alloc >/dev/null
-jfr print --json --events jdk.ThreadAllocationStatistics "$work/worker.jfr" >"$work/threads.json"
-jfr print --json --events jdk.ObjectAllocationSample --stack-depth 8 "$work/worker.jfr" >"$work/samples.json"
+jcmd "$secondary" JFR.stop name=alloc >/dev/null
+for role in primary secondary; do
+    jfr print --json --events jdk.ThreadAllocationStatistics "$work/$role.jfr" >"$work/$role-threads.json"
+    jfr print --json --events jdk.ObjectAllocationSample --stack-depth 8 "$work/$role.jfr" >"$work/$role-samples.json"
+done
 
-python3 - "$work" "$RW $BS qd$QD $MODE, ${RUNTIME}s" <<'PY'
+for role in primary secondary; do
+python3 - "$work" "$RW $BS qd$QD $MODE, ${RUNTIME}s" "$role" <<'PY'
 import collections, json, sys
-work, label = sys.argv[1], sys.argv[2]
+work, label, role = sys.argv[1], sys.argv[2], sys.argv[3]
 job = json.load(open(work + "/fio.json"))["jobs"][0]
 requests = sum(job[d]["total_ios"] for d in ("read", "write", "trim"))
 
 # Cumulative bytes per thread, first and last value seen during the recording.
 first, last = {}, {}
-for e in json.load(open(work + "/threads.json"))["recording"]["events"]:
+for e in json.load(open(f"{work}/{role}-threads.json"))["recording"]["events"]:
     v = e["values"]
     name = (v.get("thread") or {}).get("javaName") or (v.get("thread") or {}).get("osName") or "?"
     first.setdefault(name, v["allocated"])
     last[name] = v["allocated"]
 per_thread = sorted(((last[n] - first[n], n) for n in last), reverse=True)
 total = sum(b for b, _ in per_thread)
-print(f"primary worker, {label}: {requests} requests, {total} bytes allocated "
+print(f"{role} worker, {label}: {requests} requests, {total} bytes allocated "
       f"= {total / max(requests, 1):.1f} bytes per request")
 print("threads that allocated most (bytes, bytes per request):")
 for b, n in per_thread[:8]:
@@ -112,7 +120,7 @@ for b, n in per_thread[:8]:
         print(f"  {b:>12}  {b / max(requests, 1):>9.1f}  {n}")
 
 sites = collections.Counter()
-for e in json.load(open(work + "/samples.json"))["recording"]["events"]:
+for e in json.load(open(f"{work}/{role}-samples.json"))["recording"]["events"]:
     v = e["values"]
     frames = (v.get("stackTrace") or {}).get("frames") or []
     top = [f"{f['method']['type']['name'].split('.')[-1]}.{f['method']['name']}" for f in frames[:3]]
@@ -121,3 +129,4 @@ print("top allocation sites (sampled weight, bytes):")
 for (cls, where), w in sites.most_common(12):
     print(f"  {w:>12}  {cls}  {where}")
 PY
+done

@@ -46,7 +46,12 @@ public record ReplyHeader(long seq, boolean received, int error) {
 
     /** {@code seq}, [{@code received}], [{@code error}]: the reference's order. */
     public NvWriter toNv() {
-        NvWriter nv = new NvWriter(96).addUint64(FIELD_SEQ, seq);
+        return writeTo(new NvWriter(96));
+    }
+
+    /** {@link #toNv}'s fields appended to {@code nv} (a cleared, reused writer), which is returned. */
+    public NvWriter writeTo(NvWriter nv) {
+        nv.addUint64(FIELD_SEQ, seq);
         if (received) {
             nv.addInt8(FIELD_RECEIVED, 1);
         }

@@ -4,10 +4,16 @@ import java.util.Queue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import org.hast.link.EncodedFrame;
+import org.hast.link.HastFrameEncoder;
 import org.hast.link.OutgoingFrame;
+import org.hast.nv.NvWriter;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.util.ReferenceCounted;
 import io.netty.util.internal.PlatformDependent;
 
 /**
@@ -17,8 +23,8 @@ import io.netty.util.internal.PlatformDependent;
  * flush fails every write of it.
  */
 final class ReplyBatch {
-    /** Array-backed multi-producer queue: no node per reply. */
-    private final Queue<OutgoingFrame> pending = PlatformDependent.newMpscQueue();
+    /** Array-backed multi-producer queue: no node per reply. {@link OutgoingFrame}s and {@link EncodedFrame}s. */
+    private final Queue<ReferenceCounted> pending = PlatformDependent.newMpscQueue();
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final Channel out;
     private final ChannelFutureListener onSent;
@@ -29,8 +35,22 @@ final class ReplyBatch {
         this.onSent = onSent;
     }
 
+    /**
+     * Any thread: a reply without payload, its header encoded now into a buffer of the channel's
+     * allocator, so that the caller can clear and reuse {@code nv} at once (no nv writer, no
+     * array per reply).
+     */
+    void sendHeader(int version, NvWriter nv) {
+        ByteBuf header = HastFrameEncoder.encodeHeader(out.alloc(), version, nv);
+        enqueue(new EncodedFrame(header, Unpooled.EMPTY_BUFFER));
+    }
+
     /** Any thread: queues the reply; the loop sends it with the others queued meanwhile. */
     void send(OutgoingFrame reply) {
+        enqueue(reply);
+    }
+
+    private void enqueue(ReferenceCounted reply) {
         pending.offer(reply);
         if (scheduled.compareAndSet(false, true)) {
             try {
@@ -45,9 +65,9 @@ final class ReplyBatch {
     private void writeAll() {
         // Cleared first: a reply queued from here on schedules the next batch.
         scheduled.set(false);
-        OutgoingFrame reply = pending.poll();
+        ReferenceCounted reply = pending.poll();
         while (reply != null) {
-            OutgoingFrame next = pending.poll();
+            ReferenceCounted next = pending.poll();
             if (next == null) {
                 out.writeAndFlush(reply).addListener(onSent);
             } else {
@@ -58,7 +78,7 @@ final class ReplyBatch {
     }
 
     private void releaseAll() {
-        OutgoingFrame reply;
+        ReferenceCounted reply;
         while ((reply = pending.poll()) != null) {
             reply.release();
         }

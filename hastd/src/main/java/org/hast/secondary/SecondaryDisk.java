@@ -57,6 +57,8 @@ final class SecondaryDisk implements Runnable {
     private final WorkerStats stats;
     private final Channel out;
     private final int frameVersion;
+    /** Each replying thread's nv writer for replies without payload, cleared and reused per reply. */
+    private static final ThreadLocal<NvWriter> REPLY_NV = ThreadLocal.withInitial(() -> new NvWriter(96));
     private final Runnable onFatal;
     private final int maxRequestBytes;
     private final ApplyOrder order;
@@ -364,6 +366,12 @@ final class SecondaryDisk implements Runnable {
     }
 
     private void reply(ReplyHeader header, NvWriter nv, ByteBuf payload) {
+        if (nv == null && payload == null) {
+            // The common reply (a WRITE's, a FLUSH's, an error): encoded at once with this
+            // thread's writer, which is free again when sendHeader returns.
+            replies.sendHeader(frameVersion, header.writeTo(REPLY_NV.get().clear()));
+            return;
+        }
         NvWriter message = nv != null ? nv : header.toNv();
         OutgoingFrame frame = payload == null ? new OutgoingFrame(frameVersion, message)
                 : new OutgoingFrame(frameVersion, message, payload);

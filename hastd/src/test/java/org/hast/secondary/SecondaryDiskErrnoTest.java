@@ -10,7 +10,8 @@ import java.util.List;
 import java.util.Map;
 
 import org.hast.codec.PayloadCodec;
-import org.hast.link.OutgoingFrame;
+import org.hast.link.HastFrameEncoder;
+import org.hast.proto.FrameHeader;
 import org.hast.nv.NvMessage;
 import org.hast.proto.ReplyHeader;
 import org.hast.proto.RequestHeader;
@@ -21,6 +22,7 @@ import org.hast.role.WorkerStats;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.embedded.EmbeddedChannel;
 
 /**
@@ -47,7 +49,7 @@ class SecondaryDiskErrnoTest {
             try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
                 raf.setLength(LOCAL_OFFSET + (1 << 20));
             }
-            EmbeddedChannel out = new EmbeddedChannel();
+            EmbeddedChannel out = new EmbeddedChannel(HastFrameEncoder.INSTANCE);
             try (LocalComponent local = LocalComponent.open(file)) {
                 SecondaryDisk disk = new SecondaryDisk(new DiskQueue(), local, LOCAL_OFFSET, PayloadCodec::new,
                         new WorkerStats(),
@@ -55,8 +57,9 @@ class SecondaryDiskErrnoTest {
                 disk.apply(new SecondaryRequest(RequestHeader.delete(7, 0, 65536), null, null, 0), new PayloadCodec(), null);
             }
             out.runPendingTasks(); // replies reach the channel through its event loop
-            OutgoingFrame reply = out.readOutbound();
-            NvMessage wire = NvMessage.decode(reply.nv().encode());
+            ByteBuf reply = out.readOutbound(); // version, nv size, nv: the frame as it goes on the wire
+            NvMessage wire = NvMessage.decode(reply.nioBuffer(FrameHeader.HEADER_SIZE,
+                    (int) reply.getUnsignedIntLE(1)));
             reply.release();
             assertEquals(7L, wire.getUint64("seq"));
             assertEquals(45, wire.getInt16("error"), "FreeBSD's EOPNOTSUPP on the wire: " + wire.dump());

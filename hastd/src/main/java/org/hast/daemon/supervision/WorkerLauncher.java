@@ -30,9 +30,6 @@ import org.slf4j.LoggerFactory;
 public final class WorkerLauncher {
     private static final Logger LOG = LoggerFactory.getLogger(WorkerLauncher.class);
     private static final long CONNECT_LIMIT_MILLIS = 60_000;
-    /** Start-up over peak speed where it is free; the I/O paths still get the full JIT. */
-    private static final List<String> JVM_FLAGS = List.of(
-            "-XX:+UseSerialGC", "-XX:-UsePerfData", "-Xss512k", "-Xshare:auto");
 
     /**
      * The daemon's transport, passed on so that the worker adopts the sockets it is handed with
@@ -85,8 +82,7 @@ public final class WorkerLauncher {
         server.configureBlocking(false);
         List<String> command = new ArrayList<>();
         command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(JVM_FLAGS);
-        command.addAll(WorkerMemory.jvmFlags());
+        command.addAll(WorkerJvmOptions.of(System.getenv()));
         command.addAll(sharedArchiveFlags());
         command.addAll(transportFlags());
         command.add("-cp");
@@ -98,6 +94,7 @@ public final class WorkerLauncher {
             command.add(fdPath.toString());
         }
         ProcessBuilder builder = new ProcessBuilder(command);
+        WorkerJvmOptions.applyEnvironment(builder.environment());
         builder.redirectInput(ProcessBuilder.Redirect.from(Paths.get("/dev/null").toFile()));
         if (foreground) {
             builder.redirectOutput(ProcessBuilder.Redirect.INHERIT);

@@ -14,9 +14,13 @@ public final class WorkerMemory {
     /** {@code -Xmx}: metadata, the activemap (about 12 bytes per extent) and request objects. */
     public static final long HEAP_BYTES = 96L << 20;
     /** {@code -XX:MaxDirectMemorySize}: payloads, socket buffers, buffer pools. */
-    public static final long DIRECT_BYTES = 96L << 20;
-    /** What a worker's RSS stays under, measured by {@code MemoryBoundIT}. */
-    public static final long RSS_LIMIT_BYTES = 256L << 20;
+    public static final long DIRECT_BYTES = 64L << 20;
+    /**
+     * What a worker's RSS stays under, asserted by {@code MemoryBoundIT}. Issue #15's target is
+     * 128 MiB (bench/run measures it); the test allows 8 MiB more because C2's compiler arenas
+     * swing the peak by 20-27 MiB while the I/O paths compile, and the flood sees 122-125 MiB.
+     */
+    public static final long RSS_LIMIT_BYTES = 136L << 20;
 
     private WorkerMemory() {
     }
