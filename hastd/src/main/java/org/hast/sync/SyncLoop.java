@@ -177,13 +177,17 @@ public final class SyncLoop implements AutoCloseable {
         AtomicInteger failures = new AtomicInteger();
         Semaphore window = new Semaphore(WINDOW);
         ExtentSteps current = null;
+        int maxCopy = pipeline.maxCopyBytes();
+        // A cursor step read ahead that could not join the copy before it.
+        DirtyMap.SyncStep next = null;
         while (true) {
             if (!current(pass)) {
                 drain(window);
                 interrupted(started, synced.get());
                 return;
             }
-            DirtyMap.SyncStep step = dirty.nextSyncStep();
+            DirtyMap.SyncStep step = next != null ? next : dirty.nextSyncStep();
+            next = null;
             long offset = step.offset();
             if (current != null && (offset < 0 || offset / dirty.extentSize() != current.extent)) {
                 // The cursor left the extent; it is clean once its steps in flight are done,
@@ -210,17 +214,29 @@ public final class SyncLoop implements AutoCloseable {
                 current = new ExtentSteps((int) (offset / dirty.extentSize()));
             }
             int length = step.length();
+            while (length < maxCopy) {
+                // Steps that follow on in the same extent travel as one copy; the cursor
+                // leaving the extent reports it (finishedExtent), so that step stays apart.
+                next = dirty.nextSyncStep();
+                if (next.offset() != offset + length || next.finishedExtent() >= 0
+                        || length + next.length() > maxCopy) {
+                    break;
+                }
+                length += next.length();
+                next = null;
+            }
             rate.acquire(length);
             window.acquire();
             ExtentSteps owner = current;
             owner.stepStarted();
-            pipeline.syncCopy(offset, length, source, errno -> {
+            int copied = length;
+            pipeline.syncCopy(offset, copied, source, errno -> {
                 if (errno != 0) {
                     failures.incrementAndGet();
                     dirty.syncFailed(offset);
                 } else {
-                    synced.addAndGet(length);
-                    syncedTotal.addAndGet(length);
+                    synced.addAndGet(copied);
+                    syncedTotal.addAndGet(copied);
                 }
                 owner.stepDone();
                 window.release();

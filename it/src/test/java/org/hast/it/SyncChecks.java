@@ -129,6 +129,16 @@ final class SyncChecks {
         return Long.parseLong(m.group(1));
     }
 
+    /** A counter of {@link #RESOURCE} as {@code hastctl list} shows it on {@code node} ("    writes: 12"). */
+    static long listCount(HastNode node, String name) throws IOException, InterruptedException {
+        String list = node.hastctl("list", RESOURCE).stdout();
+        Matcher m = Pattern.compile("(?m)^ +" + Pattern.quote(name) + ": (\\d+)").matcher(list);
+        if (!m.find()) {
+            throw new AssertionError(node.name() + ": no " + name + " line in\n" + list);
+        }
+        return Long.parseLong(m.group(1));
+    }
+
     /** Waits until {@code node} shows {@code dirty: 0}. */
     static void awaitClean(HastNode node, long millis) throws IOException, InterruptedException {
         long deadline = System.currentTimeMillis() + millis;

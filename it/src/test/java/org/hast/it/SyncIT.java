@@ -80,6 +80,10 @@ class SyncIT {
         awaitClean(a, 10_000);
         HastCluster.awaitStatus(a, RESOURCE, "complete", 10_000);
         assertIdentical(a, b, DISK_BYTES, "after resynchronising the outage's writes");
+        // Two nodes of ours negotiate 1 MiB steps (Capabilities.LARGE_REQUESTS): the secondary's
+        // new worker counted one WRITE per MiB of random data, not one per 128 KiB.
+        long writes = SyncChecks.listCount(b, "writes");
+        assertTrue(writes > 0 && writes <= dirty / MIB, writes + " sync WRITEs for " + dirty + " bytes");
 
         awaitEvent(cluster, "nodeA syncdone " + RESOURCE, 1, 5_000);
         List<String> events = eventLines(cluster);
