@@ -22,13 +22,16 @@ import org.hast.role.SyncProgress;
  * on-disk bitmap never loses an extent the secondary does not have yet. (Waiting for the
  * window to drain at every extent boundary instead left the link idle for one round trip per
  * extent: about a tenth of a 1 Gbit/s link with 2 MiB extents.) A failed step leaves its
- * extent dirty for a later pass (A7).
+ * extent dirty for a later pass (A7). The activemap's cursor moves in 128 KiB steps; the steps
+ * that follow on within one extent are joined into copies of up to
+ * {@link SyncCopier#maxCopyBytes} (1 MiB with a secondary of ours).
  */
 public final class SyncLoop implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SyncLoop.class);
     /**
-     * Sync steps in flight: 16 × 128 KiB covers the bandwidth-delay product of a LAN. The system
-     * property {@code hast.sync.window} (1..256) overrides it for an A/B run.
+     * Sync steps in flight: 16 × 128 KiB covers the bandwidth-delay product of a LAN (16 MiB
+     * with 1 MiB steps). The system property {@code hast.sync.window} (1..256) overrides it for
+     * an A/B run.
      */
     static final int WINDOW = Math.max(1, Math.min(256, Integer.getInteger("hast.sync.window", 16)));
     private static final int EVENT_SYNCSTART = 3;
