@@ -15,6 +15,17 @@ public final class Capabilities {
     public static final String FIELD = "hastcaps";
     /** {@link HioCommand#HASH}: online verify and checksum synchronisation. */
     public static final int HASHES = 1;
+    /**
+     * The secondary takes requests of up to {@link #LARGE_REQUEST_BYTES} (as it always has), so
+     * the primary may synchronise in steps that long. Offered by every primary of ours, answered
+     * by every secondary of ours; a FreeBSD peer, whose MAXPHYS may be 128 KiB, never answers
+     * it and gets the reference's 128 KiB steps.
+     */
+    public static final int LARGE_REQUESTS = 2;
+    /** MAXPHYS of FreeBSD 13 and later on 64-bit systems: 1 MiB. */
+    public static final int LARGE_REQUEST_BYTES = 1 << 20;
+    /** What a primary of ours offers besides the configured extensions. */
+    public static final int ALWAYS_OFFERED = LARGE_REQUESTS;
 
     private Capabilities() {
     }

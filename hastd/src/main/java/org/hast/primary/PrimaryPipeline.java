@@ -101,7 +101,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
                 this::remoteReceived);
         // The worker's bytes in flight, which synchronisation steps draw on too.
         this.syncSteps = new SyncSteps(ranges, staleLocal, InflightBudget.shared(), this::submit, () -> closed,
-                hashed, () -> checksumSync && peerHashes());
+                hashed, () -> checksumSync && peerHashes(), remote::hasCapability, sendCodec);
     }
 
     // ---- link and status ----
@@ -476,12 +476,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
 
     // ---- synchronisation steps (spec §7.7) ----
 
-    /**
-     * Copies {@code [offset, offset+length)} from the sync source to the other side: waits
-     * (on the calling sync thread) until no regular write holds the range and locks it, then
-     * reads it from the source and writes it to the target, each through a request slot.
-     * {@code done} gets 0 or the failing step's errno; the range is unlocked before it.
-     */
+    /** See {@link SyncSteps#copy}: locks the range (waiting on this thread), reads it, writes it. */
     @Override
     public void syncCopy(long offset, int length, boolean passFromSecondary, Completion done)
             throws InterruptedException {
@@ -500,6 +495,11 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
             return;
         }
         syncSteps.verify(offset, length, done);
+    }
+
+    @Override
+    public int maxCopyBytes() {
+        return syncSteps.maxCopyBytes();
     }
 
     /** Whether the connected peer negotiated the hash messages (online verify, checksum sync). */

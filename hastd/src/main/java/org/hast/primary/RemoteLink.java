@@ -246,10 +246,10 @@ public final class RemoteLink {
                     @Override
                     protected void initChannel(Channel channel) {
                         // Payloads: the secondary's bitmap in the handshake, then READ replies of up
-                        // to MAXPHYS (128 KiB, more than the bitmap of a small disk), plus slack for
-                        // a compressed payload that grew.
+                        // to MAXPHYS (1 MiB with a secondary of ours: synchronisation from it), plus
+                        // slack for a compressed payload that grew.
                         long bitmapBytes = resource.dataSize() / resource.extentSize() / 8;
-                        long maxPayload = Math.max(bitmapBytes, PrimaryPipeline.MAX_REQUEST_BYTES) + 64 * 1024;
+                        long maxPayload = Math.max(bitmapBytes, Capabilities.LARGE_REQUEST_BYTES) + 64 * 1024;
                         channel.pipeline()
                                 .addLast(new HastFrameDecoder(64 * 1024, (int) Math.min(Integer.MAX_VALUE - 8,
                                         maxPayload)))
@@ -299,7 +299,7 @@ public final class RemoteLink {
         authenticate(second, inInbox, LinkAuth.CONN_IN);
         HandshakeSecond hello = new HandshakeSecond(config.name(), token.token(), generated[0], resuid,
                 resource.localCnt(), resource.remoteCnt());
-        int offered = integrity.offersHashes() ? Capabilities.HASHES : 0;
+        int offered = (integrity.offersHashes() ? Capabilities.HASHES : 0) | Capabilities.ALWAYS_OFFERED;
         second.writeAndFlush(new OutgoingFrame(version, Capabilities.offer(hello.toNv(), offered)))
                 .syncUninterruptibly();
         if (config.linkSecurity().hasTls()) {

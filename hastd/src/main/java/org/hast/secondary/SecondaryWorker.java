@@ -51,7 +51,7 @@ import org.hast.transport.Transport;
 public final class SecondaryWorker implements Worker {
     private static final Logger LOG = LoggerFactory.getLogger(SecondaryWorker.class);
     /** MAXPHYS: the largest request accepted from a peer (decisions §1). */
-    static final int MAX_REQUEST_BYTES = 1 << 20;
+    static final int MAX_REQUEST_BYTES = Capabilities.LARGE_REQUEST_BYTES;
     /** 2 × HAST_KEEPALIVE: a primary silent for this long is gone (spec §4.8). */
     static final int RECEIVE_TIMEOUT_SECONDS = 20;
     private static final int EVENT_CONNECT = 1;
@@ -188,8 +188,9 @@ public final class SecondaryWorker implements Worker {
         if (bitmap != null) {
             addStaleExtents(bitmap, metadata);
         }
-        int capabilities = config.integrity().offersHashes() ? hello.capabilities() & Capabilities.HASHES : 0;
-        if (capabilities != 0) {
+        int ours = (config.integrity().offersHashes() ? Capabilities.HASHES : 0) | Capabilities.LARGE_REQUESTS;
+        int capabilities = hello.capabilities() & ours;
+        if ((capabilities & Capabilities.HASHES) != 0) {
             disk.enableHashes();
         }
         send(in, reply, capabilities, bitmap, codec);

@@ -15,4 +15,13 @@ public interface SyncCopier {
      */
     void syncCopy(long offset, int length, boolean fromSecondary, BlockBackend.Completion done)
             throws InterruptedException;
+
+    /**
+     * The longest range one {@link #syncCopy} may be given now: the activemap's cursor step
+     * (MAXPHYS of the oldest peer, 128 KiB) unless the connected peer takes more. The sync
+     * thread joins consecutive cursor steps of one extent up to it.
+     */
+    default int maxCopyBytes() {
+        return 0;
+    }
 }

@@ -22,13 +22,16 @@ import org.hast.role.SyncProgress;
  * on-disk bitmap never loses an extent the secondary does not have yet. (Waiting for the
  * window to drain at every extent boundary instead left the link idle for one round trip per
  * extent: about a tenth of a 1 Gbit/s link with 2 MiB extents.) A failed step leaves its
- * extent dirty for a later pass (A7).
+ * extent dirty for a later pass (A7). The activemap's cursor moves in 128 KiB steps; the steps
+ * that follow on within one extent are joined into copies of up to
+ * {@link SyncCopier#maxCopyBytes} (1 MiB with a secondary of ours).
  */
 public final class SyncLoop implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SyncLoop.class);
     /**
-     * Sync steps in flight: 16 × 128 KiB covers the bandwidth-delay product of a LAN. The system
-     * property {@code hast.sync.window} (1..256) overrides it for an A/B run.
+     * Sync steps in flight: 16 × 128 KiB covers the bandwidth-delay product of a LAN (16 MiB
+     * with 1 MiB steps). The system property {@code hast.sync.window} (1..256) overrides it for
+     * an A/B run.
      */
     static final int WINDOW = Math.max(1, Math.min(256, Integer.getInteger("hast.sync.window", 16)));
     private static final int EVENT_SYNCSTART = 3;
@@ -177,13 +180,17 @@ public final class SyncLoop implements AutoCloseable {
         AtomicInteger failures = new AtomicInteger();
         Semaphore window = new Semaphore(WINDOW);
         ExtentSteps current = null;
+        int maxCopy = pipeline.maxCopyBytes();
+        // A cursor step read ahead that could not join the copy before it.
+        DirtyMap.SyncStep next = null;
         while (true) {
             if (!current(pass)) {
                 drain(window);
                 interrupted(started, synced.get());
                 return;
             }
-            DirtyMap.SyncStep step = dirty.nextSyncStep();
+            DirtyMap.SyncStep step = next != null ? next : dirty.nextSyncStep();
+            next = null;
             long offset = step.offset();
             if (current != null && (offset < 0 || offset / dirty.extentSize() != current.extent)) {
                 // The cursor left the extent; it is clean once its steps in flight are done,
@@ -210,17 +217,29 @@ public final class SyncLoop implements AutoCloseable {
                 current = new ExtentSteps((int) (offset / dirty.extentSize()));
             }
             int length = step.length();
+            while (length < maxCopy) {
+                // Steps that follow on in the same extent travel as one copy; the cursor
+                // leaving the extent reports it (finishedExtent), so that step stays apart.
+                next = dirty.nextSyncStep();
+                if (next.offset() != offset + length || next.finishedExtent() >= 0
+                        || length + next.length() > maxCopy) {
+                    break;
+                }
+                length += next.length();
+                next = null;
+            }
             rate.acquire(length);
             window.acquire();
             ExtentSteps owner = current;
             owner.stepStarted();
-            pipeline.syncCopy(offset, length, source, errno -> {
+            int copied = length;
+            pipeline.syncCopy(offset, copied, source, errno -> {
                 if (errno != 0) {
                     failures.incrementAndGet();
                     dirty.syncFailed(offset);
                 } else {
-                    synced.addAndGet(length);
-                    syncedTotal.addAndGet(length);
+                    synced.addAndGet(copied);
+                    syncedTotal.addAndGet(copied);
                 }
                 owner.stepDone();
                 window.release();

@@ -5,14 +5,21 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Predicate;
 
 import org.hast.block.InflightBudget;
+import org.hast.codec.ChecksumAlgorithm;
+import org.hast.codec.Compression;
+import org.hast.codec.PayloadCodec;
+import org.hast.proto.Capabilities;
 import org.hast.integrity.BlockHashes;
 import org.hast.proto.HioCommand;
 import org.junit.jupiter.api.AfterEach;
@@ -35,7 +42,7 @@ class SyncStepsTest {
     private final StaleExtents stale = new StaleExtents(EXTENT, null, () -> 1);
     private final HashedSteps hashed = new HashedSteps(submitted::add);
     private final SyncSteps steps = new SyncSteps(new SyncRanges(8), stale, new InflightBudget(64L << 20),
-            submitted::add, () -> false, hashed, () -> false);
+            submitted::add, () -> false, hashed, () -> false, capability -> false, new PayloadCodec());
 
     @AfterEach
     void tearDown() {
@@ -161,6 +168,75 @@ class SyncStepsTest {
         }
         sync.join(10_000);
         assertEquals(0, copied.get());
+        assertArrayEquals(local, remote);
+    }
+
+    /**
+     * Steps of 1 MiB only with a peer that negotiated {@link Capabilities#LARGE_REQUESTS} (ours;
+     * a FreeBSD secondary never answers it), and never where a step must fit 128 KiB:
+     * checksum synchronisation and {@code lzf}.
+     */
+    @Test
+    void largeStepsOnlyWithAPeerThatNegotiatedThem() {
+        PayloadCodec codec = new PayloadCodec(Compression.HOLE, ChecksumAlgorithm.CRC32);
+        AtomicBoolean checksum = new AtomicBoolean();
+        AtomicBoolean negotiated = new AtomicBoolean();
+        SyncSteps cut = new SyncSteps(new SyncRanges(8), stale, new InflightBudget(64L << 20), submitted::add,
+                () -> false, hashed, checksum::get,
+                capability -> negotiated.get() && capability == Capabilities.LARGE_REQUESTS, codec);
+        assertEquals(STEP, cut.maxCopyBytes(), "a peer without the capability: the reference's MAXPHYS");
+        negotiated.set(true);
+        assertEquals(1 << 20, cut.maxCopyBytes());
+        checksum.set(true);
+        assertEquals(STEP, cut.maxCopyBytes(), "checksum synchronisation");
+        checksum.set(false);
+        codec.configure(Compression.LZF, ChecksumAlgorithm.NONE);
+        assertEquals(STEP, cut.maxCopyBytes(), "lzf");
+    }
+
+    /**
+     * A 1 MiB step to the secondary with {@code hole} compression: its all-zero 128 KiB pieces
+     * travel as WRITEs of their own (4 bytes each on the wire), the rest as runs as long as
+     * they get; the bytes that arrive are the primary's.
+     */
+    @Test
+    void zeroPiecesOfALargeStepTravelApart() throws Exception {
+        SyncSteps cut = new SyncSteps(new SyncRanges(8), stale, new InflightBudget(64L << 20), submitted::add,
+                () -> false, hashed, () -> false, capability -> true, new PayloadCodec(Compression.HOLE,
+                ChecksumAlgorithm.NONE));
+        Random random = new Random(3);
+        // pieces 0-1 data, 2-4 zero, 5 data, 6-7 zero
+        for (int piece : new int[] {0, 1, 5}) {
+            byte[] data = new byte[STEP];
+            random.nextBytes(data);
+            System.arraycopy(data, 0, local, piece * STEP, STEP);
+        }
+        Arrays.fill(remote, (byte) 0x55);
+        CompletableFuture<Integer> copied = new CompletableFuture<>();
+        cut.copy(0, EXTENT, false, copied::complete);
+        assertTrue(completeFirst(h -> h.cmd == HioCommand.READ && h.toLocal));
+        List<String> writes = new ArrayList<>();
+        for (Hio hio : submitted) {
+            assertEquals(HioCommand.WRITE, hio.cmd);
+            assertTrue(hio.toRemote);
+            writes.add(hio.offset / STEP + "+" + hio.length / STEP);
+        }
+        assertEquals(List.of("0+2", "2+3", "5+1", "6+2"), writes);
+        while (completeFirst(h -> true)) {
+            // every WRITE lands
+        }
+        assertEquals(0, copied.get(10, TimeUnit.SECONDS));
+        assertArrayEquals(local, remote);
+
+        // Random data throughout: one WRITE for the whole step.
+        random.nextBytes(local);
+        CompletableFuture<Integer> again = new CompletableFuture<>();
+        cut.copy(0, EXTENT, false, again::complete);
+        assertTrue(completeFirst(h -> h.cmd == HioCommand.READ));
+        assertEquals(1, submitted.size());
+        assertEquals(EXTENT, submitted.peek().length);
+        assertTrue(completeFirst(h -> true));
+        assertEquals(0, again.get(10, TimeUnit.SECONDS));
         assertArrayEquals(local, remote);
     }
 }

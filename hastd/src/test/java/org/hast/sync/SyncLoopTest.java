@@ -149,6 +149,71 @@ class SyncLoopTest {
         assertEquals(3L * EXTENT, dirty.dirtyBytes());
     }
 
+    /**
+     * A copier that takes more than one cursor step at a time gets the steps of an extent that
+     * follow on as one copy, up to its limit and never across an extent boundary; the extents
+     * still turn clean only when their copies finished, and a failed joined copy keeps its
+     * extent for the next pass.
+     */
+    @Test
+    void stepsOfAnExtentJoinUpToTheCopiersLimitButNotAcrossExtents() throws Exception {
+        loop.close();
+        dirty.close();
+        int stepsPerExtent = 4;
+        dirty = new DirtyMap(new ActiveMap((long) EXTENTS * stepsPerExtent * STEP, stepsPerExtent * STEP, 4, 512,
+                STEP), local, new WorkerStats(), false);
+        loop = new SyncLoop(dirty, new SyncCopier() {
+            @Override
+            public void syncCopy(long offset, int length, boolean fromSecondary, BlockBackend.Completion done) {
+                steps.add(new Step(offset, length, done));
+            }
+
+            @Override
+            public int maxCopyBytes() {
+                return 3 * STEP;
+            }
+        }, events::add);
+        long extent = (long) stepsPerExtent * STEP;
+        // Extent 1 stays clean: extents 0 and 2 are not neighbours for the cursor.
+        dirty.needSync(0, extent);
+        dirty.needSync(2 * extent, 2 * extent);
+        loop.start(false, () -> inSync.complete(null));
+
+        Step[] s = new Step[6];
+        for (int i = 0; i < s.length; i++) {
+            s[i] = next();
+        }
+        long[][] expected = {{0, 3}, {3, 1}, {8, 3}, {11, 1}, {12, 3}, {15, 1}};
+        for (int i = 0; i < s.length; i++) {
+            assertEquals(expected[i][0] * STEP, s[i].offset(), "copy " + i);
+            assertEquals(expected[i][1] * STEP, s[i].length(), "copy " + i);
+        }
+        assertNull(steps.poll(100, TimeUnit.MILLISECONDS), "nothing more to copy");
+        s[1].done().done(0);
+        assertTrue(dirty.isDirty(0), "extent 0 has a copy in flight");
+        s[0].done().done(0);
+        s[2].done().done(5); // EIO: extent 2 again in the next pass
+        s[3].done().done(0);
+        s[4].done().done(0);
+        s[5].done().done(0);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (dirty.isDirty(0) || dirty.isDirty(3 * extent)) {
+            assertTrue(System.nanoTime() < deadline, "extents 0 and 3 never turned clean");
+            Thread.sleep(5);
+        }
+        assertTrue(dirty.isDirty(2 * extent), "extent 2 had a failed copy");
+        Step again = next();
+        assertEquals(2 * extent, again.offset());
+        assertEquals(3 * STEP, again.length());
+        again.done().done(0);
+        Step last = next();
+        assertEquals(2 * extent + 3 * STEP, last.offset());
+        last.done().done(0);
+        inSync.get(5, TimeUnit.SECONDS);
+        assertEquals(0, dirty.dirtyBytes());
+        assertEquals((3L * stepsPerExtent + 1) * STEP, loop.syncedBytes(), "the failed copy counts not");
+    }
+
     private void awaitClean(int extent) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (dirtyExtent(extent)) {

@@ -49,12 +49,17 @@ final class SyncChecks {
      * Not started.
      */
     static HastCluster cluster(String testName, long diskBytes) throws IOException {
+        return cluster(testName, diskBytes, "");
+    }
+
+    /** {@link #cluster(String, long)} with {@code resourceExtra} in the resource's section. */
+    static HastCluster cluster(String testName, long diskBytes, String resourceExtra) throws IOException {
         HastCluster cluster = HastCluster.create(testName, 2);
         cluster.createDisks(diskBytes, RESOURCE);
         Path hook = cluster.dir().resolve("hook.sh");
         Files.writeString(hook, "#!/bin/sh\necho \"$HAST_NODE $*\" >> " + events(cluster) + "\n");
         Files.setPosixFilePermissions(hook, PosixFilePermissions.fromString("rwxr-xr-x"));
-        cluster.writeConfig("exec " + hook, "", RESOURCE);
+        cluster.writeConfig("exec " + hook, resourceExtra, RESOURCE);
         return cluster;
     }
 
@@ -127,6 +132,33 @@ final class SyncChecks {
             throw new AssertionError(node.name() + ": no dirty line in\n" + list);
         }
         return Long.parseLong(m.group(1));
+    }
+
+    /** A counter of {@link #RESOURCE} as {@code hastctl list} shows it on {@code node} ("    writes: 12"). */
+    static long listCount(HastNode node, String name) throws IOException, InterruptedException {
+        String list = node.hastctl("list", RESOURCE).stdout();
+        Matcher m = Pattern.compile("(?m)^ +" + Pattern.quote(name) + ": (\\d+)").matcher(list);
+        if (!m.find()) {
+            throw new AssertionError(node.name() + ": no " + name + " line in\n" + list);
+        }
+        return Long.parseLong(m.group(1));
+    }
+
+    /** Waits until the running synchronisation on {@code node} has copied something. */
+    static void awaitSyncProgress(HastNode node, long millis) throws IOException, InterruptedException {
+        Pattern done = Pattern.compile("\"done_bytes\"\\s*:\\s*(\\d+)");
+        long deadline = System.currentTimeMillis() + millis;
+        while (true) {
+            String json = node.hastctl("status", "--json", RESOURCE).stdout();
+            Matcher m = done.matcher(json);
+            if (m.find() && Long.parseLong(m.group(1)) > 0) {
+                return;
+            }
+            if (System.currentTimeMillis() > deadline) {
+                throw new AssertionError(node.name() + ": no synchronisation progress within " + millis + " ms:\n" + json);
+            }
+            Thread.sleep(50);
+        }
     }
 
     /** Waits until {@code node} shows {@code dirty: 0}. */

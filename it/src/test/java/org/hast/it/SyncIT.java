@@ -50,8 +50,12 @@ class SyncIT {
     }
 
     private void startPair(TestInfo test) throws Exception {
+        startPair(test, "");
+    }
+
+    private void startPair(TestInfo test, String resourceExtra) throws Exception {
         SyncChecks.requireTools();
-        cluster = SyncChecks.cluster(test.getTestMethod().orElseThrow().getName(), DISK_BYTES);
+        cluster = SyncChecks.cluster(test.getTestMethod().orElseThrow().getName(), DISK_BYTES, resourceExtra);
         a = cluster.node(0);
         b = cluster.node(1);
         cluster.startPair(RESOURCE);
@@ -80,6 +84,10 @@ class SyncIT {
         awaitClean(a, 10_000);
         HastCluster.awaitStatus(a, RESOURCE, "complete", 10_000);
         assertIdentical(a, b, DISK_BYTES, "after resynchronising the outage's writes");
+        // Two nodes of ours negotiate 1 MiB steps (Capabilities.LARGE_REQUESTS): the secondary's
+        // new worker counted one WRITE per MiB of random data, not one per 128 KiB.
+        long writes = SyncChecks.listCount(b, "writes");
+        assertTrue(writes > 0 && writes <= dirty / MIB, writes + " sync WRITEs for " + dirty + " bytes");
 
         awaitEvent(cluster, "nodeA syncdone " + RESOURCE, 1, 5_000);
         List<String> events = eventLines(cluster);
@@ -95,7 +103,9 @@ class SyncIT {
      */
     @Test
     void freshSecondaryGetsAFullSyncThatSurvivesAnInterruption(TestInfo test) throws Exception {
-        startPair(test);
+        // A full sync of 512 MiB then lasts at least 4 s, so the secondary is cut while it runs
+        // however fast the machine is, and only after a first step got through however slow.
+        startPair(test, "\tsyncrate 128m");
         long dataSize = dataSize(a, DISK_BYTES);
         writeRegions(a, 48 * MIB, 2, 0, 200 * MIB, 440 * MIB);
 
@@ -105,9 +115,9 @@ class SyncIT {
         int mark = logMark(a);
         hastctl(b, "role", "secondary", RESOURCE);
         awaitLog(a, mark, "Synchronization started.", RECONNECT_MILLIS);
-        // Cut the link mid-sync: let some steps through, freeze the secondary worker so the
-        // sync cannot finish whatever the machine's speed, then kill it.
-        Thread.sleep(300);
+        // Cut the link mid-sync: once some steps got through, freeze the secondary worker so
+        // the sync cannot finish, then kill it.
+        SyncChecks.awaitSyncProgress(a, 30_000);
         List<ProcessHandle> workers = b.workers();
         assertEquals(1, workers.size(), "one secondary worker");
         SyncChecks.run(b, "kill", "-STOP", Long.toString(workers.get(0).pid()));
