@@ -165,9 +165,7 @@ public final class DirtyMap implements AutoCloseable {
             int first = map.extentOf(offset);
             int last = map.extentOf(offset + length - 1);
             // This write's data may miss a clear's fdatasync that is already running.
-            for (int e = first; e <= last; e++) {
-                clearable[e >>> 3] &= (byte) ~(1 << (e & 7));
-            }
+            revokeClears(first, last);
             // Under the map lock, so that a bitmap write that includes this change is one asked
             // for after it. A write that changed nothing may still touch an extent another write
             // has just marked, whose bitmap write is not on disk yet: it waits for that one (the
@@ -206,6 +204,16 @@ public final class DirtyMap implements AutoCloseable {
         }
     }
 
+    /**
+     * Under the map's monitor: the extents {@code first..last} became dirty again, and whatever
+     * is written to them now may miss the sync a clear is waiting for: that clear keeps them.
+     */
+    private void revokeClears(int first, int last) {
+        for (int e = first; e <= last; e++) {
+            clearable[e >>> 3] &= (byte) ~(1 << (e & 7));
+        }
+    }
+
     /** The write succeeded on the local component: release its extents. */
     public void writeComplete(long offset, long length) {
         boolean changed;
@@ -223,6 +231,9 @@ public final class DirtyMap implements AutoCloseable {
         boolean changed;
         synchronized (map) {
             changed = map.needSync(offset, length);
+            if (length > 0) {
+                revokeClears(map.extentOf(offset), map.extentOf(offset + length - 1));
+            }
         }
         if (changed) {
             requestClear();
@@ -280,7 +291,9 @@ public final class DirtyMap implements AutoCloseable {
     public void syncFailed(long offset) {
         boolean changed;
         synchronized (map) {
-            changed = map.syncFailed(map.extentOf(offset));
+            int extent = map.extentOf(offset);
+            changed = map.syncFailed(extent);
+            revokeClears(extent, extent);
         }
         if (changed) {
             requestClear();
@@ -295,6 +308,8 @@ public final class DirtyMap implements AutoCloseable {
                         + " bytes, " + map.mapSize() + " needed");
             }
             map.merge(peer);
+            // A synchronisation may now write into any extent the peer had dirty.
+            java.util.Arrays.fill(clearable, (byte) 0);
         }
         synchronized (writeLock) {
             writeNow(Mode.EXACT);
