@@ -143,7 +143,7 @@ class DirtyMapTest {
             calls.get().beforeFlush(() -> {
                 if (syncStarted.getCount() > 0) {
                     syncStarted.countDown();
-                    awaitQuietly(rewritten);
+                    awaitQuietly(rewritten, 30);
                 }
             });
             writeAndComplete(dirty, local, dataStart, 0);
@@ -156,6 +156,78 @@ class DirtyMapTest {
         OrderCheck check = OrderCheck.of(calls.get().events(), map.onDiskSize(), extents, dataStart);
         assertEquals(4, check.dataWrites());
         assertTrue(check.clears() > 0, "the test never saw a clear");
+    }
+
+    /**
+     * A clear's {@code fdatasync} (every dirty data page of the provider: long under load) is
+     * not on the marks' path: while it is held, a write to a new extent still gets its durable
+     * mark and goes ahead. Before, the one flusher thread ran that sync, and marks waited for it.
+     */
+    @Test
+    void aMarkDoesNotWaitForAClearsSync() throws Exception {
+        Path file = dir.resolve("disk");
+        ActiveMap map = new ActiveMap(DATA_SIZE, EXTENT, 1, 512);
+        long dataStart = MetadataCodec.METADATA_SIZE + map.onDiskSize();
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.allocate(1), dataStart + DATA_SIZE - 1);
+        }
+        AtomicReference<RecordingComponentIo> calls = new AtomicReference<>();
+        CountDownLatch syncStarted = new CountDownLatch(1);
+        CountDownLatch markDone = new CountDownLatch(1);
+        try (LocalComponent local = LocalComponent.open(file, LocalIoMode.BUFFERED, io -> {
+            calls.set(new RecordingComponentIo(io));
+            return calls.get();
+        }); DirtyMap dirty = new DirtyMap(map, local, new WorkerStats(), true)) {
+            // Held until the mark below is durable and its write done (60 s at most, longer than
+            // writeAndComplete waits: a flusher stuck in this sync fails the test).
+            calls.get().beforeFlush(() -> {
+                if (syncStarted.getCount() > 0) {
+                    syncStarted.countDown();
+                    awaitQuietly(markDone, 60);
+                }
+            });
+            // Extent 0 leaves keepdirty while its write is in flight: its completion asks for a clear.
+            CountDownLatch released = new CountDownLatch(1);
+            dirty.writeStart(0, 4096, released::countDown);
+            assertTrue(released.await(30, TimeUnit.SECONDS));
+            writeAndComplete(dirty, local, dataStart, EXTENT);
+            dirty.writeComplete(0, 4096);
+            assertTrue(syncStarted.await(30, TimeUnit.SECONDS), "no clear started its sync");
+            try {
+                writeAndComplete(dirty, local, dataStart, 2 * EXTENT);
+            } finally {
+                markDone.countDown();
+            }
+        }
+    }
+
+    /**
+     * Bitmap writes overlap the continuations of the last one: while a released write's
+     * continuation (the pipeline's dispatch) still runs, the next mark is written by the other
+     * flusher. Here the first continuation only returns once a later mark's continuation ran.
+     */
+    @Test
+    void theNextMarkIsWrittenWhileTheLastOnesContinuationRuns() throws Exception {
+        Path file = dir.resolve("disk");
+        ActiveMap map = new ActiveMap(DATA_SIZE, EXTENT, 64, 512);
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.allocate(1), MetadataCodec.METADATA_SIZE + map.onDiskSize() + DATA_SIZE - 1);
+        }
+        try (LocalComponent local = LocalComponent.open(file);
+                DirtyMap dirty = new DirtyMap(map, local, new WorkerStats(), true)) {
+            CountDownLatch firstRunning = new CountDownLatch(1);
+            CountDownLatch secondRan = new CountDownLatch(1);
+            // 60 s, longer than the test waits below: one flusher stuck here fails the test.
+            dirty.writeStart(0, 4096, () -> {
+                firstRunning.countDown();
+                awaitQuietly(secondRan, 60);
+            });
+            assertTrue(firstRunning.await(30, TimeUnit.SECONDS));
+            dirty.writeStart(EXTENT, 4096, secondRan::countDown);
+            assertTrue(secondRan.await(30, TimeUnit.SECONDS), "the second mark waited for the first continuation");
+            dirty.writeComplete(0, 4096);
+            dirty.writeComplete(EXTENT, 4096);
+        }
     }
 
     /** One 4 KiB write at {@code offset} as the pipeline makes it: mark, data, completion. */
@@ -174,11 +246,12 @@ class DirtyMapTest {
         assertTrue(done.await(30, TimeUnit.SECONDS), "write at " + offset + " never released");
     }
 
-    private static void awaitQuietly(CountDownLatch latch) {
+    private static boolean awaitQuietly(CountDownLatch latch, int seconds) {
         try {
-            latch.await(30, TimeUnit.SECONDS);
+            return latch.await(seconds, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return false;
         }
     }
 
