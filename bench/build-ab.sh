@@ -149,7 +149,7 @@ CONF
         sleep 0.1
     done
     fio --name=prefill --ioengine=nbd --uri="nbd+unix:///ab?socket=$work/a/ab.nbd" --rw=write --bs=1m \
-        --iodepth=16 --size="$SIZE" --output-format=terse >/dev/null 2>&1
+        --iodepth=16 --size="$SIZE" --end_fsync=1 --output-format=terse >/dev/null 2>&1
     if (( ${WARMUP:-0} > 0 )); then   # the JIT compiles the 4 KiB path here, not in the first measured run
         fio --name=warmup --ioengine=nbd --uri="nbd+unix:///ab?socket=$work/a/ab.nbd" --rw=randwrite --bs=4k \
             --iodepth=8 --size="$SIZE" --time_based --runtime="$WARMUP" --output-format=terse >/dev/null 2>&1

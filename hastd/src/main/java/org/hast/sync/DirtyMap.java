@@ -3,6 +3,7 @@ package org.hast.sync;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
 
 import org.hast.activemap.ActiveMap;
@@ -15,26 +16,38 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The primary's activemap with its lock and its on-disk bitmap (spec §7.3–§7.6). The map
- * itself is only touched under a short lock; the bitmap is written by one flusher thread in
- * group-commit fashion: every caller that needs the dirty mark durable asks for a generation
- * and is called back once a bitmap write that started after its request is on disk. Many
- * concurrent writes that touch new extents thus share one synchronous bitmap write instead of
- * queueing one each behind a lock, as the reference does. With {@code metaflush} on that write
- * is {@link LocalComponent#writeDurably}: its own sectors and a cache flush, never an
- * {@code fdatasync} that would also write back every dirty data page of the provider.
+ * itself is only touched under a short lock; the bitmap is written by {@link #FLUSHERS} flusher
+ * threads in group-commit fashion: every caller that needs the dirty mark durable asks for a
+ * generation and is called back once a bitmap write that started after its request is on disk.
+ * Many concurrent writes that touch new extents thus share one synchronous bitmap write instead
+ * of queueing one each behind a lock, as the reference does. With {@code metaflush} on that
+ * write is {@link LocalComponent#writeDurably}: its own sectors and a cache flush, never an
+ * {@code fdatasync} that would also write back every dirty data page of the provider. Bitmap
+ * writes are serialised, but while one flusher runs the continuations its write released (the
+ * writes' dispatch), the next can already be writing the marks that arrived meanwhile.
  *
  * <p>A cleared bit may reach the disk only once the data written to its extent is durable
  * (spec §7.3), and with buffered I/O that data may still sit in the page cache when its write
  * completes. So with {@code metaflush on} the bitmap writes that serve marks never clear a bit
- * (they write the current map united with the last image written), and clears go out on their
- * own, at most once per {@link #CLEAR_INTERVAL_NANOS}, as an {@code fdatasync} of the provider
- * followed by the synchronous bitmap write (which also serves the marks it carries). A crash thus
- * finds at worst a second's worth of extents still dirty, which only costs their resync.
+ * on their own (they write the current map united with the last image written). Clears are
+ * made safe by the {@code activemap-clear} thread, at most once per {@link #CLEAR_INTERVAL_NANOS}:
+ * it notes which extents are clean in the map, makes the provider's data durable
+ * ({@code fdatasync}, which may take long: it writes back every dirty data page) while marks go
+ * on being written, then lets the next bitmap write drop those bits, except for any extent a
+ * write has started on since it took its note (that write's data may have missed the sync).
+ * A crash thus finds at worst a second's worth of extents still dirty, which only costs their
+ * resync.
  */
 public final class DirtyMap implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DirtyMap.class);
     /** How long clears may wait for their fdatasync while marks keep the flusher busy. */
     static final long CLEAR_INTERVAL_NANOS = 1_000_000_000L;
+    /**
+     * Flusher threads: two let the next bitmap write overlap the last one's continuations. The
+     * system property {@code hast.activemap.flushers} (1..4) overrides it for an A/B run
+     * (bench/build-ab.sh; docs/performance-activemap.md).
+     */
+    static final int FLUSHERS = Math.max(1, Math.min(4, Integer.getInteger("hast.activemap.flushers", 2)));
 
     private final ActiveMap map;
     private final LocalComponent local;
@@ -42,24 +55,44 @@ public final class DirtyMap implements AutoCloseable {
     private final ByteBuffer bitmapOut;
     /** The image last written (guarded by writeLock): what a mark's write unites with. */
     private final byte[] written;
+    /**
+     * Bits a clear may drop (guarded by the map's monitor): clean in the map when the clear
+     * thread took its note, and not written to since; valid for a bitmap write once
+     * {@link #clearGranted} says the sync that covers them has returned.
+     */
+    private final byte[] clearable;
+    /** The clear thread's copy of the map when it takes its note (its own). */
+    private final ByteBuffer clearNote;
     private volatile boolean metaflush;
     private volatile IntConsumer cleanListener;
 
     /** Serialises bitmap writes so an older snapshot never lands after a newer one. */
     private final Object writeLock = new Object();
+    /** Guards the generations and waiters; idle flushers wait on it. */
     private final Object flushLock = new Object();
     private long requestedGeneration;
+    /** The newest generation a flusher has taken a snapshot for. */
+    private long claimedGeneration;
     private long writtenGeneration;
     /** The latest generation asked for by a mark; later ones up to requested are clears. */
     private long markGeneration;
     /** Some bit was cleared in the map that the disk may still have set. */
     private boolean clearsPending;
+    /** {@link #clearable} is covered by a returned fdatasync: the next bitmap write drops it. */
+    private boolean clearGranted;
+    /** From the clear thread's note until the bitmap write that used it has returned. */
+    private boolean clearInFlight;
+    /** The clear thread is parked until there is work: {@link #clearDue} unparks it. */
+    private boolean clearerIdle;
     private long lastClearWrite = System.nanoTime();
     private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
     /** Per extent: the bitmap write that makes its latest mark durable (guarded by flushLock). */
     private final long[] markedAt;
     private boolean closed;
-    private final Thread flusher;
+    /** Set once the clear thread has ended: flushers end when no work is left. */
+    private boolean flushersStop;
+    private final Thread[] flushers = new Thread[FLUSHERS];
+    private final Thread clearer;
 
     private record Waiter(long generation, Runnable then) {
     }
@@ -71,12 +104,22 @@ public final class DirtyMap implements AutoCloseable {
         this.metaflush = metaflush;
         this.bitmapOut = ByteBuffer.allocateDirect(map.onDiskSize());
         this.written = new byte[map.onDiskSize()];
+        this.clearable = new byte[map.onDiskSize()];
+        this.clearNote = ByteBuffer.allocate(map.onDiskSize());
         this.markedAt = new long[map.extentCount()];
-        this.flusher = FatalThreads.start("activemap", this::flushLoop);
+        this.clearer = FatalThreads.newThread("activemap-clear", this::clearLoop);
+        for (int i = 0; i < flushers.length; i++) {
+            flushers[i] = FatalThreads.start(i == 0 ? "activemap" : "activemap-" + i, this::flushLoop);
+        }
+        clearer.start();
     }
 
     public void setMetaflush(boolean metaflush) {
-        this.metaflush = metaflush;
+        synchronized (flushLock) {
+            this.metaflush = metaflush;
+            flushLock.notify();
+        }
+        LockSupport.unpark(clearer);
     }
 
     public ActiveMap mapForTests() {
@@ -121,6 +164,8 @@ public final class DirtyMap implements AutoCloseable {
             changed = map.writeStart(offset, length);
             int first = map.extentOf(offset);
             int last = map.extentOf(offset + length - 1);
+            // This write's data may miss a clear's fdatasync that is already running.
+            revokeClears(first, last);
             // Under the map lock, so that a bitmap write that includes this change is one asked
             // for after it. A write that changed nothing may still touch an extent another write
             // has just marked, whose bitmap write is not on disk yet: it waits for that one (the
@@ -133,7 +178,10 @@ public final class DirtyMap implements AutoCloseable {
                     for (int e = first; e <= last; e++) {
                         markedAt[e] = waitFor;
                     }
-                    flushLock.notifyAll();
+                    // One idle flusher is enough; a busy one looks for work before it waits.
+                    flushLock.notify();
+                    // A new extent on the keepdirty list may have pushed a clean one off it.
+                    clearDue();
                 } else {
                     for (int e = first; e <= last; e++) {
                         waitFor = Math.max(waitFor, markedAt[e]);
@@ -156,6 +204,16 @@ public final class DirtyMap implements AutoCloseable {
         }
     }
 
+    /**
+     * Under the map's monitor: the extents {@code first..last} became dirty again, and whatever
+     * is written to them now may miss the sync a clear is waiting for: that clear keeps them.
+     */
+    private void revokeClears(int first, int last) {
+        for (int e = first; e <= last; e++) {
+            clearable[e >>> 3] &= (byte) ~(1 << (e & 7));
+        }
+    }
+
     /** The write succeeded on the local component: release its extents. */
     public void writeComplete(long offset, long length) {
         boolean changed;
@@ -173,6 +231,9 @@ public final class DirtyMap implements AutoCloseable {
         boolean changed;
         synchronized (map) {
             changed = map.needSync(offset, length);
+            if (length > 0) {
+                revokeClears(map.extentOf(offset), map.extentOf(offset + length - 1));
+            }
         }
         if (changed) {
             requestClear();
@@ -230,7 +291,9 @@ public final class DirtyMap implements AutoCloseable {
     public void syncFailed(long offset) {
         boolean changed;
         synchronized (map) {
-            changed = map.syncFailed(map.extentOf(offset));
+            int extent = map.extentOf(offset);
+            changed = map.syncFailed(extent);
+            revokeClears(extent, extent);
         }
         if (changed) {
             requestClear();
@@ -245,69 +308,102 @@ public final class DirtyMap implements AutoCloseable {
                         + " bytes, " + map.mapSize() + " needed");
             }
             map.merge(peer);
+            // A synchronisation may now write into any extent the peer had dirty.
+            java.util.Arrays.fill(clearable, (byte) 0);
         }
-        writeNow(true);
+        synchronized (writeLock) {
+            writeNow(Mode.EXACT);
+        }
     }
 
     /** The map changed in a way no write waits for (a clear, or needSync's bookkeeping). */
     private void requestClear() {
         synchronized (flushLock) {
             ++requestedGeneration;
-            clearsPending = true;
-            flushLock.notifyAll();
+            clearDue();
+            if (!metaflush) {
+                flushLock.notify();
+            }
         }
     }
 
+    /** Under flushLock: some bit may have left the map; the clear thread wakes if idle. */
+    private void clearDue() {
+        clearsPending = true;
+        if (clearerIdle && metaflush) {
+            // Only when it waits for work: one parked until its interval ends wakes by itself.
+            clearerIdle = false;
+            LockSupport.unpark(clearer);
+        }
+    }
+
+    /** Under flushLock: whether a flusher has a bitmap write to make. */
+    private boolean flushWork() {
+        if (!metaflush) {
+            // Every change goes out at once as a plain write, as in the reference.
+            return requestedGeneration > claimedGeneration;
+        }
+        return markGeneration > claimedGeneration || clearGranted;
+    }
+
     private void flushLoop() {
+        ArrayDeque<Runnable> ready = new ArrayDeque<>();
         while (true) {
-            long target;
-            boolean clear;
             synchronized (flushLock) {
-                while (true) {
-                    // A due clear goes first: it is durable for the marks it carries too.
-                    long wait = clearsPending && metaflush && !closed
-                            ? lastClearWrite + CLEAR_INTERVAL_NANOS - System.nanoTime() : 0;
-                    if (clearsPending && wait <= 0) {
-                        clear = true;
-                        break;
-                    }
-                    if (markGeneration > writtenGeneration) {
-                        clear = false;
-                        break;
-                    }
-                    if (!clearsPending && closed) {
+                while (!flushWork()) {
+                    if (flushersStop) {
                         return;
                     }
                     try {
-                        flushLock.wait(wait / 1_000_000 + (wait > 0 ? 1 : 0));
+                        flushLock.wait();
                     } catch (InterruptedException e) {
                         return;
                     }
                 }
-                target = requestedGeneration;
-                if (clear) {
-                    clearsPending = false;
-                    lastClearWrite = System.nanoTime();
+            }
+            long target;
+            boolean withClears;
+            synchronized (writeLock) {
+                // Claimed only now, right before the snapshot: whatever arrived while another
+                // flusher was writing rides on this write.
+                synchronized (flushLock) {
+                    if (!flushWork()) {
+                        continue;
+                    }
+                    target = requestedGeneration;
+                    claimedGeneration = target;
+                    withClears = clearGranted;
+                    clearGranted = false;
+                }
+                try {
+                    writeNow(withClears ? Mode.GRANTED_CLEARS : Mode.MARKS);
+                } catch (IOException e) {
+                    // Logged and counted in writeNow; the writes go ahead as in the reference.
                 }
             }
-            try {
-                writeNow(clear);
-            } catch (IOException e) {
-                // Logged and counted in writeNow; the writes go ahead as in the reference.
-            }
-            ArrayDeque<Runnable> ready = new ArrayDeque<>();
             synchronized (flushLock) {
-                writtenGeneration = target;
+                writtenGeneration = Math.max(writtenGeneration, target);
+                if (withClears) {
+                    clearInFlight = false;
+                    lastClearWrite = System.nanoTime();
+                    LockSupport.unpark(clearer);
+                }
                 // Not sorted: a write may wait for an older, still pending, bitmap write.
                 for (java.util.Iterator<Waiter> it = waiters.iterator(); it.hasNext();) {
                     Waiter w = it.next();
-                    if (w.generation() <= target) {
+                    if (w.generation() <= writtenGeneration) {
                         ready.add(w.then());
                         it.remove();
                     }
                 }
+                if (flushWork()) {
+                    // More marks arrived meanwhile: another flusher writes them while this one
+                    // runs the continuations.
+                    flushLock.notify();
+                }
             }
-            for (Runnable r : ready) {
+            Runnable r;
+            while ((r = ready.poll()) != null) {
                 try {
                     r.run();
                 } catch (RuntimeException e) {
@@ -318,44 +414,134 @@ public final class DirtyMap implements AutoCloseable {
     }
 
     /**
-     * Writes the bitmap at offset 4096. With {@code metaflush} on: a mark's write ({@code clear}
-     * false) keeps every bit of the last image and is one synchronous write; a clear first makes
-     * the data of completed writes durable ({@code fdatasync}), then writes the map as it is.
+     * With {@code metaflush on}: at most once per {@link #CLEAR_INTERVAL_NANOS} (at once when
+     * closing), notes the extents clean in the map, syncs the provider's data without holding
+     * any lock a mark needs, then grants the next bitmap write the right to drop those bits.
      */
-    private void writeNow(boolean clear) throws IOException {
-        synchronized (writeLock) {
-            bitmapOut.clear();
-            synchronized (map) {
-                map.writeBitmap(bitmapOut);
-            }
-            bitmapOut.flip();
-            boolean durable = metaflush;
-            if (durable && !clear) {
-                for (int i = 0; i < written.length; i++) {
-                    bitmapOut.put(i, (byte) (bitmapOut.get(i) | written[i]));
-                }
-            }
-            boolean flushed = true;
-            try {
-                if (!durable) {
-                    local.writeFully(bitmapOut, MetadataCodec.METADATA_SIZE);
-                } else {
-                    if (clear) {
-                        flushed = local.flush();
+    private void clearLoop() {
+        while (true) {
+            // Parked, not waiting on flushLock: requestClear runs under flushLock and unparks.
+            while (true) {
+                long wait;
+                synchronized (flushLock) {
+                    if (!clearInFlight && clearsPending && metaflush) {
+                        wait = closed ? 0 : lastClearWrite + CLEAR_INTERVAL_NANOS - System.nanoTime();
+                        if (wait <= 0) {
+                            clearsPending = false;
+                            clearInFlight = true;
+                            break;
+                        }
+                    } else if (closed && !clearInFlight) {
+                        return;
+                    } else {
+                        wait = 0;
+                        clearerIdle = true;
                     }
-                    flushed &= local.writeDurably(bitmapOut, MetadataCodec.METADATA_SIZE);
                 }
+                if (wait > 0) {
+                    LockSupport.parkNanos(this, wait);
+                } else {
+                    LockSupport.park(this);
+                }
+            }
+            boolean any = false;
+            synchronized (map) {
+                clearNote.clear();
+                map.writeBitmap(clearNote);
+                for (int i = 0; i < clearable.length; i++) {
+                    // written is the flushers' (writeLock): read here without it, a bit set
+                    // meanwhile is only missed, and stays set on disk until the next clear.
+                    clearable[i] = (byte) (~clearNote.get(i) & written[i]);
+                    any |= clearable[i] != 0;
+                }
+            }
+            if (!any) {
+                synchronized (flushLock) {
+                    clearInFlight = false;
+                    lastClearWrite = System.nanoTime();
+                }
+                continue;
+            }
+            boolean synced = false;
+            boolean unsupported = false;
+            try {
+                synced = local.flush();
+                unsupported = !synced;
             } catch (IOException e) {
-                // A synchronous write fails as one: its bytes and its flush are not told apart.
                 LOG.error("Unable to flush activemap to disk: {}.", e.getMessage());
                 stats.writeError.increment();
-                throw e;
             }
-            bitmapOut.get(0, written);
-            if (!flushed) {
-                LOG.warn("The local provider does not support cache flush; metaflush is off.");
-                metaflush = false;
+            synchronized (flushLock) {
+                if (synced) {
+                    clearGranted = true;
+                    ++requestedGeneration;
+                    flushLock.notify();
+                } else {
+                    // Nothing is known durable: the bits stay set on disk for a later try.
+                    clearInFlight = false;
+                    clearsPending = true;
+                    lastClearWrite = System.nanoTime();
+                    if (unsupported) {
+                        // As a mark's write finding the same: plain writes of the map from now on.
+                        LOG.warn("The local provider does not support cache flush; metaflush is off.");
+                        metaflush = false;
+                        flushLock.notify();
+                    }
+                }
             }
+        }
+    }
+
+    /** What a bitmap write may carry. */
+    private enum Mode {
+        /** The map united with the last image: sets bits, never clears one. */
+        MARKS,
+        /** As {@link #MARKS}, less the bits the clear thread's returned sync made safe to drop. */
+        GRANTED_CLEARS,
+        /** The map as it is, after an fdatasync of its own (merge). */
+        EXACT
+    }
+
+    /**
+     * Writes the bitmap at offset 4096, under writeLock. With {@code metaflush} on it is one
+     * synchronous write; without, a plain write of the map as it is.
+     */
+    private void writeNow(Mode mode) throws IOException {
+        bitmapOut.clear();
+        boolean durable = metaflush;
+        synchronized (map) {
+            map.writeBitmap(bitmapOut);
+            if (durable && mode != Mode.EXACT) {
+                for (int i = 0; i < written.length; i++) {
+                    byte keep = mode == Mode.GRANTED_CLEARS ? (byte) (written[i] & ~clearable[i]) : written[i];
+                    bitmapOut.put(i, (byte) (bitmapOut.get(i) | keep));
+                }
+            }
+            if (mode == Mode.GRANTED_CLEARS) {
+                java.util.Arrays.fill(clearable, (byte) 0);
+            }
+        }
+        bitmapOut.flip();
+        boolean flushed = true;
+        try {
+            if (!durable) {
+                local.writeFully(bitmapOut, MetadataCodec.METADATA_SIZE);
+            } else {
+                if (mode == Mode.EXACT) {
+                    flushed = local.flush();
+                }
+                flushed &= local.writeDurably(bitmapOut, MetadataCodec.METADATA_SIZE);
+            }
+        } catch (IOException e) {
+            // A synchronous write fails as one: its bytes and its flush are not told apart.
+            LOG.error("Unable to flush activemap to disk: {}.", e.getMessage());
+            stats.writeError.increment();
+            throw e;
+        }
+        bitmapOut.get(0, written);
+        if (!flushed) {
+            LOG.warn("The local provider does not support cache flush; metaflush is off.");
+            metaflush = false;
         }
     }
 
@@ -363,10 +549,21 @@ public final class DirtyMap implements AutoCloseable {
     public void close() {
         synchronized (flushLock) {
             closed = true;
+        }
+        LockSupport.unpark(clearer);
+        join(clearer);
+        synchronized (flushLock) {
+            flushersStop = true;
             flushLock.notifyAll();
         }
+        for (Thread flusher : flushers) {
+            join(flusher);
+        }
+    }
+
+    private static void join(Thread thread) {
         try {
-            flusher.join(5000);
+            thread.join(5000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -113,51 +113,201 @@ class DirtyMapTest {
             }
             assertTrue(written.await(60, TimeUnit.SECONDS));
         }
-        List<Event> events = calls.get().events();
-        byte[] durable = new byte[map.onDiskSize()];
-        int[] lastDataWrite = new int[extents];
-        java.util.Arrays.fill(lastDataWrite, -1);
-        int lastFlush = -1;
-        int dataWrites = 0;
-        int clears = 0;
-        for (int i = 0; i < events.size(); i++) {
-            Event event = events.get(i);
-            if (event.call() == Call.FLUSH) {
-                // Only a clear pays a whole-provider sync, and its bitmap write comes next.
-                assertTrue(i + 1 < events.size() && events.get(i + 1).call() == Call.WRITE_DURABLE
-                        && events.get(i + 1).position() == MetadataCodec.METADATA_SIZE,
-                        "call " + i + ": an fdatasync not followed by the bitmap write it makes safe");
-                lastFlush = i;
-                continue;
-            }
-            if (event.position() < dataStart) {
-                assertEquals(Call.WRITE_DURABLE, event.call(), "call " + i + ": the bitmap written without O_DSYNC");
-                assertEquals(MetadataCodec.METADATA_SIZE, event.position());
-                byte[] image = event.bytes();
-                for (int e = 0; e < extents; e++) {
-                    boolean was = (durable[e / 8] & (1 << (e % 8))) != 0;
-                    boolean now = (image[e / 8] & (1 << (e % 8))) != 0;
-                    if (was && !now) {
-                        clears++;
-                        if (lastFlush < lastDataWrite[e]) {
-                            throw new AssertionError("call " + i + ": extent " + e + " cleared on disk before "
-                                    + "the data written to it (call " + lastDataWrite[e] + ") was made durable");
-                        }
-                    }
+        OrderCheck check = OrderCheck.of(calls.get().events(), map.onDiskSize(), extents, dataStart);
+        assertEquals(2 * extents, check.dataWrites());
+        assertTrue(check.clears() > 0, "the test never saw a clear (keepdirty 64 of " + extents + " extents)");
+    }
+
+    /**
+     * A clear's {@code fdatasync} runs while marks go on: a write that starts on an extent after
+     * the clear took its note of clean extents, and completes before the sync returns, must not
+     * have its extent cleared by that clear (its data may have missed the sync). The sync is held
+     * until such a write has completed and left the map clean again (keepdirty 1).
+     */
+    @Test
+    void aClearNeverDropsAnExtentWrittenWhileItsSyncRan() throws Exception {
+        Path file = dir.resolve("disk");
+        ActiveMap map = new ActiveMap(DATA_SIZE, EXTENT, 1, 512);
+        long dataStart = MetadataCodec.METADATA_SIZE + map.onDiskSize();
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.allocate(1), dataStart + DATA_SIZE - 1);
+        }
+        int extents = (int) (DATA_SIZE / EXTENT);
+        AtomicReference<RecordingComponentIo> calls = new AtomicReference<>();
+        CountDownLatch syncStarted = new CountDownLatch(1);
+        CountDownLatch rewritten = new CountDownLatch(1);
+        try (LocalComponent local = LocalComponent.open(file, LocalIoMode.BUFFERED, io -> {
+            calls.set(new RecordingComponentIo(io));
+            return calls.get();
+        }); DirtyMap dirty = new DirtyMap(map, local, new WorkerStats(), true)) {
+            calls.get().beforeFlush(() -> {
+                if (syncStarted.getCount() > 0) {
+                    syncStarted.countDown();
+                    awaitQuietly(rewritten, 30);
                 }
-                durable = image;
-                continue;
-            }
-            dataWrites++;
-            int extent = (int) ((event.position() - dataStart) / EXTENT);
-            lastDataWrite[extent] = i;
-            if ((durable[extent / 8] & (1 << (extent % 8))) == 0) {
-                throw new AssertionError("call " + i + ": data written to extent " + extent
-                        + " before a durable bitmap write marked it");
+            });
+            writeAndComplete(dirty, local, dataStart, 0);
+            writeAndComplete(dirty, local, dataStart, EXTENT);   // evicts extent 0: a clear is due
+            assertTrue(syncStarted.await(30, TimeUnit.SECONDS), "no clear started its sync");
+            writeAndComplete(dirty, local, dataStart, 0);        // after the note, before the sync returns
+            writeAndComplete(dirty, local, dataStart, 2 * EXTENT); // evicts extent 0 again
+            rewritten.countDown();
+        }
+        OrderCheck check = OrderCheck.of(calls.get().events(), map.onDiskSize(), extents, dataStart);
+        assertEquals(4, check.dataWrites());
+        assertTrue(check.clears() > 0, "the test never saw a clear");
+    }
+
+    /**
+     * A clear's {@code fdatasync} (every dirty data page of the provider: long under load) is
+     * not on the marks' path: while it is held, a write to a new extent still gets its durable
+     * mark and goes ahead. Before, the one flusher thread ran that sync, and marks waited for it.
+     */
+    @Test
+    void aMarkDoesNotWaitForAClearsSync() throws Exception {
+        Path file = dir.resolve("disk");
+        ActiveMap map = new ActiveMap(DATA_SIZE, EXTENT, 1, 512);
+        long dataStart = MetadataCodec.METADATA_SIZE + map.onDiskSize();
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.allocate(1), dataStart + DATA_SIZE - 1);
+        }
+        AtomicReference<RecordingComponentIo> calls = new AtomicReference<>();
+        CountDownLatch syncStarted = new CountDownLatch(1);
+        CountDownLatch markDone = new CountDownLatch(1);
+        try (LocalComponent local = LocalComponent.open(file, LocalIoMode.BUFFERED, io -> {
+            calls.set(new RecordingComponentIo(io));
+            return calls.get();
+        }); DirtyMap dirty = new DirtyMap(map, local, new WorkerStats(), true)) {
+            // Held until the mark below is durable and its write done (60 s at most, longer than
+            // writeAndComplete waits: a flusher stuck in this sync fails the test).
+            calls.get().beforeFlush(() -> {
+                if (syncStarted.getCount() > 0) {
+                    syncStarted.countDown();
+                    awaitQuietly(markDone, 60);
+                }
+            });
+            // Extent 0 leaves keepdirty while its write is in flight: its completion asks for a clear.
+            CountDownLatch released = new CountDownLatch(1);
+            dirty.writeStart(0, 4096, released::countDown);
+            assertTrue(released.await(30, TimeUnit.SECONDS));
+            writeAndComplete(dirty, local, dataStart, EXTENT);
+            dirty.writeComplete(0, 4096);
+            assertTrue(syncStarted.await(30, TimeUnit.SECONDS), "no clear started its sync");
+            try {
+                writeAndComplete(dirty, local, dataStart, 2 * EXTENT);
+            } finally {
+                markDone.countDown();
             }
         }
-        assertEquals(2 * extents, dataWrites);
-        assertTrue(clears > 0, "the test never saw a clear (keepdirty 64 of " + extents + " extents)");
+    }
+
+    /**
+     * Bitmap writes overlap the continuations of the last one: while a released write's
+     * continuation (the pipeline's dispatch) still runs, the next mark is written by the other
+     * flusher. Here the first continuation only returns once a later mark's continuation ran.
+     */
+    @Test
+    void theNextMarkIsWrittenWhileTheLastOnesContinuationRuns() throws Exception {
+        Path file = dir.resolve("disk");
+        ActiveMap map = new ActiveMap(DATA_SIZE, EXTENT, 64, 512);
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.allocate(1), MetadataCodec.METADATA_SIZE + map.onDiskSize() + DATA_SIZE - 1);
+        }
+        try (LocalComponent local = LocalComponent.open(file);
+                DirtyMap dirty = new DirtyMap(map, local, new WorkerStats(), true)) {
+            CountDownLatch firstRunning = new CountDownLatch(1);
+            CountDownLatch secondRan = new CountDownLatch(1);
+            // 60 s, longer than the test waits below: one flusher stuck here fails the test.
+            dirty.writeStart(0, 4096, () -> {
+                firstRunning.countDown();
+                awaitQuietly(secondRan, 60);
+            });
+            assertTrue(firstRunning.await(30, TimeUnit.SECONDS));
+            dirty.writeStart(EXTENT, 4096, secondRan::countDown);
+            assertTrue(secondRan.await(30, TimeUnit.SECONDS), "the second mark waited for the first continuation");
+            dirty.writeComplete(0, 4096);
+            dirty.writeComplete(EXTENT, 4096);
+        }
+    }
+
+    /** One 4 KiB write at {@code offset} as the pipeline makes it: mark, data, completion. */
+    private static void writeAndComplete(DirtyMap dirty, LocalComponent local, long dataStart, long offset)
+            throws InterruptedException {
+        CountDownLatch done = new CountDownLatch(1);
+        dirty.writeStart(offset, 4096, () -> {
+            try {
+                local.writeFully(ByteBuffer.allocate(4096), dataStart + offset);
+            } catch (java.io.IOException failed) {
+                throw new java.io.UncheckedIOException(failed);
+            }
+            dirty.writeComplete(offset, 4096);
+            done.countDown();
+        });
+        assertTrue(done.await(30, TimeUnit.SECONDS), "write at " + offset + " never released");
+    }
+
+    private static boolean awaitQuietly(CountDownLatch latch, int seconds) {
+        try {
+            return latch.await(seconds, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /**
+     * Replays the component's calls in order (metaflush on): every data write follows a durable
+     * bitmap write that marks its extent, the bitmap is only written with O_DSYNC, every
+     * {@code fdatasync} is followed by a bitmap write (only clears pay one), and an extent is
+     * cleared on disk only after a sync issued after its last data write has returned.
+     */
+    private record OrderCheck(int dataWrites, int clears) {
+        static OrderCheck of(List<Event> events, int onDiskSize, int extents, long dataStart) {
+            byte[] durable = new byte[onDiskSize];
+            int[] lastDataWrite = new int[extents];
+            java.util.Arrays.fill(lastDataWrite, -1);
+            // Of the syncs returned so far, the latest point at which one was issued.
+            int syncedUpTo = -1;
+            boolean syncUnused = false;
+            int dataWrites = 0;
+            int clears = 0;
+            for (int i = 0; i < events.size(); i++) {
+                Event event = events.get(i);
+                if (event.call() == Call.FLUSH) {
+                    syncedUpTo = Math.max(syncedUpTo, event.issuedAfter());
+                    syncUnused = true;
+                    continue;
+                }
+                if (event.position() < dataStart) {
+                    assertEquals(Call.WRITE_DURABLE, event.call(), "call " + i + ": the bitmap written without O_DSYNC");
+                    assertEquals(MetadataCodec.METADATA_SIZE, event.position());
+                    syncUnused = false;
+                    byte[] image = event.bytes();
+                    for (int e = 0; e < extents; e++) {
+                        boolean was = (durable[e / 8] & (1 << (e % 8))) != 0;
+                        boolean now = (image[e / 8] & (1 << (e % 8))) != 0;
+                        if (was && !now) {
+                            clears++;
+                            if (syncedUpTo <= lastDataWrite[e]) {
+                                throw new AssertionError("call " + i + ": extent " + e + " cleared on disk before "
+                                        + "the data written to it (call " + lastDataWrite[e] + ") was made durable");
+                            }
+                        }
+                    }
+                    durable = image;
+                    continue;
+                }
+                dataWrites++;
+                int extent = (int) ((event.position() - dataStart) / EXTENT);
+                lastDataWrite[extent] = i;
+                if ((durable[extent / 8] & (1 << (extent % 8))) == 0) {
+                    throw new AssertionError("call " + i + ": data written to extent " + extent
+                            + " before a durable bitmap write marked it");
+                }
+            }
+            assertTrue(!syncUnused, "an fdatasync not followed by the bitmap write it makes safe");
+            return new OrderCheck(dataWrites, clears);
+        }
     }
 
     private static boolean markedOnDisk(LocalComponent local, int extent) {

@@ -8,20 +8,26 @@ import org.hast.local.ComponentIo;
 
 /**
  * Passes a component's system calls through and records each in one global order: a write is
- * recorded when it is issued, a durable write when it has returned (that is when it is durable),
- * with a copy of its bytes.
+ * recorded when it is issued, a durable write and a flush when they have returned (that is when
+ * they are durable), a durable write with a copy of its bytes. Each event also says how many
+ * events were recorded when its call was issued: a flush covers the writes before that.
  */
 public final class RecordingComponentIo implements ComponentIo {
     public enum Call { WRITE, WRITE_DURABLE, FLUSH }
 
-    /** One call: {@code bytes} is what a durable write wrote, null otherwise. */
-    public record Event(Call call, long position, int length, byte[] bytes) {
+    /**
+     * One call: {@code bytes} is what a durable write wrote, null otherwise; {@code issuedAfter}
+     * is the number of events recorded before the call was issued.
+     */
+    public record Event(Call call, long position, int length, byte[] bytes, int issuedAfter) {
     }
 
     private final ComponentIo inner;
     private final List<Event> events = new ArrayList<>();
     /** Set to make {@link #writeDurable} fail as a provider without {@code fsync} does. */
     private volatile boolean refuseDurable;
+    /** Runs on the calling thread when a flush is issued, before it is made (a slow sync). */
+    private volatile Runnable beforeFlush = () -> { };
 
     public RecordingComponentIo(ComponentIo inner) {
         this.inner = inner;
@@ -31,12 +37,20 @@ public final class RecordingComponentIo implements ComponentIo {
         refuseDurable = true;
     }
 
+    public void beforeFlush(Runnable hook) {
+        beforeFlush = hook;
+    }
+
     public synchronized List<Event> events() {
         return List.copyOf(events);
     }
 
-    private synchronized void record(Event event) {
-        events.add(event);
+    private synchronized void record(Call call, long position, int length, byte[] bytes, int issuedAfter) {
+        events.add(new Event(call, position, length, bytes, issuedAfter));
+    }
+
+    private synchronized int recorded() {
+        return events.size();
     }
 
     @Override
@@ -46,28 +60,31 @@ public final class RecordingComponentIo implements ComponentIo {
 
     @Override
     public int write(ByteBuffer source, long position) throws IOException {
-        record(new Event(Call.WRITE, position, source.remaining(), null));
+        record(Call.WRITE, position, source.remaining(), null, recorded());
         return inner.write(source, position);
     }
 
     @Override
     public int writeDurable(ByteBuffer source, long position) throws IOException {
         if (refuseDurable) {
-            record(new Event(Call.WRITE_DURABLE, position, 0, null));
+            record(Call.WRITE_DURABLE, position, 0, null, recorded());
             throw new IOException("Invalid argument");
         }
         ByteBuffer copy = source.duplicate();
         byte[] bytes = new byte[copy.remaining()];
         copy.get(bytes);
+        int issuedAfter = recorded();
         int n = inner.writeDurable(source, position);
-        record(new Event(Call.WRITE_DURABLE, position, n, bytes));
+        record(Call.WRITE_DURABLE, position, n, bytes, issuedAfter);
         return n;
     }
 
     @Override
     public void flush() throws IOException {
+        int issuedAfter = recorded();
+        beforeFlush.run();
         inner.flush();
-        record(new Event(Call.FLUSH, 0, 0, null));
+        record(Call.FLUSH, 0, 0, null, issuedAfter);
     }
 
     @Override
