@@ -1,6 +1,7 @@
 package org.hast.local;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -70,6 +71,8 @@ class WriteBehindTest {
     void writtenDataIsOnItsWayToTheDiskNotLeftDirty() throws Exception {
         long dirty = dirtyPages();
         Requirements.require(dirty >= 0, "cachestat(2) is not available (Linux 6.5 or later): " + -dirty);
+        // Written as fast as the test can: any rate may be written back early here.
+        System.setProperty(WriteBehind.RATE_PROPERTY, "0");
         try (LocalComponent local = LocalComponent.open(file, LocalIoMode.BUFFERED, UnaryOperator.identity())) {
             ByteBuffer chunk = ByteBuffer.allocateDirect(CHUNK);
             byte[] random = new byte[CHUNK];
@@ -89,16 +92,28 @@ class WriteBehindTest {
             assertTrue(dirty * PAGE <= WriteBehind.DEFAULT_THRESHOLD_BYTES,
                     "still dirty in the page cache: " + dirty * PAGE + " of " + WRITTEN + " bytes written");
             assertTrue(local.writeBehindsStarted() >= 1, "no write-back was started");
+        } finally {
+            System.clearProperty(WriteBehind.RATE_PROPERTY);
         }
     }
 
     @Test
-    void thresholdProperty() {
-        assertEquals(WriteBehind.DEFAULT_THRESHOLD_BYTES, WriteBehind.threshold(null));
-        assertEquals(0, WriteBehind.threshold("0"));
-        assertEquals(1 << 20, WriteBehind.threshold(" 1048576 "));
-        assertEquals(WriteBehind.DEFAULT_THRESHOLD_BYTES, WriteBehind.threshold("lots"));
-        assertEquals(WriteBehind.DEFAULT_THRESHOLD_BYTES, WriteBehind.threshold("-1"));
+    void properties() {
+        assertEquals(7, WriteBehind.number("p", null, 7));
+        assertEquals(0, WriteBehind.number("p", "0", 7));
+        assertEquals(1 << 20, WriteBehind.number("p", " 1048576 ", 7));
+        assertEquals(7, WriteBehind.number("p", "lots", 7));
+        assertEquals(7, WriteBehind.number("p", "-1", 7));
+    }
+
+    @Test
+    void onlyWritesSlowerThanTheLimitAreWrittenBackEarly() {
+        long limit = 200_000_000L;
+        // 32 MiB in 0.3 s (112 MB/s, a 1 Gbit link): the disk idles, write back now.
+        assertTrue(WriteBehind.pays(32L << 20, 300_000_000L, limit));
+        // 32 MiB in 50 ms (671 MB/s, 127.0.0.1): the disk limits; the kernel's write-back runs anyway.
+        assertFalse(WriteBehind.pays(32L << 20, 50_000_000L, limit));
+        assertTrue(WriteBehind.pays(32L << 20, 1, 0), "0: any rate");
     }
 
     @Test
