@@ -98,6 +98,21 @@ class WriteBehindTest {
     }
 
     @Test
+    void smallWritesAreLeftToThePageCache() throws Exception {
+        System.setProperty(WriteBehind.RATE_PROPERTY, "0");
+        try (LocalComponent local = LocalComponent.open(file, LocalIoMode.BUFFERED, UnaryOperator.identity())) {
+            ByteBuffer block = ByteBuffer.allocateDirect(4096);
+            for (long at = 0; at < WRITTEN; at += 4096) {
+                block.clear();
+                local.writeFully(block, at);
+            }
+            assertEquals(0, local.writeBehindsStarted(), "4 KiB writes started a write-back");
+        } finally {
+            System.clearProperty(WriteBehind.RATE_PROPERTY);
+        }
+    }
+
+    @Test
     void properties() {
         assertEquals(7, WriteBehind.number("p", null, 7));
         assertEquals(0, WriteBehind.number("p", "0", 7));
