@@ -56,7 +56,8 @@ hast_daemons() {
     hast_conf "$1" "$dir"
     hastctl_on nodeA "$dir" create "$EXPORT" >/dev/null
     hastctl_on nodeB "$dir" create "$EXPORT" >/dev/null
-    local gc="-Xlog:gc:file=$dir/gc-%p.log"
+    # HAST_JAVA_OPTS: extra JVM options (system properties) for both daemons and their workers.
+    local gc="-Xlog:gc:file=$dir/gc-%p.log${HAST_JAVA_OPTS:+ $HAST_JAVA_OPTS}"
     "${IN_A[@]}" env HAST_NODE=nodeA JAVA_TOOL_OPTIONS="$gc" "$ROOT/bin/hastd" -F -c "$dir/hast.conf" >"$dir/a.log" 2>&1 &
     HAST_A_PID=$!; started $!; SYSTEM_PIDS+=($!)
     "${IN_B[@]}" env HAST_NODE=nodeB JAVA_TOOL_OPTIONS="$gc" "$ROOT/bin/hastd" -F -c "$dir/hast.conf" >"$dir/b.log" 2>&1 &

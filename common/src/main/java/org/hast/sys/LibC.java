@@ -35,6 +35,12 @@ public interface LibC {
     /** Hole punching: DELETE on a regular-file component (spec §13.1). */
     int fallocate(int fd, int mode, long offset, long length);
 
+    /**
+     * Linux: starts (flag 2, {@code SYNC_FILE_RANGE_WRITE}) the write-back of a file's dirty
+     * pages without waiting for it; length 0 means to the end of the file.
+     */
+    int sync_file_range(int fd, long offset, long nbytes, int flags);
+
     /** Detaches a daemon from its terminal session. */
     int setsid();
 

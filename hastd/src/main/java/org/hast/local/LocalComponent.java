@@ -36,16 +36,20 @@ public final class LocalComponent implements Closeable {
     private final ProviderGeometry geometry;
     private final ComponentIo io;
     private final int lockFd;
+    /** Buffered I/O on Linux: starts the write-back of what is written (null otherwise). */
+    private final WriteBehind writeBehind;
     /** Set once the component said it cannot flush its cache (EOPNOTSUPP latch, spec §11.3). */
     private volatile boolean flushUnsupported;
     /** Set once a synchronous write was refused: durable writes become write + fdatasync. */
     private volatile boolean durableWriteUnsupported;
 
-    private LocalComponent(Path path, ProviderGeometry geometry, ComponentIo io, int lockFd) {
+    private LocalComponent(Path path, ProviderGeometry geometry, ComponentIo io, int lockFd,
+            WriteBehind writeBehind) {
         this.path = path;
         this.geometry = geometry;
         this.io = io;
         this.lockFd = lockFd;
+        this.writeBehind = writeBehind;
     }
 
     /** Opens and locks {@code path} for buffered I/O; failures carry the reference's messages. */
@@ -86,7 +90,10 @@ public final class LocalComponent implements Closeable {
             libc.close(fd);
             throw new IOException("Unable to open " + path + ": " + IoErrors.describe(e) + ".", e);
         }
-        return new LocalComponent(path, geometry, io, fd);
+        WriteBehind writeBehind = mode == LocalIoMode.DIRECT ? null
+                : WriteBehind.startFor(fd, path.getFileName().toString(),
+                        HostPlatform.current().name().equals("linux"));
+        return new LocalComponent(path, geometry, io, fd, writeBehind);
     }
 
     public Path path() {
@@ -161,6 +168,14 @@ public final class LocalComponent implements Closeable {
         while (buffer.hasRemaining()) {
             offset += io.write(buffer, offset);
         }
+        if (writeBehind != null) {
+            writeBehind.written(offset - position);
+        }
+    }
+
+    /** Write-backs started by {@link WriteBehind} so far; -1 without one (tests). */
+    long writeBehindsStarted() {
+        return writeBehind == null ? -1 : writeBehind.started();
     }
 
     /**
@@ -238,6 +253,10 @@ public final class LocalComponent implements Closeable {
 
     @Override
     public void close() {
+        if (writeBehind != null) {
+            // Before the descriptor it uses is closed (and its number reused).
+            writeBehind.close();
+        }
         try {
             io.close();
         } catch (IOException e) {
