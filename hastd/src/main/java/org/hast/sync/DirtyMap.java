@@ -43,6 +43,18 @@ public final class DirtyMap implements AutoCloseable {
     /** How long clears may wait for their fdatasync while marks keep the flusher busy. */
     static final long CLEAR_INTERVAL_NANOS = 1_000_000_000L;
     /**
+     * How long the clears of extents a mark pushed off the keepdirty list may wait, when no
+     * other clear is due. Their data is usually still in the page cache when they are pushed
+     * off, and the clear's fdatasync then writes it all back at once: every second, that cost
+     * sequential writes a third of their rate and random reads a quarter (quiet A/B,
+     * docs/performance-activemap.md). After 30 s, the kernel's own write-back
+     * ({@code dirty_expire_centisecs}, 30 s by default) has written most of it, and the sync
+     * has little left to do; a crash resyncs at most 30 s worth of such extents. The system
+     * property {@code hast.activemap.evictionClearSeconds} overrides it (0..3600).
+     */
+    static final long EVICTION_CLEAR_INTERVAL_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(
+            Math.max(0, Math.min(3600, Long.getLong("hast.activemap.evictionClearSeconds", 30))));
+    /**
      * Flusher threads: two let the next bitmap write overlap the last one's continuations. The
      * system property {@code hast.activemap.flushers} (1..4) overrides it for an A/B run
      * (bench/build-ab.sh; docs/performance-activemap.md).
@@ -78,6 +90,9 @@ public final class DirtyMap implements AutoCloseable {
     private long markGeneration;
     /** Some bit was cleared in the map that the disk may still have set. */
     private boolean clearsPending;
+    /** A mark pushed some extent off the keepdirty list (see EVICTION_CLEAR_INTERVAL_NANOS). */
+    private boolean evictionClearsPending;
+    private final long evictionClearIntervalNanos;
     /** {@link #clearable} is covered by a returned fdatasync: the next bitmap write drops it. */
     private boolean clearGranted;
     /** From the clear thread's note until the bitmap write that used it has returned. */
@@ -98,6 +113,13 @@ public final class DirtyMap implements AutoCloseable {
     }
 
     public DirtyMap(ActiveMap map, LocalComponent local, WorkerStats stats, boolean metaflush) {
+        this(map, local, stats, metaflush, EVICTION_CLEAR_INTERVAL_NANOS);
+    }
+
+    /** Tests: with the interval of the clears of evicted extents given. */
+    DirtyMap(ActiveMap map, LocalComponent local, WorkerStats stats, boolean metaflush,
+             long evictionClearIntervalNanos) {
+        this.evictionClearIntervalNanos = evictionClearIntervalNanos;
         this.map = map;
         this.local = local;
         this.stats = stats;
@@ -181,7 +203,7 @@ public final class DirtyMap implements AutoCloseable {
                     // One idle flusher is enough; a busy one looks for work before it waits.
                     flushLock.notify();
                     // A new extent on the keepdirty list may have pushed a clean one off it.
-                    clearDue();
+                    evictionClearDue();
                 } else {
                     for (int e = first; e <= last; e++) {
                         waitFor = Math.max(waitFor, markedAt[e]);
@@ -327,9 +349,21 @@ public final class DirtyMap implements AutoCloseable {
         }
     }
 
-    /** Under flushLock: some bit may have left the map; the clear thread wakes if idle. */
+    /**
+     * Under flushLock: some bit may have left the map; the clear thread wakes, also when it
+     * waits out the longer interval of evictions (not on the write path: rare with keepdirty).
+     */
     private void clearDue() {
         clearsPending = true;
+        if (metaflush) {
+            clearerIdle = false;
+            LockSupport.unpark(clearer);
+        }
+    }
+
+    /** Under flushLock, on the write path: a mark may have pushed an extent off keepdirty. */
+    private void evictionClearDue() {
+        evictionClearsPending = true;
         if (clearerIdle && metaflush) {
             // Only when it waits for work: one parked until its interval ends wakes by itself.
             clearerIdle = false;
@@ -424,10 +458,12 @@ public final class DirtyMap implements AutoCloseable {
             while (true) {
                 long wait;
                 synchronized (flushLock) {
-                    if (!clearInFlight && clearsPending && metaflush) {
-                        wait = closed ? 0 : lastClearWrite + CLEAR_INTERVAL_NANOS - System.nanoTime();
+                    if (!clearInFlight && (clearsPending || evictionClearsPending) && metaflush) {
+                        long interval = clearsPending ? CLEAR_INTERVAL_NANOS : evictionClearIntervalNanos;
+                        wait = closed ? 0 : lastClearWrite + interval - System.nanoTime();
                         if (wait <= 0) {
                             clearsPending = false;
+                            evictionClearsPending = false;
                             clearInFlight = true;
                             break;
                         }

@@ -86,7 +86,7 @@ class DirtyMapTest {
         try (LocalComponent local = LocalComponent.open(file, LocalIoMode.BUFFERED, io -> {
             calls.set(new RecordingComponentIo(io));
             return calls.get();
-        }); DirtyMap dirty = new DirtyMap(map, local, new WorkerStats(), true)) {
+        }); DirtyMap dirty = new DirtyMap(map, local, new WorkerStats(), true, DirtyMap.CLEAR_INTERVAL_NANOS)) {
             CountDownLatch written = new CountDownLatch(2 * extents);
             Thread[] writers = new Thread[2];
             for (int t = 0; t < writers.length; t++) {
@@ -139,7 +139,7 @@ class DirtyMapTest {
         try (LocalComponent local = LocalComponent.open(file, LocalIoMode.BUFFERED, io -> {
             calls.set(new RecordingComponentIo(io));
             return calls.get();
-        }); DirtyMap dirty = new DirtyMap(map, local, new WorkerStats(), true)) {
+        }); DirtyMap dirty = new DirtyMap(map, local, new WorkerStats(), true, DirtyMap.CLEAR_INTERVAL_NANOS)) {
             calls.get().beforeFlush(() -> {
                 if (syncStarted.getCount() > 0) {
                     syncStarted.countDown();
@@ -177,7 +177,7 @@ class DirtyMapTest {
         try (LocalComponent local = LocalComponent.open(file, LocalIoMode.BUFFERED, io -> {
             calls.set(new RecordingComponentIo(io));
             return calls.get();
-        }); DirtyMap dirty = new DirtyMap(map, local, new WorkerStats(), true)) {
+        }); DirtyMap dirty = new DirtyMap(map, local, new WorkerStats(), true, DirtyMap.CLEAR_INTERVAL_NANOS)) {
             // Held until the mark below is durable and its write done (60 s at most, longer than
             // writeAndComplete waits: a flusher stuck in this sync fails the test).
             calls.get().beforeFlush(() -> {
