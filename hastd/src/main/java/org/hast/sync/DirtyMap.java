@@ -3,7 +3,6 @@ package org.hast.sync;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
 
 import org.hast.activemap.ActiveMap;
@@ -29,31 +28,11 @@ import org.slf4j.LoggerFactory;
  * <p>A cleared bit may reach the disk only once the data written to its extent is durable
  * (spec §7.3), and with buffered I/O that data may still sit in the page cache when its write
  * completes. So with {@code metaflush on} the bitmap writes that serve marks never clear a bit
- * on their own (they write the current map united with the last image written). Clears are
- * made safe by the {@code activemap-clear} thread, at most once per {@link #CLEAR_INTERVAL_NANOS}:
- * it notes which extents are clean in the map, makes the provider's data durable
- * ({@code fdatasync}, which may take long: it writes back every dirty data page) while marks go
- * on being written, then lets the next bitmap write drop those bits, except for any extent a
- * write has started on since it took its note (that write's data may have missed the sync).
- * A crash thus finds at worst a second's worth of extents still dirty, which only costs their
- * resync.
+ * on their own (they write the current map united with the last image written): clears are
+ * made safe by {@link BitmapClears}, which grants a later bitmap write the right to drop them.
  */
 public final class DirtyMap implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DirtyMap.class);
-    /** How long clears may wait for their fdatasync while marks keep the flusher busy. */
-    static final long CLEAR_INTERVAL_NANOS = 1_000_000_000L;
-    /**
-     * How long the clears of extents a mark pushed off the keepdirty list may wait, when no
-     * other clear is due. Their data is usually still in the page cache when they are pushed
-     * off, and the clear's fdatasync then writes it all back at once: every second, that cost
-     * sequential writes a third of their rate and random reads a quarter (quiet A/B,
-     * docs/performance-activemap.md). After 30 s, the kernel's own write-back
-     * ({@code dirty_expire_centisecs}, 30 s by default) has written most of it, and the sync
-     * has little left to do; a crash resyncs at most 30 s worth of such extents. The system
-     * property {@code hast.activemap.evictionClearSeconds} overrides it (0..3600).
-     */
-    static final long EVICTION_CLEAR_INTERVAL_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(
-            Math.max(0, Math.min(3600, Long.getLong("hast.activemap.evictionClearSeconds", 30))));
     /**
      * Flusher threads: two let the next bitmap write overlap the last one's continuations. The
      * system property {@code hast.activemap.flushers} (1..4) overrides it for an A/B run
@@ -67,20 +46,12 @@ public final class DirtyMap implements AutoCloseable {
     private final ByteBuffer bitmapOut;
     /** The image last written (guarded by writeLock): what a mark's write unites with. */
     private final byte[] written;
-    /**
-     * Bits a clear may drop (guarded by the map's monitor): clean in the map when the clear
-     * thread took its note, and not written to since; valid for a bitmap write once
-     * {@link #clearGranted} says the sync that covers them has returned.
-     */
-    private final byte[] clearable;
-    /** The clear thread's copy of the map when it takes its note (its own). */
-    private final ByteBuffer clearNote;
     private volatile boolean metaflush;
     private volatile IntConsumer cleanListener;
 
     /** Serialises bitmap writes so an older snapshot never lands after a newer one. */
     private final Object writeLock = new Object();
-    /** Guards the generations and waiters; idle flushers wait on it. */
+    /** Guards the generations, the waiters and the clears' state; idle flushers wait on it. */
     private final Object flushLock = new Object();
     private long requestedGeneration;
     /** The newest generation a flusher has taken a snapshot for. */
@@ -88,52 +59,57 @@ public final class DirtyMap implements AutoCloseable {
     private long writtenGeneration;
     /** The latest generation asked for by a mark; later ones up to requested are clears. */
     private long markGeneration;
-    /** Some bit was cleared in the map that the disk may still have set. */
-    private boolean clearsPending;
-    /** A mark pushed some extent off the keepdirty list (see EVICTION_CLEAR_INTERVAL_NANOS). */
-    private boolean evictionClearsPending;
-    private final long evictionClearIntervalNanos;
-    /** {@link #clearable} is covered by a returned fdatasync: the next bitmap write drops it. */
-    private boolean clearGranted;
-    /** From the clear thread's note until the bitmap write that used it has returned. */
-    private boolean clearInFlight;
-    /** The clear thread is parked until there is work: {@link #clearDue} unparks it. */
-    private boolean clearerIdle;
-    private long lastClearWrite = System.nanoTime();
     private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
     /** Per extent: the bitmap write that makes its latest mark durable (guarded by flushLock). */
     private final long[] markedAt;
-    private boolean closed;
     /** Set once the clear thread has ended: flushers end when no work is left. */
     private boolean flushersStop;
     private final Thread[] flushers = new Thread[FLUSHERS];
-    private final Thread clearer;
+    private final BitmapClears clears;
 
     private record Waiter(long generation, Runnable then) {
     }
 
     public DirtyMap(ActiveMap map, LocalComponent local, WorkerStats stats, boolean metaflush) {
-        this(map, local, stats, metaflush, EVICTION_CLEAR_INTERVAL_NANOS);
+        this(map, local, stats, metaflush, BitmapClears.EVICTION_CLEAR_INTERVAL_NANOS);
     }
 
     /** Tests: with the interval of the clears of evicted extents given. */
     DirtyMap(ActiveMap map, LocalComponent local, WorkerStats stats, boolean metaflush,
              long evictionClearIntervalNanos) {
-        this.evictionClearIntervalNanos = evictionClearIntervalNanos;
         this.map = map;
         this.local = local;
         this.stats = stats;
         this.metaflush = metaflush;
         this.bitmapOut = ByteBuffer.allocateDirect(map.onDiskSize());
         this.written = new byte[map.onDiskSize()];
-        this.clearable = new byte[map.onDiskSize()];
-        this.clearNote = ByteBuffer.allocate(map.onDiskSize());
         this.markedAt = new long[map.extentCount()];
-        this.clearer = FatalThreads.newThread("activemap-clear", this::clearLoop);
+        this.clears = new BitmapClears(map, local, stats, flushLock, new ClearsFlushers(), written,
+                evictionClearIntervalNanos);
         for (int i = 0; i < flushers.length; i++) {
             flushers[i] = FatalThreads.start(i == 0 ? "activemap" : "activemap-" + i, this::flushLoop);
         }
-        clearer.start();
+        clears.start();
+    }
+
+    /** What the clears ask of the flushers (under flushLock). */
+    private final class ClearsFlushers implements BitmapClears.Flushers {
+        @Override
+        public void grantReady() {
+            ++requestedGeneration;
+            flushLock.notify();
+        }
+
+        @Override
+        public boolean metaflush() {
+            return metaflush;
+        }
+
+        @Override
+        public void metaflushOff() {
+            metaflush = false;
+            flushLock.notify();
+        }
     }
 
     public void setMetaflush(boolean metaflush) {
@@ -141,7 +117,7 @@ public final class DirtyMap implements AutoCloseable {
             this.metaflush = metaflush;
             flushLock.notify();
         }
-        LockSupport.unpark(clearer);
+        clears.wake();
     }
 
     public ActiveMap mapForTests() {
@@ -186,8 +162,8 @@ public final class DirtyMap implements AutoCloseable {
             changed = map.writeStart(offset, length);
             int first = map.extentOf(offset);
             int last = map.extentOf(offset + length - 1);
-            // This write's data may miss a clear's fdatasync that is already running.
-            revokeClears(first, last);
+            // This write's data may miss a clear's write-back that is already running.
+            clears.revoke(first, last);
             // Under the map lock, so that a bitmap write that includes this change is one asked
             // for after it. A write that changed nothing may still touch an extent another write
             // has just marked, whose bitmap write is not on disk yet: it waits for that one (the
@@ -203,7 +179,7 @@ public final class DirtyMap implements AutoCloseable {
                     // One idle flusher is enough; a busy one looks for work before it waits.
                     flushLock.notify();
                     // A new extent on the keepdirty list may have pushed a clean one off it.
-                    evictionClearDue();
+                    clears.evictionDue();
                 } else {
                     for (int e = first; e <= last; e++) {
                         waitFor = Math.max(waitFor, markedAt[e]);
@@ -226,16 +202,6 @@ public final class DirtyMap implements AutoCloseable {
         }
     }
 
-    /**
-     * Under the map's monitor: the extents {@code first..last} became dirty again, and whatever
-     * is written to them now may miss the sync a clear is waiting for: that clear keeps them.
-     */
-    private void revokeClears(int first, int last) {
-        for (int e = first; e <= last; e++) {
-            clearable[e >>> 3] &= (byte) ~(1 << (e & 7));
-        }
-    }
-
     /** The write succeeded on the local component: release its extents. */
     public void writeComplete(long offset, long length) {
         boolean changed;
@@ -254,7 +220,7 @@ public final class DirtyMap implements AutoCloseable {
         synchronized (map) {
             changed = map.needSync(offset, length);
             if (length > 0) {
-                revokeClears(map.extentOf(offset), map.extentOf(offset + length - 1));
+                clears.revoke(map.extentOf(offset), map.extentOf(offset + length - 1));
             }
         }
         if (changed) {
@@ -315,7 +281,7 @@ public final class DirtyMap implements AutoCloseable {
         synchronized (map) {
             int extent = map.extentOf(offset);
             changed = map.syncFailed(extent);
-            revokeClears(extent, extent);
+            clears.revoke(extent, extent);
         }
         if (changed) {
             requestClear();
@@ -331,7 +297,7 @@ public final class DirtyMap implements AutoCloseable {
             }
             map.merge(peer);
             // A synchronisation may now write into any extent the peer had dirty.
-            java.util.Arrays.fill(clearable, (byte) 0);
+            clears.revokeAll();
         }
         synchronized (writeLock) {
             writeNow(Mode.EXACT);
@@ -342,32 +308,10 @@ public final class DirtyMap implements AutoCloseable {
     private void requestClear() {
         synchronized (flushLock) {
             ++requestedGeneration;
-            clearDue();
+            clears.due();
             if (!metaflush) {
                 flushLock.notify();
             }
-        }
-    }
-
-    /**
-     * Under flushLock: some bit may have left the map; the clear thread wakes, also when it
-     * waits out the longer interval of evictions (not on the write path: rare with keepdirty).
-     */
-    private void clearDue() {
-        clearsPending = true;
-        if (metaflush) {
-            clearerIdle = false;
-            LockSupport.unpark(clearer);
-        }
-    }
-
-    /** Under flushLock, on the write path: a mark may have pushed an extent off keepdirty. */
-    private void evictionClearDue() {
-        evictionClearsPending = true;
-        if (clearerIdle && metaflush) {
-            // Only when it waits for work: one parked until its interval ends wakes by itself.
-            clearerIdle = false;
-            LockSupport.unpark(clearer);
         }
     }
 
@@ -377,7 +321,7 @@ public final class DirtyMap implements AutoCloseable {
             // Every change goes out at once as a plain write, as in the reference.
             return requestedGeneration > claimedGeneration;
         }
-        return markGeneration > claimedGeneration || clearGranted;
+        return markGeneration > claimedGeneration || clears.granted();
     }
 
     private void flushLoop() {
@@ -406,8 +350,7 @@ public final class DirtyMap implements AutoCloseable {
                     }
                     target = requestedGeneration;
                     claimedGeneration = target;
-                    withClears = clearGranted;
-                    clearGranted = false;
+                    withClears = clears.takeGrant();
                 }
                 try {
                     writeNow(withClears ? Mode.GRANTED_CLEARS : Mode.MARKS);
@@ -417,11 +360,7 @@ public final class DirtyMap implements AutoCloseable {
             }
             synchronized (flushLock) {
                 writtenGeneration = Math.max(writtenGeneration, target);
-                if (withClears) {
-                    clearInFlight = false;
-                    lastClearWrite = System.nanoTime();
-                    LockSupport.unpark(clearer);
-                }
+                clears.bitmapWritten(withClears);
                 // Not sorted: a write may wait for an older, still pending, bitmap write.
                 for (java.util.Iterator<Waiter> it = waiters.iterator(); it.hasNext();) {
                     Waiter w = it.next();
@@ -447,92 +386,11 @@ public final class DirtyMap implements AutoCloseable {
         }
     }
 
-    /**
-     * With {@code metaflush on}: at most once per {@link #CLEAR_INTERVAL_NANOS} (at once when
-     * closing), notes the extents clean in the map, syncs the provider's data without holding
-     * any lock a mark needs, then grants the next bitmap write the right to drop those bits.
-     */
-    private void clearLoop() {
-        while (true) {
-            // Parked, not waiting on flushLock: requestClear runs under flushLock and unparks.
-            while (true) {
-                long wait;
-                synchronized (flushLock) {
-                    if (!clearInFlight && (clearsPending || evictionClearsPending) && metaflush) {
-                        long interval = clearsPending ? CLEAR_INTERVAL_NANOS : evictionClearIntervalNanos;
-                        wait = closed ? 0 : lastClearWrite + interval - System.nanoTime();
-                        if (wait <= 0) {
-                            clearsPending = false;
-                            evictionClearsPending = false;
-                            clearInFlight = true;
-                            break;
-                        }
-                    } else if (closed && !clearInFlight) {
-                        return;
-                    } else {
-                        wait = 0;
-                        clearerIdle = true;
-                    }
-                }
-                if (wait > 0) {
-                    LockSupport.parkNanos(this, wait);
-                } else {
-                    LockSupport.park(this);
-                }
-            }
-            boolean any = false;
-            synchronized (map) {
-                clearNote.clear();
-                map.writeBitmap(clearNote);
-                for (int i = 0; i < clearable.length; i++) {
-                    // written is the flushers' (writeLock): read here without it, a bit set
-                    // meanwhile is only missed, and stays set on disk until the next clear.
-                    clearable[i] = (byte) (~clearNote.get(i) & written[i]);
-                    any |= clearable[i] != 0;
-                }
-            }
-            if (!any) {
-                synchronized (flushLock) {
-                    clearInFlight = false;
-                    lastClearWrite = System.nanoTime();
-                }
-                continue;
-            }
-            boolean synced = false;
-            boolean unsupported = false;
-            try {
-                synced = local.flush();
-                unsupported = !synced;
-            } catch (IOException e) {
-                LOG.error("Unable to flush activemap to disk: {}.", e.getMessage());
-                stats.writeError.increment();
-            }
-            synchronized (flushLock) {
-                if (synced) {
-                    clearGranted = true;
-                    ++requestedGeneration;
-                    flushLock.notify();
-                } else {
-                    // Nothing is known durable: the bits stay set on disk for a later try.
-                    clearInFlight = false;
-                    clearsPending = true;
-                    lastClearWrite = System.nanoTime();
-                    if (unsupported) {
-                        // As a mark's write finding the same: plain writes of the map from now on.
-                        LOG.warn("The local provider does not support cache flush; metaflush is off.");
-                        metaflush = false;
-                        flushLock.notify();
-                    }
-                }
-            }
-        }
-    }
-
     /** What a bitmap write may carry. */
     private enum Mode {
         /** The map united with the last image: sets bits, never clears one. */
         MARKS,
-        /** As {@link #MARKS}, less the bits the clear thread's returned sync made safe to drop. */
+        /** As {@link #MARKS}, less the bits {@link BitmapClears} made safe to drop. */
         GRANTED_CLEARS,
         /** The map as it is, after an fdatasync of its own (merge). */
         EXACT
@@ -549,12 +407,12 @@ public final class DirtyMap implements AutoCloseable {
             map.writeBitmap(bitmapOut);
             if (durable && mode != Mode.EXACT) {
                 for (int i = 0; i < written.length; i++) {
-                    byte keep = mode == Mode.GRANTED_CLEARS ? (byte) (written[i] & ~clearable[i]) : written[i];
+                    byte keep = mode == Mode.GRANTED_CLEARS ? clears.keptOfWritten(i) : written[i];
                     bitmapOut.put(i, (byte) (bitmapOut.get(i) | keep));
                 }
             }
             if (mode == Mode.GRANTED_CLEARS) {
-                java.util.Arrays.fill(clearable, (byte) 0);
+                clears.grantUsed();
             }
         }
         bitmapOut.flip();
@@ -583,11 +441,7 @@ public final class DirtyMap implements AutoCloseable {
 
     @Override
     public void close() {
-        synchronized (flushLock) {
-            closed = true;
-        }
-        LockSupport.unpark(clearer);
-        join(clearer);
+        clears.close();
         synchronized (flushLock) {
             flushersStop = true;
             flushLock.notifyAll();

@@ -75,18 +75,8 @@ class DirtyMapTest {
      */
     @Test
     void marksAreDurableBeforeTheirDataAndClearsOnlyAfterIt() throws Exception {
-        Path file = dir.resolve("disk");
-        ActiveMap map = new ActiveMap(DATA_SIZE, EXTENT, 64, 512);
-        long dataStart = MetadataCodec.METADATA_SIZE + map.onDiskSize();
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            ch.write(ByteBuffer.allocate(1), dataStart + DATA_SIZE - 1);
-        }
         int extents = (int) (DATA_SIZE / EXTENT);
-        AtomicReference<RecordingComponentIo> calls = new AtomicReference<>();
-        try (LocalComponent local = LocalComponent.open(file, LocalIoMode.BUFFERED, io -> {
-            calls.set(new RecordingComponentIo(io));
-            return calls.get();
-        }); DirtyMap dirty = new DirtyMap(map, local, new WorkerStats(), true, DirtyMap.CLEAR_INTERVAL_NANOS)) {
+        try (Recorded r = new Recorded(64)) {
             CountDownLatch written = new CountDownLatch(2 * extents);
             Thread[] writers = new Thread[2];
             for (int t = 0; t < writers.length; t++) {
@@ -94,13 +84,9 @@ class DirtyMapTest {
                 writers[t] = new Thread(() -> {
                     for (int e = half; e < extents; e += 2) {
                         for (long offset : new long[] {(long) e * EXTENT, (long) e * EXTENT + EXTENT - 4096}) {
-                            dirty.writeStart(offset, 4096, () -> {
-                                try {
-                                    local.writeFully(ByteBuffer.allocate(4096), dataStart + offset);
-                                } catch (java.io.IOException failed) {
-                                    throw new java.io.UncheckedIOException(failed);
-                                }
-                                dirty.writeComplete(offset, 4096);
+                            r.dirty.writeStart(offset, 4096, () -> {
+                                r.writeData(offset);
+                                r.dirty.writeComplete(offset, 4096);
                                 written.countDown();
                             });
                         }
@@ -112,10 +98,11 @@ class DirtyMapTest {
                 writer.join();
             }
             assertTrue(written.await(60, TimeUnit.SECONDS));
+            r.close();
+            OrderCheck check = r.check();
+            assertEquals(2 * extents, check.dataWrites());
+            assertTrue(check.clears() > 0, "the test never saw a clear (keepdirty 64 of " + extents + " extents)");
         }
-        OrderCheck check = OrderCheck.of(calls.get().events(), map.onDiskSize(), extents, dataStart);
-        assertEquals(2 * extents, check.dataWrites());
-        assertTrue(check.clears() > 0, "the test never saw a clear (keepdirty 64 of " + extents + " extents)");
     }
 
     /**
@@ -126,36 +113,26 @@ class DirtyMapTest {
      */
     @Test
     void aClearNeverDropsAnExtentWrittenWhileItsSyncRan() throws Exception {
-        Path file = dir.resolve("disk");
-        ActiveMap map = new ActiveMap(DATA_SIZE, EXTENT, 1, 512);
-        long dataStart = MetadataCodec.METADATA_SIZE + map.onDiskSize();
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            ch.write(ByteBuffer.allocate(1), dataStart + DATA_SIZE - 1);
-        }
-        int extents = (int) (DATA_SIZE / EXTENT);
-        AtomicReference<RecordingComponentIo> calls = new AtomicReference<>();
         CountDownLatch syncStarted = new CountDownLatch(1);
         CountDownLatch rewritten = new CountDownLatch(1);
-        try (LocalComponent local = LocalComponent.open(file, LocalIoMode.BUFFERED, io -> {
-            calls.set(new RecordingComponentIo(io));
-            return calls.get();
-        }); DirtyMap dirty = new DirtyMap(map, local, new WorkerStats(), true, DirtyMap.CLEAR_INTERVAL_NANOS)) {
-            calls.get().beforeFlush(() -> {
+        try (Recorded r = new Recorded(1)) {
+            r.calls.beforeFlush(() -> {
                 if (syncStarted.getCount() > 0) {
                     syncStarted.countDown();
                     awaitQuietly(rewritten, 30);
                 }
             });
-            writeAndComplete(dirty, local, dataStart, 0);
-            writeAndComplete(dirty, local, dataStart, EXTENT);   // evicts extent 0: a clear is due
+            r.writeAndComplete(0);
+            r.writeAndComplete(EXTENT);   // evicts extent 0: a clear is due
             assertTrue(syncStarted.await(30, TimeUnit.SECONDS), "no clear started its sync");
-            writeAndComplete(dirty, local, dataStart, 0);        // after the note, before the sync returns
-            writeAndComplete(dirty, local, dataStart, 2 * EXTENT); // evicts extent 0 again
+            r.writeAndComplete(0);        // after the note, before the sync returns
+            r.writeAndComplete(2 * EXTENT); // evicts extent 0 again
             rewritten.countDown();
+            r.close();
+            OrderCheck check = r.check();
+            assertEquals(4, check.dataWrites());
+            assertTrue(check.clears() > 0, "the test never saw a clear");
         }
-        OrderCheck check = OrderCheck.of(calls.get().events(), map.onDiskSize(), extents, dataStart);
-        assertEquals(4, check.dataWrites());
-        assertTrue(check.clears() > 0, "the test never saw a clear");
     }
 
     /**
@@ -165,22 +142,12 @@ class DirtyMapTest {
      */
     @Test
     void aMarkDoesNotWaitForAClearsSync() throws Exception {
-        Path file = dir.resolve("disk");
-        ActiveMap map = new ActiveMap(DATA_SIZE, EXTENT, 1, 512);
-        long dataStart = MetadataCodec.METADATA_SIZE + map.onDiskSize();
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            ch.write(ByteBuffer.allocate(1), dataStart + DATA_SIZE - 1);
-        }
-        AtomicReference<RecordingComponentIo> calls = new AtomicReference<>();
         CountDownLatch syncStarted = new CountDownLatch(1);
         CountDownLatch markDone = new CountDownLatch(1);
-        try (LocalComponent local = LocalComponent.open(file, LocalIoMode.BUFFERED, io -> {
-            calls.set(new RecordingComponentIo(io));
-            return calls.get();
-        }); DirtyMap dirty = new DirtyMap(map, local, new WorkerStats(), true, DirtyMap.CLEAR_INTERVAL_NANOS)) {
+        try (Recorded r = new Recorded(1)) {
             // Held until the mark below is durable and its write done (60 s at most, longer than
             // writeAndComplete waits: a flusher stuck in this sync fails the test).
-            calls.get().beforeFlush(() -> {
+            r.calls.beforeFlush(() -> {
                 if (syncStarted.getCount() > 0) {
                     syncStarted.countDown();
                     awaitQuietly(markDone, 60);
@@ -188,15 +155,74 @@ class DirtyMapTest {
             });
             // Extent 0 leaves keepdirty while its write is in flight: its completion asks for a clear.
             CountDownLatch released = new CountDownLatch(1);
-            dirty.writeStart(0, 4096, released::countDown);
+            r.dirty.writeStart(0, 4096, released::countDown);
             assertTrue(released.await(30, TimeUnit.SECONDS));
-            writeAndComplete(dirty, local, dataStart, EXTENT);
-            dirty.writeComplete(0, 4096);
+            r.writeAndComplete(EXTENT);
+            r.dirty.writeComplete(0, 4096);
             assertTrue(syncStarted.await(30, TimeUnit.SECONDS), "no clear started its sync");
             try {
-                writeAndComplete(dirty, local, dataStart, 2 * EXTENT);
+                r.writeAndComplete(2 * EXTENT);
             } finally {
                 markDone.countDown();
+            }
+        }
+    }
+
+    /** A provider file with its calls recorded and a DirtyMap with metaflush on. */
+    private final class Recorded implements AutoCloseable {
+        final ActiveMap map;
+        final long dataStart;
+        final RecordingComponentIo calls;
+        final LocalComponent local;
+        final DirtyMap dirty;
+        private boolean closed;
+
+        Recorded(int keepDirty) throws java.io.IOException {
+            map = new ActiveMap(DATA_SIZE, EXTENT, keepDirty, 512);
+            dataStart = MetadataCodec.METADATA_SIZE + map.onDiskSize();
+            Path file = dir.resolve("disk");
+            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                ch.write(ByteBuffer.allocate(1), dataStart + DATA_SIZE - 1);
+            }
+            AtomicReference<RecordingComponentIo> recording = new AtomicReference<>();
+            local = LocalComponent.open(file, LocalIoMode.BUFFERED, io -> {
+                recording.set(new RecordingComponentIo(io));
+                return recording.get();
+            });
+            calls = recording.get();
+            dirty = new DirtyMap(map, local, new WorkerStats(), true, BitmapClears.CLEAR_INTERVAL_NANOS);
+        }
+
+        void writeData(long offset) {
+            try {
+                local.writeFully(ByteBuffer.allocate(4096), dataStart + offset);
+            } catch (java.io.IOException failed) {
+                throw new java.io.UncheckedIOException(failed);
+            }
+        }
+
+        /** One 4 KiB write at {@code offset} as the pipeline makes it: mark, data, completion. */
+        void writeAndComplete(long offset) throws InterruptedException {
+            CountDownLatch done = new CountDownLatch(1);
+            dirty.writeStart(offset, 4096, () -> {
+                writeData(offset);
+                dirty.writeComplete(offset, 4096);
+                done.countDown();
+            });
+            assertTrue(done.await(30, TimeUnit.SECONDS), "write at " + offset + " never released");
+        }
+
+        OrderCheck check() {
+            return OrderCheck.of(calls.events(), map.onDiskSize(), map.extentCount(), dataStart);
+        }
+
+        /** Closes the map (its clears go at once) and the component; again does nothing. */
+        @Override
+        public void close() {
+            if (!closed) {
+                closed = true;
+                dirty.close();
+                local.close();
             }
         }
     }
@@ -210,8 +236,9 @@ class DirtyMapTest {
     void theNextMarkIsWrittenWhileTheLastOnesContinuationRuns() throws Exception {
         Path file = dir.resolve("disk");
         ActiveMap map = new ActiveMap(DATA_SIZE, EXTENT, 64, 512);
+        long dataStart = MetadataCodec.METADATA_SIZE + map.onDiskSize();
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            ch.write(ByteBuffer.allocate(1), MetadataCodec.METADATA_SIZE + map.onDiskSize() + DATA_SIZE - 1);
+            ch.write(ByteBuffer.allocate(1), dataStart + DATA_SIZE - 1);
         }
         try (LocalComponent local = LocalComponent.open(file);
                 DirtyMap dirty = new DirtyMap(map, local, new WorkerStats(), true)) {
@@ -228,22 +255,6 @@ class DirtyMapTest {
             dirty.writeComplete(0, 4096);
             dirty.writeComplete(EXTENT, 4096);
         }
-    }
-
-    /** One 4 KiB write at {@code offset} as the pipeline makes it: mark, data, completion. */
-    private static void writeAndComplete(DirtyMap dirty, LocalComponent local, long dataStart, long offset)
-            throws InterruptedException {
-        CountDownLatch done = new CountDownLatch(1);
-        dirty.writeStart(offset, 4096, () -> {
-            try {
-                local.writeFully(ByteBuffer.allocate(4096), dataStart + offset);
-            } catch (java.io.IOException failed) {
-                throw new java.io.UncheckedIOException(failed);
-            }
-            dirty.writeComplete(offset, 4096);
-            done.countDown();
-        });
-        assertTrue(done.await(30, TimeUnit.SECONDS), "write at " + offset + " never released");
     }
 
     private static boolean awaitQuietly(CountDownLatch latch, int seconds) {
