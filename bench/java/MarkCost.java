@@ -51,7 +51,7 @@ public final class MarkCost {
         AtomicLong entered = new AtomicLong();
         AtomicLong returned = new AtomicLong();
         try (LocalComponent local = LocalComponent.open(file, LocalIoMode.BUFFERED, io -> timed(io, entered, returned));
-                DirtyMap dirty = new DirtyMap(map, local, new WorkerStats(), true)) {
+                DirtyMap dirty = new DirtyMap(map, local, MetadataCodec.METADATA_SIZE + map.onDiskSize(), new WorkerStats(), true)) {
             ByteBuffer bitmap = ByteBuffer.allocateDirect(map.onDiskSize());
             ByteBuffer aligned = ByteBuffer.allocateDirect(8192).alignedSlice(4096).limit(4096);
             FileChannel buffered = FileChannel.open(file, StandardOpenOption.WRITE);
@@ -131,6 +131,11 @@ public final class MarkCost {
             @Override
             public void flush() throws java.io.IOException {
                 io.flush();
+            }
+
+            @Override
+            public boolean writeBack(long position, long length) throws java.io.IOException {
+                return io.writeBack(position, length);
             }
 
             @Override

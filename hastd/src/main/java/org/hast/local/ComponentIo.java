@@ -27,6 +27,13 @@ public interface ComponentIo extends Closeable {
     /** {@code fdatasync}: every dirty page of the provider, then the device cache. */
     void flush() throws IOException;
 
+    /**
+     * Writes the range's dirty pages to the device and waits for them, with no cache flush
+     * ({@code sync_file_range}, Linux): they are durable only after a later cache flush.
+     * False, having done nothing, where the platform cannot.
+     */
+    boolean writeBack(long position, long length) throws IOException;
+
     @Override
     void close() throws IOException;
 }

@@ -24,16 +24,19 @@ final class DirectComponentIo implements ComponentIo {
     private final FileChannel buffered;
     private final FileChannel durable;
     private final int block;
+    private final RangeWriteBack rangeWriteBack;
     private final ThreadLocal<ByteBuffer> bounce = new ThreadLocal<>();
 
-    private DirectComponentIo(FileChannel direct, FileChannel buffered, FileChannel durable, int block) {
+    private DirectComponentIo(FileChannel direct, FileChannel buffered, FileChannel durable, int block,
+            RangeWriteBack rangeWriteBack) {
+        this.rangeWriteBack = rangeWriteBack;
         this.direct = direct;
         this.buffered = buffered;
         this.durable = durable;
         this.block = block;
     }
 
-    static DirectComponentIo open(Path path) throws IOException {
+    static DirectComponentIo open(Path path, RangeWriteBack rangeWriteBack) throws IOException {
         // The alignment the JDK enforces on a direct channel: the file store's block size.
         int block = (int) Files.getFileStore(path).getBlockSize();
         FileChannel direct = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE,
@@ -42,7 +45,7 @@ final class DirectComponentIo implements ComponentIo {
         try {
             buffered = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
             FileChannel durable = FileChannel.open(path, StandardOpenOption.WRITE, StandardOpenOption.DSYNC);
-            return new DirectComponentIo(direct, buffered, durable, block);
+            return new DirectComponentIo(direct, buffered, durable, block, rangeWriteBack);
         } catch (IOException e) {
             direct.close();
             if (buffered != null) {
@@ -124,6 +127,11 @@ final class DirectComponentIo implements ComponentIo {
         }
         aligned.clear().limit(length);
         return aligned;
+    }
+
+    @Override
+    public boolean writeBack(long position, long length) throws IOException {
+        return rangeWriteBack.writeBack(position, length);
     }
 
     @Override

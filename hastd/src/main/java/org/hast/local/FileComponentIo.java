@@ -15,16 +15,19 @@ import java.nio.file.StandardOpenOption;
 final class FileComponentIo implements ComponentIo {
     private final FileChannel data;
     private final FileChannel durable;
+    private final RangeWriteBack rangeWriteBack;
 
-    private FileComponentIo(FileChannel data, FileChannel durable) {
+    private FileComponentIo(FileChannel data, FileChannel durable, RangeWriteBack rangeWriteBack) {
         this.data = data;
         this.durable = durable;
+        this.rangeWriteBack = rangeWriteBack;
     }
 
-    static FileComponentIo open(Path path) throws IOException {
+    static FileComponentIo open(Path path, RangeWriteBack rangeWriteBack) throws IOException {
         FileChannel data = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
         try {
-            return new FileComponentIo(data, FileChannel.open(path, StandardOpenOption.WRITE, StandardOpenOption.DSYNC));
+            return new FileComponentIo(data, FileChannel.open(path, StandardOpenOption.WRITE, StandardOpenOption.DSYNC),
+                    rangeWriteBack);
         } catch (IOException e) {
             data.close();
             throw e;
@@ -49,6 +52,11 @@ final class FileComponentIo implements ComponentIo {
     @Override
     public void flush() throws IOException {
         data.force(false);
+    }
+
+    @Override
+    public boolean writeBack(long position, long length) throws IOException {
+        return rangeWriteBack.writeBack(position, length);
     }
 
     @Override

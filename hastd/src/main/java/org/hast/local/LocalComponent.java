@@ -83,16 +83,18 @@ public final class LocalComponent implements Closeable {
         } else {
             LOG.debug("Locked {}.", path);
         }
+        boolean linux = HostPlatform.current().name().equals("linux");
+        RangeWriteBack rangeWriteBack = RangeWriteBack.forDescriptor(fd, linux);
         ComponentIo io;
         try {
-            io = wrap.apply(mode == LocalIoMode.DIRECT ? DirectComponentIo.open(path) : FileComponentIo.open(path));
+            io = wrap.apply(mode == LocalIoMode.DIRECT ? DirectComponentIo.open(path, rangeWriteBack)
+                    : FileComponentIo.open(path, rangeWriteBack));
         } catch (IOException e) {
             libc.close(fd);
             throw new IOException("Unable to open " + path + ": " + IoErrors.describe(e) + ".", e);
         }
         WriteBehind writeBehind = mode == LocalIoMode.DIRECT ? null
-                : WriteBehind.startFor(fd, path.getFileName().toString(),
-                        HostPlatform.current().name().equals("linux"));
+                : WriteBehind.startFor(fd, path.getFileName().toString(), linux);
         return new LocalComponent(path, geometry, io, fd, writeBehind);
     }
 
@@ -232,6 +234,15 @@ public final class LocalComponent implements Closeable {
             }
             throw e;
         }
+    }
+
+    /**
+     * Writes the dirty pages of {@code position .. position + length} to the device and waits for
+     * them, without a cache flush: they are durable once a cache flush issued after this returned
+     * has completed. False, having done nothing, where the platform cannot (not Linux).
+     */
+    public boolean writeBack(long position, long length) throws IOException {
+        return io.writeBack(position, length);
     }
 
     /** {@code DIOCGFLUSH}, as the reference's {@code g_flush}; EOPNOTSUPP reads as "not supported". */

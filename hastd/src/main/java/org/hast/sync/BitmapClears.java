@@ -20,36 +20,39 @@ import org.slf4j.LoggerFactory;
  * be in the page cache).
  *
  * <p>At most once per {@link #CLEAR_INTERVAL_NANOS} it notes the extents set on disk but clean
- * in the map, makes the provider's data durable ({@code fdatasync}, which may take long: it
- * writes back every dirty data page) while marks go on being written, then lets the next bitmap
- * write drop those bits, except for any extent a write has started on since the note (that
- * write's data may have missed the sync: see {@link #revoke}). A crash thus finds at worst a
- * second's worth of extents still dirty, which only costs their resync. The clears of extents
- * a mark pushed off keepdirty wait {@link #EVICTION_CLEAR_INTERVAL_NANOS} when no other clear
- * is due.
+ * in the map, writes back only their ranges ({@code sync_file_range}, Linux) and asks the
+ * flushers for a bitmap write: that write's cache flush, issued after the write-back returned,
+ * makes the data durable, and once it has returned the next bitmap write may drop the bits. A
+ * platform without {@code sync_file_range} syncs the whole provider ({@code fdatasync}: its
+ * data and the device cache) instead, and the bits may go with the next write at once; there
+ * the clears of extents a mark pushed off keepdirty wait {@code evictionClearSeconds}, since
+ * every such sync also wrote back whatever the workload had in the page cache. No lock a mark
+ * needs is held during the write-back or the sync, and an extent written to after the note is
+ * kept (its data may have missed them: see {@link #revoke}).
  *
  * <p>Locking: {@link #clearable} is guarded by the map's monitor; every other field by the
  * flushers' lock, which {@link DirtyMap} shares with this class.
  */
 final class BitmapClears implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BitmapClears.class);
-    /** How long clears may wait for their fdatasync while marks keep the flushers busy. */
+    /** How long clears may wait for their write-back while marks keep the flushers busy. */
     static final long CLEAR_INTERVAL_NANOS = 1_000_000_000L;
+    static final String EVICTION_PROPERTY = "hast.activemap.evictionClearSeconds";
     /**
-     * How long the clears of extents a mark pushed off the keepdirty list may wait, when no
-     * other clear is due. Their data is usually still in the page cache when they are pushed
-     * off, and the clear's fdatasync then writes it all back at once: every second, that cost
-     * sequential writes a third of their rate and random reads a quarter (quiet A/B,
-     * docs/performance-activemap.md). After 30 s, the kernel's own write-back
-     * ({@code dirty_expire_centisecs}, 30 s by default) has written most of it, and the sync
-     * has little left to do; a crash resyncs at most 30 s worth of such extents. The system
-     * property {@code hast.activemap.evictionClearSeconds} overrides it (0..3600).
+     * Without {@code sync_file_range}, how long the clears of extents a mark pushed off the
+     * keepdirty list may wait when no other clear is due: their {@code fdatasync} wrote back the
+     * whole page cache, every second, which cost sequential writes a third of their rate and
+     * random reads a quarter (docs/performance-activemap.md). After 30 s the kernel's own
+     * write-back ({@code dirty_expire_centisecs}) has written most of it. The system property
+     * {@code hast.activemap.evictionClearSeconds} (0..3600) sets it on any platform.
      */
-    static final long EVICTION_CLEAR_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(
-            Math.max(0, Math.min(3600, Long.getLong("hast.activemap.evictionClearSeconds", 30))));
+    static final long FULL_SYNC_EVICTION_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(30);
 
     /** What the clears ask of the flushers; called under the flushers' lock. */
     interface Flushers {
+        /** A bitmap write, carrying no clear, claimed after this call: its generation. */
+        long requestWrite();
+
         /** The granted clears are ready for the next bitmap write. */
         void grantReady();
 
@@ -62,6 +65,8 @@ final class BitmapClears implements AutoCloseable {
     private final ActiveMap map;
     private final LocalComponent local;
     private final WorkerStats stats;
+    /** Where extent 0 starts on the provider. */
+    private final long dataOffset;
     private final Object flushLock;
     private final Flushers flushers;
     /** The flushers' image of the bitmap on disk (read without their lock, see the note). */
@@ -73,7 +78,10 @@ final class BitmapClears implements AutoCloseable {
     private final byte[] clearable;
     /** The map as the note saw it (this thread's own). */
     private final ByteBuffer note;
-    private final long evictionIntervalNanos;
+    /** Null: the eviction interval follows the platform (1 s with range write-back, else 30 s). */
+    private final Long evictionIntervalNanos;
+    /** False once the platform said it has no range write-back: fdatasync from then on. */
+    private boolean rangeWriteBack = true;
 
     /** Some bit was cleared in the map that the disk may still have set. */
     private boolean pending;
@@ -81,6 +89,8 @@ final class BitmapClears implements AutoCloseable {
     private boolean evictionPending;
     /** {@link #clearable} is durable: the next bitmap write drops it. */
     private boolean granted;
+    /** The written-back data is durable once a bitmap write of this generation returns (0: none awaited). */
+    private long durableAtGeneration;
     /** From the note until the bitmap write that used it has returned. */
     private boolean inFlight;
     /** Parked until there is work: {@link #due} unparks it. */
@@ -89,11 +99,12 @@ final class BitmapClears implements AutoCloseable {
     private boolean closed;
     private final Thread thread;
 
-    BitmapClears(ActiveMap map, LocalComponent local, WorkerStats stats, Object flushLock, Flushers flushers,
-                 byte[] written, long evictionIntervalNanos) {
+    BitmapClears(ActiveMap map, LocalComponent local, WorkerStats stats, long dataOffset, Object flushLock,
+                 Flushers flushers, byte[] written, Long evictionIntervalNanos) {
         this.map = map;
         this.local = local;
         this.stats = stats;
+        this.dataOffset = dataOffset;
         this.flushLock = flushLock;
         this.flushers = flushers;
         this.written = written;
@@ -103,13 +114,19 @@ final class BitmapClears implements AutoCloseable {
         this.thread = FatalThreads.newThread("activemap-clear", this::run);
     }
 
+    /** The eviction interval {@code hast.activemap.evictionClearSeconds} asks for, or null. */
+    static Long evictionIntervalProperty() {
+        Long seconds = Long.getLong(EVICTION_PROPERTY);
+        return seconds == null ? null : TimeUnit.SECONDS.toNanos(Math.max(0, Math.min(3600, seconds)));
+    }
+
     void start() {
         thread.start();
     }
 
     /**
      * Under the map's monitor: the extents {@code first..last} became dirty again, and whatever
-     * is written to them now may miss the sync a clear is waiting for: that clear keeps them.
+     * is written to them now may miss the write-back or sync a clear is waiting for: it keeps them.
      */
     void revoke(int first, int last) {
         for (int e = first; e <= last; e++) {
@@ -169,12 +186,25 @@ final class BitmapClears implements AutoCloseable {
         return take;
     }
 
-    /** Under flushLock, once a bitmap write has returned: {@code withGrant} whether it carried the clears. */
-    void bitmapWritten(boolean withGrant) {
+    /**
+     * Under flushLock, once a bitmap write has returned: {@code ok} whether it is durable,
+     * {@code withGrant} whether it carried the clears, {@code generation} the newest written.
+     */
+    void bitmapWritten(boolean withGrant, boolean ok, long generation) {
         if (withGrant) {
             inFlight = false;
             lastClearWrite = System.nanoTime();
             LockSupport.unpark(thread);
+        } else if (durableAtGeneration != 0 && generation >= durableAtGeneration) {
+            durableAtGeneration = 0;
+            if (ok) {
+                // This write's cache flush was issued after the write-back had returned.
+                granted = true;
+                flushers.grantReady();
+            } else {
+                retryLater();
+                LockSupport.unpark(thread);
+            }
         }
     }
 
@@ -183,6 +213,13 @@ final class BitmapClears implements AutoCloseable {
         inFlight = false;
         pending = true;
         lastClearWrite = System.nanoTime();
+    }
+
+    private long evictionIntervalNanos() {
+        if (evictionIntervalNanos != null) {
+            return evictionIntervalNanos;
+        }
+        return rangeWriteBack ? CLEAR_INTERVAL_NANOS : FULL_SYNC_EVICTION_INTERVAL_NANOS;
     }
 
     private void run() {
@@ -221,7 +258,7 @@ final class BitmapClears implements AutoCloseable {
             long wait;
             synchronized (flushLock) {
                 if (!inFlight && (pending || evictionPending) && flushers.metaflush()) {
-                    long interval = pending ? CLEAR_INTERVAL_NANOS : evictionIntervalNanos;
+                    long interval = pending ? CLEAR_INTERVAL_NANOS : evictionIntervalNanos();
                     wait = closed ? 0 : lastClearWrite + interval - System.nanoTime();
                     if (wait <= 0) {
                         pending = false;
@@ -244,19 +281,29 @@ final class BitmapClears implements AutoCloseable {
         }
     }
 
-    /** Syncs the provider, then hands the noted clears over to the flushers. */
+    /** Writes back the noted extents (or syncs the provider), then hands over to the flushers. */
     private void makeDurable() {
+        boolean wroteBack = false;
         boolean synced = false;
         boolean unsupported = false;
         try {
-            synced = local.flush();
-            unsupported = !synced;
+            if (rangeWriteBack) {
+                wroteBack = writeBackNoted();
+                rangeWriteBack = wroteBack;
+            }
+            if (!wroteBack) {
+                synced = local.flush();
+                unsupported = !synced;
+            }
         } catch (IOException e) {
             LOG.error("Unable to flush activemap to disk: {}.", e.getMessage());
             stats.writeError.increment();
         }
         synchronized (flushLock) {
-            if (synced) {
+            if (wroteBack) {
+                // Durable once a bitmap write asked for now (so its flush follows) has returned.
+                durableAtGeneration = flushers.requestWrite();
+            } else if (synced) {
                 granted = true;
                 flushers.grantReady();
             } else {
@@ -268,6 +315,35 @@ final class BitmapClears implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * {@code sync_file_range} over each run of noted extents. {@link #clearable} is read without
+     * the map's monitor: a bit revoked meanwhile is only written back for nothing.
+     */
+    private boolean writeBackNoted() throws IOException {
+        int extents = map.extentCount();
+        int e = 0;
+        while (e < extents) {
+            if (!clearable(e)) {
+                e++;
+                continue;
+            }
+            int first = e;
+            while (e < extents && clearable(e)) {
+                e++;
+            }
+            long start = map.extentOffset(first);
+            long end = map.extentOffset(e - 1) + map.extentLength(e - 1);
+            if (!local.writeBack(dataOffset + start, end - start)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private boolean clearable(int extent) {
+        return (clearable[extent >>> 3] & (1 << (extent & 7))) != 0;
     }
 
     /** Wakes the thread (metaflush changed). */

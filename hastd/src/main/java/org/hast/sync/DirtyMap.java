@@ -70,13 +70,20 @@ public final class DirtyMap implements AutoCloseable {
     private record Waiter(long generation, Runnable then) {
     }
 
-    public DirtyMap(ActiveMap map, LocalComponent local, WorkerStats stats, boolean metaflush) {
-        this(map, local, stats, metaflush, BitmapClears.EVICTION_CLEAR_INTERVAL_NANOS);
+    /**
+     * The activemap {@code map} of the provider {@code local}, whose data (extent 0) starts at
+     * {@code dataOffset} ({@code localoff} in the metadata).
+     */
+    public DirtyMap(ActiveMap map, LocalComponent local, long dataOffset, WorkerStats stats, boolean metaflush) {
+        this(map, local, dataOffset, stats, metaflush, BitmapClears.evictionIntervalProperty());
     }
 
-    /** Tests: with the interval of the clears of evicted extents given. */
-    DirtyMap(ActiveMap map, LocalComponent local, WorkerStats stats, boolean metaflush,
-             long evictionClearIntervalNanos) {
+    /**
+     * Tests: with the interval of the clears of evicted extents given (null: as the platform
+     * allows, see {@link BitmapClears}).
+     */
+    DirtyMap(ActiveMap map, LocalComponent local, long dataOffset, WorkerStats stats, boolean metaflush,
+             Long evictionClearIntervalNanos) {
         this.map = map;
         this.local = local;
         this.stats = stats;
@@ -84,7 +91,7 @@ public final class DirtyMap implements AutoCloseable {
         this.bitmapOut = ByteBuffer.allocateDirect(map.onDiskSize());
         this.written = new byte[map.onDiskSize()];
         this.markedAt = new long[map.extentCount()];
-        this.clears = new BitmapClears(map, local, stats, flushLock, new ClearsFlushers(), written,
+        this.clears = new BitmapClears(map, local, stats, dataOffset, flushLock, new ClearsFlushers(), written,
                 evictionClearIntervalNanos);
         for (int i = 0; i < flushers.length; i++) {
             flushers[i] = FatalThreads.start(i == 0 ? "activemap" : "activemap-" + i, this::flushLoop);
@@ -94,6 +101,14 @@ public final class DirtyMap implements AutoCloseable {
 
     /** What the clears ask of the flushers (under flushLock). */
     private final class ClearsFlushers implements BitmapClears.Flushers {
+        @Override
+        public long requestWrite() {
+            long generation = ++requestedGeneration;
+            markGeneration = generation;
+            flushLock.notify();
+            return generation;
+        }
+
         @Override
         public void grantReady() {
             ++requestedGeneration;
@@ -341,6 +356,7 @@ public final class DirtyMap implements AutoCloseable {
             }
             long target;
             boolean withClears;
+            boolean durable;
             synchronized (writeLock) {
                 // Claimed only now, right before the snapshot: whatever arrived while another
                 // flusher was writing rides on this write.
@@ -353,14 +369,15 @@ public final class DirtyMap implements AutoCloseable {
                     withClears = clears.takeGrant();
                 }
                 try {
-                    writeNow(withClears ? Mode.GRANTED_CLEARS : Mode.MARKS);
+                    durable = writeNow(withClears ? Mode.GRANTED_CLEARS : Mode.MARKS);
                 } catch (IOException e) {
                     // Logged and counted in writeNow; the writes go ahead as in the reference.
+                    durable = false;
                 }
             }
             synchronized (flushLock) {
                 writtenGeneration = Math.max(writtenGeneration, target);
-                clears.bitmapWritten(withClears);
+                clears.bitmapWritten(withClears, durable, writtenGeneration);
                 // Not sorted: a write may wait for an older, still pending, bitmap write.
                 for (java.util.Iterator<Waiter> it = waiters.iterator(); it.hasNext();) {
                     Waiter w = it.next();
@@ -399,8 +416,10 @@ public final class DirtyMap implements AutoCloseable {
     /**
      * Writes the bitmap at offset 4096, under writeLock. With {@code metaflush} on it is one
      * synchronous write; without, a plain write of the map as it is.
+     *
+     * @return whether the write was durable (synchronous, with a cache flush)
      */
-    private void writeNow(Mode mode) throws IOException {
+    private boolean writeNow(Mode mode) throws IOException {
         bitmapOut.clear();
         boolean durable = metaflush;
         synchronized (map) {
@@ -437,6 +456,7 @@ public final class DirtyMap implements AutoCloseable {
             LOG.warn("The local provider does not support cache flush; metaflush is off.");
             metaflush = false;
         }
+        return durable && flushed;
     }
 
     @Override

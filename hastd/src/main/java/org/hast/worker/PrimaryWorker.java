@@ -113,7 +113,7 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
         metadata = new PrimaryMetadata(onDisk, metadataStores.apply(local));
         LOG.debug("Request bytes in flight capped at {} MiB for all clients together.",
                 InflightBudget.shared().capacity() >> 20);
-        dirty = new DirtyMap(activeMap, local, stats, config.metaflush());
+        dirty = new DirtyMap(activeMap, local, onDisk.localOff(), stats, config.metaflush());
         stale = loadStaleExtents();
         PayloadCodec codec = new PayloadCodec(config.compression(), config.checksum());
         loops = new WorkerLoops();

@@ -91,7 +91,7 @@ class PrimaryPipelineTest {
             ch.write(ByteBuffer.allocate(1), LOCAL_OFFSET + DATA_SIZE - 1);
         }
         local = LocalComponent.open(file);
-        dirty = new DirtyMap(new ActiveMap(DATA_SIZE, EXTENT, 4, 512), local, stats, true);
+        dirty = new DirtyMap(new ActiveMap(DATA_SIZE, EXTENT, 4, 512), local, LOCAL_OFFSET, stats, true);
         pipeline = new PrimaryPipeline(local, LOCAL_OFFSET, DATA_SIZE, 512, dirty, stats,
                 counter, ReplicationMode.FULLSYNC, new PayloadCodec(), false,
                 new AtomicLong(1), stale, null);

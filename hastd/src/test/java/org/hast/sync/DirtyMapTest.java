@@ -22,6 +22,8 @@ import org.hast.worker.RecordingComponentIo.Call;
 import org.hast.worker.RecordingComponentIo.Event;
 import org.hast.role.WorkerStats;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -46,7 +48,7 @@ class DirtyMapTest {
         ConcurrentLinkedQueue<String> violations = new ConcurrentLinkedQueue<>();
         try (LocalComponent local = LocalComponent.open(file);
                 DirtyMap dirty = new DirtyMap(new ActiveMap(DATA_SIZE, EXTENT, extents, 512), local,
-                        new WorkerStats(), false)) {
+                        8192, new WorkerStats(), false)) {
             CountDownLatch issued = new CountDownLatch(2 * extents);
             for (int e = 0; e < extents; e++) {
                 long offset = (long) e * EXTENT;
@@ -69,14 +71,17 @@ class DirtyMapTest {
     /**
      * With {@code metaflush on}, through the component's system calls in the order they happened:
      * every data write is issued after a synchronous (O_DSYNC) bitmap write that marks its extent
-     * has returned; the bitmap is never written without it; an {@code fdatasync} of the whole
-     * provider is made only for a clear, right before its bitmap write; and no extent is cleared
-     * on disk before a sync that followed its last data write (its data may sit in the page cache).
+     * has returned; the bitmap is never written without it; and no extent is cleared on disk
+     * before its last data write was made durable, by an {@code fdatasync} issued after it, or by
+     * a write-back of its range issued after it and then a cache flush (a durable bitmap write)
+     * issued after that write-back returned, before the clearing write. Both ways of clearing:
+     * range write-back (Linux) and fdatasync (where the platform has no sync_file_range).
      */
-    @Test
-    void marksAreDurableBeforeTheirDataAndClearsOnlyAfterIt() throws Exception {
+    @ParameterizedTest(name = "range write-back {0}")
+    @ValueSource(booleans = {true, false})
+    void marksAreDurableBeforeTheirDataAndClearsOnlyAfterIt(boolean rangeWriteBack) throws Exception {
         int extents = (int) (DATA_SIZE / EXTENT);
-        try (Recorded r = new Recorded(64)) {
+        try (Recorded r = new Recorded(64, rangeWriteBack, BitmapClears.CLEAR_INTERVAL_NANOS)) {
             CountDownLatch written = new CountDownLatch(2 * extents);
             Thread[] writers = new Thread[2];
             for (int t = 0; t < writers.length; t++) {
@@ -102,21 +107,25 @@ class DirtyMapTest {
             OrderCheck check = r.check();
             assertEquals(2 * extents, check.dataWrites());
             assertTrue(check.clears() > 0, "the test never saw a clear (keepdirty 64 of " + extents + " extents)");
+            assertEquals(rangeWriteBack, check.writeBacks() > 0, "write-backs: " + check.writeBacks());
+            assertEquals(rangeWriteBack, check.flushes() == 0, "fdatasyncs: " + check.flushes());
         }
     }
 
     /**
-     * A clear's {@code fdatasync} runs while marks go on: a write that starts on an extent after
-     * the clear took its note of clean extents, and completes before the sync returns, must not
-     * have its extent cleared by that clear (its data may have missed the sync). The sync is held
-     * until such a write has completed and left the map clean again (keepdirty 1).
+     * A clear's write-back (or sync) runs while marks go on: a write that starts on an extent
+     * after the clear took its note of clean extents, and completes before the write-back
+     * returns, must not have its extent cleared by that clear (its data may have missed it). The
+     * write-back is held until such a write has completed and left the map clean again
+     * (keepdirty 1).
      */
-    @Test
-    void aClearNeverDropsAnExtentWrittenWhileItsSyncRan() throws Exception {
+    @ParameterizedTest(name = "range write-back {0}")
+    @ValueSource(booleans = {true, false})
+    void aClearNeverDropsAnExtentWrittenWhileItsSyncRan(boolean rangeWriteBack) throws Exception {
         CountDownLatch syncStarted = new CountDownLatch(1);
         CountDownLatch rewritten = new CountDownLatch(1);
-        try (Recorded r = new Recorded(1)) {
-            r.calls.beforeFlush(() -> {
+        try (Recorded r = new Recorded(1, rangeWriteBack, BitmapClears.CLEAR_INTERVAL_NANOS)) {
+            r.calls.beforeSync(() -> {
                 if (syncStarted.getCount() > 0) {
                     syncStarted.countDown();
                     awaitQuietly(rewritten, 30);
@@ -136,18 +145,20 @@ class DirtyMapTest {
     }
 
     /**
-     * A clear's {@code fdatasync} (every dirty data page of the provider: long under load) is
-     * not on the marks' path: while it is held, a write to a new extent still gets its durable
-     * mark and goes ahead. Before, the one flusher thread ran that sync, and marks waited for it.
+     * A clear's write-back or {@code fdatasync} (every dirty data page of the provider: long
+     * under load) is not on the marks' path: while it is held, a write to a new extent still gets
+     * its durable mark and goes ahead. Before, the one flusher thread ran that sync, and marks
+     * waited for it.
      */
-    @Test
-    void aMarkDoesNotWaitForAClearsSync() throws Exception {
+    @ParameterizedTest(name = "range write-back {0}")
+    @ValueSource(booleans = {true, false})
+    void aMarkDoesNotWaitForAClearsSync(boolean rangeWriteBack) throws Exception {
         CountDownLatch syncStarted = new CountDownLatch(1);
         CountDownLatch markDone = new CountDownLatch(1);
-        try (Recorded r = new Recorded(1)) {
+        try (Recorded r = new Recorded(1, rangeWriteBack, BitmapClears.CLEAR_INTERVAL_NANOS)) {
             // Held until the mark below is durable and its write done (60 s at most, longer than
             // writeAndComplete waits: a flusher stuck in this sync fails the test).
-            r.calls.beforeFlush(() -> {
+            r.calls.beforeSync(() -> {
                 if (syncStarted.getCount() > 0) {
                     syncStarted.countDown();
                     awaitQuietly(markDone, 60);
@@ -168,6 +179,28 @@ class DirtyMapTest {
         }
     }
 
+    /**
+     * An extent a mark pushes off keepdirty is cleared, with the default interval, by writing
+     * back its own range only (no fdatasync of the provider), while the map is open: the clear
+     * no longer waits the 30 s that its fdatasync needed (waited for here up to 20 s).
+     */
+    @Test
+    void anEvictedExtentIsClearedByAWriteBackOfItsRangeOnly() throws Exception {
+        try (Recorded r = new Recorded(1, true, null)) {
+            r.writeAndComplete(0);
+            r.writeAndComplete(EXTENT + 4096); // pushes extent 0 off keepdirty
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (markedOnDisk(r.local, 0) && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertTrue(!markedOnDisk(r.local, 0), "extent 0 still marked on disk after 20 s");
+            r.close();
+            OrderCheck check = r.check();
+            assertEquals(0, check.flushes(), "a clear made an fdatasync of the whole provider");
+            assertEquals(List.of(new Range(r.dataStart, EXTENT)), r.writeBacks());
+        }
+    }
+
     /** A provider file with its calls recorded and a DirtyMap with metaflush on. */
     private final class Recorded implements AutoCloseable {
         final ActiveMap map;
@@ -177,7 +210,7 @@ class DirtyMapTest {
         final DirtyMap dirty;
         private boolean closed;
 
-        Recorded(int keepDirty) throws java.io.IOException {
+        Recorded(int keepDirty, boolean rangeWriteBack, Long evictionClearIntervalNanos) throws java.io.IOException {
             map = new ActiveMap(DATA_SIZE, EXTENT, keepDirty, 512);
             dataStart = MetadataCodec.METADATA_SIZE + map.onDiskSize();
             Path file = dir.resolve("disk");
@@ -190,7 +223,10 @@ class DirtyMapTest {
                 return recording.get();
             });
             calls = recording.get();
-            dirty = new DirtyMap(map, local, new WorkerStats(), true, BitmapClears.CLEAR_INTERVAL_NANOS);
+            if (!rangeWriteBack) {
+                calls.refuseWriteBacks();
+            }
+            dirty = new DirtyMap(map, local, dataStart, new WorkerStats(), true, evictionClearIntervalNanos);
         }
 
         void writeData(long offset) {
@@ -216,6 +252,11 @@ class DirtyMapTest {
             return OrderCheck.of(calls.events(), map.onDiskSize(), map.extentCount(), dataStart);
         }
 
+        List<Range> writeBacks() {
+            return calls.events().stream().filter(e -> e.call() == Call.WRITE_BACK)
+                    .map(e -> new Range(e.position(), e.length())).toList();
+        }
+
         /** Closes the map (its clears go at once) and the component; again does nothing. */
         @Override
         public void close() {
@@ -225,6 +266,9 @@ class DirtyMapTest {
                 local.close();
             }
         }
+    }
+
+    private record Range(long position, long length) {
     }
 
     /**
@@ -241,7 +285,7 @@ class DirtyMapTest {
             ch.write(ByteBuffer.allocate(1), dataStart + DATA_SIZE - 1);
         }
         try (LocalComponent local = LocalComponent.open(file);
-                DirtyMap dirty = new DirtyMap(map, local, new WorkerStats(), true)) {
+                DirtyMap dirty = new DirtyMap(map, local, dataStart, new WorkerStats(), true)) {
             CountDownLatch firstRunning = new CountDownLatch(1);
             CountDownLatch secondRan = new CountDownLatch(1);
             // 60 s, longer than the test waits below: one flusher stuck here fails the test.
@@ -270,22 +314,40 @@ class DirtyMapTest {
      * Replays the component's calls in order (metaflush on): every data write follows a durable
      * bitmap write that marks its extent, the bitmap is only written with O_DSYNC, every
      * {@code fdatasync} is followed by a bitmap write (only clears pay one), and an extent is
-     * cleared on disk only after a sync issued after its last data write has returned.
+     * cleared on disk only once its last data write is durable: an {@code fdatasync} issued after
+     * it has returned, or a write-back of its range issued after it has returned and then a
+     * cache flush (an fdatasync or a durable bitmap write) issued after that write-back returned
+     * has returned too. The clearing write's own flush does not count: its bitmap sector may
+     * reach stable storage before the data that the flush would have made durable with it.
      */
-    private record OrderCheck(int dataWrites, int clears) {
+    private record OrderCheck(int dataWrites, int clears, int writeBacks, int flushes) {
         static OrderCheck of(List<Event> events, int onDiskSize, int extents, long dataStart) {
             byte[] durable = new byte[onDiskSize];
             int[] lastDataWrite = new int[extents];
             java.util.Arrays.fill(lastDataWrite, -1);
-            // Of the syncs returned so far, the latest point at which one was issued.
-            int syncedUpTo = -1;
+            // Per extent, the latest event before which its data is durable.
+            int[] durableUpTo = new int[extents];
+            java.util.Arrays.fill(durableUpTo, -1);
+            // Write-backs returned and not yet followed by a cache flush issued after them.
+            List<Integer> unflushedWriteBacks = new java.util.ArrayList<>();
             boolean syncUnused = false;
             int dataWrites = 0;
             int clears = 0;
+            int writeBacks = 0;
+            int flushes = 0;
             for (int i = 0; i < events.size(); i++) {
                 Event event = events.get(i);
+                if (event.call() == Call.WRITE_BACK) {
+                    writeBacks++;
+                    unflushedWriteBacks.add(i);
+                    continue;
+                }
                 if (event.call() == Call.FLUSH) {
-                    syncedUpTo = Math.max(syncedUpTo, event.issuedAfter());
+                    flushes++;
+                    for (int e = 0; e < extents; e++) {
+                        durableUpTo[e] = Math.max(durableUpTo[e], event.issuedAfter());
+                    }
+                    flushed(events, unflushedWriteBacks, event.issuedAfter(), durableUpTo, dataStart);
                     syncUnused = true;
                     continue;
                 }
@@ -299,13 +361,15 @@ class DirtyMapTest {
                         boolean now = (image[e / 8] & (1 << (e % 8))) != 0;
                         if (was && !now) {
                             clears++;
-                            if (syncedUpTo <= lastDataWrite[e]) {
+                            if (durableUpTo[e] <= lastDataWrite[e]) {
                                 throw new AssertionError("call " + i + ": extent " + e + " cleared on disk before "
                                         + "the data written to it (call " + lastDataWrite[e] + ") was made durable");
                             }
                         }
                     }
                     durable = image;
+                    // Only now: this write's flush makes durable what was written back before it.
+                    flushed(events, unflushedWriteBacks, event.issuedAfter(), durableUpTo, dataStart);
                     continue;
                 }
                 dataWrites++;
@@ -317,7 +381,25 @@ class DirtyMapTest {
                 }
             }
             assertTrue(!syncUnused, "an fdatasync not followed by the bitmap write it makes safe");
-            return new OrderCheck(dataWrites, clears);
+            return new OrderCheck(dataWrites, clears, writeBacks, flushes);
+        }
+
+        /** A cache flush issued after event {@code issuedAfter - 1} returned. */
+        private static void flushed(List<Event> events, List<Integer> unflushedWriteBacks, int issuedAfter,
+                                    int[] durableUpTo, long dataStart) {
+            for (java.util.Iterator<Integer> it = unflushedWriteBacks.iterator(); it.hasNext();) {
+                int index = it.next();
+                if (index >= issuedAfter) {
+                    continue;
+                }
+                it.remove();
+                Event writeBack = events.get(index);
+                long first = (writeBack.position() - dataStart) / EXTENT;
+                long last = (writeBack.position() + writeBack.length() - 1 - dataStart) / EXTENT;
+                for (long e = first; e <= last; e++) {
+                    durableUpTo[(int) e] = Math.max(durableUpTo[(int) e], writeBack.issuedAfter());
+                }
+            }
         }
     }
 

@@ -58,7 +58,7 @@ class SyncLoopTest {
         }
         local = LocalComponent.open(file);
         dirty = new DirtyMap(new ActiveMap((long) EXTENTS * EXTENT, EXTENT, 4, 512, STEP), local,
-                new WorkerStats(), false);
+                4096 + 512, new WorkerStats(), false);
         loop = new SyncLoop(dirty, (offset, length, fromSecondary, done) -> steps.add(new Step(offset, length, done)),
                 events::add);
     }
@@ -161,7 +161,7 @@ class SyncLoopTest {
         dirty.close();
         int stepsPerExtent = 4;
         dirty = new DirtyMap(new ActiveMap((long) EXTENTS * stepsPerExtent * STEP, stepsPerExtent * STEP, 4, 512,
-                STEP), local, new WorkerStats(), false);
+                STEP), local, 4096 + 512, new WorkerStats(), false);
         loop = new SyncLoop(dirty, new SyncCopier() {
             @Override
             public void syncCopy(long offset, int length, boolean fromSecondary, BlockBackend.Completion done) {

@@ -8,12 +8,13 @@ import org.hast.local.ComponentIo;
 
 /**
  * Passes a component's system calls through and records each in one global order: a write is
- * recorded when it is issued, a durable write and a flush when they have returned (that is when
- * they are durable), a durable write with a copy of its bytes. Each event also says how many
+ * recorded when it is issued, a durable write, a flush and a range write-back when they have
+ * returned (that is when they are durable, or for the last, written to the device), a durable
+ * write with a copy of its bytes. Each event also says how many
  * events were recorded when its call was issued: a flush covers the writes before that.
  */
 public final class RecordingComponentIo implements ComponentIo {
-    public enum Call { WRITE, WRITE_DURABLE, FLUSH }
+    public enum Call { WRITE, WRITE_DURABLE, FLUSH, WRITE_BACK }
 
     /**
      * One call: {@code bytes} is what a durable write wrote, null otherwise; {@code issuedAfter}
@@ -26,8 +27,13 @@ public final class RecordingComponentIo implements ComponentIo {
     private final List<Event> events = new ArrayList<>();
     /** Set to make {@link #writeDurable} fail as a provider without {@code fsync} does. */
     private volatile boolean refuseDurable;
-    /** Runs on the calling thread when a flush is issued, before it is made (a slow sync). */
-    private volatile Runnable beforeFlush = () -> { };
+    /** Set to make {@link #writeBack} answer as a platform without {@code sync_file_range}. */
+    private volatile boolean refuseWriteBack;
+    /**
+     * Runs on the calling thread when a flush or a range write-back is issued, before it is made
+     * (a slow sync).
+     */
+    private volatile Runnable beforeSync = () -> { };
 
     public RecordingComponentIo(ComponentIo inner) {
         this.inner = inner;
@@ -37,8 +43,12 @@ public final class RecordingComponentIo implements ComponentIo {
         refuseDurable = true;
     }
 
-    public void beforeFlush(Runnable hook) {
-        beforeFlush = hook;
+    public void refuseWriteBacks() {
+        refuseWriteBack = true;
+    }
+
+    public void beforeSync(Runnable hook) {
+        beforeSync = hook;
     }
 
     public synchronized List<Event> events() {
@@ -82,9 +92,23 @@ public final class RecordingComponentIo implements ComponentIo {
     @Override
     public void flush() throws IOException {
         int issuedAfter = recorded();
-        beforeFlush.run();
+        beforeSync.run();
         inner.flush();
         record(Call.FLUSH, 0, 0, null, issuedAfter);
+    }
+
+    @Override
+    public boolean writeBack(long position, long length) throws IOException {
+        if (refuseWriteBack) {
+            return false;
+        }
+        int issuedAfter = recorded();
+        beforeSync.run();
+        boolean done = inner.writeBack(position, length);
+        if (done) {
+            record(Call.WRITE_BACK, position, Math.toIntExact(length), null, issuedAfter);
+        }
+        return done;
     }
 
     @Override

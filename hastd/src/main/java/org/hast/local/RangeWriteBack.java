@@ -1,0 +1,61 @@
+package org.hast.local;
+
+import java.io.IOException;
+
+import org.hast.sys.ErrnoException;
+import org.hast.sys.LibC;
+
+/**
+ * Writes a range of a buffered provider's dirty pages to the device and waits for them, without
+ * a cache flush and without touching the rest of the file: Linux's
+ * {@code sync_file_range(SYNC_FILE_RANGE_WAIT_BEFORE | WRITE | WAIT_AFTER)} on one descriptor of
+ * the provider (the page cache is the inode's, so any descriptor of the file will do). Where
+ * there is no such call it reports so, and callers fall back to {@code fdatasync}.
+ */
+final class RangeWriteBack {
+    private static final int SYNC_FILE_RANGE_WAIT_BEFORE = 1;
+    private static final int SYNC_FILE_RANGE_WRITE = 2;
+    private static final int SYNC_FILE_RANGE_WAIT_AFTER = 4;
+    private static final int ENOSYS = 38;
+
+    /** For a platform without the call. */
+    static final RangeWriteBack NONE = new RangeWriteBack(-1);
+
+    private final int fd;
+    private volatile boolean supported;
+
+    private RangeWriteBack(int fd) {
+        this.fd = fd;
+        this.supported = fd >= 0;
+    }
+
+    static RangeWriteBack forDescriptor(int fd, boolean linux) {
+        return linux ? new RangeWriteBack(fd) : NONE;
+    }
+
+    boolean supported() {
+        return supported;
+    }
+
+    /**
+     * Returns once every page of {@code position .. position + length} that was dirty when it was
+     * called has been written to the device (which may still hold it in a volatile cache); false,
+     * having done nothing, where the platform has no such call.
+     */
+    boolean writeBack(long position, long length) throws IOException {
+        if (!supported) {
+            return false;
+        }
+        LibC libc = LibC.get();
+        if (libc.sync_file_range(fd, position, length,
+                SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) < 0) {
+            int errno = LibC.errno();
+            if (errno == ENOSYS) {
+                supported = false;
+                return false;
+            }
+            throw new ErrnoException("Unable to write back a range: " + libc.strerror(errno), errno);
+        }
+        return true;
+    }
+}
