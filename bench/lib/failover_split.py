@@ -14,14 +14,13 @@ usage: failover_split.py ROOT ROUNDS NAME=FLAGS...   (FLAGS may be empty: "base=
 """
 import os
 import re
-import signal
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import variants  # noqa: E402
 from failover import write_once  # noqa: E402
 
 EXPORT = "r0"
@@ -160,27 +159,15 @@ class Pair:
         return None
 
     def close(self):
-        for p in reversed(self.daemons):
-            p.send_signal(signal.SIGTERM)
-        for p in reversed(self.daemons):
-            try:
-                p.wait(20)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-        subprocess.run(["rm", "-rf", self.dir])
+        variants.stop(list(reversed(self.daemons)), 20, self.dir)
 
 
 def main(argv):
-    if len(argv) < 4 or any("=" not in v for v in argv[3:]):
-        print(__doc__.strip(), file=sys.stderr)
-        return 64
-    root, rounds = argv[1], int(argv[2])
-    variants = [v.split("=", 1) for v in argv[3:]]
+    root, rounds, named = variants.parse_args(argv, __doc__)
     pairs = []
-    samples = {name: [] for name, _ in variants}
+    samples = {name: [] for name, _ in named}
     try:
-        for i, (name, flags) in enumerate(variants):
+        for i, (name, flags) in enumerate(named):
             pair = Pair(root, name, flags, 29000 + 10 * i + os.getpid() % 500 * 20)
             pairs.append(pair)
             pair.start()
@@ -194,14 +181,9 @@ def main(argv):
             pair.close()
     print("median ms (min-max) over %d failovers per variant; the phases from 'to worker JVM' on add up to"
           " 'total', 'hastctl' (the command alone) overlaps the first of them" % rounds)
-    print("%-18s" % "phase" + "".join("%-22s" % name for name, _ in variants))
-    for phase in PHASES:
-        row = "%-18s" % phase
-        for name, _ in variants:
-            values = [s[phase] for s in samples[name] if phase in s]
-            row += "%-22s" % (f"{statistics.median(values):.0f} ({min(values):.0f}-{max(values):.0f})"
-                              if values else "-")
-        print(row)
+    variants.print_table(("phase",), (18,),
+                         [((phase,), {name: [s[phase] for s in samples[name] if phase in s] for name, _ in named})
+                          for phase in PHASES], [n for n, _ in named], 0)
     return 0
 
 

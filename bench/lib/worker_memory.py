@@ -17,12 +17,13 @@ import json
 import os
 import re
 import shutil
-import signal
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import variants  # noqa: E402
 
 EXPORT = "r0"
 WORKLOADS = {
@@ -161,23 +162,11 @@ class Pair:
         return figures
 
     def close(self):
-        for p in self.daemons.values():
-            p.send_signal(signal.SIGTERM)
-        for p in self.daemons.values():
-            try:
-                p.wait(30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-        subprocess.run(["rm", "-rf", self.dir])
+        variants.stop(self.daemons.values(), 30, self.dir)
 
 
 def main(argv):
-    if len(argv) < 4 or any("=" not in v for v in argv[3:]):
-        print(__doc__.strip(), file=sys.stderr)
-        return 64
-    root, rounds = argv[1], int(argv[2])
-    variants = [v.split("=", 1) for v in argv[3:]]
+    root, rounds, named = variants.parse_args(argv, __doc__)
     size_text = os.environ.get("SIZE", "256M")
     size = int(subprocess.run(["numfmt", "--from=iec", size_text], stdout=subprocess.PIPE, text=True,
                               check=True).stdout)
@@ -190,7 +179,7 @@ def main(argv):
     port = 31000 + os.getpid() % 500 * 8
     for r in range(rounds):
         for mode in modes:
-            for name, options in variants:
+            for name, options in named:
                 pair = Pair(root, mode, name, options, port, size)
                 try:
                     pair.fio("prefill", "--rw=write --bs=1m --iodepth=32", size, 0)
@@ -210,14 +199,9 @@ def main(argv):
         json.dump([{"mode": m, "figure": k, "variant": n, "values": v}
                    for (m, k), per in samples.items() for n, v in per.items()], f)
     print(f"medians (min-max) of {rounds} round(s), {size_text} image, {runtime} s per workload; "
-          f"variants: " + "; ".join(f"{n} = '{o}'" for n, o in variants))
-    print("%-10s %-28s" % ("mode", "figure") + "".join("%-22s" % n for n, _ in variants))
-    for (mode, figure), per in samples.items():
-        row = "%-10s %-28s" % (mode, figure)
-        for name, _ in variants:
-            v = per.get(name, [])
-            row += "%-22s" % (f"{statistics.median(v):.1f} ({min(v):.0f}-{max(v):.0f})" if v else "-")
-        print(row)
+          f"variants: " + "; ".join(f"{n} = '{o}'" for n, o in named))
+    variants.print_table(("mode", "figure"), (11, 28), [(key, per) for key, per in samples.items()],
+                         [n for n, _ in named], 1)
     print(f"results: {results}")
     return 0
 

@@ -358,10 +358,6 @@ final class BitmapClears implements AutoCloseable {
             closed = true;
         }
         LockSupport.unpark(thread);
-        try {
-            thread.join(5000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        DirtyMap.join(thread);
     }
 }

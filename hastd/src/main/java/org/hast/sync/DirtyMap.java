@@ -471,7 +471,8 @@ public final class DirtyMap implements AutoCloseable {
         }
     }
 
-    private static void join(Thread thread) {
+    /** Waits a little for a thread of this map (or of its clears) to end. */
+    static void join(Thread thread) {
         try {
             thread.join(5000);
         } catch (InterruptedException e) {
