@@ -188,7 +188,8 @@ final class BitmapClears implements AutoCloseable {
 
     /**
      * Under flushLock, once a bitmap write has returned: {@code ok} whether it is durable,
-     * {@code withGrant} whether it carried the clears, {@code generation} the newest written.
+     * {@code withGrant} whether it carried the clears, {@code generation} the one it claimed
+     * (claimed at or after {@link #durableAtGeneration}: it started after the write-back returned).
      */
     void bitmapWritten(boolean withGrant, boolean ok, long generation) {
         if (withGrant) {

@@ -377,7 +377,7 @@ public final class DirtyMap implements AutoCloseable {
             }
             synchronized (flushLock) {
                 writtenGeneration = Math.max(writtenGeneration, target);
-                clears.bitmapWritten(withClears, durable, writtenGeneration);
+                clears.bitmapWritten(withClears, durable, target);
                 // Not sorted: a write may wait for an older, still pending, bitmap write.
                 for (java.util.Iterator<Waiter> it = waiters.iterator(); it.hasNext();) {
                     Waiter w = it.next();
