@@ -12,13 +12,10 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
  * The primary worker's event loops (docs/threads.md). By default one thread serves the
  * replication link, the NBD export and the kernel NBD device: a client's request is decoded,
  * and its frame to the secondary written, on that thread, and the secondary's reply completes
- * the request and writes the client's answer there too, with no hand-off between threads.
- * That shared loop is OFF by default for now: it took a hot-set 4 KiB write at qd1 from 125 to
- * 85 µs (quiet A/B), but under MemoryBoundIT's flood (sixteen clients pipelining 32 MiB writes
- * they never read the answers to, 48 MiB in-flight budget) the good client's answers stalled
- * for minutes, where separate loops answer within 0.5 s. Until that is understood, the link has
- * a loop of its own and the export and the device theirs; {@code hast.worker.sharedLoop=true}
- * turns the shared loop on (for an A/B run, bench/build-ab.sh).
+ * the request and writes the client's answer there too, with no hand-off between threads (a
+ * hot-set 4 KiB write at qd1 took 85 µs instead of 125, quiet A/B).
+ * {@code hast.worker.sharedLoop=false} gives the link a loop of its own and the export and the
+ * device theirs (for an A/B run, bench/build-ab.sh).
  */
 final class WorkerLoops implements AutoCloseable {
     static final String SHARED_PROPERTY = "hast.worker.sharedLoop";
@@ -27,7 +24,7 @@ final class WorkerLoops implements AutoCloseable {
     private final boolean shared;
 
     WorkerLoops() {
-        this(Boolean.parseBoolean(System.getProperty(SHARED_PROPERTY, "false")));
+        this(Boolean.parseBoolean(System.getProperty(SHARED_PROPERTY, "true")));
     }
 
     WorkerLoops(boolean shared) {

@@ -7,6 +7,7 @@ import org.hast.util.SysExits;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import ch.qos.logback.classic.LoggerContext;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
 /**
@@ -28,9 +29,19 @@ public final class FatalThreads {
     private FatalThreads() {
     }
 
-    /** Makes the policy the JVM default: first thing in every {@code main}. */
+    /**
+     * Makes the policy the JVM default, and extends it to the Errors Netty catches on its event
+     * loops ({@link NettyCaughtErrors}): first thing in every {@code main}.
+     */
     public static void installDefault() {
         Thread.setDefaultUncaughtExceptionHandler(POLICY);
+        if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context
+                && context.getTurboFilterList().stream().noneMatch(NettyCaughtErrors.class::isInstance)) {
+            NettyCaughtErrors filter = new NettyCaughtErrors();
+            filter.setContext(context);
+            filter.start();
+            context.addTurboFilter(filter);
+        }
     }
 
     /** A daemon thread under the policy, not started. */
@@ -57,7 +68,7 @@ public final class FatalThreads {
      * For Netty event loop groups: Netty's own thread type (fast thread-locals), non-daemon as
      * Netty makes them, under the policy. Netty itself catches and logs at WARN what a task, a
      * handler or even the loop throws ("A task raised an exception", "Unexpected exception
-     * from an event executor"); the policy sees only what escapes that.
+     * from an event executor"): {@link NettyCaughtErrors} applies the policy to the Errors among them.
      */
     public static ThreadFactory eventLoops(String poolName) {
         return new DefaultThreadFactory(poolName) {
@@ -70,7 +81,7 @@ public final class FatalThreads {
         };
     }
 
-    private static void die(Thread thread, Throwable error) {
+    static void die(Thread thread, Throwable error) {
         try {
             Thread watchdog = new Thread(FatalThreads::haltLater, "fatal-halt");
             watchdog.setDaemon(true);

@@ -166,7 +166,9 @@ final class NbdRequestDecoder extends ChannelInboundHandlerAdapter implements In
             pass(request);
             return;
         }
-        request.buffer = ctx.alloc().directBuffer(payload, payload);
+        // Allocated only now that the budget holds the bytes; from here the buffer holds them,
+        // until its memory is freed (which may be after the reply, see BudgetedPayload).
+        request.buffer = BudgetedPayload.take(ctx.alloc(), payload, request, budget);
         filling = request;
         fillRemaining = payload;
         gather(in);

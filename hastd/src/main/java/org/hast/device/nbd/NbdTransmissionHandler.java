@@ -368,6 +368,12 @@ public final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof Error) {
+            // Not this connection's problem but the process's: at the pipeline's end Netty
+            // reports it, and that report ends the worker (docs/failure-policy.md).
+            ctx.fireExceptionCaught(cause);
+            return;
+        }
         if (cause instanceof IOException) {
             LOG.debug("NBD client {}: {}", NbdTransmission.peer(ctx.channel()), cause.toString());
         } else {

@@ -31,4 +31,24 @@ class FatalThreadsTest {
         assertTrue(lines.get(2).startsWith("\tat org.hast.daemon.process.DyingThreadMain."), result.toString());
         assertEquals("", result.stdout(), result.toString());
     }
+
+    /** Netty catches what an event loop's task throws: an Error still ends the process. */
+    @ParameterizedTest
+    @CsvSource({"error, 70", "exception, 0"})
+    void anErrorNettyCaughtOnAnEventLoopEndsTheJvm(String thrown, int exitCode) throws Exception {
+        Processes.Result result = Processes.run(List.of(
+                Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), LoopTaskFailureMain.class.getName(), thrown),
+                Map.of(), Duration.ofSeconds(60));
+        assertEquals(exitCode, result.exitCode(), result.toString());
+        if (exitCode == SysExits.EX_SOFTWARE) {
+            List<String> lines = result.stderrLines();
+            assertEquals(1, lines.stream().filter(l -> l.startsWith("[CRIT] [r0] (primary) Thread worker-io-")
+                    && l.endsWith(" died, exiting: injected failure.")).count(), result.toString());
+            assertTrue(lines.contains("java.lang.OutOfMemoryError: injected failure"), result.toString());
+            assertEquals("", result.stdout(), result.toString());
+        } else {
+            assertEquals("loop survived", result.stdout().strip(), result.toString());
+        }
+    }
 }

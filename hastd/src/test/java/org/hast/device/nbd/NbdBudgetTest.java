@@ -134,6 +134,41 @@ class NbdBudgetTest {
         }
     }
 
+    /**
+     * The mechanism of MemoryBoundIT's stall on the shared loop: memsync answers a WRITE while
+     * the primary still holds its payload (until the secondary wrote it). The budget must count
+     * those bytes until they are freed, or the next large WRITE is allocated on top of them, past
+     * the worker's direct-memory cap.
+     */
+    @Test
+    void aPayloadStillHeldAfterItsReplyKeepsItsBudget() throws Exception {
+        start(4L * MIB); // main lane 3.5 MiB: one 2 MiB WRITE at a time
+        fx.backend.keepPayloads = true;
+        byte[] first = random(2 * MIB, 11);
+        byte[] second = random(2 * MIB, 12);
+        try (NbdTestClient a = fx.transmitting(); NbdTestClient b = fx.transmitting()) {
+            assertEquals(0, a.write(0, first, 0), "a's WRITE is answered");
+            assertEquals(2L * MIB, budget.used(), "answered, but its payload is still in memory: " + budget);
+            CompletableFuture<Void> sender = CompletableFuture.runAsync(() -> {
+                try {
+                    b.sendRequest(0, CMD_WRITE, 77, 2 * MIB, second.length, second);
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            waitFor(() -> budget.waiting() == 1); // b's header read, its payload not admitted
+            assertEquals(1, fx.backend.releaseKeptPayloads(), "the backend held a's payload");
+            assertArrayEquals(new long[] {0, 77}, b.readReply(), "b admitted once a's payload was freed");
+            sender.get(10, TimeUnit.SECONDS);
+            fx.backend.keepPayloads = false;
+            fx.backend.releaseKeptPayloads();
+            waitFor(() -> budget.used() == 0);
+            byte[] disk = fx.fileBytes();
+            assertArrayEquals(first, Arrays.copyOfRange(disk, 0, 2 * MIB));
+            assertArrayEquals(second, Arrays.copyOfRange(disk, 2 * MIB, 4 * MIB));
+        }
+    }
+
     @Test
     void requestLargerThanTheBudgetStillProgresses() throws Exception {
         start(MIB);

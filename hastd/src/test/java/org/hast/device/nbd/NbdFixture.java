@@ -68,6 +68,7 @@ final class NbdFixture implements AutoCloseable {
     @Override
     public void close() throws IOException {
         backend.releaseHeld(); // a failed test must not leave a held request (and its buffer) behind
+        backend.releaseKeptPayloads();
         server.close();
         fileBackend.close();
     }

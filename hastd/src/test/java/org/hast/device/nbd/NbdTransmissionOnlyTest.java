@@ -112,6 +112,22 @@ class NbdTransmissionOnlyTest {
         }
     }
 
+    /**
+     * An Error (a failed buffer allocation) is not the connection's problem: it goes on to the
+     * pipeline's end, where Netty's report of it ends the worker (NettyCaughtErrors); an
+     * IOException closes the connection there and then.
+     */
+    @Test
+    void anErrorGoesOnToThePipelinesEndAnExceptionClosesTheConnection() {
+        EmbeddedChannel ch = new EmbeddedChannel(NbdTransmission.initializer(new NbdExport("kernel", new RamBackend())));
+        ch.pipeline().fireExceptionCaught(new OutOfMemoryError("injected"));
+        assertThrows(OutOfMemoryError.class, ch::checkException, "the Error reached the pipeline's end");
+        assertTrue(ch.isOpen(), "the handler leaves an Error to the process");
+        ch.pipeline().fireExceptionCaught(new java.io.IOException("injected"));
+        ch.checkException(); // handled: nothing reached the end
+        assertFalse(ch.isOpen(), "an IOException closed the connection");
+    }
+
     @Test
     void servesRequestsFromTheFirstByte() {
         RamBackend ram = new RamBackend();

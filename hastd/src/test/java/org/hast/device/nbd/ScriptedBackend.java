@@ -13,13 +13,17 @@ import io.netty.buffer.ByteBuf;
 /**
  * Wraps a backend for tests: requests at an offset in {@link #holdOffsets} are held until
  * {@link #releaseHeld()} (to force out-of-order completion), and those at an offset in
- * {@link #failOffsets} complete at once with the mapped errno.
+ * {@link #failOffsets} complete at once with the mapped errno. With {@link #keepPayloads} a
+ * WRITE's payload stays referenced after its completion until {@link #releaseKeptPayloads()},
+ * as the primary's memsync keeps it until the secondary has written it.
  */
 final class ScriptedBackend implements BlockBackend {
     private final BlockBackend inner;
     final Set<Long> holdOffsets = ConcurrentHashMap.newKeySet();
     final Map<Long, Integer> failOffsets = new ConcurrentHashMap<>();
     private final List<Runnable> held = new ArrayList<>();
+    volatile boolean keepPayloads;
+    private final List<ByteBuf> kept = new ArrayList<>();
 
     ScriptedBackend(BlockBackend inner) {
         this.inner = inner;
@@ -33,6 +37,17 @@ final class ScriptedBackend implements BlockBackend {
             held.clear();
         }
         now.forEach(Runnable::run);
+        return now.size();
+    }
+
+    /** Drops the references {@link #keepPayloads} kept; returns how many there were. */
+    int releaseKeptPayloads() {
+        List<ByteBuf> now;
+        synchronized (kept) {
+            now = new ArrayList<>(kept);
+            kept.clear();
+        }
+        now.forEach(ByteBuf::release);
         return now.size();
     }
 
@@ -82,6 +97,11 @@ final class ScriptedBackend implements BlockBackend {
 
     @Override
     public void write(long offset, ByteBuf data, boolean fua, Completion done) {
+        if (keepPayloads) {
+            synchronized (kept) {
+                kept.add(data.retainedSlice());
+            }
+        }
         Runnable call = () -> inner.write(offset, data, fua, done);
         if (!intercept(offset, done, call)) {
             call.run();
