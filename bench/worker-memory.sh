@@ -11,7 +11,8 @@
 #
 # Variants go to the workers through HAST_WORKER_JVM_OPTIONS (added after the defaults; one that
 # names a collector replaces SerialGC and its -Xmn); a token VARIABLE=VALUE goes to the daemons'
-# environment instead (e.g. MALLOC_ARENA_MAX=16). Default variants: `now` (as shipped), `before`
+# environment instead (e.g. MALLOC_ARENA_MAX=16), except HAST_HOME=DIR, which runs another built
+# checkout for that variant (an A/B of builds, e.g. base=HAST_HOME=/var/tmp/s5-base). Default variants: `now` (as shipped), `before`
 # (the flags before issue #15's memory work) and the other collectors: parallel, g1, z, and
 # epsilon (no collection at all, a 1 GiB heap: the allocation-free limit, not a candidate).
 # Environment: SIZE (256M), RUNTIME (5 s per workload), MODES ("fullsync async"), WORKLOADS,

@@ -54,6 +54,11 @@ class Pair:
     """Two daemons on 127.0.0.1, A primary, B secondary, each with the variant's worker options."""
 
     def __init__(self, root, mode, name, options, port, size):
+        # Tokens NAME=VALUE (such as MALLOC_ARENA_MAX=2) go to the daemons' environment, which
+        # their workers inherit, except HAST_HOME=DIR: another built checkout to run (an A/B of
+        # builds); the rest are worker JVM options.
+        extra_env = dict(t.split("=", 1) for t in options.split() if re.match(r"^[A-Z_]+=", t))
+        root = extra_env.pop("HAST_HOME", root)
         self.root, self.name = root, name
         self.dir = tempfile.mkdtemp(prefix=f"hast-mem-{name}-", dir="/var/tmp")
         ports = {"nodeA": port, "nodeB": port + 1}
@@ -72,9 +77,6 @@ class Pair:
         tool = f"-Xlog:gc:file={self.dir}/gc-%p.log"
         if os.environ.get("NMT") == "1":
             tool += " -XX:NativeMemoryTracking=summary"
-        # Tokens NAME=VALUE (such as MALLOC_ARENA_MAX=2) go to the daemons' environment, which
-        # their workers inherit; the rest are worker JVM options.
-        extra_env = dict(t.split("=", 1) for t in options.split() if re.match(r"^[A-Z_]+=", t))
         jvm = " ".join(t for t in options.split() if not re.match(r"^[A-Z_]+=", t))
         for n in ports:
             env = dict(os.environ, HAST_NODE=n, HAST_WORKER_JVM_OPTIONS=jvm, JAVA_TOOL_OPTIONS=tool, **extra_env)

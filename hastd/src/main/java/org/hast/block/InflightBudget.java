@@ -99,6 +99,21 @@ public final class InflightBudget {
     }
 
     /**
+     * Takes {@code bytes} from the main lane if they fit and nobody waits; never queues. For a
+     * holder that has a way on without the bytes: an async or memsync WRITE answered before its
+     * remote part is done keeps its payload in memory after its NBD reply gave the client's bytes
+     * back, so it is answered early only when it can hold bytes of its own; otherwise it is
+     * answered when the secondary is done, as in fullsync. Given back with {@link #release}.
+     */
+    public synchronized boolean tryAcquireNow(long bytes) {
+        if (waiting.isEmpty() && fits(bytes)) {
+            used += bytes;
+            return true;
+        }
+        return false;
+    }
+
+    /**
      * Takes {@code bytes} from the fast lane if the request is small and the lane has room;
      * never queues. Bytes taken so are given back with {@link #releaseSmall}.
      */

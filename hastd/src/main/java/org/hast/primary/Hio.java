@@ -38,6 +38,8 @@ final class Hio {
     boolean toRemote;
     /** A regular WRITE: when it was first started, for the adaptive sync rate's latency. */
     long startedNanos;
+    /** Answered early, it holds {@link #length} bytes of the worker's budget until it is done. */
+    boolean holdsBudget;
     /** memsync: the remote event (received, or failure) has been counted. */
     volatile boolean receivedSeen;
 

@@ -63,6 +63,8 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
     private final LocalIo local;
     private final RemoteIo remote;
     private final boolean hasRemote;
+    /** The worker's request bytes in memory: sync steps and early-answered writes draw on it. */
+    private final InflightBudget budget;
     /** What WRITE_ZEROES writes: one read-only buffer for the life of the JVM, never released. */
     private static final ByteBuf ZEROS = Unpooled.unreleasableBuffer(
             Unpooled.directBuffer(MAX_REQUEST_BYTES).writeZero(MAX_REQUEST_BYTES).asReadOnly());
@@ -87,6 +89,15 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
             DirtyMap dirty, WorkerStats stats, Counters counters, ReplicationMode replication,
             PayloadCodec sendCodec, boolean hasRemote, AtomicLong sequence, StaleExtents staleLocal,
             EventLoop remoteLoop) {
+        this(localComponent, localOffset, dataSize, sectorSize, dirty, stats, counters, replication, sendCodec,
+                hasRemote, sequence, staleLocal, remoteLoop, InflightBudget.shared());
+    }
+
+    PrimaryPipeline(LocalComponent localComponent, long localOffset, long dataSize, int sectorSize,
+            DirtyMap dirty, WorkerStats stats, Counters counters, ReplicationMode replication,
+            PayloadCodec sendCodec, boolean hasRemote, AtomicLong sequence, StaleExtents staleLocal,
+            EventLoop remoteLoop, InflightBudget budget) {
+        this.budget = budget;
         this.dataSize = dataSize;
         this.sectorSize = sectorSize;
         this.dirty = dirty;
@@ -99,8 +110,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
         this.local = new LocalIo(localComponent, localOffset, LOCAL_THREADS, capacity, this::localDone);
         this.remote = new RemoteIo(sendCodec, MAX_REQUEST_BYTES, capacity, sequence, remoteLoop, this::remoteDone,
                 this::remoteReceived);
-        // The worker's bytes in flight, which synchronisation steps draw on too.
-        this.syncSteps = new SyncSteps(ranges, staleLocal, InflightBudget.shared(), this::submit, () -> closed,
+        this.syncSteps = new SyncSteps(ranges, staleLocal, budget, this::submit, () -> closed,
                 hashed, () -> checksumSync && peerHashes(), remote::hasCapability, sendCodec);
     }
 
@@ -359,7 +369,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
         }
         if (hio.cmd == HioCommand.WRITE || hio.cmd == HioCommand.DELETE) {
             if (hio.async && hio.localError == 0) {
-                acknowledge(hio, 0);
+                acknowledgeEarly(hio);
             } else if (hio.memsync) {
                 memsyncEvent(hio);
             }
@@ -388,8 +398,25 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
     private void memsyncEvent(Hio hio) {
         if (hio.memsyncEvent() && hio.localError == 0) {
             // A22: never early when the local write failed; final completion decides then.
-            acknowledge(hio, 0);
+            acknowledgeEarly(hio);
         }
+    }
+
+    /**
+     * An answer before the secondary is done gives the client's budget back (its NBD reply)
+     * while the payload stays here until the secondary is done: so a WRITE is answered early only
+     * if it can hold budget bytes of its own until then, and otherwise when it completes, as in
+     * fullsync. Without this an async client's payloads piled up in the request slots beyond the
+     * budget, up to the direct-memory cap (docs/memory.md). Never waits.
+     */
+    private void acknowledgeEarly(Hio hio) {
+        if (hio.cmd == HioCommand.WRITE) {
+            if (!budget.tryAcquireNow(hio.length)) {
+                return;
+            }
+            hio.holdsBudget = true;
+        }
+        acknowledge(hio, 0);
     }
 
     private void componentDone(Hio hio) {
@@ -457,6 +484,9 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
         acknowledge(hio, result);
         if (hio.cmd == HioCommand.WRITE) {
             hio.data.release();
+            if (hio.holdsBudget) {
+                budget.release(hio.length);
+            }
             if (hio.startedNanos != 0) {
                 writeLatency.record(hio.startedNanos);
             }

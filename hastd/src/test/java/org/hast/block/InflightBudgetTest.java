@@ -142,4 +142,26 @@ class InflightBudgetTest {
         budget.release(10);
         assertEquals(0, budget.used());
     }
+
+    @Test
+    void tryAcquireNowTakesWhatFitsAndNeverQueuesNorOvertakes() {
+        InflightBudget budget = new InflightBudget(100); // main lane 88
+        List<Recorder> granted = new ArrayList<>();
+        assertTrue(budget.tryAcquireNow(80));
+        assertFalse(budget.tryAcquireNow(10), "80 + 10 > 88");
+        assertEquals(0, budget.waiting(), "never queues");
+        assertTrue(budget.tryAcquireSmall(1), "the fast lane is not the main lane's");
+        Recorder big = new Recorder(50, granted);
+        assertFalse(budget.tryAcquire(50, big));
+        budget.release(80);
+        assertEquals(List.of(big), granted);
+        Recorder next = new Recorder(60, granted);
+        assertFalse(budget.tryAcquire(60, next), "50 + 60 > 88: queued");
+        assertFalse(budget.tryAcquireNow(8), "would fit, but someone waits: not taken before them");
+        budget.release(50);
+        assertEquals(List.of(big, next), granted);
+        budget.release(60);
+        budget.releaseSmall(1);
+        assertEquals(0, budget.used());
+    }
 }
