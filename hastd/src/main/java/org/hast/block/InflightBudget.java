@@ -2,6 +2,7 @@ package org.hast.block;
 
 import java.util.ArrayDeque;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.util.internal.PlatformDependent;
 
 /**
@@ -26,6 +27,23 @@ import io.netty.util.internal.PlatformDependent;
  * is allocated per request.
  */
 public final class InflightBudget {
+    /**
+     * A buffer that holds budget bytes itself and gives them back when its memory is freed, not
+     * when its request is answered: an answer before the payload is gone needs no more bytes.
+     */
+    public interface HoldingBuffer {
+    }
+
+    /** Whether {@code buffer}, or the buffer it is a view of, is a {@link HoldingBuffer}. */
+    public static boolean heldByItsBuffer(ByteBuf buffer) {
+        for (ByteBuf b = buffer; b != null; b = b.unwrap()) {
+            if (b instanceof HoldingBuffer) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Someone queued for bytes; {@link #budgetGranted} runs on the releasing thread. */
     public interface Waiter {
         /** How many bytes this waiter asked for (constant while it waits). */

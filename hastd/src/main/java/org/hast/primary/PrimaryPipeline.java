@@ -410,7 +410,9 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
      * budget, up to the direct-memory cap (docs/memory.md). Never waits.
      */
     private void acknowledgeEarly(Hio hio) {
-        if (hio.cmd == HioCommand.WRITE) {
+        // A payload gathered from several reads keeps its own bytes until it is freed (the
+        // export's BudgetedPayload): taking more for it would count it twice.
+        if (hio.cmd == HioCommand.WRITE && !InflightBudget.heldByItsBuffer(hio.data)) {
             if (!budget.tryAcquireNow(hio.length)) {
                 return;
             }

@@ -6,6 +6,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.buffer.UnpooledHeapByteBuf;
+import io.netty.buffer.UnpooledByteBufAllocator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -163,5 +167,28 @@ class InflightBudgetTest {
         budget.release(60);
         budget.releaseSmall(1);
         assertEquals(0, budget.used());
+    }
+
+    /** A buffer that holds its own budget, as the export's gathered payloads do. */
+    private static final class Holding extends UnpooledHeapByteBuf implements InflightBudget.HoldingBuffer {
+        Holding() {
+            super(UnpooledByteBufAllocator.DEFAULT, 64, 64);
+        }
+    }
+
+    @Test
+    void aBufferHoldingItsOwnBudgetIsSeenThroughItsViews() {
+        ByteBuf holding = new Holding().writerIndex(64);
+        ByteBuf plain = Unpooled.buffer(64).writerIndex(64);
+        try {
+            assertTrue(InflightBudget.heldByItsBuffer(holding));
+            assertTrue(InflightBudget.heldByItsBuffer(holding.slice(8, 16)));
+            assertTrue(InflightBudget.heldByItsBuffer(holding.duplicate().slice(0, 4)));
+            assertFalse(InflightBudget.heldByItsBuffer(plain));
+            assertFalse(InflightBudget.heldByItsBuffer(plain.slice(8, 16)));
+        } finally {
+            holding.release();
+            plain.release();
+        }
     }
 }

@@ -17,7 +17,7 @@ import io.netty.buffer.UnpooledUnsafeDirectByteBuf;
  * <p>One object per gathered WRITE, as the buffer it replaces was; payloads that arrive in
  * one read are slices of the read buffer and keep the budget until the reply.
  */
-final class BudgetedPayload extends UnpooledUnsafeDirectByteBuf {
+final class BudgetedPayload extends UnpooledUnsafeDirectByteBuf implements InflightBudget.HoldingBuffer {
     private final InflightBudget budget;
     private final long bytes;
     private final boolean smallLane;
