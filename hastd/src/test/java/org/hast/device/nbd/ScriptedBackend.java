@@ -5,6 +5,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.hast.block.BlockBackend;
 
@@ -20,6 +22,10 @@ final class ScriptedBackend implements BlockBackend {
     final Set<Long> holdOffsets = ConcurrentHashMap.newKeySet();
     final Map<Long, Integer> failOffsets = new ConcurrentHashMap<>();
     private final List<Runnable> held = new ArrayList<>();
+    /** How many FLUSHes reached the backend. */
+    final AtomicInteger flushes = new AtomicInteger();
+    /** The completions of the writes so far, kept so a test can play a backend answering twice. */
+    final List<Completion> writeCompletions = new CopyOnWriteArrayList<>();
 
     ScriptedBackend(BlockBackend inner) {
         this.inner = inner;
@@ -82,6 +88,7 @@ final class ScriptedBackend implements BlockBackend {
 
     @Override
     public void write(long offset, ByteBuf data, boolean fua, Completion done) {
+        writeCompletions.add(done);
         Runnable call = () -> inner.write(offset, data, fua, done);
         if (!intercept(offset, done, call)) {
             call.run();
@@ -90,6 +97,7 @@ final class ScriptedBackend implements BlockBackend {
 
     @Override
     public void flush(Completion done) {
+        flushes.incrementAndGet();
         inner.flush(done);
     }
 
