@@ -2,6 +2,8 @@ package org.hast.device.nbd;
 
 import org.hast.block.BlockBackend;
 import org.hast.block.InflightBudget;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import io.netty.buffer.ByteBuf;
 
@@ -19,6 +21,7 @@ import io.netty.buffer.ByteBuf;
  * completions is kept while it is idle, so a backend answering it once more is still caught.
  */
 final class NbdRequest implements BlockBackend.Completion, Runnable {
+    private static final Logger LOG = LoggerFactory.getLogger(NbdRequest.class);
     int flags;
     int type;
     long cookie;
@@ -40,8 +43,8 @@ final class NbdRequest implements BlockBackend.Completion, Runnable {
     /** How many times the current stage was completed; more than once is a backend bug. */
     int completions;
     volatile int errno;
-    /** In the connection's idle list: answered, not yet decoded into again. */
-    boolean idle;
+    /** In the connection's idle list: answered, not yet decoded into again (read by backend threads). */
+    volatile boolean idle;
 
     NbdRequest(int flags, int type, long cookie, long offset, long length, ByteBuf payload) {
         reset(flags, type, cookie, offset, length);
@@ -72,6 +75,12 @@ final class NbdRequest implements BlockBackend.Completion, Runnable {
 
     @Override
     public void done(int errno) {
+        if (idle) {
+            // Checked here, on the backend's thread, before anything is queued: once decoded
+            // into again it would answer another request.
+            LOG.error("NBD backend completed {} after its answer (errno {}); ignored.", this, errno);
+            return;
+        }
         this.errno = errno;
         owner.completeFromAnyThread(this);
     }
