@@ -14,7 +14,7 @@ import io.netty.buffer.Unpooled;
  * The client's side of the pipeline ({@link org.hast.block.BlockBackend}'s calls): counts each
  * request and cuts it into HAST requests of at most {@link PrimaryPipeline#MAX_REQUEST_BYTES},
  * with Hios from the pool. A write that fits one HAST request (the usual case) allocates no
- * Hio, no completion and no splitter state: only the slice of its data.
+ * Hio, no completion, no splitter state and no slice of its data.
  */
 final class ClientRequests {
     private static final int ESHUTDOWN = 108;
@@ -57,7 +57,8 @@ final class ClientRequests {
         stats.writeBytes.add(length);
         Completion whole = fua ? thenFlush(done) : done;
         if (length <= PrimaryPipeline.MAX_REQUEST_BYTES && !closed.getAsBoolean()) {
-            submit.accept(pool.acquire(HioCommand.WRITE, offset, length, data.retainedSlice(base, length), whole));
+            // Our own reference to the caller's buffer, not a slice: the Hio keeps where the bytes are.
+            submit.accept(pool.acquire(HioCommand.WRITE, offset, length, data.retain(), whole));
             return;
         }
         split(offset, length, PrimaryPipeline.MAX_REQUEST_BYTES, whole,

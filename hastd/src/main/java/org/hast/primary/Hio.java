@@ -27,6 +27,11 @@ final class Hio {
     int length;
     /** WRITE: the data (our own reference); READ: where the data goes. Null otherwise. */
     ByteBuf data;
+    /**
+     * WRITE: where in {@link #data} the {@link #length} bytes start, fixed when the request is
+     * made: the caller's buffer may be shared whole (no slice), so its indices are not ours.
+     */
+    int dataIndex;
     /** Completion of this piece (the client request's share of it). */
     BlockBackend.Completion piece;
     /** When the request was admitted: the start of its local and remote latency. */
@@ -138,6 +143,7 @@ final class Hio {
         this.offset = offset;
         this.length = length;
         this.data = data;
+        this.dataIndex = data == null ? 0 : data.readerIndex();
         this.piece = piece;
         this.admittedNanos = System.nanoTime();
     }

@@ -306,6 +306,25 @@ class PrimaryPipelineTest {
         assertEquals(PrimaryPipeline.REQUEST_SLOTS, pipeline.idleRequestObjects(), "a request object was not given back");
     }
 
+    /** As {@link RemoteIoTest}'s twin: the local write takes the bytes the request was made over. */
+    @Test
+    void aLocalWriteTakesTheBytesItWasMadeOverWhateverTheBuffersIndicesSayLater() throws Exception {
+        byte[] data = new byte[4096];
+        new Random(8).nextBytes(data);
+        ByteBuf buffer = PooledByteBufAllocator.DEFAULT.directBuffer(100 + data.length).writeZero(100).writeBytes(data);
+        buffer.readerIndex(100);
+        Hio hio = new Hio(org.hast.proto.HioCommand.WRITE, 3 * 4096, data.length, buffer, errno -> { });
+        buffer.clear().writerIndex(10); // the caller reuses its buffer's indices
+        CompletableFuture<Integer> done = new CompletableFuture<>();
+        try (LocalIo io = new LocalIo(local, LOCAL_OFFSET, 1, 4, h -> done.complete(h.localError))) {
+            io.submit(hio);
+            assertEquals(0, await(done));
+        } finally {
+            buffer.release();
+        }
+        assertArrayEquals(data, onDisk(LOCAL_OFFSET + 3 * 4096, data.length));
+    }
+
     /** The client is answered before its slot is freed, so the count catches up a moment later. */
     private void awaitAllSlotsIdle() throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
