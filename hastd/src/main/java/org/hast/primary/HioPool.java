@@ -17,14 +17,14 @@ import io.netty.buffer.ByteBuf;
 final class HioPool {
     private final Hio[] idle;
     private int idleCount;
+    private final Consumer<Hio> afterMark;
 
     /** @param afterMark what runs once a Hio's extents are marked durably (see {@link Hio#afterMark}) */
     HioPool(int size, Consumer<Hio> afterMark) {
+        this.afterMark = afterMark;
         idle = new Hio[size];
         for (int i = 0; i < size; i++) {
-            Hio hio = new Hio(this);
-            hio.afterMark = () -> afterMark.accept(hio);
-            idle[i] = hio;
+            idle[i] = make();
         }
         idleCount = size;
     }
@@ -53,6 +53,29 @@ final class HioPool {
         synchronized (this) {
             idle[idleCount++] = hio;
         }
+    }
+
+    /**
+     * A finished request's Hio that someone may still reach (see {@link PrimaryPipeline}'s
+     * memsync case) stays out of the pool for good; a new one takes its place.
+     */
+    void abandon(Hio hio) {
+        if (hio.pool != this) {
+            return;
+        }
+        if (!hio.retire()) {
+            throw new IllegalStateException("request object given back twice: " + hio);
+        }
+        Hio replacement = make();
+        synchronized (this) {
+            idle[idleCount++] = replacement;
+        }
+    }
+
+    private Hio make() {
+        Hio hio = new Hio(this);
+        hio.afterMark = () -> afterMark.accept(hio);
+        return hio;
     }
 
     synchronized int idle() {

@@ -429,10 +429,12 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
     /**
      * The Hio goes back to the pool unless it was memsync: the secondary's first reply finds
      * such a request in the in-flight table without removing it, so a disconnect sweep could
-     * complete it while that reply's thread still holds it.
+     * complete it while that reply's thread still holds it. A new one takes its place.
      */
     private void recycle(Hio hio) {
-        if (!hio.memsync) {
+        if (hio.memsync) {
+            pool.abandon(hio);
+        } else {
             pool.release(hio);
         }
     }

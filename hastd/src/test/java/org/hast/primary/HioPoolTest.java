@@ -100,6 +100,23 @@ class HioPoolTest {
     }
 
     @Test
+    void anAbandonedHioIsReplacedNeverReused() {
+        Hio kept = pool.acquire(HioCommand.WRITE, 0, 512, null, errno -> { });
+        Hio other = pool.acquire(HioCommand.WRITE, 512, 512, null, errno -> { });
+        pool.abandon(kept);
+        assertEquals(1, pool.idle(), "the pool keeps its size");
+        Hio next = pool.acquire(HioCommand.READ, 0, 512, null, errno -> { });
+        assertNotSame(kept, next, "an abandoned Hio came back");
+        assertSame(pool, next.pool);
+        assertThrows(IllegalStateException.class, () -> pool.abandon(kept));
+        next.afterMark.run();
+        assertEquals(List.of(next), marked, "the replacement runs its own step after the mark");
+        pool.release(other);
+        pool.release(next);
+        assertEquals(2, pool.idle());
+    }
+
+    @Test
     void eachPooledHioRunsItsOwnStepAfterTheMark() {
         Hio a = pool.acquire(HioCommand.WRITE, 0, 512, null, errno -> { });
         Hio b = pool.acquire(HioCommand.WRITE, 512, 512, null, errno -> { });
