@@ -2,6 +2,7 @@ package org.hast.primary;
 
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 
+import org.hast.block.BlockBackend;
 import org.hast.proto.HioCommand;
 
 import io.netty.buffer.ByteBuf;
@@ -11,19 +12,32 @@ import io.netty.buffer.ByteBuf;
  * {@link PrimaryPipeline#MAX_REQUEST_BYTES} of one client request, sent to the local and/or
  * the remote component. The last component to finish completes it; a component's error slot
  * starts as EINVAL and only a component that really handled the request overwrites it.
+ *
+ * <p>A client request's Hio usually comes from a {@link HioPool} and goes back to it once
+ * answered, so every field a request sets is reset by {@link #reuse}; the others are made
+ * with the constructor and left to the garbage collector.
  */
 final class Hio {
     static final int EINVAL = 22;
 
-    final HioCommand cmd;
-    final long offset;
-    final int length;
+    /** The pool this Hio returns to, or null. */
+    final HioPool pool;
+    HioCommand cmd;
+    long offset;
+    int length;
     /** WRITE: the data (our own reference); READ: where the data goes. Null otherwise. */
-    final ByteBuf data;
+    ByteBuf data;
+    /**
+     * WRITE: where in {@link #data} the {@link #length} bytes start, fixed when the request is
+     * made: the caller's buffer may be shared whole (no slice), so its indices are not ours.
+     */
+    int dataIndex;
     /** Completion of this piece (the client request's share of it). */
-    final Piece piece;
+    BlockBackend.Completion piece;
     /** When the request was admitted: the start of its local and remote latency. */
-    final long admittedNanos = System.nanoTime();
+    long admittedNanos;
+    /** Pooled: what runs once the extents are marked (made once, not per request). */
+    Runnable afterMark;
 
     /** Sequence number on the wire, set when sent to the remote. */
     volatile long seq;
@@ -51,6 +65,8 @@ final class Hio {
     private volatile int memsyncEvents = 2;
     /** 1 once the client has been answered (early ack in memsync/async). */
     private volatile int acked;
+    /** Pooled: 1 between {@link HioPool#acquire} and {@link HioPool#release}. */
+    private volatile int inUse;
 
     // Field updaters rather than atomic objects: three fewer allocations per request.
     private static final AtomicIntegerFieldUpdater<Hio> PENDING =
@@ -59,6 +75,8 @@ final class Hio {
             AtomicIntegerFieldUpdater.newUpdater(Hio.class, "memsyncEvents");
     private static final AtomicIntegerFieldUpdater<Hio> ACKED =
             AtomicIntegerFieldUpdater.newUpdater(Hio.class, "acked");
+    private static final AtomicIntegerFieldUpdater<Hio> IN_USE =
+            AtomicIntegerFieldUpdater.newUpdater(Hio.class, "inUse");
 
     /** Sets how many components must finish before the request completes. */
     void expectComponents(int count) {
@@ -80,17 +98,57 @@ final class Hio {
         return ACKED.compareAndSet(this, 0, 1);
     }
 
-    /** The share of a client request this HAST request completes. */
-    interface Piece {
-        void done(int errno);
+    Hio(HioCommand cmd, long offset, int length, ByteBuf data, BlockBackend.Completion piece) {
+        this.pool = null;
+        set(cmd, offset, length, data, piece);
     }
 
-    Hio(HioCommand cmd, long offset, int length, ByteBuf data, Piece piece) {
+    /** An idle Hio of {@code pool}. */
+    Hio(HioPool pool) {
+        this.pool = pool;
+    }
+
+    /** Takes an idle pooled Hio for a new request: every per-request field starts over. */
+    void reuse(HioCommand cmd, long offset, int length, ByteBuf data, BlockBackend.Completion piece) {
+        if (!IN_USE.compareAndSet(this, 0, 1)) {
+            throw new IllegalStateException("request object handed out twice: " + this);
+        }
+        seq = 0;
+        memsync = false;
+        async = false;
+        sync = false;
+        remoteRead = false;
+        toLocal = false;
+        toRemote = false;
+        startedNanos = 0;
+        holdsBudget = false;
+        receivedSeen = false;
+        localError = EINVAL;
+        remoteError = EINVAL;
+        pending = 0;
+        memsyncEvents = 2;
+        acked = 0;
+        set(cmd, offset, length, data, piece);
+    }
+
+    /** Marks a pooled Hio idle and drops its references; false when it already was idle. */
+    boolean retire() {
+        if (!IN_USE.compareAndSet(this, 1, 0)) {
+            return false;
+        }
+        data = null;
+        piece = null;
+        return true;
+    }
+
+    private void set(HioCommand cmd, long offset, int length, ByteBuf data, BlockBackend.Completion piece) {
         this.cmd = cmd;
         this.offset = offset;
         this.length = length;
         this.data = data;
+        this.dataIndex = data == null ? 0 : data.readerIndex();
         this.piece = piece;
+        this.admittedNanos = System.nanoTime();
     }
 
     @Override

@@ -82,7 +82,7 @@ final class LocalIo implements AutoCloseable {
                     ByteBuffer target = hio.data.nioBuffer(hio.data.writerIndex(), hio.length);
                     local.readFully(target, position);
                 }
-                case WRITE -> local.writeFully(hio.data.nioBuffer(), position);
+                case WRITE -> local.writeFully(hio.data.nioBuffer(hio.dataIndex, hio.length), position);
                 case DELETE -> local.discard(position, hio.length);
                 // A skipped flush (the EOPNOTSUPP latch) succeeds (A28).
                 case FLUSH -> local.flush();

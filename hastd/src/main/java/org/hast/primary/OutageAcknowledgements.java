@@ -6,6 +6,8 @@ import java.io.IOException;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 
+import org.hast.block.BlockBackend.Completion;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,14 +17,15 @@ import org.slf4j.LoggerFactory;
  * answers, never the thread that completed the request: that may be the link's event loop
  * failing what was in flight after a disconnect, or a local I/O thread, and neither may wait
  * for an fsync. Only acknowledgements arriving while the bump is due come here, so the queue
- * holds at most what clients sent during one metadata write.
+ * holds at most what clients sent during one metadata write. It keeps the client's answer, not
+ * the request: the request's Hio goes back to the pool as soon as it is done.
  */
 final class OutageAcknowledgements implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(OutageAcknowledgements.class);
     private static final int ESHUTDOWN = 108;
 
     private final PrimaryPipeline.Counters counters;
-    private final BlockingQueue<Hio> waiting = new LinkedBlockingQueue<>();
+    private final BlockingQueue<Completion> waiting = new LinkedBlockingQueue<>();
     private final Thread thread;
     private volatile boolean closed;
 
@@ -35,22 +38,22 @@ final class OutageAcknowledgements implements AutoCloseable {
      * A successful write is being acknowledged while the link is down: true when its answer
      * was taken over because the counter bump is due; false to answer it at once.
      */
-    boolean takeOver(Hio hio) {
+    boolean takeOver(Completion answer) {
         if (!counters.outageBumpPending()) {
             return false;
         }
-        waiting.add(hio);
-        if (closed && waiting.remove(hio)) {
-            hio.piece.done(ESHUTDOWN);
+        waiting.add(answer);
+        if (closed && waiting.remove(answer)) {
+            answer.done(ESHUTDOWN);
         }
         return true;
     }
 
     private void run() {
         while (!closed) {
-            Hio hio;
+            Completion answer;
             try {
-                hio = waiting.take();
+                answer = waiting.take();
             } catch (InterruptedException e) {
                 return;
             }
@@ -61,7 +64,7 @@ final class OutageAcknowledgements implements AutoCloseable {
                 LOG.error("Unable to store the outage counter: {}.", e.getMessage());
                 errno = LocalIo.EIO;
             }
-            hio.piece.done(errno);
+            answer.done(errno);
         }
     }
 
@@ -75,9 +78,9 @@ final class OutageAcknowledgements implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        Hio left;
+        Completion left;
         while ((left = waiting.poll()) != null) {
-            left.piece.done(ESHUTDOWN);
+            left.done(ESHUTDOWN);
         }
     }
 }

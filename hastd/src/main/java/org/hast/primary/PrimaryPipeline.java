@@ -17,7 +17,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoop;
 import org.hast.sync.DirtyMap;
 
@@ -36,8 +35,6 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
      * an old peer accepts it too (spec §13.1); a larger client request becomes several.
      */
     public static final int MAX_REQUEST_BYTES = 128 * 1024;
-    /** DELETE carries no payload and has no MAXPHYS limit; still cut so lengths stay ints. */
-    private static final int MAX_DELETE_BYTES = 1 << 30;
     /** {@code HAST_HIO_MAX}. */
     public static final int REQUEST_SLOTS = 256;
     private static final int LOCAL_THREADS = 4;
@@ -60,14 +57,14 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
     private final WorkerStats stats;
     private final OutageAcknowledgements outageAcks;
     private final RequestSlots slots = new RequestSlots(REQUEST_SLOTS);
+    /** The client requests' Hios, one per slot. */
+    private final HioPool pool = new HioPool(REQUEST_SLOTS, this::sendBoth);
+    private final ClientRequests requests;
     private final LocalIo local;
     private final RemoteIo remote;
     private final boolean hasRemote;
     /** The worker's request bytes in memory: sync steps and early-answered writes draw on it. */
     private final InflightBudget budget;
-    /** What WRITE_ZEROES writes: one read-only buffer for the life of the JVM, never released. */
-    private static final ByteBuf ZEROS = Unpooled.unreleasableBuffer(
-            Unpooled.directBuffer(MAX_REQUEST_BYTES).writeZero(MAX_REQUEST_BYTES).asReadOnly());
     /** Extents whose local copy is stale after a failed local write (A10): read remotely. */
     private final StaleExtents staleLocal;
     private volatile Runnable syncKick;
@@ -104,6 +101,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
         this.staleLocal = staleLocal;
         this.stats = stats;
         this.outageAcks = new OutageAcknowledgements(counters);
+        this.requests = new ClientRequests(stats, pool, this::submit, () -> closed);
         this.replication = replication;
         this.hasRemote = hasRemote;
         int capacity = REQUEST_SLOTS + 8;
@@ -147,6 +145,11 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
         return slots.free();
     }
 
+    /** Pooled Hios not in use (all of them when idle, unless memsync requests kept some). */
+    int idleRequestObjects() {
+        return pool.idle();
+    }
+
     public int localQueued() {
         return local.queued();
     }
@@ -178,73 +181,27 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
 
     @Override
     public void read(long offset, int length, ByteBuf into, Completion done) {
-        stats.read.increment();
-        stats.readBytes.add(length);
-        int base = into.writerIndex();
-        split(offset, length, MAX_REQUEST_BYTES, errno -> {
-            if (errno == 0) {
-                into.writerIndex(base + length);
-            }
-            done.done(errno);
-        }, (chunkOffset, chunkLength, piece) -> new Hio(HioCommand.READ, chunkOffset, chunkLength,
-                into.slice(base + (int) (chunkOffset - offset), chunkLength).writerIndex(0), piece));
+        requests.read(offset, length, into, done);
     }
 
     @Override
     public void write(long offset, ByteBuf data, boolean fua, Completion done) {
-        stats.write.increment();
-        int base = data.readerIndex();
-        int length = data.readableBytes();
-        stats.writeBytes.add(length);
-        split(offset, length, MAX_REQUEST_BYTES, fua ? thenFlush(done) : done::done,
-                (chunkOffset, chunkLength, piece) -> new Hio(HioCommand.WRITE, chunkOffset, chunkLength,
-                        data.retainedSlice(base + (int) (chunkOffset - offset), chunkLength), piece));
+        requests.write(offset, data, fua, done);
     }
 
     @Override
     public void flush(Completion done) {
-        stats.flush.increment();
-        submit(new Hio(HioCommand.FLUSH, 0, 0, null, done::done));
+        requests.flush(done);
     }
 
     @Override
     public void trim(long offset, long length, Completion done) {
-        stats.delete.increment();
-        stats.deleteBytes.add(length);
-        split(offset, length, MAX_DELETE_BYTES, done::done,
-                (chunkOffset, chunkLength, piece) -> new Hio(HioCommand.DELETE, chunkOffset, chunkLength, null, piece));
+        requests.trim(offset, length, done);
     }
 
-    /**
-     * Zeros are written, never punched: a discard does not promise zeros on every device, and
-     * an all-zero payload costs 4 bytes on the wire with {@code hole} compression.
-     */
     @Override
     public void writeZeroes(long offset, long length, boolean mayPunch, Completion done) {
-        stats.write.increment();
-        stats.writeBytes.add(length);
-        split(offset, length, MAX_REQUEST_BYTES, done::done,
-                (chunkOffset, chunkLength, piece) -> new Hio(HioCommand.WRITE, chunkOffset, chunkLength,
-                        ZEROS.slice(0, chunkLength), piece));
-    }
-
-    private Hio.Piece thenFlush(Completion done) {
-        return errno -> {
-            if (errno != 0) {
-                done.done(errno);
-            } else {
-                submit(new Hio(HioCommand.FLUSH, 0, 0, null, done::done));
-            }
-        };
-    }
-
-    /** Cuts a client request into HAST requests; {@code whole} runs once all are answered. */
-    private void split(long offset, long length, int max, Hio.Piece whole, RequestSplitter.ChunkFactory factory) {
-        if (closed) {
-            whole.done(ESHUTDOWN);
-        } else {
-            RequestSplitter.split(offset, length, max, whole, factory, this::submit);
-        }
+        requests.writeZeroes(offset, length, done);
     }
 
     // ---- dispatch (spec §11.2) ----
@@ -315,7 +272,8 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
     }
 
     private void markAndSend(Hio hio) {
-        dirty.writeStart(hio.offset, hio.length, () -> sendBoth(hio));
+        Runnable then = hio.afterMark;
+        dirty.writeStart(hio.offset, hio.length, then != null ? then : () -> sendBoth(hio));
     }
 
     /** memsync needs protocol version 2; a version-1 peer gets fullsync (spec §4.6). */
@@ -497,6 +455,20 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
             ranges.unlock(hio);
         }
         releaseSlot();
+        recycle(hio);
+    }
+
+    /**
+     * The Hio goes back to the pool unless it was memsync: the secondary's first reply finds
+     * such a request in the in-flight table without removing it, so a disconnect sweep could
+     * complete it while that reply's thread still holds it. A new one takes its place.
+     */
+    private void recycle(Hio hio) {
+        if (hio.memsync) {
+            pool.abandon(hio);
+        } else {
+            pool.release(hio);
+        }
     }
 
     private void releaseSlot() {
@@ -606,7 +578,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
             return;
         }
         if (errno == 0 && !hio.sync && (hio.cmd == HioCommand.WRITE || hio.cmd == HioCommand.DELETE)
-                && !remote.connected() && outageAcks.takeOver(hio)) {
+                && !remote.connected() && outageAcks.takeOver(hio.piece)) {
             return;
         }
         hio.piece.done(errno);
@@ -617,6 +589,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
             hio.data.release();
         }
         hio.piece.done(ESHUTDOWN);
+        recycle(hio);
     }
 
     /** Stops taking requests; everything queued or in flight fails with ESHUTDOWN. */

@@ -300,15 +300,15 @@ final class RemoteIo implements AutoCloseable {
     private ByteBuf payload(Hio hio) {
         if (sendCodec.isPlain()) {
             // Nothing to encode: no view of the payload to build, only its size to announce.
-            nv.addUint32(PayloadFields.FIELD_SIZE, hio.data.readableBytes());
-            return hio.data.retainedSlice();
+            nv.addUint32(PayloadFields.FIELD_SIZE, hio.length);
+            return hio.data.retainedSlice(hio.dataIndex, hio.length);
         }
         scratch.clear();
-        EncodedPayload encoded = sendCodec.encode(hio.data.nioBuffer(), scratch);
+        EncodedPayload encoded = sendCodec.encode(hio.data.nioBuffer(hio.dataIndex, hio.length), scratch);
         PayloadFields.append(nv, encoded);
         if (encoded.compressionName() == null) {
             // Sent as it is: the frame takes its own reference to the client's buffer.
-            return hio.data.retainedSlice();
+            return hio.data.retainedSlice(hio.dataIndex, hio.length);
         }
         if (encoded.size() == 0) {
             return Unpooled.EMPTY_BUFFER;

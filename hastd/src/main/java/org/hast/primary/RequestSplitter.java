@@ -3,6 +3,8 @@ package org.hast.primary;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
+import org.hast.block.BlockBackend.Completion;
+
 /**
  * Cuts a client request into HAST requests of at most {@code max} bytes; the client's
  * completion runs once all of them are answered, with the first error any of them had.
@@ -13,10 +15,10 @@ final class RequestSplitter {
 
     @FunctionalInterface
     interface ChunkFactory {
-        Hio make(long offset, int length, Hio.Piece piece);
+        Hio make(long offset, int length, Completion piece);
     }
 
-    static void split(long offset, long length, int max, Hio.Piece whole, ChunkFactory factory,
+    static void split(long offset, long length, int max, Completion whole, ChunkFactory factory,
             Consumer<Hio> submit) {
         if (length <= max) {
             submit.accept(factory.make(offset, (int) length, whole));
@@ -25,7 +27,7 @@ final class RequestSplitter {
         int count = (int) ((length + max - 1) / max);
         AtomicInteger left = new AtomicInteger(count);
         AtomicInteger firstError = new AtomicInteger();
-        Hio.Piece share = errno -> {
+        Completion share = errno -> {
             if (errno != 0) {
                 firstError.compareAndSet(0, errno);
             }

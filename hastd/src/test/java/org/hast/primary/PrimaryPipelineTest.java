@@ -251,10 +251,85 @@ class PrimaryPipelineTest {
         awaitAllSlotsIdle();
     }
 
+    /**
+     * Every request object is recycled many times over here (a write, a flush or a trim after
+     * another): each client gets its own answer once and every write's bytes land where it
+     * said, so no Hio carried a previous request's buffer, offset or completion.
+     */
+    @Test
+    void recycledRequestObjectsCarryNothingOver() throws Exception {
+        int n = 3000;
+        List<CompletableFuture<Integer>> answers = new ArrayList<>();
+        List<ByteBuf> bufs = new ArrayList<>();
+        AtomicInteger extraAnswers = new AtomicInteger();
+        for (int i = 0; i < n; i++) {
+            CompletableFuture<Integer> f = new CompletableFuture<>();
+            answers.add(f);
+            org.hast.block.BlockBackend.Completion once = errno -> {
+                if (!f.complete(errno)) {
+                    extraAnswers.incrementAndGet();
+                }
+            };
+            long offset = (long) (i % 1024) * 4096;
+            switch (i % 5) {
+                case 3 -> pipeline.flush(once);
+                case 4 -> pipeline.trim(offset + 8L * 1024 * 1024, 4096, once);
+                default -> {
+                    ByteBuf buf = PooledByteBufAllocator.DEFAULT.directBuffer(4096).writeZero(4096);
+                    buf.setInt(0, i);
+                    bufs.add(buf);
+                    pipeline.write(offset, buf, false, once);
+                }
+            }
+        }
+        CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+        for (CompletableFuture<Integer> f : answers) {
+            assertEquals(0, f.get());
+        }
+        bufs.forEach(ByteBuf::release);
+        assertEquals(0, extraAnswers.get(), "a client was answered twice");
+        for (int slot = 0; slot < 1024; slot++) {
+            // Writes to one offset may land in any order: the bytes must be one of them.
+            List<Integer> writtenHere = new ArrayList<>();
+            for (int i = slot; i < n; i += 1024) {
+                if (i % 5 < 3) {
+                    writtenHere.add(i);
+                }
+            }
+            if (writtenHere.isEmpty()) {
+                writtenHere.add(0); // only a flush and a trim went with this offset
+            }
+            int found = ByteBuffer.wrap(read((long) slot * 4096, 4)).getInt();
+            assertTrue(writtenHere.contains(found), "offset " + slot + " holds write " + found);
+        }
+        awaitAllSlotsIdle();
+        assertEquals(PrimaryPipeline.REQUEST_SLOTS, pipeline.idleRequestObjects(), "a request object was not given back");
+    }
+
+    /** As {@link RemoteIoTest}'s twin: the local write takes the bytes the request was made over. */
+    @Test
+    void aLocalWriteTakesTheBytesItWasMadeOverWhateverTheBuffersIndicesSayLater() throws Exception {
+        byte[] data = new byte[4096];
+        new Random(8).nextBytes(data);
+        ByteBuf buffer = PooledByteBufAllocator.DEFAULT.directBuffer(100 + data.length).writeZero(100).writeBytes(data);
+        buffer.readerIndex(100);
+        Hio hio = new Hio(org.hast.proto.HioCommand.WRITE, 3 * 4096, data.length, buffer, errno -> { });
+        buffer.clear().writerIndex(10); // the caller reuses its buffer's indices
+        CompletableFuture<Integer> done = new CompletableFuture<>();
+        try (LocalIo io = new LocalIo(local, LOCAL_OFFSET, 1, 4, h -> done.complete(h.localError))) {
+            io.submit(hio);
+            assertEquals(0, await(done));
+        } finally {
+            buffer.release();
+        }
+        assertArrayEquals(data, onDisk(LOCAL_OFFSET + 3 * 4096, data.length));
+    }
+
     /** The client is answered before its slot is freed, so the count catches up a moment later. */
     private void awaitAllSlotsIdle() throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (pipeline.idleSlots() != PrimaryPipeline.REQUEST_SLOTS && System.nanoTime() < deadline) {
+        while ((pipeline.idleSlots() != PrimaryPipeline.REQUEST_SLOTS
+                || pipeline.idleRequestObjects() != PrimaryPipeline.REQUEST_SLOTS) && System.nanoTime() < deadline) {
             Thread.sleep(1);
         }
         assertEquals(PrimaryPipeline.REQUEST_SLOTS, pipeline.idleSlots());

@@ -1,5 +1,6 @@
 package org.hast.primary;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -31,6 +32,8 @@ import org.junit.jupiter.api.Test;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
@@ -60,6 +63,8 @@ class RemoteIoTest {
     private final BlockingQueue<Channel> accepted = new LinkedBlockingQueue<>();
     /** Requests the secondary received. */
     private final BlockingQueue<RequestHeader> requests = new LinkedBlockingQueue<>();
+    /** The payloads the secondary received, in order. */
+    private final BlockingQueue<byte[]> payloads = new LinkedBlockingQueue<>();
     /** Completions per request, and their errors. */
     private final Map<Hio, AtomicInteger> completions = new ConcurrentHashMap<>();
     private final Map<Hio, Integer> errors = new ConcurrentHashMap<>();
@@ -78,6 +83,9 @@ class RemoteIoTest {
                                     @Override
                                     protected void channelRead0(ChannelHandlerContext ctx, HastFrame frame) {
                                         requests.add(RequestHeader.fromNv(frame.nv()));
+                                        if (frame.payload() != null) {
+                                            payloads.add(ByteBufUtil.getBytes(frame.payload()));
+                                        }
                                     }
                                 });
                         accepted.add(channel);
@@ -216,6 +224,24 @@ class RemoteIoTest {
         reply(pair[3], second.seq());
         awaitCompleted(2);
         assertEachCompletedOnce(List.of(write, flush));
+    }
+
+    /**
+     * A single-piece client write shares the client's buffer instead of slicing it: the bytes
+     * sent are the ones the request was made over, wherever the buffer's indices are by then.
+     */
+    @Test
+    void aWriteSendsTheBytesItWasMadeOverWhateverTheBuffersIndicesSayLater() throws Exception {
+        connect();
+        byte[] data = new byte[4096];
+        new java.util.Random(7).nextBytes(data);
+        ByteBuf buffer = Unpooled.buffer(100 + data.length).writeZero(100).writeBytes(data);
+        buffer.readerIndex(100);
+        Hio hio = new Hio(HioCommand.WRITE, 0, data.length, buffer, errno -> { });
+        buffer.clear().writerIndex(10); // the caller reuses its buffer's indices
+        remote.submit(hio);
+        assertNotNull(requests.poll(10, TimeUnit.SECONDS));
+        assertArrayEquals(data, payloads.poll(10, TimeUnit.SECONDS));
     }
 
     @Test

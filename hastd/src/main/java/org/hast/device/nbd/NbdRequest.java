@@ -2,6 +2,8 @@ package org.hast.device.nbd;
 
 import org.hast.block.BlockBackend;
 import org.hast.block.InflightBudget;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import io.netty.buffer.ByteBuf;
 
@@ -13,14 +15,19 @@ import io.netty.buffer.ByteBuf;
  *
  * <p>The backend calls {@link #done} on any thread; the request then runs itself on the
  * channel's event loop ({@link #run}), so the handler's state is touched by one thread only.
+ *
+ * <p>Once answered, a request goes back to its connection's {@link NbdRequestDecoder} and is
+ * decoded into again ({@link #reset}): the header fields are therefore not final. The count of
+ * completions is kept while it is idle, so a backend answering it once more is still caught.
  */
 final class NbdRequest implements BlockBackend.Completion, Runnable {
-    final int flags;
-    final int type;
-    final long cookie;
-    final long offset;
+    private static final Logger LOG = LoggerFactory.getLogger(NbdRequest.class);
+    int flags;
+    int type;
+    long cookie;
+    long offset;
     /** Unsigned 32-bit length from the wire. */
-    final long length;
+    long length;
     /** WRITE: the payload; READ: reply header space plus data; else null. */
     ByteBuf buffer;
 
@@ -36,14 +43,30 @@ final class NbdRequest implements BlockBackend.Completion, Runnable {
     /** How many times the current stage was completed; more than once is a backend bug. */
     int completions;
     volatile int errno;
+    /** In the connection's idle list: answered, not yet decoded into again (read by backend threads). */
+    volatile boolean idle;
 
     NbdRequest(int flags, int type, long cookie, long offset, long length, ByteBuf payload) {
+        reset(flags, type, cookie, offset, length);
+        this.buffer = payload;
+    }
+
+    /** Starts over as a newly decoded request; every field of the last one is cleared. */
+    void reset(int flags, int type, long cookie, long offset, long length) {
         this.flags = flags;
         this.type = type;
         this.cookie = cookie;
         this.offset = offset;
         this.length = length;
-        this.buffer = payload;
+        buffer = null;
+        owner = null;
+        budgetBytes = 0;
+        smallLane = false;
+        flushAfter = false;
+        stage = 0;
+        completions = 0;
+        errno = 0;
+        idle = false;
     }
 
     boolean hasFlag(int flag) {
@@ -52,6 +75,12 @@ final class NbdRequest implements BlockBackend.Completion, Runnable {
 
     @Override
     public void done(int errno) {
+        if (idle) {
+            // Checked here, on the backend's thread, before anything is queued: once decoded
+            // into again it would answer another request.
+            LOG.error("NBD backend completed {} after its answer (errno {}); ignored.", this, errno);
+            return;
+        }
         this.errno = errno;
         owner.completeFromAnyThread(this);
     }

@@ -2,6 +2,7 @@ package org.hast.device.nbd;
 
 import static org.hast.device.nbd.NbdProtocol.*;
 
+import java.util.ArrayDeque;
 import java.util.concurrent.RejectedExecutionException;
 
 import org.hast.block.InflightBudget;
@@ -36,6 +37,9 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 final class NbdRequestDecoder extends ChannelInboundHandlerAdapter implements InflightBudget.Waiter {
     private static final Logger LOG = LoggerFactory.getLogger(NbdRequestDecoder.class);
 
+    /** More idle requests than a client keeps in flight are not worth keeping. */
+    private static final int MAX_IDLE = 512;
+
     private final InflightBudget budget;
     /** Tells the transmission handler that {@link #waitingForBudget()} may have changed. */
     private final Runnable readInterestChanged;
@@ -51,6 +55,11 @@ final class NbdRequestDecoder extends ChannelInboundHandlerAdapter implements In
     private int fillRemaining;
     private boolean discarding;
     private boolean removed;
+    /**
+     * Answered requests, decoded into again (on the event loop only): oldest first, so one is
+     * reused as late as possible. Bounded by what the client had in flight at once.
+     */
+    private final ArrayDeque<NbdRequest> idle = new ArrayDeque<>();
     /** Runs on the event loop once the budget granted {@link #admitting}'s bytes. */
     private final Runnable resume = this::resume;
 
@@ -148,7 +157,12 @@ final class NbdRequestDecoder extends ChannelInboundHandlerAdapter implements In
             fail("WRITE of " + length + " bytes (at most " + MAX_PAYLOAD_BYTES + ")");
             return null;
         }
-        NbdRequest request = new NbdRequest(flags, type, cookie, offset, length, null);
+        NbdRequest request = idle.poll();
+        if (request == null) {
+            request = new NbdRequest(flags, type, cookie, offset, length, null);
+        } else {
+            request.reset(flags, type, cookie, offset, length);
+        }
         // What the request will hold in memory; a READ too long is refused without allocating.
         request.budgetBytes = type == CMD_WRITE || (type == CMD_READ && length <= MAX_PAYLOAD_BYTES) ? length : 0;
         return request;
@@ -190,6 +204,20 @@ final class NbdRequestDecoder extends ChannelInboundHandlerAdapter implements In
             discarding = true;
         }
         ctx.fireChannelRead(request);
+    }
+
+    /**
+     * A request that has been answered and holds no buffer or budget any more; on the event
+     * loop. Nothing may complete it again: a backend that does is caught while it is idle.
+     */
+    void recycle(NbdRequest request) {
+        if (request.idle) {
+            throw new IllegalStateException("request recycled twice: " + request);
+        }
+        request.idle = true;
+        if (idle.size() < MAX_IDLE) {
+            idle.add(request);
+        }
     }
 
     /** From the budget, on the releasing thread: continue on the event loop. */

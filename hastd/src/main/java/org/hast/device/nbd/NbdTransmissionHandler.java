@@ -89,6 +89,7 @@ public final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
         if (disconnecting) {
             request.releaseBuffer();
             request.releaseBudget(budget);
+            decoder.recycle(request);
             return;
         }
         if (request.type == CMD_DISC) {
@@ -105,6 +106,7 @@ public final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
             request.releaseBuffer();
             request.releaseBudget(budget);
             writeReply(request.cookie, errno);
+            decoder.recycle(request);
             return;
         }
         start(request);
@@ -257,6 +259,7 @@ public final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
             r.releaseBuffer();
             writeReply(r.cookie, wireErrno(errno));
         }
+        decoder.recycle(r); // answered and holding nothing: the next header is decoded into it
         if (!closeIfDrained()) {
             updateReadInterest();
         }

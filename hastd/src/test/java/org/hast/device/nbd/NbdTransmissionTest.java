@@ -129,6 +129,34 @@ class NbdTransmissionTest {
         return b;
     }
 
+    /**
+     * Requests are decoded into objects already answered: a backend answering one a second
+     * time (a bug) is still caught while it waits for reuse, with no reply on the wire and no
+     * effect on the next request, and a reused object keeps nothing of the last request.
+     */
+    @Test
+    void aRecycledRequestCannotBeAnsweredAgainNorCarryItsLastState() throws Exception {
+        try (NbdTestClient c = fx.transmitting()) {
+            assertEquals(0, c.write(0, random(4096, 3), 0));
+            fx.backend.writeCompletions.get(0).done(5); // late second answer: must be ignored
+            byte[] data = random(4096, 4);
+            long cookie = 0x5eed;
+            c.sendRequest(0, CMD_WRITE, cookie, 4096, data.length, data);
+            long[] reply = c.readReply();
+            assertEquals(cookie, reply[1], "a reply for the request answered twice went out");
+            assertEquals(0, reply[0]);
+            assertArrayEquals(data, c.read(4096, data.length));
+
+            // A FUA WRITE_ZEROES takes a second backend stage (the FLUSH); every reuse needs it again.
+            int before = fx.backend.flushes.get();
+            for (int i = 0; i < 3; i++) {
+                assertEquals(0, c.command(CMD_FLAG_FUA, CMD_WRITE_ZEROES, 0, 4096));
+            }
+            assertEquals(before + 3, fx.backend.flushes.get(), "a reused request skipped its FUA flush");
+            assertArrayEquals(new byte[4096], c.read(0, 4096));
+        }
+    }
+
     @Test
     void rangeErrorsAreEinvalForReadsAndEnospcForWrites() throws Exception {
         try (NbdTestClient c = fx.transmitting()) {

@@ -5,6 +5,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.hast.block.BlockBackend;
 
@@ -24,6 +26,10 @@ final class ScriptedBackend implements BlockBackend {
     private final List<Runnable> held = new ArrayList<>();
     volatile boolean keepPayloads;
     private final List<ByteBuf> kept = new ArrayList<>();
+    /** How many FLUSHes reached the backend. */
+    final AtomicInteger flushes = new AtomicInteger();
+    /** The completions of the writes so far, kept so a test can play a backend answering twice. */
+    final List<Completion> writeCompletions = new CopyOnWriteArrayList<>();
 
     ScriptedBackend(BlockBackend inner) {
         this.inner = inner;
@@ -102,6 +108,7 @@ final class ScriptedBackend implements BlockBackend {
                 kept.add(data.retainedSlice());
             }
         }
+        writeCompletions.add(done);
         Runnable call = () -> inner.write(offset, data, fua, done);
         if (!intercept(offset, done, call)) {
             call.run();
@@ -110,6 +117,7 @@ final class ScriptedBackend implements BlockBackend {
 
     @Override
     public void flush(Completion done) {
+        flushes.incrementAndGet();
         inner.flush(done);
     }
 
