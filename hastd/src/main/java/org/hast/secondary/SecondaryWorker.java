@@ -23,7 +23,6 @@ import org.hast.daemon.net.LinkTls;
 import org.hast.daemon.net.SecondHeaderConfirmation;
 import io.netty.handler.ssl.SslContext;
 import org.hast.proto.PayloadFields;
-import org.hast.proto.Role;
 import org.hast.proto.SyncDecision;
 import org.hast.util.SysExits;
 import org.hast.local.LocalComponent;
@@ -162,7 +161,8 @@ public final class SecondaryWorker implements Worker {
         }
         if (decision.kind() == SyncDecision.Kind.ADOPT_UID) {
             try {
-                local.writeMetadata(metadata.withResUid(hello.resuid()).withPrevRole(Role.SECONDARY), true);
+                metadata = UidAdoption.adopt(local, metadata, hello.resuid(),
+                        decision.bitmap() == SyncDecision.Bitmap.ALL_ONES, new StaleExtentsFile(statedir, config.name()));
             } catch (IOException e) {
                 throw new WorkerExit(SysExits.EX_NOINPUT, "Unable to write metadata: " + e.getMessage() + ".");
             }
@@ -186,7 +186,7 @@ public final class SecondaryWorker implements Worker {
             default -> { }
         }
         if (bitmap != null) {
-            addStaleExtents(bitmap, metadata);
+            addStaleExtents(bitmap, metadata, decision.kind() == SyncDecision.Kind.ADOPT_UID);
         }
         int ours = (config.integrity().offersHashes() ? Capabilities.HASHES : 0) | Capabilities.LARGE_REQUESTS;
         int capabilities = hello.capabilities() & ours;
@@ -211,7 +211,7 @@ public final class SecondaryWorker implements Worker {
      * dirty, so it overwrites them with its copy; the file goes once that merge is done (the
      * first request, as for the bitmap). A file of another resource UID is dropped by the load.
      */
-    private void addStaleExtents(ByteBuffer bitmap, Metadata metadata) throws WorkerExit {
+    private void addStaleExtents(ByteBuffer bitmap, Metadata metadata, boolean adopting) throws WorkerExit {
         StaleExtentsFile file = new StaleExtentsFile(statedir, config.name());
         int extentCount = (int) ((metadata.dataSize() + metadata.extentSize() - 1) / metadata.extentSize());
         StaleExtentsFile.Loaded loaded;
@@ -229,8 +229,11 @@ public final class SecondaryWorker implements Worker {
         }
         loaded.extents().stream().forEach(e -> bitmap.put(bitmap.position() + e / 8,
                 (byte) (bitmap.get(bitmap.position() + e / 8) | (1 << (e % 8)))));
-        LOG.warn("{} extents of the local copy are older than the primary's (a local write failed here); they "
-                + "are sent as dirty.", loaded.extents().cardinality());
+        if (!adopting) { // at adoption the file is UidAdoption's record of the full sync just asked for
+            LOG.warn("{} extents of the local copy are older than the primary's (a local write failed here, or "
+                    + "this node's first synchronisation was interrupted); they are sent as dirty.",
+                    loaded.extents().cardinality());
+        }
         disk.afterBitmapCleared(() -> {
             try {
                 file.remove();
