@@ -8,7 +8,7 @@
 #
 #   bench/alloc-profile.sh [RUNTIME_SECONDS=15] [SIZE=512M] [RW=randwrite] [BS=4k] [QD=32] [MODE=fullsync]
 #
-# Files under /var/tmp/hast-alloc-bench (kept only with KEEP=1: the .jfr for `jfr print`). Run as
+# Files under /var/tmp/hast-alloc-bench-K (K from the checkout's path; ports 30400+2K and the next) (kept only with KEEP=1: the .jfr for `jfr print`). Run as
 # root from a built checkout (mvn package -DskipTests). Needs fio, jcmd and jfr (the JDK).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +18,10 @@ RW=${3:-randwrite}
 BS=${4:-4k}
 QD=${5:-32}
 MODE=${6:-fullsync}
-work=${HAST_BENCH_DIR:-/var/tmp/hast-alloc-bench}
+# Defaults differ per checkout, so that runs from two worktrees never share files or ports.
+checkout_slot=$(( $(cd "$(dirname "$0")/.." && pwd -P | cksum | cut -d" " -f1) % 199 ))
+work=${HAST_BENCH_DIR:-/var/tmp/hast-alloc-bench-$checkout_slot}
+port_a=$(( 30400 + 2 * checkout_slot )) port_b=$(( 30401 + 2 * checkout_slot ))
 
 for t in fio jcmd jfr python3; do
     command -v $t >/dev/null || { echo "alloc-profile: $t is missing" >&2; exit 69; }
@@ -41,23 +44,23 @@ replication $MODE
 on allocA {
 	control uds://$work/a/ctl.sock
 	pidfile $work/a/hastd.pid
-	listen tcp4://127.0.0.1:18857
+	listen tcp4://127.0.0.1:$port_a
 }
 on allocB {
 	control uds://$work/b/ctl.sock
 	pidfile $work/b/hastd.pid
-	listen tcp4://127.0.0.1:18858
+	listen tcp4://127.0.0.1:$port_b
 }
 resource alloc {
 	device none
 	on allocA {
 		local $work/a/disk.img
-		remote tcp4://127.0.0.1:18858
+		remote tcp4://127.0.0.1:$port_b
 		export uds://$work/a/alloc.nbd
 	}
 	on allocB {
 		local $work/b/disk.img
-		remote tcp4://127.0.0.1:18857
+		remote tcp4://127.0.0.1:$port_a
 	}
 }
 CONF

@@ -11,20 +11,25 @@
 #             e.g. loops:.:on::-Dhast.worker.sharedLoop=false
 #   WORKLOADS="randw4k-qd1 randw4k-qd32" (default) selects fio workloads as in primary-io.sh.
 #   THREADS=1 also prints, to stderr, the CPU and voluntary switches per request of each worker thread.
+#   SYSCPU=1 also prints, to stderr, the CPU per request of the whole machine (/proc/stat, all
+#   cores), of the secondary worker and of fio: where a CPU-bound workload's time goes.
 #   WARMUP=S runs 4 KiB random writes for S seconds after the prefill, unmeasured (JIT warm-up).
 #   Beside each figure: the primary worker's CPU time (utime+stime, µs) and voluntary context
 #   switches (all its threads) per request over the fio run: load-insensitive proxies of the
 #   work and of the thread hand-offs per request.
 #
 # Run as root from built checkouts (mvn package -DskipTests). Files under $HAST_BENCH_DIR
-# (default /var/tmp/hast-build-ab), ports 18657/18658 (AB_PORT=N: N and N+1, to run beside another).
+# (default /var/tmp/hast-build-ab-K), ports 30000+2K and the next (AB_PORT=N: N and N+1), K a
+# number derived from the checkout's path, so that two checkouts can run it side by side.
 set -euo pipefail
 REPS=$1 RUNTIME=$2 SIZE=$3 MODES=$4
 shift 4
 VARIANTS=("$@")
 WORKLOADS=(${WORKLOADS:-randw4k-qd1 randw4k-qd32})
-work=${HAST_BENCH_DIR:-/var/tmp/hast-build-ab}
-port_a=${AB_PORT:-18657} port_b=$(( ${AB_PORT:-18657} + 1 ))
+# Defaults differ per checkout, so that runs from two worktrees never share files or ports.
+checkout_slot=$(( $(cd "$(dirname "$0")/.." && pwd -P | cksum | cut -d" " -f1) % 199 ))
+work=${HAST_BENCH_DIR:-/var/tmp/hast-build-ab-$checkout_slot}
+port_a=${AB_PORT:-$(( 30000 + 2 * checkout_slot ))} port_b=$(( port_a + 1 ))
 for t in fio python3; do
     command -v $t >/dev/null || { echo "build-ab: $t is missing" >&2; exit 69; }
 done
@@ -42,6 +47,14 @@ fio_args() {
 
 worker_pid() {   # the primary worker: hastd abA's child titled "hastd: ab (primary)"
     ps -o pid=,args= --ppid "$(cat "$work/a/hastd.pid")" | awk 'index($0, "hastd: ab (primary)") {print $1; exit}'
+}
+
+secondary_worker_pid() {
+    ps -o pid=,args= --ppid "$(cat "$work/b/hastd.pid")" | awk 'index($0, "hastd: ab (secondary)") {print $1; exit}'
+}
+
+machine_ticks() {   # busy ticks of all cores: user nice system irq softirq steal
+    awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat
 }
 
 worker_counters() {   # pid -> "cpu_ticks voluntary_switches"
@@ -73,7 +86,22 @@ measure() {   # uri workload -> "MB/s IOPS lat_mean_us cpu_us_per_request vcsw_p
     pid=$(worker_pid)
     before=$(worker_counters "$pid")
     [[ -n ${THREADS:-} ]] && threads_before=$(thread_counters "$pid")
+    local spid sys_before sec_before fio_before me=$BASHPID
+    if [[ -n ${SYSCPU:-} ]]; then
+        spid=$(secondary_worker_pid); sys_before=$(machine_ticks)
+        sec_before=$(worker_counters "$spid"); fio_before=$(awk '{print $16 + $17}' /proc/$me/stat)
+    fi
     r=$(run_fio "$1" "$2")
+    if [[ -n ${SYSCPU:-} ]]; then   # fio's CPU: the script's reaped children (cutime + cstime of this subshell)
+        python3 -c '
+import os, sys
+n = max(int(sys.argv[1].split()[3]), 1); hz = os.sysconf("SC_CLK_TCK")
+d = lambda a, b: (int(b.split()[0]) - int(a.split()[0])) * 1e6 / hz / n
+print("#   machine cpu_us/req %7.1f  secondary worker %7.1f  fio and this shell %7.1f" % (
+      d(sys.argv[2], sys.argv[3]), d(sys.argv[4], sys.argv[5]), d(sys.argv[6], sys.argv[7])), file=sys.stderr)
+' "$r" "$sys_before" "$(machine_ticks)" "$sec_before" "$(worker_counters "$spid")" \
+          "$fio_before" "$(awk '{print $16 + $17}' /proc/$me/stat)"
+    fi
     after=$(worker_counters "$pid")
     if [[ -n ${THREADS:-} ]]; then   # per thread (name without its number), to stderr
         python3 -c '

@@ -18,7 +18,7 @@
 # machine's load disturbs less than the rate), then per variant the median, min and max MB/s,
 # the ratio to dd's median and the median CPU s/GiB. Run as root from a built checkout
 # (mvn -B -q package -DskipTests). Files under $HAST_BENCH_DIR (default /var/tmp/hast-sync-ab),
-# ports 18757/18758. The primary retries its link every second here (HAST_RECONNECT_SECONDS=1),
+# ports 30800+2K and the next (K from the checkout's path). The primary retries its link every second here (HAST_RECONNECT_SECONDS=1),
 # which only shortens the wait before each sync starts. Each run takes 15-25 s on a quiet 2-core
 # machine (JVM starts, the first connect, the sync, a cmp of the data).
 set -euo pipefail
@@ -28,7 +28,10 @@ shift $(($# < 2 ? $# : 2))
 VARIANTS=("$@")
 ((${#VARIANTS[@]})) || VARIANTS=(16:1 64:1 16:4 64:4)
 here=$(cd "$(dirname "$0")/.." && pwd)
-work=${HAST_BENCH_DIR:-/var/tmp/hast-sync-ab}
+# Defaults differ per checkout, so that runs from two worktrees never share files or ports.
+checkout_slot=$(( $(cd "$(dirname "$0")/.." && pwd -P | cksum | cut -d" " -f1) % 199 ))
+work=${HAST_BENCH_DIR:-/var/tmp/hast-sync-ab-$checkout_slot}
+port_a=$(( 30800 + 2 * checkout_slot )) port_b=$(( 30801 + 2 * checkout_slot ))
 [[ -r $here/hastd/target/hastd.jar ]] || { echo "sync-ab: build first: mvn -B -q package -DskipTests" >&2; exit 69; }
 bytes=$(numfmt --from=iec "$SIZE")
 disk_bytes=$((bytes + (64 << 20)))
@@ -74,22 +77,22 @@ replication memsync
 on syncA {
 	control uds://$d/a.ctl
 	pidfile $d/a.pid
-	listen tcp4://127.0.0.1:18757
+	listen tcp4://127.0.0.1:$port_a
 }
 on syncB {
 	control uds://$d/b.ctl
 	pidfile $d/b.pid
-	listen tcp4://127.0.0.1:18758
+	listen tcp4://127.0.0.1:$port_b
 }
 resource sab {
 	device none
 	on syncA {
 		local $d/a.img
-		remote tcp4://127.0.0.1:18758
+		remote tcp4://127.0.0.1:$port_b
 	}
 	on syncB {
 		local $d/b.img
-		remote tcp4://127.0.0.1:18757
+		remote tcp4://127.0.0.1:$port_a
 	}
 }
 CONF
