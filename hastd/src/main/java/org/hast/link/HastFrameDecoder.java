@@ -1,7 +1,5 @@
 package org.hast.link;
 
-import java.nio.ByteBuffer;
-
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelHandlerContext;
@@ -285,7 +283,7 @@ public final class HastFrameDecoder extends ChannelInboundHandlerAdapter {
         byte[] blob = new byte[nvSize];
         from.getBytes(at, blob);
         try {
-            return NvMessage.decode(ByteBuffer.wrap(blob));
+            return NvMessage.decode(blob);
         } catch (NvFormatException e) {
             throw new HastFrameException(HastFrameException.Kind.MALFORMED_NV,
                     "Malformed nv: " + e.getMessage(), e);
