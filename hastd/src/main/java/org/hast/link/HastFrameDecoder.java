@@ -31,7 +31,8 @@ import org.hast.proto.PayloadFields;
  * are copied into and the rest of which is lent to the channel's next socket reads (see
  * {@link PayloadReadAllocator}), so the kernel writes them where the disk write will read
  * them. There is no cumulation buffer: before this decoder, the secondary copied every
- * payload byte once more into one and spent 0.6-0.75 s of CPU per GiB synced doing it.
+ * payload byte once more into one and spent 0.6-0.75 s of CPU per GiB synced doing it. Large
+ * payload buffers are recycled per connection ({@link PayloadBuffers}).
  *
  * <p>Memory stays bounded by the caps: the header and nv are gathered into a small buffer
  * that grows only with received bytes (at most {@code 5 + maxNvSize}); a payload buffer is
@@ -57,6 +58,7 @@ public final class HastFrameDecoder extends ChannelInboundHandlerAdapter {
 
     private final int maxNvSize;
     private int maxPayloadSize;
+    private final PayloadBuffers payloadBuffers = new PayloadBuffers(AHEAD_LIMIT);
 
     private ChannelHandlerContext ctx;
     /** Header and nv bytes that arrived split over reads; reused, null until first needed. */
@@ -131,6 +133,7 @@ public final class HastFrameDecoder extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
         releaseState();
+        payloadBuffers.close();
         this.ctx = null;
     }
 
@@ -138,6 +141,7 @@ public final class HastFrameDecoder extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) {
         // a partial frame at close is dropped
         releaseState();
+        payloadBuffers.close();
         ctx.fireChannelInactive();
     }
 
@@ -305,7 +309,9 @@ public final class HastFrameDecoder extends ChannelInboundHandlerAdapter {
             fire(new HastFrame(pendingVersion, pendingNv, in.readRetainedSlice((int) size)));
         } else {
             pendingPayloadSize = (int) size;
-            payload = ctx.alloc().directBuffer(Math.min(pendingPayloadSize, AHEAD_LIMIT), pendingPayloadSize);
+            payload = payloadBuffers.fits(pendingPayloadSize)
+                    ? payloadBuffers.take(ctx.alloc(), pendingPayloadSize)
+                    : ctx.alloc().directBuffer(Math.min(pendingPayloadSize, AHEAD_LIMIT), pendingPayloadSize);
             return;
         }
         pendingNv = null;
