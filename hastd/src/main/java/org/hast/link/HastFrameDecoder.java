@@ -1,5 +1,8 @@
 package org.hast.link;
 
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelHandlerContext;
@@ -59,6 +62,8 @@ public final class HastFrameDecoder extends ChannelInboundHandlerAdapter {
     private final int maxNvSize;
     private int maxPayloadSize;
     private final PayloadBuffers payloadBuffers = new PayloadBuffers(AHEAD_LIMIT);
+    /** Every second: frees the kept payload buffers of an idle connection. */
+    private ScheduledFuture<?> trim;
 
     private ChannelHandlerContext ctx;
     /** Header and nv bytes that arrived split over reads; reused, null until first needed. */
@@ -128,12 +133,13 @@ public final class HastFrameDecoder extends ChannelInboundHandlerAdapter {
         this.ctx = ctx;
         ChannelConfig config = ctx.channel().config();
         config.setRecvByteBufAllocator(new PayloadReadAllocator(config.getRecvByteBufAllocator(), this));
+        trim = ctx.executor().scheduleAtFixedRate(payloadBuffers::trimIfIdle, 1, 1, TimeUnit.SECONDS);
     }
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
         releaseState();
-        payloadBuffers.close();
+        closePayloadBuffers();
         this.ctx = null;
     }
 
@@ -141,8 +147,16 @@ public final class HastFrameDecoder extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) {
         // a partial frame at close is dropped
         releaseState();
-        payloadBuffers.close();
+        closePayloadBuffers();
         ctx.fireChannelInactive();
+    }
+
+    private void closePayloadBuffers() {
+        if (trim != null) {
+            trim.cancel(false);
+            trim = null;
+        }
+        payloadBuffers.close();
     }
 
     @Override

@@ -11,7 +11,8 @@ import io.netty.util.internal.PlatformDependent;
 /**
  * One connection's direct buffers for large payloads that span reads, each big enough for a
  * request ({@link HastFrameDecoder#AHEAD_LIMIT}), handed back when the frame's last user
- * releases it and kept for the next frame, at most {@link #KEPT} of them. Netty's allocators
+ * releases it and kept for the next frame, at most {@link #KEPT} of them, none once the
+ * connection has been idle for a second. Netty's allocators
  * pool nothing this size here (1 MiB chunks, {@code WorkerJvmOptions}): each payload was a
  * fresh allocation the JVM zeroed and the kernel faulted in, which cost the secondary's event
  * loop more CPU than reading the bytes from the socket.
@@ -20,14 +21,21 @@ import io.netty.util.internal.PlatformDependent;
  * (the disk threads); the free list is a bounded array queue, so neither allocates.
  */
 final class PayloadBuffers {
-    /** Free buffers kept: enough for the turnover of a steady stream of requests. */
-    static final int KEPT = 4;
+    /**
+     * Free buffers kept: the disk threads release payloads in bursts as large as the requests
+     * in flight (sync window 16, NBD clients' queue depth 32); kept ones are taken from what
+     * was in flight, so they add to the memory only while idle, which {@link #trimIfIdle} ends.
+     */
+    static final int KEPT = 16;
     /** Smaller payloads come from the channel's allocator, which pools them well. */
     static final int MIN_SIZE = 64 * 1024;
 
     private final int bufferSize;
     private final ArrayBlockingQueue<ByteBuffer> free = new ArrayBlockingQueue<>(KEPT);
     private volatile boolean closed;
+    /** Buffers taken, and as many at the last {@link #trimIfIdle}: event loop only. */
+    private long taken;
+    private long takenAtLastTrim;
 
     PayloadBuffers(int bufferSize) {
         this.bufferSize = bufferSize;
@@ -40,6 +48,7 @@ final class PayloadBuffers {
 
     /** A buffer of capacity {@code size} (see {@link #fits}), empty, reference count 1. */
     ByteBuf take(ByteBufAllocator alloc, int size) {
+        taken++;
         ByteBuffer whole = free.poll();
         if (whole == null) {
             whole = ByteBuffer.allocateDirect(bufferSize);
@@ -53,9 +62,24 @@ final class PayloadBuffers {
         return free.size();
     }
 
+    /**
+     * Frees the kept buffers if none was taken since the last call: the decoder calls it every
+     * second on its event loop, so an idle connection holds none.
+     */
+    void trimIfIdle() {
+        if (taken == takenAtLastTrim) {
+            freeKept();
+        }
+        takenAtLastTrim = taken;
+    }
+
     /** Frees the kept buffers; buffers released later are freed instead of kept. */
     void close() {
         closed = true;
+        freeKept();
+    }
+
+    private void freeKept() {
         for (ByteBuffer b; (b = free.poll()) != null; ) {
             PlatformDependent.freeDirectBuffer(b);
         }

@@ -62,4 +62,17 @@ class PayloadBuffersTest {
         assertFalse(buffers.fits(SIZE + 1));
         assertTrue(buffers.fits(SIZE));
     }
+
+    @Test
+    void anIdleConnectionKeepsNothing() {
+        PayloadBuffers buffers = new PayloadBuffers(SIZE);
+        buffers.take(ALLOC, SIZE).release();
+        buffers.trimIfIdle();
+        assertEquals(1, buffers.kept(), "taken since the last trim: kept");
+        buffers.trimIfIdle();
+        assertEquals(0, buffers.kept(), "nothing taken for a period: freed");
+        buffers.take(ALLOC, SIZE).release();
+        assertEquals(1, buffers.kept(), "kept again once in use");
+        buffers.close();
+    }
 }
