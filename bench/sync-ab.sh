@@ -9,7 +9,8 @@
 #   bench/sync-ab.sh [REPS] [SIZE] [VARIANT...]       defaults: 3 512M 16:1 64:1 16:4 64:4
 #   VARIANT = [REV@]window:appliers   (passed as -Dhast.sync.window / -Dhast.secondary.appliers)
 #   REV     = a git revision of this checkout, exported and built once under $HAST_BENCH_DIR
-#             (mvn -o package, a minute or two); without it, this checkout as built.
+#             (mvn -o package, a minute or two), or the absolute path of a built checkout
+#             (used as it is, read-only); without it, this checkout as built.
 #
 #   e.g. the 1 MiB steps against the 128 KiB ones of before (issue #15), about 5 minutes quiet:
 #   bench/sync-ab.sh 5 1G 618a37f@16:1 16:1
@@ -52,7 +53,8 @@ wait_for() {   # seconds pattern file
 rm -rf "$work"; mkdir -p "$work"
 head -c "$bytes" /dev/urandom >"$work/random.img"
 
-build_of() {   # REV -> the checkout to run: REV exported from git and built once
+build_of() {   # REV -> the checkout to run: REV exported from git and built once, or a built path
+    [[ $1 != /* ]] || { echo "$1"; return; }
     local rev=$1 dir=$work/build-${1//\//_}
     if [[ ! -r $dir/hastd/target/hastd.jar ]]; then
         echo "building $rev in $dir" >&2

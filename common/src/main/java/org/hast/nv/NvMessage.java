@@ -56,7 +56,22 @@ public final class NvMessage {
      *         exception comes out for any content
      */
     public static NvMessage decode(ByteBuffer blob) throws NvFormatException {
-        ByteBuffer data = blob.slice().asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        return decodeView(blob.slice().asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN));
+    }
+
+    /**
+     * Decodes a whole array that the message may keep as it is: one read-only wrapper, no
+     * slice (a frame decoder's fresh copy of each received nv). The array must not change
+     * afterwards.
+     *
+     * @throws NvFormatException as {@link #decode(ByteBuffer)}
+     */
+    public static NvMessage decode(byte[] blob) throws NvFormatException {
+        return decodeView(ByteBuffer.wrap(blob).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN));
+    }
+
+    /** {@code data}: read-only, little-endian, the blob from 0 to its limit. */
+    private static NvMessage decodeView(ByteBuffer data) throws NvFormatException {
         int count = validate(data);
         int[] index = count == 0 ? NO_ENTRIES : new int[count * SLOT];
         int off = 0;

@@ -39,6 +39,21 @@ class NvMessageTest {
     }
 
     @Test
+    void anArrayDecodesAsItsBufferDoesAndStaysReadOnly() throws Exception {
+        ByteBuffer encoded = new NvWriter().addUint8("cmd", 2).addUint64("seq", 7)
+                .addUint8Array("map", new byte[] {1, 2, 3}).addString("errmsg", "x").encode();
+        byte[] blob = new byte[encoded.remaining()];
+        encoded.duplicate().get(blob);
+        NvMessage fromArray = NvMessage.decode(blob);
+        NvMessage fromBuffer = NvMessage.decode(encoded);
+        assertEquals(fromBuffer.dump(), fromArray.dump());
+        assertEquals(blob.length, fromArray.length());
+        assertEquals(7, fromArray.getUint64("seq"));
+        assertThrows(ReadOnlyBufferException.class, () -> fromArray.getUint8Array("map").put(0, (byte) 9));
+        assertThrows(NvFormatException.class, () -> NvMessage.decode(new byte[] {2, 4, 1, 0}));
+    }
+
+    @Test
     void typedGettersReturnTheValues() throws NvFormatException {
         NvMessage msg = everyType();
         assertEquals(17, msg.size());

@@ -9,7 +9,8 @@ import org.hast.nv.NvMessage;
 /**
  * One received HAST message (spec §4.1): the header's version byte, the decoded nv, and the
  * payload announced by its {@code size} field. The payload is a retained slice of the
- * decoder's input, not a copy; whoever consumes the frame releases it (style: the last one to
+ * decoder's input, or, when it spanned reads, a buffer of its own that the socket filled in
+ * place (see {@link HastFrameDecoder}); whoever consumes the frame releases it (style: the last one to
  * touch a buffer releases it). A frame without payload holds the shared empty buffer, whose
  * release is a no-op, so releasing every frame is always right.
  *

@@ -23,7 +23,7 @@ import org.hast.daemon.net.BoundedAllocator;
  * {@link EmbeddedChannel} (docs/fuzzing.md), fed in pieces whose sizes the input chooses.
  * Only frames within the caps and at most one {@link HastFrameException} may come out;
  * nothing after the exception; no buffer is ever sized beyond the bytes fed
- * ({@link BoundedAllocator}); and once the frames are released and the channel closed, every
+ * ({@link BoundedAllocator}) but a payload's own, from a {@code size} within the payload cap; and once the frames are released and the channel closed, every
  * buffer allocated for the run has been freed (an exact leak check, per input).
  */
 class HastFrameDecoderCoverageFuzzTest {
@@ -35,7 +35,8 @@ class HastFrameDecoderCoverageFuzzTest {
         Random cuts = new Random(data.consumeLong());
         byte[] stream = data.consumeRemainingAsBytes();
 
-        BoundedAllocator alloc = new BoundedAllocator(Math.max(64, 2 * stream.length));
+        BoundedAllocator alloc = new BoundedAllocator(Math.max(Math.max(64, 2 * stream.length),
+                Math.min(maxPayload, HastFrameDecoder.AHEAD_LIMIT)));
         EmbeddedChannel ch = new EmbeddedChannel();
         ch.config().setAllocator(alloc);
         ch.pipeline().addLast(new HastFrameDecoder(maxNv, maxPayload));

@@ -31,7 +31,8 @@ import org.hast.daemon.net.BoundedAllocator;
  * random pieces. Whatever comes in, only frames within the caps and
  * {@link HastFrameException} may come out; after the exception nothing more; every input
  * buffer is released; no buffer larger than the bytes actually fed is ever allocated
- * ({@link BoundedAllocator}); and the leak detector stays silent.
+ * ({@link BoundedAllocator}) but a payload's own, sized from a {@code size} within the payload
+ * cap; and the leak detector stays silent.
  *
  * <p>Runs once with a fixed seed and once with a fresh one, printed so that a failure can be
  * replayed with {@code -Dhast.fuzz.seed=<seed>}.
@@ -123,8 +124,10 @@ class HastFrameDecoderFuzzTest {
         boolean tiny = random.nextInt(4) == 0;
         int maxNv = tiny ? 64 + random.nextInt(200) : HastFrameDecoder.DEFAULT_MAX_NV_SIZE;
         int maxPayload = tiny ? random.nextInt(5000) : HastFrameDecoder.DEFAULT_MAX_PAYLOAD_SIZE;
-        // the cumulation never needs more than the stream; Netty rounds up to a power of two
-        BoundedAllocator alloc = new BoundedAllocator(Math.max(64, 2 * stream.length));
+        // header buffers never need more than the stream (Netty rounds up to a power of two);
+        // a payload buffer is sized from its size field, once that passed the cap
+        BoundedAllocator alloc = new BoundedAllocator(Math.max(Math.max(64, 2 * stream.length),
+                Math.min(maxPayload, HastFrameDecoder.AHEAD_LIMIT)));
         EmbeddedChannel ch = new EmbeddedChannel();
         ch.config().setAllocator(alloc);
         ch.pipeline().addLast(new HastFrameDecoder(maxNv, maxPayload));

@@ -1,0 +1,101 @@
+package org.hast.link;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.ChannelConfig;
+import io.netty.channel.RecvByteBufAllocator;
+import io.netty.util.UncheckedBooleanSupplier;
+
+/**
+ * The channel's receive-buffer allocator with one change: while {@link HastFrameDecoder} is
+ * filling a large payload, the socket reads go straight into that payload's missing part
+ * instead of a buffer the decoder would copy from. Everything else (how much to read, when to
+ * stop) stays with the channel's own allocator.
+ *
+ * <p>Safe because the channel fires each read buffer through the pipeline before it allocates
+ * the next one, so the decoder sees the lent slice come back before lending another, and
+ * because the decoder lends nothing when a handler in front of it (TLS) would consume the
+ * raw bytes instead.
+ */
+final class PayloadReadAllocator implements RecvByteBufAllocator {
+    private final RecvByteBufAllocator channelAllocator;
+    private final HastFrameDecoder decoder;
+
+    PayloadReadAllocator(RecvByteBufAllocator channelAllocator, HastFrameDecoder decoder) {
+        this.channelAllocator = channelAllocator;
+        this.decoder = decoder;
+    }
+
+    @Override
+    public Handle newHandle() {
+        Handle handle = channelAllocator.newHandle();
+        // epoll requires an ExtendedHandle; any other kind is left as it is (no lending)
+        return handle instanceof ExtendedHandle extended ? new Lending(extended, decoder) : handle;
+    }
+
+    private static final class Lending implements ExtendedHandle {
+        private final ExtendedHandle delegate;
+        private final HastFrameDecoder decoder;
+
+        Lending(ExtendedHandle delegate, HastFrameDecoder decoder) {
+            this.delegate = delegate;
+            this.decoder = decoder;
+        }
+
+        @Override
+        public ByteBuf allocate(ByteBufAllocator alloc) {
+            ByteBuf target = decoder.lendReadTarget();
+            return target != null ? target : delegate.allocate(alloc);
+        }
+
+        @Override
+        public int guess() {
+            return delegate.guess();
+        }
+
+        @Override
+        public void reset(ChannelConfig config) {
+            delegate.reset(config);
+        }
+
+        @Override
+        public void incMessagesRead(int numMessages) {
+            delegate.incMessagesRead(numMessages);
+        }
+
+        @Override
+        public void lastBytesRead(int bytes) {
+            delegate.lastBytesRead(bytes);
+        }
+
+        @Override
+        public int lastBytesRead() {
+            return delegate.lastBytesRead();
+        }
+
+        @Override
+        public void attemptedBytesRead(int bytes) {
+            delegate.attemptedBytesRead(bytes);
+        }
+
+        @Override
+        public int attemptedBytesRead() {
+            return delegate.attemptedBytesRead();
+        }
+
+        @Override
+        public boolean continueReading() {
+            return delegate.continueReading();
+        }
+
+        @Override
+        public boolean continueReading(UncheckedBooleanSupplier maybeMoreDataSupplier) {
+            return delegate.continueReading(maybeMoreDataSupplier);
+        }
+
+        @Override
+        public void readComplete() {
+            delegate.readComplete();
+        }
+    }
+}
