@@ -89,6 +89,7 @@ measure() {   # uri workload -> "MB/s IOPS lat_mean_us cpu_us_per_request vcsw_p
     local spid sys_before sec_before fio_before me=$BASHPID
     if [[ -n ${SYSCPU:-} ]]; then
         spid=$(secondary_worker_pid); sys_before=$(machine_ticks)
+        [[ -n $spid && -r /proc/$spid/stat ]] || spid=$$   # not found: the figure is then this script's own, about 0
         sec_before=$(worker_counters "$spid"); fio_before=$(awk '{print $16 + $17}' /proc/$me/stat)
     fi
     r=$(run_fio "$1" "$2")
