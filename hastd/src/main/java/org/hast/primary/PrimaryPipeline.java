@@ -63,8 +63,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
     private final LocalIo local;
     private final RemoteIo remote;
     private final boolean hasRemote;
-    /** The worker's request bytes in memory: sync steps and early-answered writes draw on it. */
-    private final InflightBudget budget;
+    private final EarlyAnswers earlyAnswers;
     /** Extents whose local copy is stale after a failed local write (A10): read remotely. */
     private final StaleExtents staleLocal;
     private volatile Runnable syncKick;
@@ -94,7 +93,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
             DirtyMap dirty, WorkerStats stats, Counters counters, ReplicationMode replication,
             PayloadCodec sendCodec, boolean hasRemote, AtomicLong sequence, StaleExtents staleLocal,
             EventLoop remoteLoop, InflightBudget budget) {
-        this.budget = budget;
+        this.earlyAnswers = new EarlyAnswers(budget); // sync steps and early answers share the budget
         this.dataSize = dataSize;
         this.sectorSize = sectorSize;
         this.dirty = dirty;
@@ -360,23 +359,10 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
         }
     }
 
-    /**
-     * An answer before the secondary is done gives the client's budget back (its NBD reply)
-     * while the payload stays here until the secondary is done: so a WRITE is answered early only
-     * if it can hold budget bytes of its own until then, and otherwise when it completes, as in
-     * fullsync. Without this an async client's payloads piled up in the request slots beyond the
-     * budget, up to the direct-memory cap (docs/memory.md). Never waits.
-     */
     private void acknowledgeEarly(Hio hio) {
-        // A payload gathered from several reads keeps its own bytes until it is freed (the
-        // export's BudgetedPayload): taking more for it would count it twice.
-        if (hio.cmd == HioCommand.WRITE && !InflightBudget.heldByItsBuffer(hio.data)) {
-            if (!budget.tryAcquireNow(hio.length)) {
-                return;
-            }
-            hio.holdsBudget = true;
+        if (earlyAnswers.mayAnswer(hio)) {
+            acknowledge(hio, 0);
         }
-        acknowledge(hio, 0);
     }
 
     private void componentDone(Hio hio) {
@@ -444,9 +430,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
         acknowledge(hio, result);
         if (hio.cmd == HioCommand.WRITE) {
             hio.data.release();
-            if (hio.holdsBudget) {
-                budget.release(hio.length);
-            }
+            earlyAnswers.done(hio);
             if (hio.startedNanos != 0) {
                 writeLatency.record(hio.startedNanos);
             }

@@ -24,9 +24,10 @@ import org.slf4j.LoggerFactory;
  * flushers for a bitmap write: that write's cache flush, issued after the write-back returned,
  * makes the data durable, and once it has returned the next bitmap write may drop the bits. A
  * platform without {@code sync_file_range} syncs the whole provider ({@code fdatasync}: its
- * data and the device cache) instead, and the bits may go with the next write at once; there
- * the clears of extents a mark pushed off keepdirty wait {@code evictionClearSeconds}, since
- * every such sync also wrote back whatever the workload had in the page cache. No lock a mark
+ * data and the device cache) instead, and the bits may go with the next write at once. On
+ * every platform the clears of extents a mark pushed off keepdirty wait
+ * {@code evictionClearSeconds} (30 s), since clearing them every second wrote back about all a
+ * large write had put in the page cache. No lock a mark
  * needs is held during the write-back or the sync, and an extent written to after the note is
  * kept (its data may have missed them: see {@link #revoke}).
  *
@@ -39,14 +40,15 @@ final class BitmapClears implements AutoCloseable {
     static final long CLEAR_INTERVAL_NANOS = 1_000_000_000L;
     static final String EVICTION_PROPERTY = "hast.activemap.evictionClearSeconds";
     /**
-     * Without {@code sync_file_range}, how long the clears of extents a mark pushed off the
-     * keepdirty list may wait when no other clear is due: their {@code fdatasync} wrote back the
-     * whole page cache, every second, which cost sequential writes a third of their rate and
-     * random reads a quarter (docs/performance-activemap.md). After 30 s the kernel's own
-     * write-back ({@code dirty_expire_centisecs}) has written most of it. The system property
-     * {@code hast.activemap.evictionClearSeconds} (0..3600) sets it on any platform.
+     * How long the clears of extents a mark pushed off the keepdirty list may wait when no other
+     * clear is due. Every second cost sequential writes about a third of their rate, with an
+     * {@code fdatasync} of the whole component (which wrote back the whole page cache) and
+     * with the range write-back alike: after a large write most of the image belongs to evicted
+     * extents, so either writes back about everything (quiet A/B, docs/performance-activemap.md).
+     * After 30 s the kernel's own write-back ({@code dirty_expire_centisecs}) has written most
+     * of it. The system property {@code hast.activemap.evictionClearSeconds} (0..3600) sets it.
      */
-    static final long FULL_SYNC_EVICTION_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(30);
+    static final long EVICTION_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(30);
 
     /** What the clears ask of the flushers; called under the flushers' lock. */
     interface Flushers {
@@ -78,7 +80,7 @@ final class BitmapClears implements AutoCloseable {
     private final byte[] clearable;
     /** The map as the note saw it (this thread's own). */
     private final ByteBuffer note;
-    /** Null: the eviction interval follows the platform (1 s with range write-back, else 30 s). */
+    /** Null: the default eviction interval, {@link #EVICTION_INTERVAL_NANOS}. */
     private final Long evictionIntervalNanos;
     /** False once the platform said it has no range write-back: fdatasync from then on. */
     private boolean rangeWriteBack = true;
@@ -220,7 +222,7 @@ final class BitmapClears implements AutoCloseable {
         if (evictionIntervalNanos != null) {
             return evictionIntervalNanos;
         }
-        return rangeWriteBack ? CLEAR_INTERVAL_NANOS : FULL_SYNC_EVICTION_INTERVAL_NANOS;
+        return EVICTION_INTERVAL_NANOS;
     }
 
     private void run() {
