@@ -153,6 +153,15 @@ public final class InflightBudget {
         }
     }
 
+    /** Gives back bytes taken from the fast lane ({@code smallLane}) or from the main lane. */
+    public void release(long bytes, boolean smallLane) {
+        if (smallLane) {
+            releaseSmall(bytes);
+        } else {
+            release(bytes);
+        }
+    }
+
     /** For threads that may block (the sync thread): waits until {@code bytes} are held. */
     public void acquire(long bytes) throws InterruptedException {
         synchronized (this) {

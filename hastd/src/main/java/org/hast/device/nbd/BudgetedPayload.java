@@ -44,13 +44,8 @@ final class BudgetedPayload extends UnpooledUnsafeDirectByteBuf implements Infli
     @Override
     protected void deallocate() {
         super.deallocate();
-        if (bytes == 0) {
-            return;
-        }
-        if (smallLane) {
-            budget.releaseSmall(bytes);
-        } else {
-            budget.release(bytes);
+        if (bytes != 0) {
+            budget.release(bytes, smallLane);
         }
     }
 }

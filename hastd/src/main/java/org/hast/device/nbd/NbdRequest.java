@@ -94,13 +94,8 @@ final class NbdRequest implements BlockBackend.Completion, Runnable {
     void releaseBudget(InflightBudget budget) {
         long bytes = budgetBytes;
         budgetBytes = 0;
-        if (bytes == 0) {
-            return;
-        }
-        if (smallLane) {
-            budget.releaseSmall(bytes);
-        } else {
-            budget.release(bytes);
+        if (bytes != 0) {
+            budget.release(bytes, smallLane);
         }
     }
 
