@@ -138,7 +138,8 @@ final class AgentClusterStubs {
         return env;
     }
 
-    private void write(String name, String value) throws IOException {
+    /** One of the stub hastctl's values: role, status or dirty. */
+    void write(String name, String value) throws IOException {
         Files.writeString(state.resolve(name), value + "\n");
     }
 }

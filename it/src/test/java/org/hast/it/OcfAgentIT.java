@@ -164,6 +164,48 @@ class OcfAgentIT {
     }
 
     /**
+     * After a cut link healed without fencing, both nodes are primary with writes of their own.
+     * Neither may mark the other outdated: the scheduler would demote both, and two marked
+     * secondaries never meet, so hastd would never detect the split-brain. A peer whose score
+     * the CIB does not show yet (the partition just healed) is not marked by a monitor either.
+     */
+    @Test
+    void aDirtyPrimaryLeavesAPeerThatIsPrimaryTooUnmarked(@TempDir Path dir) throws Exception {
+        requireResourceAgents();
+        AgentClusterStubs stubs = AgentClusterStubs.create(dir, "primary", "degraded", 4 * MIB);
+        String mark = "hast-outdated-" + RESOURCE;
+        Processes.Result early = runAgent(stubs, "monitor");
+        assertEquals(OCF_RUNNING_PROMOTED, early.exitCode(), early.toString());
+        assertEquals(Optional.empty(), stubs.cibAttribute("nodea", mark), "no score seen yet: no mark");
+
+        stubs.setAttribute("nodea", "master-hast", "100", false);
+        stubs.setAttribute("nodeb", mark, "1", false);  // left by nodea's monitor in the race
+        Processes.Result monitor = runAgent(stubs, "monitor");
+        assertEquals(OCF_RUNNING_PROMOTED, monitor.exitCode(), monitor.toString());
+        assertEquals(Optional.empty(), stubs.cibAttribute("nodea", mark));
+        assertEquals(Optional.of("100"), stubs.cibAttribute("nodea", "master-hast"));
+        assertEquals(Optional.empty(), stubs.cibAttribute("nodeb", mark), "a primary drops a mark on itself");
+
+        Processes.Result demote = runAgent(stubs, "demote");
+        assertEquals(OCF_SUCCESS, demote.exitCode(), demote.toString());
+        assertEquals("secondary", stubs.role());
+        assertEquals(Optional.empty(), stubs.cibAttribute("nodea", mark), "the peer kept as primary is not vetoed");
+        assertEquals(Optional.of("100"), stubs.cibAttribute("nodea", "master-hast"));
+        assertTrue(demote.stderr().contains("split-brain"), demote.toString());
+
+        stubs.setAttribute("nodea", "master-hast", "10", false);
+        stubs.write("role", "primary");
+        Processes.Result monitorOfSecondaryPeer = runAgent(stubs, "monitor");
+        assertEquals(OCF_RUNNING_PROMOTED, monitorOfSecondaryPeer.exitCode(), monitorOfSecondaryPeer.toString());
+        assertEquals(Optional.of("1"), stubs.cibAttribute("nodea", mark), "a secondary peer is still marked");
+        assertEquals(Optional.of("-INFINITY"), stubs.cibAttribute("nodea", "master-hast"));
+    }
+
+    private Processes.Result runAgent(AgentClusterStubs stubs, String action) throws Exception {
+        return Processes.run(List.of(agent().toString(), action), stubs.environment("nodeb"), AGENT_LIMIT);
+    }
+
+    /**
      * A promote scheduled right after the primary's demote must see the mark that demote set,
      * even while the CIB does not show it yet: the agent reads the mark from attrd.
      */
