@@ -1,16 +1,21 @@
 package org.hast.util;
 
+import java.nio.channels.ClosedChannelException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 
-/** Java I/O exceptions as the strerror(3) text the reference prints after a colon. */
+/**
+ * Java I/O exceptions as the strerror(3) text the reference prints after a colon. Never null:
+ * Netty's channel exceptions often carry no message, and "Unable to send reply: null." says
+ * nothing to an administrator.
+ */
 public final class IoErrors {
     private IoErrors() {
     }
 
-    public static String describe(Exception e) {
+    public static String describe(Throwable e) {
         if (e instanceof NoSuchFileException) {
             return "No such file or directory";
         }
@@ -22,6 +27,9 @@ public final class IoErrors {
         }
         if (e instanceof NotDirectoryException) {
             return "Not a directory";
+        }
+        if (e instanceof ClosedChannelException) {
+            return "Connection closed";
         }
         String message = e.getMessage();
         return message == null ? e.getClass().getSimpleName() : message;

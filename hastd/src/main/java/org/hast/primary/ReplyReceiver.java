@@ -9,6 +9,7 @@ import org.hast.proto.HioCommand;
 import org.hast.proto.PayloadFields;
 import org.hast.proto.ProtocolException;
 import org.hast.proto.ReplyHeader;
+import org.hast.util.IoErrors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -115,7 +116,7 @@ final class ReplyReceiver extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        LOG.warn("Replication connection failed: {}.", cause.getMessage());
+        LOG.warn("Replication connection failed: {}.", IoErrors.describe(cause));
         ctx.close();
     }
 }

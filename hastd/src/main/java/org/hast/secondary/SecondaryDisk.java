@@ -19,6 +19,7 @@ import org.hast.proto.ReplyHeader;
 import org.hast.sys.ErrnoException;
 import org.hast.local.LocalComponent;
 import org.hast.role.WorkerStats;
+import org.hast.util.IoErrors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -105,7 +106,7 @@ final class SecondaryDisk implements Runnable {
         // One listener for every batch of replies: no allocation per reply.
         this.replies = new ReplyBatch(out, done -> {
             if (!done.isSuccess()) {
-                LOG.error("Unable to send reply: {}.", done.cause().getMessage());
+                LOG.error("Unable to send reply: {}.", IoErrors.describe(done.cause()));
                 onFatal.run();
             }
         });

@@ -18,6 +18,7 @@ import org.hast.daemon.channel.WorkerProtocol;
 import org.hast.daemon.process.FatalThreads;
 import org.hast.nv.NvWriter;
 import org.hast.proto.Role;
+import org.hast.util.IoErrors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -157,7 +158,7 @@ public final class WorkerLauncher {
             }
             return true;
         } catch (IOException e) {
-            LOG.error("Unable to pass connections to worker {}: {}", handle.pid(), e.getMessage());
+            LOG.error("Unable to pass connections to worker {}: {}", handle.pid(), IoErrors.describe(e));
             return false;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
