@@ -13,6 +13,7 @@ import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
@@ -175,8 +176,11 @@ public final class ControlServer implements Closeable {
             return false;
         }
         NvChannel channel = new NvChannel(client, MAX_REQUEST_BYTES);
-        ScheduledFuture<?> deadline = deadlines.schedule(() -> closeQuietly(client),
-                REQUEST_LIMIT_MILLIS, TimeUnit.MILLISECONDS);
+        ScheduledFuture<?> deadline = deadline(client);
+        if (deadline == null) {
+            LOG.debug("Control connection accepted as the control socket closed; closing it.");
+            return false;
+        }
         NvMessage request;
         try {
             request = channel.receive();
@@ -205,18 +209,31 @@ public final class ControlServer implements Closeable {
             return false;
         }
         Runnable then = afterReply.remove(reply);
-        deadline = deadlines.schedule(() -> closeQuietly(client), REQUEST_LIMIT_MILLIS, TimeUnit.MILLISECONDS);
+        // Once the server is closed (a reload moved the control socket) there is no deadline, but
+        // the reply to a request already handled still goes out: it fits in the socket's buffer.
+        deadline = deadline(client);
         try {
             channel.send(reply);
         } catch (IOException e) {
             LOG.error("Unable to send control response: {}.", e.getMessage());
         } finally {
-            deadline.cancel(false);
+            if (deadline != null) {
+                deadline.cancel(false);
+            }
             if (then != null) {
                 then.run();
             }
         }
         return false;
+    }
+
+    /** Closes {@code client} after the request limit; null when this server is closed already. */
+    private ScheduledFuture<?> deadline(SocketChannel client) {
+        try {
+            return deadlines.schedule(() -> closeQuietly(client), REQUEST_LIMIT_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            return null;
+        }
     }
 
     private static void closeQuietly(SocketChannel client) {
