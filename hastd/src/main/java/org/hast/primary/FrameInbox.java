@@ -5,6 +5,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
+import org.hast.daemon.process.LoopErrors;
 import org.hast.link.HastFrame;
 
 import io.netty.channel.ChannelHandlerContext;
@@ -73,6 +74,9 @@ final class FrameInbox extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (LoopErrors.passedOn(ctx, cause)) {
+            return;
+        }
         failure = cause;
         ctx.close();
     }

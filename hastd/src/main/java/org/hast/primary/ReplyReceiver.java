@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 
 import org.hast.codec.CodecException;
 import org.hast.codec.PayloadCodec;
+import org.hast.daemon.process.LoopErrors;
 import org.hast.link.HastFrame;
 import org.hast.proto.HioCommand;
 import org.hast.proto.PayloadFields;
@@ -116,6 +117,9 @@ final class ReplyReceiver extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (LoopErrors.passedOn(ctx, cause)) {
+            return;
+        }
         LOG.warn("Replication connection failed: {}.", IoErrors.describe(cause));
         ctx.close();
     }

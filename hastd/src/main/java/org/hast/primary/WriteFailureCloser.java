@@ -3,6 +3,7 @@ package org.hast.primary;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import org.hast.daemon.process.LoopErrors;
 import org.hast.util.IoErrors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,6 +25,9 @@ final class WriteFailureCloser extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (LoopErrors.passedOn(ctx, cause)) {
+            return;
+        }
         if (ctx.channel().isActive()) {
             LOG.warn("Unable to send to the secondary: {}.", IoErrors.describe(cause));
             ctx.close();

@@ -5,6 +5,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
+import org.hast.daemon.process.LoopErrors;
 import org.hast.link.HastFrame;
 
 import io.netty.channel.ChannelHandlerContext;
@@ -31,6 +32,9 @@ final class FirstFrame extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (LoopErrors.passedOn(ctx, cause)) {
+            return;
+        }
         first.complete(null);
         ctx.close();
     }

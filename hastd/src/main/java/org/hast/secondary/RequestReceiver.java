@@ -1,5 +1,6 @@
 package org.hast.secondary;
 
+import org.hast.daemon.process.LoopErrors;
 import org.hast.link.HastFrame;
 import org.hast.link.OutgoingFrame;
 import org.hast.proto.HioCommand;
@@ -93,6 +94,9 @@ final class RequestReceiver extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (LoopErrors.passedOn(ctx, cause)) {
+            return;
+        }
         LOG.error("Unable to receive request header: {}.", cause.getMessage() == null
                 ? cause.getClass().getSimpleName() : cause.getMessage());
         ctx.close();

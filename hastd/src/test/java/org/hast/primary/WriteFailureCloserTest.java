@@ -57,4 +57,14 @@ class WriteFailureCloserTest {
         assertTrue(out.isActive());
         out.close();
     }
+
+    @Test
+    void anErrorIsTheProcesssProblemNotTheConnections() {
+        EmbeddedChannel out = new EmbeddedChannel(WriteFailureCloser.INSTANCE);
+        out.pipeline().fireExceptionCaught(new OutOfMemoryError("Direct buffer memory"));
+        org.junit.jupiter.api.Assertions.assertThrows(OutOfMemoryError.class, out::checkException,
+                "passed on to the pipeline's end, where Netty's report ends the process");
+        assertTrue(out.isActive());
+        out.close();
+    }
 }

@@ -8,6 +8,7 @@ import org.slf4j.LoggerFactory;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.SocketChannel;
+import org.hast.daemon.process.LoopErrors;
 import org.hast.link.HastFrame;
 
 /**
@@ -71,6 +72,9 @@ final class IncomingHandshakeHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (LoopErrors.passedOn(ctx, cause)) {
+            return;
+        }
         LOG.warn("Replication connection from {} dropped: {}", ctx.channel().remoteAddress(),
                 cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage());
         ctx.close();

@@ -17,6 +17,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
+import org.hast.daemon.process.LoopErrors;
 
 /**
  * The fixed-newstyle handshake (doc/proto.md "Fixed newstyle negotiation"): sends the greeting,
@@ -257,6 +258,9 @@ public final class NbdHandshakeHandler extends ByteToMessageDecoder {
     /** A failed TLS handshake (logged by its listener) or a broken connection: close quietly. */
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (LoopErrors.passedOn(ctx, cause)) {
+            return;
+        }
         LOG.debug("NBD client {}: {}; closing the connection.", NbdTransmission.peer(ctx.channel()), cause.toString());
         state = State.DONE;
         ctx.close();

@@ -8,6 +8,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.hast.block.BlockBackend;
 import org.hast.block.InflightBudget;
+import org.hast.daemon.process.LoopErrors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -371,10 +372,7 @@ public final class NbdTransmissionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof Error) {
-            // Not this connection's problem but the process's: at the pipeline's end Netty
-            // reports it, and that report ends the worker (docs/failure-policy.md).
-            ctx.fireExceptionCaught(cause);
+        if (LoopErrors.passedOn(ctx, cause)) {
             return;
         }
         if (cause instanceof IOException) {
