@@ -35,9 +35,16 @@ public interface LibC {
     /** Hole punching: DELETE on a regular-file component (spec §13.1). */
     int fallocate(int fd, int mode, long offset, long length);
 
+    /** Waits for write-out already under way in the range before starting more. */
+    int SYNC_FILE_RANGE_WAIT_BEFORE = 1;
+    /** Starts write-out of the range's dirty pages not already under write-out. */
+    int SYNC_FILE_RANGE_WRITE = 2;
+    /** Waits for the write-out to finish. */
+    int SYNC_FILE_RANGE_WAIT_AFTER = 4;
+
     /**
-     * Linux: starts (flag 2, {@code SYNC_FILE_RANGE_WRITE}) the write-back of a file's dirty
-     * pages without waiting for it; length 0 means to the end of the file.
+     * Linux: writes back a file's dirty pages in a range, without a cache flush, as {@code flags}
+     * say; length 0 means to the end of the file.
      */
     int sync_file_range(int fd, long offset, long nbytes, int flags);
 

@@ -13,9 +13,6 @@ import org.hast.sys.LibC;
  * there is no such call it reports so, and callers fall back to {@code fdatasync}.
  */
 final class RangeWriteBack {
-    private static final int SYNC_FILE_RANGE_WAIT_BEFORE = 1;
-    private static final int SYNC_FILE_RANGE_WRITE = 2;
-    private static final int SYNC_FILE_RANGE_WAIT_AFTER = 4;
     private static final int ENOSYS = 38;
 
     /** For a platform without the call. */
@@ -48,7 +45,7 @@ final class RangeWriteBack {
         }
         LibC libc = LibC.get();
         if (libc.sync_file_range(fd, position, length,
-                SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) < 0) {
+                LibC.SYNC_FILE_RANGE_WAIT_BEFORE | LibC.SYNC_FILE_RANGE_WRITE | LibC.SYNC_FILE_RANGE_WAIT_AFTER) < 0) {
             int errno = LibC.errno();
             if (errno == ENOSYS) {
                 supported = false;

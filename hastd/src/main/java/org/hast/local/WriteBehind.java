@@ -44,8 +44,6 @@ final class WriteBehind implements AutoCloseable {
     static final int STREAM_WRITE_BYTES = 64 * 1024;
     static final String RATE_PROPERTY = "hast.local.writebehind.maxrate";
     static final long DEFAULT_MAX_BYTES_PER_SECOND = 200_000_000L;
-    /** {@code SYNC_FILE_RANGE_WRITE}: start write-out of dirty pages not already under write-out. */
-    private static final int SYNC_FILE_RANGE_WRITE = 2;
 
     private final int fd;
     private final long thresholdBytes;
@@ -128,7 +126,7 @@ final class WriteBehind implements AutoCloseable {
                 continue;
             }
             // offset 0, length 0: to the end of the file.
-            if (libc.sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE) < 0) {
+            if (libc.sync_file_range(fd, 0, 0, LibC.SYNC_FILE_RANGE_WRITE) < 0) {
                 LOG.warn("sync_file_range failed ({}); write-behind is off.", libc.strerror(LibC.errno()));
                 return;
             }
