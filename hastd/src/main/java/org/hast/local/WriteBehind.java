@@ -5,6 +5,7 @@ import java.util.concurrent.locks.LockSupport;
 
 import org.hast.daemon.process.FatalThreads;
 import org.hast.sys.LibC;
+import org.hast.util.ThreadEnds;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -138,10 +139,6 @@ final class WriteBehind implements AutoCloseable {
     public void close() {
         closed = true;
         LockSupport.unpark(thread);
-        try {
-            thread.join(5000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        ThreadEnds.awaitBriefly(thread);
     }
 }

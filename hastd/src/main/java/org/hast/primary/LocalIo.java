@@ -11,6 +11,7 @@ import java.util.function.Consumer;
 import org.hast.daemon.process.FatalThreads;
 import org.hast.util.IoErrors;
 import org.hast.local.LocalComponent;
+import org.hast.util.ThreadEnds;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -113,10 +114,8 @@ final class LocalIo implements AutoCloseable {
             queue.offer(STOP);
         }
         for (Thread t : threads) {
-            try {
-                t.join(5000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+            ThreadEnds.awaitBriefly(t);
+            if (Thread.currentThread().isInterrupted()) {
                 return;
             }
         }

@@ -7,6 +7,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 
 import org.hast.block.BlockBackend.Completion;
+import org.hast.util.ThreadEnds;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -73,11 +74,7 @@ final class OutageAcknowledgements implements AutoCloseable {
     public void close() {
         closed = true;
         thread.interrupt();
-        try {
-            thread.join(5000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        ThreadEnds.awaitBriefly(thread);
         Completion left;
         while ((left = waiting.poll()) != null) {
             left.done(ESHUTDOWN);

@@ -13,6 +13,7 @@ import java.util.function.LongSupplier;
 
 import org.hast.daemon.process.FatalThreads;
 import org.hast.local.StaleExtentsFile;
+import org.hast.util.ThreadEnds;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -210,10 +211,6 @@ public final class StaleExtents implements AutoCloseable {
             closed = true;
             lock.notifyAll();
         }
-        try {
-            writer.join(5000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        ThreadEnds.awaitBriefly(writer);
     }
 }

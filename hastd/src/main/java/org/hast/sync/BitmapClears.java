@@ -10,6 +10,7 @@ import org.hast.activemap.ActiveMap;
 import org.hast.daemon.process.FatalThreads;
 import org.hast.local.LocalComponent;
 import org.hast.role.WorkerStats;
+import org.hast.util.ThreadEnds;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -361,6 +362,6 @@ final class BitmapClears implements AutoCloseable {
             closed = true;
         }
         LockSupport.unpark(thread);
-        DirtyMap.join(thread);
+        ThreadEnds.awaitBriefly(thread);
     }
 }

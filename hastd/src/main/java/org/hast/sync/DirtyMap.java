@@ -10,6 +10,7 @@ import org.hast.daemon.process.FatalThreads;
 import org.hast.meta.MetadataCodec;
 import org.hast.local.LocalComponent;
 import org.hast.role.WorkerStats;
+import org.hast.util.ThreadEnds;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -467,16 +468,8 @@ public final class DirtyMap implements AutoCloseable {
             flushLock.notifyAll();
         }
         for (Thread flusher : flushers) {
-            join(flusher);
+            ThreadEnds.awaitBriefly(flusher);
         }
     }
 
-    /** Waits a little for a thread of this map (or of its clears) to end. */
-    static void join(Thread thread) {
-        try {
-            thread.join(5000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
 }

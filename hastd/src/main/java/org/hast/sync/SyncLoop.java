@@ -11,6 +11,7 @@ import org.hast.util.HumanNumber;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.hast.role.SyncProgress;
+import org.hast.util.ThreadEnds;
 
 /**
  * The primary's synchronisation thread (spec §7.7): after every connect it walks the dirty
@@ -315,10 +316,6 @@ public final class SyncLoop implements AutoCloseable {
         synchronized (lock) {
             lock.notifyAll();
         }
-        try {
-            thread.join(5000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        ThreadEnds.awaitBriefly(thread);
     }
 }
