@@ -4,7 +4,8 @@
 # mode, a fresh hastd pair on 127.0.0.1 per variant, the image written in full, a 3 s warm-up,
 # then fio (nbd engine) seqw1m-qd32, randw4k-qd32, randw4k-qd1 and randr4k-qd32 through the
 # primary's export. Prints, per variant, medians (min-max) of: each workload's figure (MB/s,
-# IOPS, qd1 mean latency in µs), the CPU both workers spent per request, both workers' peak
+# IOPS, qd1 mean latency in µs), the CPU both workers spent per request and their minor page
+# faults per request (a CPU cost the load does not distort: memory given back and taken again), both workers' peak
 # RSS (VmHWM) and RSS at the end, their collections and total pause time (-Xlog:gc); and what
 # made up each worker's highest RSS (sampled every 100 ms): its anonymous and file-backed parts
 # (/proc/PID/smaps_rollup) and the workload it fell in (the per-round lines), and with NMT=1 the

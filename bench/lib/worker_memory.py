@@ -3,8 +3,9 @@
 replication mode and per variant (worker JVM options through HAST_WORKER_JVM_OPTIONS), a fresh
 hastd pair on 127.0.0.1 (`device none`, NBD export on a Unix socket), the image written in full,
 then a 3 s warm-up (not measured), then fio's workloads through the export. Measured per workload: the headline figure (MB/s, IOPS,
-or the qd1 mean latency) and the CPU time both workers used per request (user + system from
-/proc, which a loaded machine distorts far less than the wall clock); at the end of the pair's
+or the qd1 mean latency), the CPU time both workers used per request (user + system from
+/proc, which a loaded machine distorts far less than the wall clock) and their minor page faults
+per request (not distorted at all); at the end of the pair's
 run: both workers' peak RSS (VmHWM), their collections and the collectors' pause time (-Xlog:gc).
 With NMT=1 each worker's `jcmd VM.native_memory summary` is saved beside the results.
 
@@ -44,10 +45,20 @@ PAUSE = re.compile(r"GC\((\d+)\) Pause.* ([0-9.]+)ms$")
 GC_ID = re.compile(r"GC\((\d+)\)")
 
 
-def cpu_seconds(pid):
+def stat_fields(pid):
     with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
+        return stat.read().rsplit(")", 1)[1].split()
+
+
+def cpu_seconds(pid):
+    fields = stat_fields(pid)
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def minor_faults(pid):
+    """Pages the kernel mapped in for the process (each a zeroed page for fresh memory): a
+    CPU cost of memory given back and taken again that the machine's load does not distort."""
+    return int(stat_fields(pid)[7])
 
 
 def status_kib(pid, key):
@@ -197,15 +208,18 @@ class Pair:
     def measure(self, workload, size, runtime):
         self.watch.phase = workload
         before = sum(cpu_seconds(w) for w in self.workers.values())
+        faults = sum(minor_faults(w) for w in self.workers.values())
         d = self.fio(workload, {**WORKLOADS, **MORE_WORKLOADS}[workload], size, runtime)
         cpu = sum(cpu_seconds(w) for w in self.workers.values()) - before
+        faults = sum(minor_faults(w) for w in self.workers.values()) - faults
         if workload.startswith("seq"):
             head = d["bw_bytes"] / 1e6
         elif workload.endswith("qd1"):
             head = d["lat_ns"]["mean"] / 1000
         else:
             head = d["iops"]
-        return {workload: head, workload + " cpu µs/req": cpu * 1e6 / max(d["total_ios"], 1)}
+        return {workload: head, workload + " cpu µs/req": cpu * 1e6 / max(d["total_ios"], 1),
+                workload + " faults/req": faults / max(d["total_ios"], 1)}
 
     def finish(self, results):
         figures = {}
