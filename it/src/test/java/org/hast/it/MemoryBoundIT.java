@@ -31,7 +31,8 @@ import org.junit.jupiter.api.TestInfo;
  * Issue #20 point 3: the primary worker's memory is bounded for all clients together. Sixteen
  * clients pipeline 32 MiB WRITEs into the export and never read a reply, while a seventeenth
  * keeps writing, reading back and checking small blocks. The worker's RSS, sampled all along,
- * stays under the limit it is started with ({@link WorkerMemory#RSS_LIMIT_BYTES}); the good
+ * stays under the limit it is started with ({@link WorkerMemory#RSS_LIMIT_BYTES}), and so does the
+ * secondary's, which receives the flood as 128 KiB replication requests (issue #15); the good
  * client keeps getting answers; once the flooders read their replies every one of them is a
  * success, and every acknowledged write is on both nodes' disks.
  */
@@ -86,6 +87,9 @@ class MemoryBoundIT {
         Path export = a.exportSocket(RESOURCE);
         RssSampler rss = new RssSampler(worker);
         rss.start();
+        // The flood reaches the secondary as 128 KiB replication requests: its worker is bounded too.
+        RssSampler secondaryRss = new RssSampler(b.workers().get(0).pid());
+        secondaryRss.start();
 
         try (SocketChannel good = connect(export)) {
             List<Flooder> flooders = new ArrayList<>();
@@ -133,16 +137,23 @@ class MemoryBoundIT {
             }
             answered(good, CMD_FLUSH, 0, null, null, "FLUSH");
             rss.stopAndJoin();
-            System.out.printf("memory: worker RSS %d MiB before the flood, peak %d MiB (limit %d MiB); flood of "
+            secondaryRss.stopAndJoin();
+            System.out.printf("memory: worker RSS %d MiB before the flood, peak %d MiB (limit %d MiB); "
+                    + "secondary worker %d MiB before, peak %d MiB; flood of "
                     + "%d MiB sent in %d ms; good client: %d write/read cycles, %d of them during the flood, slowest %d ms; "
                     + "start-up took %d ms%n", rss.first >> 20, rss.peak >> 20, WorkerMemory.RSS_LIMIT_BYTES >> 20,
+                    secondaryRss.first >> 20, secondaryRss.peak >> 20,
                     FLOOD_BYTES >> 20, floodMillis, cycles, cyclesDuringFlood, slowestCycleMillis,
                     (floodStart - t0) / 1_000_000);
             assertTrue(rss.peak < WorkerMemory.RSS_LIMIT_BYTES, "worker RSS peaked at " + (rss.peak >> 20)
                     + " MiB, over its limit of " + (WorkerMemory.RSS_LIMIT_BYTES >> 20) + " MiB");
+            assertTrue(secondaryRss.peak < WorkerMemory.RSS_LIMIT_BYTES, "secondary worker RSS peaked at "
+                    + (secondaryRss.peak >> 20) + " MiB, over its limit of " + (WorkerMemory.RSS_LIMIT_BYTES >> 20)
+                    + " MiB");
             disconnect(good);
         } finally {
             rss.stopAndJoin();
+            secondaryRss.stopAndJoin();
         }
         assertEquals(worker, a.workers().get(0).pid(), "the same worker served throughout\n" + a.logText());
         long verifyStart = System.nanoTime();
