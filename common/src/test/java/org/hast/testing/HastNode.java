@@ -28,6 +28,14 @@ public final class HastNode implements AutoCloseable {
      */
     private static final String RECONNECT_VARIABLE = "HAST_RECONNECT_SECONDS";
     private static final String TEST_RECONNECT_SECONDS = "2";
+    /**
+     * A secondary gives a silent link up after two keepalive periods (2 x 10 s); tests that cut
+     * links or hold an idle one waited those 20 s, so their nodes send keepalives every 3 s and
+     * give up after 6 s. {@code HAST_KEEPALIVE_SECONDS=10} in the test's own environment
+     * restores the reference period (the long form).
+     */
+    private static final String KEEPALIVE_VARIABLE = "HAST_KEEPALIVE_SECONDS";
+    private static final String TEST_KEEPALIVE_SECONDS = "3";
 
     private final String name;
     private final Path dir;
@@ -53,6 +61,12 @@ public final class HastNode implements AutoCloseable {
         this.port = port;
         this.socketDir = socketDir;
         environment.put(RECONNECT_VARIABLE, System.getenv().getOrDefault(RECONNECT_VARIABLE, TEST_RECONNECT_SECONDS));
+        environment.put(KEEPALIVE_VARIABLE, String.valueOf(keepaliveSeconds()));
+    }
+
+    /** The nodes' keepalive period in seconds; a secondary drops a link silent for twice as long. */
+    public static int keepaliveSeconds() {
+        return Integer.parseInt(System.getenv().getOrDefault(KEEPALIVE_VARIABLE, TEST_KEEPALIVE_SECONDS).trim());
     }
 
     public String name() {

@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
 final class ControlRequests {
     private static final Logger LOG = LoggerFactory.getLogger(ControlRequests.class);
     /** How long a status query waits for a worker (a starting JVM included). */
-    static final Duration WORKER_STATUS_LIMIT = Duration.ofSeconds(20);
+    static final Duration WORKER_STATUS_LIMIT = WorkerStatusLimit.current();
 
     private final Resources resources;
     private final Consumer<NvWriter> stopDaemon;

@@ -16,6 +16,7 @@ import org.hast.conf.ResourceConfig;
 import org.hast.link.HastFrame;
 import org.hast.link.HastFrameDecoder;
 import org.hast.link.HastFrameEncoder;
+import org.hast.link.KeepalivePeriod;
 import org.hast.daemon.net.LinkTls;
 import org.hast.daemon.net.SecondHeaderConfirmation;
 import org.hast.nv.NvWriter;
@@ -55,7 +56,7 @@ import io.netty.handler.ssl.SslContext;
  */
 public final class RemoteLink {
     private static final Logger LOG = LoggerFactory.getLogger(RemoteLink.class);
-    /** {@code HAST_KEEPALIVE}: keepalive and reconnect period. */
+    /** {@code HAST_KEEPALIVE}: the reconnect period (keepalives: {@link KeepalivePeriod}). */
     static final int KEEPALIVE_SECONDS = 10;
     private static final int EVENT_CONNECT = 1;
     private static final int EVENT_DISCONNECT = 2;
@@ -351,8 +352,8 @@ public final class RemoteLink {
         second.closeFuture().addListener(f -> linkLost());
         first.closeFuture().addListener(f -> linkLost());
         established = true;
-        keepalive = group.scheduleAtFixedRate(this::sendKeepalive, KEEPALIVE_SECONDS, KEEPALIVE_SECONDS,
-                TimeUnit.SECONDS);
+        int period = KeepalivePeriod.current();
+        keepalive = group.scheduleAtFixedRate(this::sendKeepalive, period, period, TimeUnit.SECONDS);
     }
 
     /**

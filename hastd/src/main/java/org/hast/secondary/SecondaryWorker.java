@@ -11,6 +11,7 @@ import org.hast.conf.ResourceConfig;
 import org.hast.link.AdoptedSocket;
 import org.hast.link.HastFrameDecoder;
 import org.hast.link.HastFrameEncoder;
+import org.hast.link.KeepalivePeriod;
 import org.hast.link.OutgoingFrame;
 import org.hast.daemon.process.FatalThreads;
 import org.hast.meta.Metadata;
@@ -51,8 +52,6 @@ public final class SecondaryWorker implements Worker {
     private static final Logger LOG = LoggerFactory.getLogger(SecondaryWorker.class);
     /** MAXPHYS: the largest request accepted from a peer (decisions §1). */
     static final int MAX_REQUEST_BYTES = Capabilities.LARGE_REQUEST_BYTES;
-    /** 2 × HAST_KEEPALIVE: a primary silent for this long is gone (spec §4.8). */
-    static final int RECEIVE_TIMEOUT_SECONDS = 20;
     private static final int EVENT_CONNECT = 1;
     private static final int EVENT_DISCONNECT = 2;
     private static final int EVENT_SPLIT_BRAIN = 6;
@@ -131,7 +130,8 @@ public final class SecondaryWorker implements Worker {
                             config.timeoutSeconds()));
                 }
                 channel.pipeline()
-                        .addLast(new ReceiveTimeout(RECEIVE_TIMEOUT_SECONDS, queue::paused))
+                        // 2 × HAST_KEEPALIVE: a primary silent for this long is gone (spec §4.8).
+                        .addLast(new ReceiveTimeout(KeepalivePeriod.silenceLimitSeconds(), queue::paused))
                         .addLast(new HastFrameDecoder(64 * 1024, MAX_REQUEST_BYTES + 1024))
                         .addLast(HastFrameEncoder.INSTANCE)
                         .addLast(new RequestReceiver(queue, stats, out, hello.version(), dataSize, sectorSize,

@@ -30,6 +30,12 @@ import org.junit.jupiter.api.Test;
  */
 class StuckWorkerIT {
     private static final int ETIMEDOUT = 110;
+    /**
+     * The stuck resource's status waits out this limit (20 s by default); the test gives its
+     * node 8 s, room for the hastctl runs that must happen while it waits.
+     * {@code HAST_WORKER_STATUS_SECONDS=20} in the test's environment is the long form.
+     */
+    private static final String STATUS_LIMIT_VARIABLE = "HAST_WORKER_STATUS_SECONDS";
 
     @Test
     void aStoppedWorkerDelaysNoOtherResource() throws Exception {
@@ -37,6 +43,7 @@ class StuckWorkerIT {
             cluster.createDisks(64L << 20, "stuck", "other");
             cluster.writeConfig("", "", "stuck", "other");
             HastNode a = cluster.node(0);
+            a.putEnvironment(STATUS_LIMIT_VARIABLE, System.getenv().getOrDefault(STATUS_LIMIT_VARIABLE, "8"));
             ok(a.hastctl("create", "stuck"));
             ok(a.hastctl("create", "other"));
             a.start();

@@ -1,6 +1,7 @@
 package org.hast.daemon.supervision;
 
 import java.io.IOException;
+import java.net.SocketTimeoutException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
@@ -10,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.hast.conf.ResourceConfig;
@@ -31,6 +33,8 @@ import org.slf4j.LoggerFactory;
 public final class WorkerLauncher {
     private static final Logger LOG = LoggerFactory.getLogger(WorkerLauncher.class);
     private static final long CONNECT_LIMIT_MILLIS = 60_000;
+    /** How often the wait for a worker's descriptor channel checks that the worker still lives. */
+    private static final long ALIVE_CHECK_MILLIS = 100;
 
     /**
      * The daemon's transport, passed on so that the worker adopts the sockets it is handed with
@@ -119,6 +123,12 @@ public final class WorkerLauncher {
             extraConfig.accept(config);
         }
         WorkerHandle handle = new WorkerHandle(resource.name(), role, process, config, listener);
+        if (!handOff.isEmpty()) {
+            // A worker that dies before it took the connections (a role change right after the
+            // pair completed) must not leave the primary waiting for its handshake timeout on our
+            // copies. Those already handed over are closed here already: a second close does nothing.
+            process.onExit().thenRun(() -> handOff.forEach(io.netty.channel.Channel::close));
+        }
         FatalThreads.start("worker-accept-" + resource.name(), () -> {
             if (fdListener >= 0 && !handOver(fdListener, fdPath, handle, handOff)) {
                 handOff.forEach(io.netty.channel.Channel::close);
@@ -142,7 +152,7 @@ public final class WorkerLauncher {
                                     List<io.netty.channel.socket.SocketChannel> handOff) {
         int fdChannel = -1;
         try {
-            fdChannel = org.hast.sys.RawUnixSocket.accept(fdListener, CONNECT_LIMIT_MILLIS);
+            fdChannel = acceptWhileAlive(fdListener, handle.process());
             if (org.hast.sys.RawUnixSocket.peerPid(fdChannel) != handle.pid()) {
                 LOG.error("A process other than worker {} connected to its descriptor channel.", handle.pid());
                 return false;
@@ -158,7 +168,11 @@ public final class WorkerLauncher {
             }
             return true;
         } catch (IOException e) {
-            LOG.error("Unable to pass connections to worker {}: {}", handle.pid(), IoErrors.describe(e));
+            if (handle.process().isAlive()) {
+                LOG.error("Unable to pass connections to worker {}: {}", handle.pid(), IoErrors.describe(e));
+            } else {
+                LOG.debug("Connections not passed: {}.", IoErrors.describe(e)); // its exit is logged already
+            }
             return false;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -172,6 +186,24 @@ public final class WorkerLauncher {
                 }
             }
             closeFdListener(fdListener, fdPath);
+        }
+    }
+
+    /** The worker's descriptor channel; gives up as soon as the worker is gone. */
+    private static int acceptWhileAlive(int fdListener, Process worker) throws IOException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CONNECT_LIMIT_MILLIS);
+        while (true) {
+            try {
+                return org.hast.sys.RawUnixSocket.accept(fdListener, ALIVE_CHECK_MILLIS);
+            } catch (SocketTimeoutException e) {
+                if (!worker.isAlive()) {
+                    throw new IOException("worker " + worker.pid() + " ended before it took its connections");
+                }
+                if (System.nanoTime() - deadline > 0) {
+                    throw new SocketTimeoutException("worker " + worker.pid() + " did not connect within "
+                            + CONNECT_LIMIT_MILLIS + " ms");
+                }
+            }
         }
     }
 

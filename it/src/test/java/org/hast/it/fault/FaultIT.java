@@ -3,6 +3,7 @@ package org.hast.it.fault;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import org.hast.testing.HastCluster;
 import org.hast.testing.HastNode;
 import org.hast.testing.NodeLogsOnFailure;
 import org.junit.jupiter.api.AfterEach;
@@ -22,6 +23,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 class FaultIT {
     /** Blocks [0, 8192): a 32 MiB log-structured region. */
     private static final long REGION_BLOCKS = 8192;
+
+    /** Acknowledged blocks a stream runs for between two steps (1000 writes of one block). */
+    private static final long STREAM_ACKS = 1000;
 
     private FaultPair pair;
 
@@ -49,7 +53,7 @@ class FaultIT {
         start(test, "\treplication " + mode);
         WriteLog log = new WriteLog();
         StreamWriter writer = pair.writer(log, 0, REGION_BLOCKS, 8, 64, 1);
-        Thread.sleep(2000);
+        awaitStream(log, writer, STREAM_ACKS, 30_000);
         long t0 = System.currentTimeMillis();
         pair.a.kill();
         assertTrue(writer.awaitEnd(30_000), "the writer still runs against a killed primary");
@@ -68,7 +72,7 @@ class FaultIT {
         }
         // B keeps serving; A comes back as secondary and gets B's view.
         StreamWriter more = pair.writer(log, REGION_BLOCKS, REGION_BLOCKS, 8, 64, 2);
-        Thread.sleep(1000);
+        awaitStream(log, more, log.acked() + STREAM_ACKS, 30_000);
         more.stop();
         assertTrue(more.failure() == null, "the new primary failed a write: " + more.failure());
         more.flushAndWait();
@@ -86,10 +90,12 @@ class FaultIT {
         start(test, "\treplication fullsync");
         WriteLog log = new WriteLog();
         StreamWriter writer = pair.writer(log, 0, REGION_BLOCKS, 8, 64, 1);
-        Thread.sleep(1000);
+        awaitStream(log, writer, STREAM_ACKS, 30_000);
         pair.cluster.linkDown();
         long ackedAtCut = log.acked();
-        Thread.sleep(6000); // beyond `timeout 3`: the primary notices and goes on alone
+        // Beyond `timeout 3`: the primary notices and goes on alone, writing on.
+        HastCluster.awaitStatus(pair.a, FaultPair.RESOURCE, "degraded", 30_000);
+        awaitStream(log, writer, log.acked() + STREAM_ACKS, 30_000);
         long ackedDuringCut = log.acked() - ackedAtCut;
         assertTrue(writer.failure() == null, "the primary failed a write while the link was down: "
                 + writer.failure());
@@ -97,7 +103,7 @@ class FaultIT {
         long dirtyDuringCut = FaultPair.dirty(pair.a);
         assertTrue(dirtyDuringCut > 0, "writes during the cut left nothing dirty");
         pair.cluster.linkUp();
-        Thread.sleep(1000);
+        awaitStream(log, writer, log.acked() + STREAM_ACKS, 30_000);
         writer.stop();
         writer.flushAndWait();
         writer.close();
@@ -125,14 +131,12 @@ class FaultIT {
         pair.cluster.rateLimit("40mbit");
         pair.cluster.linkUp();
         awaitLog(pair.a, "Synchronization started", 30_000);
-        Thread.sleep(3000);
-        long dirtyAtCut = FaultPair.dirty(pair.a);
+        long dirtyAtCut = awaitSyncProgress(pair.a, dirty, 30_000);
         pair.cluster.linkDown();
-        Thread.sleep(5000);
-        assertTrue(pair.a.logText().contains("Synchronization interrupted"), "no interrupted sync in A's log");
+        awaitLog(pair.a, "Synchronization interrupted", 30_000);
         // Keep writing while cut: the primary serves, and those extents join the dirty set.
         StreamWriter during = pair.writer(log, 20_000, 2000, 8, 64, 2);
-        Thread.sleep(1000);
+        awaitStream(log, during, log.acked() + STREAM_ACKS, 30_000);
         during.stop();
         during.flushAndWait();
         during.close();
@@ -162,13 +166,19 @@ class FaultIT {
         pair.restartAsSecondary(pair.b);
         int syncsBefore = count(pair.a.logText(), "Synchronization started");
         awaitCount(pair.a, "Synchronization started", syncsBefore + 1, 30_000);
+        // Writes go on beside the sync, which shares the throttled link with them: B dies in the
+        // middle of both, as soon as the sync has copied something.
+        long acksBefore = log.acked();
         StreamWriter during = pair.writer(log, 20_000, 2000, 8, 64, 2);
-        Thread.sleep(4000);
-        long dirtyAtKill = FaultPair.dirty(pair.a);
+        long dirtyAtKill = awaitSyncProgress(pair.a, FaultPair.dirty(pair.a), 30_000);
+        awaitStream(log, during, acksBefore + 1, 30_000);
+        assertTrue(dirtyAtKill > 0, "the full sync had finished before the kill; slow it down");
+        int interruptions = count(pair.a.logText(), "Synchronization interrupted");
         pair.b.kill();
-        Thread.sleep(2000);
+        // The primary has noticed (the sync is cut) before B comes back.
+        awaitCount(pair.a, "Synchronization interrupted", interruptions + 1, 30_000);
         pair.restartAsSecondary(pair.b);
-        Thread.sleep(1000);
+        awaitStream(log, during, log.acked() + STREAM_ACKS / 10, 30_000);
         during.stop();
         during.flushAndWait();
         during.close();
@@ -177,8 +187,40 @@ class FaultIT {
         WriteLog.Result result = pair.verify(log);
         report("secondary crash during full sync: " + dirtyAtKill + " bytes left at the kill, converged in "
                 + convergeMs + " ms, " + result);
-        assertTrue(dirtyAtKill > 0, "the full sync had finished before the kill; slow it down");
         assertEquals(0, result.lost() + result.unflushed(), result.toString());
+    }
+
+    /**
+     * Until {@code writer} has {@code acks} acknowledged blocks in {@code log}: where the stream
+     * used to run for a fixed second or two, it now runs until this many went through.
+     */
+    private static void awaitStream(WriteLog log, StreamWriter writer, long acks, long millis)
+            throws InterruptedException {
+        long deadline = System.currentTimeMillis() + millis;
+        while (log.acked() < acks) {
+            if (writer.failure() != null) {
+                return; // the callers' own checks report it
+            }
+            if (System.currentTimeMillis() > deadline) {
+                throw new AssertionError("only " + log.acked() + " of " + acks + " blocks acknowledged in " + millis
+                        + " ms");
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /** Until the primary's dirty bytes fall below {@code from} (the sync copies); returns them. */
+    private static long awaitSyncProgress(HastNode primary, long from, long millis) throws Exception {
+        long deadline = System.currentTimeMillis() + millis;
+        long dirty;
+        while ((dirty = FaultPair.dirty(primary)) >= from) {
+            if (System.currentTimeMillis() > deadline) {
+                throw new AssertionError(primary.name() + ": the sync copied nothing in " + millis + " ms; dirty "
+                        + dirty);
+            }
+            Thread.sleep(100);
+        }
+        return dirty;
     }
 
     static void awaitAcked(WriteLog log, long acks, long millis) throws InterruptedException {
