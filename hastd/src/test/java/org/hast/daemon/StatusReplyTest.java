@@ -3,6 +3,7 @@ package org.hast.daemon;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
 
@@ -37,5 +38,14 @@ class StatusReplyTest {
         assertEquals(3, forwarded.getUint64("x_inflight2"));
         assertFalse(forwarded.has("status2"), "the reference's fields are written by writeTo, not copied");
         assertFalse(forwarded.has("dirty2"));
+    }
+
+    @Test
+    void onlyALiveWorkerThatLetTheTimePassIsSilent() {
+        assertFalse(StatusReply.goneRatherThanSilent(true, new java.util.concurrent.TimeoutException()));
+        assertTrue(StatusReply.goneRatherThanSilent(false, new java.util.concurrent.TimeoutException()));
+        assertTrue(StatusReply.goneRatherThanSilent(true, new java.io.IOException("Broken pipe")),
+                "a broken channel is a worker on its way out");
+        assertTrue(StatusReply.goneRatherThanSilent(true, new java.nio.channels.ClosedChannelException()));
     }
 }
