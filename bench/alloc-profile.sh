@@ -79,9 +79,11 @@ done
 uri="nbd+unix:///alloc?socket=$work/a/alloc.nbd"
 fio --name=prefill --ioengine=nbd --uri="$uri" --rw=write --bs=1m --iodepth=16 --size="$SIZE" \
     --output-format=terse >/dev/null 2>&1
-worker=$(pgrep -f 'hastd: alloc \(primary\)' | head -1)
+# This run's workers: its daemons' children (pgrep by title found another checkout's pair when
+# two ran at once, both resources being named alloc).
+worker=$(ps -o pid=,args= --ppid "$(cat "$work/a/hastd.pid")" | awk 'index($0, "hastd: alloc (primary)") {print $1; exit}')
 [[ -n $worker ]] || { echo "alloc-profile: no primary worker found" >&2; exit 70; }
-secondary=$(pgrep -f 'hastd: alloc \(secondary\)' | head -1)
+secondary=$(ps -o pid=,args= --ppid "$(cat "$work/b/hastd.pid")" | awk 'index($0, "hastd: alloc (secondary)") {print $1; exit}')
 [[ -n $secondary ]] || { echo "alloc-profile: no secondary worker found" >&2; exit 70; }
 
 # A short warm-up so the recording sees the steady state, not the JIT's first minutes.

@@ -8,6 +8,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
+import org.hast.codec.ChecksumAlgorithm;
+import org.hast.codec.Compression;
 import org.hast.codec.EncodedPayload;
 import org.hast.codec.PayloadCodec;
 import org.hast.daemon.process.FatalThreads;
@@ -298,7 +300,7 @@ final class RemoteIo implements AutoCloseable {
 
     /** Appends the payload stage's fields to {@link #nv} and returns the bytes to send after it. */
     private ByteBuf payload(Hio hio) {
-        if (sendCodec.isPlain()) {
+        if (sendCodec.isPlain() || (holesOnly() && !allZero(hio.data, hio.dataIndex, hio.length))) {
             // Nothing to encode: no view of the payload to build, only its size to announce.
             nv.addUint32(PayloadFields.FIELD_SIZE, hio.length);
             return hio.data.retainedSlice(hio.dataIndex, hio.length);
@@ -317,6 +319,36 @@ final class RemoteIo implements AutoCloseable {
         ByteBuf payload = PooledByteBufAllocator.DEFAULT.directBuffer(encoded.size());
         payload.writeBytes(encoded.payload().duplicate());
         return payload;
+    }
+
+    /**
+     * {@code compression hole} without a checksum (the default): data that is not all zeros goes
+     * as it is, so its check needs no {@code ByteBuffer} view of the payload (two objects per
+     * request from a pooled buffer) and no call into the codec.
+     */
+    private boolean holesOnly() {
+        return sendCodec.compression() == Compression.HOLE && sendCodec.checksum() == ChecksumAlgorithm.NONE;
+    }
+
+    /** {@link org.hast.codec.Hole#isAllZero} on a {@code ByteBuf}: first, middle and last word first. */
+    static boolean allZero(ByteBuf data, int index, int length) {
+        if (length == 0) {
+            return false; // nothing to save, as the codec decides
+        }
+        int words = length >>> 3;
+        if (words > 0 && (data.getLong(index) | data.getLong(index + ((words >>> 1) << 3))
+                | data.getLong(index + ((words - 1) << 3))) != 0) {
+            return false;
+        }
+        long acc = 0;
+        int wordEnd = index + (words << 3);
+        for (int i = index; i < wordEnd; i += 8) {
+            acc |= data.getLong(i);
+        }
+        for (int i = wordEnd; i < index + length; i++) {
+            acc |= data.getByte(i);
+        }
+        return acc == 0;
     }
 
     private void failInFlight(int errno) {

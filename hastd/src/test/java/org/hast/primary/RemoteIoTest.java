@@ -2,6 +2,7 @@ package org.hast.primary;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -18,12 +19,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
+import org.hast.codec.ChecksumAlgorithm;
+import org.hast.codec.Compression;
 import org.hast.codec.PayloadCodec;
 import org.hast.link.HastFrame;
 import org.hast.link.HastFrameDecoder;
 import org.hast.link.HastFrameEncoder;
 import org.hast.link.OutgoingFrame;
 import org.hast.proto.HioCommand;
+import org.hast.proto.PayloadFields;
 import org.hast.proto.ReplyHeader;
 import org.hast.proto.RequestHeader;
 import org.junit.jupiter.api.AfterEach;
@@ -63,6 +67,8 @@ class RemoteIoTest {
     private final BlockingQueue<Channel> accepted = new LinkedBlockingQueue<>();
     /** Requests the secondary received. */
     private final BlockingQueue<RequestHeader> requests = new LinkedBlockingQueue<>();
+    /** The payload fields of the requests the secondary received. */
+    private final BlockingQueue<PayloadFields> payloadFields = new LinkedBlockingQueue<>();
     /** The payloads the secondary received, in order. */
     private final BlockingQueue<byte[]> payloads = new LinkedBlockingQueue<>();
     /** Completions per request, and their errors. */
@@ -83,6 +89,9 @@ class RemoteIoTest {
                                     @Override
                                     protected void channelRead0(ChannelHandlerContext ctx, HastFrame frame) {
                                         requests.add(RequestHeader.fromNv(frame.nv()));
+                                        if (frame.nv().has(PayloadFields.FIELD_SIZE)) {
+                                            payloadFields.add(PayloadFields.fromNv(frame.nv()));
+                                        }
                                         if (frame.payload() != null) {
                                             payloads.add(ByteBufUtil.getBytes(frame.payload()));
                                         }
@@ -91,7 +100,11 @@ class RemoteIoTest {
                         accepted.add(channel);
                     }
                 }).bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
-        remote = new RemoteIo(new PayloadCodec(), PrimaryPipeline.MAX_REQUEST_BYTES, 300, new AtomicLong(1),
+        remote = remote(new PayloadCodec());
+    }
+
+    private RemoteIo remote(PayloadCodec codec) {
+        return new RemoteIo(codec, PrimaryPipeline.MAX_REQUEST_BYTES, 300, new AtomicLong(1),
                 primaryLoop.next(), hio -> {
                     errors.put(hio, hio.remoteError);
                     completions.computeIfAbsent(hio, h -> new AtomicInteger()).incrementAndGet();
@@ -242,6 +255,43 @@ class RemoteIoTest {
         remote.submit(hio);
         assertNotNull(requests.poll(10, TimeUnit.SECONDS));
         assertArrayEquals(data, payloads.poll(10, TimeUnit.SECONDS));
+    }
+
+    /**
+     * With {@code compression hole} (the default) and no checksum, data goes as it is without
+     * the codec, zeros as a hole: what the reference sends (issue #15 took the codec, and its
+     * view of the payload, off the path of data that is not all zeros).
+     */
+    @Test
+    void aHoleCompressingLinkSendsDataAsItIsAndZerosAsAHole() throws Exception {
+        remote.close();
+        remote = remote(new PayloadCodec(Compression.HOLE, ChecksumAlgorithm.NONE));
+        connect();
+        byte[] data = new byte[4096];
+        data[4095] = 1; // only the last word is not zero: the full scan must find it
+        for (byte[] payload : List.of(data, new byte[4096], new byte[] {0, 0, 0, 0, 0, 0, 0, 0, 0, 2})) {
+            remote.submit(new Hio(HioCommand.WRITE, 0, payload.length, Unpooled.wrappedBuffer(payload), errno -> { }));
+        }
+        PayloadFields asItIs = payloadFields.poll(10, TimeUnit.SECONDS);
+        assertEquals(new PayloadFields(null, null, null, 4096), asItIs);
+        assertArrayEquals(data, payloads.poll(10, TimeUnit.SECONDS));
+        assertEquals(new PayloadFields("hole", null, null, 4), payloadFields.poll(10, TimeUnit.SECONDS));
+        assertArrayEquals(new byte[] {0, 16, 0, 0}, payloads.poll(10, TimeUnit.SECONDS), "4096, little-endian");
+        assertEquals(new PayloadFields(null, null, null, 10), payloadFields.poll(10, TimeUnit.SECONDS),
+                "a non-zero byte after the last whole word");
+    }
+
+    @Test
+    void allZeroLooksAtEveryByteInTheRange() {
+        ByteBuf buffer = Unpooled.buffer(64).writeZero(64);
+        buffer.setByte(0, 9).setByte(63, 9);
+        for (int length = 1; length <= 62; length++) {
+            assertTrue(RemoteIo.allZero(buffer, 1, length), "zeros, length " + length);
+            buffer.setByte(length, 1);
+            assertFalse(RemoteIo.allZero(buffer, 1, length), "a one at the end, length " + length);
+            buffer.setByte(length, 0);
+        }
+        assertFalse(RemoteIo.allZero(buffer, 1, 0), "an empty range is no hole");
     }
 
     @Test

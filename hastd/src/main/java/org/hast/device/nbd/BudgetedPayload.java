@@ -1,5 +1,7 @@
 package org.hast.device.nbd;
 
+import java.nio.ByteBuffer;
+
 import org.hast.block.InflightBudget;
 
 import io.netty.buffer.ByteBufAllocator;
@@ -21,29 +23,53 @@ final class BudgetedPayload extends UnpooledUnsafeDirectByteBuf implements Infli
     private final InflightBudget budget;
     private final long bytes;
     private final boolean smallLane;
+    /** Where the memory goes back once released, or null: freed. */
+    private final WritePayloads keptBy;
+    private final ByteBuffer kept;
 
     /**
      * A buffer of exactly {@code capacity} bytes that now owns {@code request}'s budget bytes:
-     * the request holds none any more.
+     * the request holds none any more. Sizes {@code payloads} keeps come from there and go back.
      */
-    static BudgetedPayload take(ByteBufAllocator alloc, int capacity, NbdRequest request, InflightBudget budget) {
-        BudgetedPayload payload = new BudgetedPayload(alloc, capacity, budget, request.budgetBytes,
-                request.smallLane);
+    static BudgetedPayload take(ByteBufAllocator alloc, int capacity, NbdRequest request, InflightBudget budget,
+            WritePayloads payloads) {
+        BudgetedPayload payload;
+        if (WritePayloads.fits(capacity)) {
+            payload = new BudgetedPayload(alloc, payloads.take(capacity), payloads, budget, request);
+        } else {
+            payloads.freeKept(); // new memory only when none is kept (WritePayloads)
+            payload = new BudgetedPayload(alloc, capacity, budget, request);
+        }
         request.budgetBytes = 0;
         return payload;
     }
 
-    private BudgetedPayload(ByteBufAllocator alloc, int capacity, InflightBudget budget, long bytes,
-            boolean smallLane) {
+    private BudgetedPayload(ByteBufAllocator alloc, int capacity, InflightBudget budget, NbdRequest request) {
         super(alloc, capacity, capacity);
         this.budget = budget;
-        this.bytes = bytes;
-        this.smallLane = smallLane;
+        this.bytes = request.budgetBytes;
+        this.smallLane = request.smallLane;
+        this.keptBy = null;
+        this.kept = null;
+    }
+
+    private BudgetedPayload(ByteBufAllocator alloc, ByteBuffer kept, WritePayloads keptBy, InflightBudget budget,
+            NbdRequest request) {
+        super(alloc, kept, kept.capacity()); // a view of the whole buffer, which stays the pool's
+        clear(); // a wrapped buffer starts out readable; this one is to be filled
+        this.budget = budget;
+        this.bytes = request.budgetBytes;
+        this.smallLane = request.smallLane;
+        this.keptBy = keptBy;
+        this.kept = kept;
     }
 
     @Override
     protected void deallocate() {
         super.deallocate();
+        if (keptBy != null) {
+            keptBy.giveBack(kept);
+        }
         if (bytes != 0) {
             budget.release(bytes, smallLane);
         }

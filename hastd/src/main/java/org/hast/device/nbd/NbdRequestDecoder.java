@@ -4,6 +4,8 @@ import static org.hast.device.nbd.NbdProtocol.*;
 
 import java.util.ArrayDeque;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 import org.hast.block.InflightBudget;
 import org.slf4j.Logger;
@@ -60,12 +62,21 @@ final class NbdRequestDecoder extends ChannelInboundHandlerAdapter implements In
      * reused as late as possible. Bounded by what the client had in flight at once.
      */
     private final ArrayDeque<NbdRequest> idle = new ArrayDeque<>();
+    /** Gathered WRITE payloads' buffers, kept for the next WRITEs of their size. */
+    private final WritePayloads payloads = new WritePayloads();
+    /** Frees them once the connection is idle for a second; started with the first one. */
+    private ScheduledFuture<?> payloadTrim;
     /** Runs on the event loop once the budget granted {@link #admitting}'s bytes. */
     private final Runnable resume = this::resume;
 
     NbdRequestDecoder(InflightBudget budget, Runnable readInterestChanged) {
         this.budget = budget;
         this.readInterestChanged = readInterestChanged;
+    }
+
+    /** Bytes of gathered WRITE buffers kept for the next WRITEs (tests). */
+    long keptPayloadBytes() {
+        return payloads.keptBytes();
     }
 
     /** A request is waiting for the budget: the channel must not read. */
@@ -182,7 +193,10 @@ final class NbdRequestDecoder extends ChannelInboundHandlerAdapter implements In
         }
         // Allocated only now that the budget holds the bytes; from here the buffer holds them,
         // until its memory is freed (which may be after the reply, see BudgetedPayload).
-        request.buffer = BudgetedPayload.take(ctx.alloc(), payload, request, budget);
+        request.buffer = BudgetedPayload.take(ctx.alloc(), payload, request, budget, payloads);
+        if (payloadTrim == null && WritePayloads.fits(payload)) {
+            payloadTrim = ctx.executor().scheduleAtFixedRate(payloads::trimIfIdle, 1, 1, TimeUnit.SECONDS);
+        }
         filling = request;
         fillRemaining = payload;
         gather(in);
@@ -280,5 +294,9 @@ final class NbdRequestDecoder extends ChannelInboundHandlerAdapter implements In
             filling = null;
         }
         header.release();
+        if (payloadTrim != null) {
+            payloadTrim.cancel(false);
+        }
+        payloads.close();
     }
 }

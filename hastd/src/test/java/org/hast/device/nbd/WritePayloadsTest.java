@@ -1,0 +1,190 @@
+package org.hast.device.nbd;
+
+import static org.hast.device.nbd.NbdProtocol.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import org.hast.block.BlockBackend;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+
+/**
+ * WRITE payloads that span reads reuse their buffers (issue #15: a fresh zeroed 1 MiB buffer
+ * per WRITE), carry only their own bytes, and what is kept stays bounded: never beside new
+ * memory, never past {@link WritePayloads#KEPT_BYTES}, none after an idle second or the close.
+ */
+class WritePayloadsTest {
+    private static final int MIB = 1 << 20;
+
+    @BeforeAll
+    static void leakDetection() {
+        NbdLeaks.install();
+    }
+
+    @AfterAll
+    static void noLeaks() {
+        assertEquals(List.of(), NbdLeaks.leaks());
+    }
+
+    @Test
+    void aReleasedBufferServesTheNextPayloadOfItsSize() {
+        WritePayloads payloads = new WritePayloads();
+        ByteBuffer first = payloads.take(MIB);
+        payloads.giveBack(first);
+        assertEquals(MIB, payloads.keptBytes());
+        assertSame(first, payloads.take(MIB));
+        assertEquals(0, payloads.keptBytes());
+        payloads.close();
+    }
+
+    @Test
+    void onlyPowersOfTwoFrom64KiBTo1MiBAreKept() {
+        assertTrue(WritePayloads.fits(64 << 10));
+        assertTrue(WritePayloads.fits(MIB));
+        assertFalse(WritePayloads.fits(4096), "small payloads: the pooled allocator's");
+        assertFalse(WritePayloads.fits(MIB + 4096), "no buffer larger than its payload");
+        assertFalse(WritePayloads.fits(2 * MIB));
+    }
+
+    @Test
+    void keptBytesAreBounded() {
+        WritePayloads payloads = new WritePayloads();
+        int n = (int) (WritePayloads.KEPT_BYTES / MIB) + 4;
+        List<ByteBuffer> inFlight = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            inFlight.add(payloads.take(MIB));
+        }
+        inFlight.forEach(payloads::giveBack);
+        assertEquals(WritePayloads.KEPT_BYTES, payloads.keptBytes());
+        payloads.close();
+        assertEquals(0, payloads.keptBytes());
+    }
+
+    @Test
+    void newMemoryIsTakenOnlyWhenNothingIsKept() {
+        WritePayloads payloads = new WritePayloads();
+        payloads.giveBack(payloads.take(MIB));
+        ByteBuffer other = payloads.take(128 << 10); // none kept of this size: the 1 MiB goes
+        assertEquals(0, payloads.keptBytes());
+        payloads.giveBack(other);
+        payloads.close();
+    }
+
+    @Test
+    void anIdleSecondAndTheCloseFreeWhatIsKept() {
+        WritePayloads payloads = new WritePayloads();
+        payloads.giveBack(payloads.take(MIB));
+        payloads.trimIfIdle(); // one was taken since the start: busy
+        assertEquals(MIB, payloads.keptBytes());
+        payloads.trimIfIdle(); // none since the last call
+        assertEquals(0, payloads.keptBytes());
+        ByteBuffer late = payloads.take(MIB);
+        payloads.close();
+        payloads.giveBack(late); // released after the connection closed
+        assertEquals(0, payloads.keptBytes());
+    }
+
+    /**
+     * Through the decoder: a 1 MiB WRITE in two reads leaves its buffer kept for the next, which
+     * reuses it and carries its own bytes only; the connection's close frees it.
+     */
+    @Test
+    void aConnectionKeepsItsGatheredWriteBuffersUntilItCloses() {
+        Recording backend = new Recording();
+        EmbeddedChannel ch = new EmbeddedChannel(NbdTransmission.initializer(new NbdExport("kernel", backend)));
+        NbdRequestDecoder decoder = ch.pipeline().get(NbdRequestDecoder.class);
+        try {
+            byte[] a = random(MIB, 1);
+            byte[] b = random(MIB, 2);
+            for (byte[] data : List.of(a, b)) {
+                ByteBuf request = request(data);
+                int half = request.readableBytes() / 2;
+                ch.writeInbound(request.readRetainedSlice(half));
+                ch.writeInbound(request);
+                ch.runPendingTasks();
+                ByteBuf reply = ch.readOutbound();
+                assertNotNull(reply, "a reply");
+                reply.release();
+                assertEquals(MIB, decoder.keptPayloadBytes(), "the answered WRITE's buffer is kept");
+            }
+            assertEquals(backend.addresses.get(0), backend.addresses.get(1), "the second WRITE reused the first's buffer");
+            assertArrayEquals(a, backend.contents.get(0));
+            assertArrayEquals(b, backend.contents.get(1));
+        } finally {
+            ch.finishAndReleaseAll();
+        }
+        assertEquals(0, decoder.keptPayloadBytes(), "the close freed it");
+    }
+
+    private static byte[] random(int n, long seed) {
+        byte[] bytes = new byte[n];
+        new Random(seed).nextBytes(bytes);
+        return bytes;
+    }
+
+    private static ByteBuf request(byte[] payload) {
+        ByteBuf b = Unpooled.buffer();
+        b.writeInt(0x25609513).writeShort(0).writeShort(CMD_WRITE).writeLong(1).writeLong(0).writeInt(payload.length);
+        return b.writeBytes(payload);
+    }
+
+    /** Records each WRITE's memory and bytes, then completes it (which releases the payload). */
+    private static final class Recording implements BlockBackend {
+        final List<Long> addresses = new ArrayList<>();
+        final List<byte[]> contents = new ArrayList<>();
+
+        @Override
+        public long size() {
+            return 4L * MIB;
+        }
+
+        @Override
+        public int sectorSize() {
+            return 512;
+        }
+
+        @Override
+        public boolean flushCoversAllClients() {
+            return false;
+        }
+
+        @Override
+        public void read(long offset, int length, ByteBuf into, Completion done) {
+            into.writeZero(length);
+            done.done(0);
+        }
+
+        @Override
+        public void write(long offset, ByteBuf buf, boolean fua, Completion done) {
+            addresses.add(buf.memoryAddress() + buf.readerIndex());
+            byte[] bytes = new byte[buf.readableBytes()];
+            buf.getBytes(buf.readerIndex(), bytes);
+            contents.add(bytes);
+            done.done(0);
+        }
+
+        @Override
+        public void flush(Completion done) {
+            done.done(0);
+        }
+
+        @Override
+        public void trim(long offset, long length, Completion done) {
+            done.done(0);
+        }
+
+        @Override
+        public void writeZeroes(long offset, long length, boolean mayPunch, Completion done) {
+            done.done(0);
+        }
+    }
+}
