@@ -12,6 +12,14 @@ public final class JvmDefaults {
      * start is most of the failover time), for events nobody records unless profiling.
      */
     static final String NETTY_JFR = "io.netty.jfr.enabled";
+    /**
+     * Netty's leak detector, a debugging aid: at its default level it follows one buffer in
+     * 128 and fills in two stack traces for each (when tracked and when released), which was
+     * the largest allocation site of both workers (about 180 bytes and two stack walks per
+     * 4 KiB write at qd32, JFR, issue #15). {@code -Dio.netty.leakDetection.level=paranoid}
+     * turns it back on for a hunt; the unit tests set their own level.
+     */
+    static final String NETTY_LEAK_DETECTION = "io.netty.leakDetection.level";
 
     private JvmDefaults() {
     }
@@ -19,6 +27,9 @@ public final class JvmDefaults {
     public static void apply() {
         if (System.getProperty(NETTY_JFR) == null) {
             System.setProperty(NETTY_JFR, "false");
+        }
+        if (System.getProperty(NETTY_LEAK_DETECTION) == null) {
+            System.setProperty(NETTY_LEAK_DETECTION, "disabled");
         }
     }
 }

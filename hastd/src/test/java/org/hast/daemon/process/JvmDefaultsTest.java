@@ -37,7 +37,15 @@ class JvmDefaultsTest {
         assertTrue(classes.contains(EVENT_REGISTRY), "Netty registered no JFR event type when asked to");
     }
 
-    /** The classes a probe JVM loaded, from its -Xlog:class+load lines. */
+    @Test
+    void nettyLeakDetectionIsOffUnlessAskedFor() throws Exception {
+        assertTrue(loadedClasses().contains("leakDetection=DISABLED"),
+                "hastd's JVMs sample buffers for leaks: two stack traces per 128 buffers on the I/O paths");
+        assertTrue(loadedClasses("-D" + JvmDefaults.NETTY_LEAK_DETECTION + "=paranoid")
+                .contains("leakDetection=PARANOID"), "an explicit level was overridden");
+    }
+
+    /** The classes a probe JVM loaded, from its -Xlog:class+load lines, and its own output lines' first words. */
     private static List<String> loadedClasses(String... flags) throws Exception {
         List<String> command = new ArrayList<>(List.of(
                 Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
