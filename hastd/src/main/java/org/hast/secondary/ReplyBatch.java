@@ -20,7 +20,9 @@ import io.netty.util.internal.PlatformDependent;
  * The replies of the applier threads, gathered for the event loop: one loop task writes every
  * reply queued by the time it runs and flushes once, instead of one task, one promise and one
  * {@code write(2)} per reply. The last write of a batch carries the failure listener: a failed
- * flush fails every write of it.
+ * flush fails every write of it. An applier may also queue replies and hand them to the loop
+ * later ({@link #queue}, {@link #flush}), so that the replies of requests applied back to back
+ * leave in one system call instead of one each.
  */
 final class ReplyBatch {
     /** Array-backed multi-producer queue: no node per reply. {@link OutgoingFrame}s and {@link EncodedFrame}s. */
@@ -41,18 +43,30 @@ final class ReplyBatch {
      * array per reply).
      */
     void sendHeader(int version, NvWriter nv) {
+        queueHeader(version, nv);
+        flush();
+    }
+
+    /** {@link #sendHeader} without {@link #flush}. */
+    void queueHeader(int version, NvWriter nv) {
         ByteBuf header = HastFrameEncoder.encodeHeader(out.alloc(), version, nv);
-        enqueue(new EncodedFrame(header, Unpooled.EMPTY_BUFFER));
+        pending.offer(new EncodedFrame(header, Unpooled.EMPTY_BUFFER));
     }
 
     /** Any thread: queues the reply; the loop sends it with the others queued meanwhile. */
     void send(OutgoingFrame reply) {
-        enqueue(reply);
+        queue(reply);
+        flush();
     }
 
-    private void enqueue(ReferenceCounted reply) {
+    /** Any thread: queues the reply for the next {@link #flush} (of this thread or another). */
+    void queue(OutgoingFrame reply) {
         pending.offer(reply);
-        if (scheduled.compareAndSet(false, true)) {
+    }
+
+    /** Any thread: has the loop send every reply queued so far, unless a send is already due. */
+    void flush() {
+        if (!pending.isEmpty() && scheduled.compareAndSet(false, true)) {
             try {
                 out.eventLoop().execute(writeAll);
             } catch (RejectedExecutionException e) {

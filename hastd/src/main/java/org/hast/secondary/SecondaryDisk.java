@@ -71,6 +71,16 @@ final class SecondaryDisk implements Runnable {
      */
     private final ReentrantLock dispatch = new ReentrantLock();
     private final ReplyBatch replies;
+    /**
+     * With one applier, its replies wait while more requests are queued, up to
+     * {@link #BATCHED_REPLIES} of them or {@link #BATCHED_BYTES} applied, and leave together
+     * (one {@code sendto} instead of one per request at queue depth 32; the primary's loop wakes
+     * once for them). With several, an applier could wait in admission for another while holding
+     * replies, so each is sent at once.
+     */
+    private final boolean batchReplies;
+    static final int BATCHED_REPLIES = 16;
+    static final long BATCHED_BYTES = 128 * 1024;
     /** Guarded by {@link #dispatch}. */
     private boolean bitmapCleared;
     private volatile Runnable afterBitmapCleared;
@@ -91,6 +101,7 @@ final class SecondaryDisk implements Runnable {
                   WorkerStats stats,
                   Channel out, int frameVersion, int maxRequestBytes, Runnable onFatal, int applierCount) {
         this.order = new ApplyOrder(applierCount);
+        this.batchReplies = applierCount == 1;
         this.appliers = new Thread[applierCount];
         this.queue = queue;
         this.local = local;
@@ -158,6 +169,8 @@ final class SecondaryDisk implements Runnable {
     private void applyLoop() {
         ByteBuffer decodeBuffer = ByteBuffer.allocateDirect(maxRequestBytes);
         PayloadCodec codec = codecs.get();
+        int heldReplies = 0;
+        long heldBytes = 0;
         try {
             while (!Thread.currentThread().isInterrupted()) {
                 SecondaryRequest request;
@@ -179,10 +192,18 @@ final class SecondaryDisk implements Runnable {
                 }
                 try {
                     beforeApply.accept(request);
-                    apply(request, codec, decodeBuffer);
+                    applyAndQueueReply(request, codec, decodeBuffer);
                 } finally {
                     request.release();
                     order.finish(slot);
+                }
+                heldReplies++;
+                heldBytes += request.header().length();
+                if (!batchReplies || queue.queued() == 0 || heldReplies >= BATCHED_REPLIES
+                        || heldBytes >= BATCHED_BYTES) {
+                    replies.flush();
+                    heldReplies = 0;
+                    heldBytes = 0;
                 }
             }
         } catch (InterruptedException e) {
@@ -208,6 +229,12 @@ final class SecondaryDisk implements Runnable {
      * the activemap must already be cleared. Package-private for tests, which call it on their own thread.
      */
     void apply(SecondaryRequest request, PayloadCodec codec, ByteBuffer decodeBuffer) {
+        applyAndQueueReply(request, codec, decodeBuffer);
+        replies.flush();
+    }
+
+    /** {@link #apply} with its reply queued, for the next {@link ReplyBatch#flush}. */
+    private void applyAndQueueReply(SecondaryRequest request, PayloadCodec codec, ByteBuffer decodeBuffer) {
         long seq = request.header().seq();
         if (request.error() != 0) {
             reply(ReplyHeader.failed(seq, request.error()), null, null);
@@ -221,7 +248,7 @@ final class SecondaryDisk implements Runnable {
             case DELETE -> {
                 try {
                     local.discard(localOffset + offset, length);
-                    reply(ReplyHeader.done(seq), null, null);
+                    replyDone(seq);
                 } catch (IOException e) {
                     LOG.error("Request failed: DELETE({}, {}): {}.", offset, length, e.getMessage());
                     stats.deleteError.increment();
@@ -282,9 +309,13 @@ final class SecondaryDisk implements Runnable {
         ByteBuffer data;
         try {
             PayloadFields fields = request.payloadFields();
-            decodeBuffer.clear();
-            data = codec.decode(fields.compression(), fields.checksum(), fields.hash(),
-                    request.payload().nioBuffer(), decodeBuffer);
+            if (fields == null) {
+                data = request.payload().nioBuffer();
+            } else {
+                decodeBuffer.clear();
+                data = codec.decode(fields.compression(), fields.checksum(), fields.hash(),
+                        request.payload().nioBuffer(), decodeBuffer);
+            }
         } catch (CodecException e) {
             // A29: a malformed payload is a protocol error: this connection ends, the worker with it.
             LOG.error("Unable to receive request data: {}", e.getMessage());
@@ -298,7 +329,7 @@ final class SecondaryDisk implements Runnable {
         }
         try {
             local.writeFully(data, localOffset + offset);
-            reply(ReplyHeader.done(seq), null, null);
+            replyDone(seq);
         } catch (IOException e) {
             LOG.error("Request failed: WRITE({}, {}): {}.", offset, length, e.getMessage());
             stats.writeError.increment();
@@ -365,17 +396,22 @@ final class SecondaryDisk implements Runnable {
         }
     }
 
+    /** The reply of a request that succeeded without data, encoded with no object but its buffer. */
+    private void replyDone(long seq) {
+        replies.queueHeader(frameVersion, ReplyHeader.writeDone(REPLY_NV.get().clear(), seq));
+    }
+
     private void reply(ReplyHeader header, NvWriter nv, ByteBuf payload) {
         if (nv == null && payload == null) {
             // The common reply (a WRITE's, a FLUSH's, an error): encoded at once with this
             // thread's writer, which is free again when sendHeader returns.
-            replies.sendHeader(frameVersion, header.writeTo(REPLY_NV.get().clear()));
+            replies.queueHeader(frameVersion, header.writeTo(REPLY_NV.get().clear()));
             return;
         }
         NvWriter message = nv != null ? nv : header.toNv();
         OutgoingFrame frame = payload == null ? new OutgoingFrame(frameVersion, message)
                 : new OutgoingFrame(frameVersion, message, payload);
         // The loop sends it with the other replies queued meanwhile; it never waits for us.
-        replies.send(frame);
+        replies.queue(frame);
     }
 }
