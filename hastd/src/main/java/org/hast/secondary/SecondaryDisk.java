@@ -79,13 +79,6 @@ final class SecondaryDisk implements Runnable {
      * replies, so each is sent at once.
      */
     private final boolean batchReplies;
-    /**
-     * With one applier, a WRITE's data is handed to the disk as the read buffer's internal view
-     * (no two {@code ByteBuffer} objects per request, as {@code nioBuffer()} of a pooled slice
-     * makes). That view is one per read buffer, shared by the slices of that buffer, which may
-     * be several requests: only one thread may use it, so several appliers take copies of it.
-     */
-    private final boolean oneApplier;
     static final int BATCHED_REPLIES = 16;
     static final long BATCHED_BYTES = 128 * 1024;
     /** Guarded by {@link #dispatch}. */
@@ -108,8 +101,7 @@ final class SecondaryDisk implements Runnable {
                   WorkerStats stats,
                   Channel out, int frameVersion, int maxRequestBytes, Runnable onFatal, int applierCount) {
         this.order = new ApplyOrder(applierCount);
-        this.oneApplier = applierCount == 1;
-        this.batchReplies = oneApplier;
+        this.batchReplies = applierCount == 1;
         this.appliers = new Thread[applierCount];
         this.queue = queue;
         this.local = local;
@@ -317,11 +309,8 @@ final class SecondaryDisk implements Runnable {
         ByteBuffer data;
         try {
             PayloadFields fields = request.payloadFields();
-            ByteBuf payload = request.payload();
             if (fields == null) {
-                data = oneApplier && payload.nioBufferCount() == 1
-                        ? payload.internalNioBuffer(payload.readerIndex(), payload.readableBytes())
-                        : payload.nioBuffer();
+                data = request.payload().nioBuffer();
             } else {
                 decodeBuffer.clear();
                 data = codec.decode(fields.compression(), fields.checksum(), fields.hash(),
