@@ -73,7 +73,9 @@ final class SecondaryDisk implements Runnable {
     private final ReplyBatch replies;
     /**
      * With one applier, its replies wait while more requests are queued, up to
-     * {@link #BATCHED_REPLIES} of them or {@link #BATCHED_BYTES} applied, and leave together
+     * {@link #BATCHED_REPLIES} of them, {@link #BATCHED_BYTES} applied or
+     * {@link ReplyBatch#HOLD_MICROS} (the loop sends them then, however long the disk takes the
+     * next request: {@code SlowDiskTest}), and leave together
      * (one {@code sendto} instead of one per request at queue depth 32; the primary's loop wakes
      * once for them). With several, an applier could wait in admission for another while holding
      * replies, so each is sent at once.
@@ -130,6 +132,11 @@ final class SecondaryDisk implements Runnable {
     /** The primary may send {@code HIO_HASH}: before the disk thread starts. */
     void enableHashes() {
         hashes = true;
+    }
+
+    /** Tests: how long replies may be held for company ({@link ReplyBatch#HOLD_MICROS}). */
+    void holdRepliesMicros(long micros) {
+        replies.holdMicros(micros);
     }
 
     void setBeforeApply(Consumer<SecondaryRequest> hook) {
@@ -204,6 +211,8 @@ final class SecondaryDisk implements Runnable {
                     replies.flush();
                     heldReplies = 0;
                     heldBytes = 0;
+                } else {
+                    replies.hold();
                 }
             }
         } catch (InterruptedException e) {

@@ -48,8 +48,9 @@ import io.netty.channel.local.LocalServerChannel;
  * The secondary sends the replies of requests handled back to back together (issue #15): each
  * flush is a {@code sendto} on the secondary and a wake-up of the primary's loop, and at queue
  * depth 32 there was about one per request. The disk thread's replies wait while more requests
- * are queued (up to {@link SecondaryDisk#BATCHED_REPLIES}); memsync's early replies leave at
- * the end of the read that brought their requests.
+ * are queued (up to {@link SecondaryDisk#BATCHED_REPLIES}, or {@link ReplyBatch#HOLD_MICROS},
+ * which {@code SlowDiskTest} covers); memsync's early replies leave at the end of the read that
+ * brought their requests.
  */
 class ReplyBatchingTest {
     private static final long LOCAL_OFFSET = 8192;
@@ -120,6 +121,10 @@ class ReplyBatchingTest {
         }
         SecondaryDisk disk = new SecondaryDisk(queue, local, LOCAL_OFFSET, PayloadCodec::new, new WorkerStats(),
                 client, 2, MAX_REQUEST, () -> replies.add(-1L), 1);
+        // The loop runs everything it was given before each request is applied: a reply handed
+        // over at once would be flushed alone. The hold outlasts any loaded machine.
+        disk.setBeforeApply(request -> client.eventLoop().submit(() -> { }).syncUninterruptibly());
+        disk.holdRepliesMicros(TimeUnit.SECONDS.toMicros(30));
         Thread diskThread = new Thread(disk, "disk");
         diskThread.start();
         try {
