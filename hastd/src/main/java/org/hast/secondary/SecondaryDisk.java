@@ -81,6 +81,11 @@ final class SecondaryDisk implements Runnable {
      * replies, so each is sent at once.
      */
     private final boolean batchReplies;
+    /**
+     * The system property {@code hast.secondary.batchReplies=false} sends each reply at once,
+     * for an A/B run of the batching (bench/README.md).
+     */
+    static final boolean BATCH_REPLIES = Boolean.parseBoolean(System.getProperty("hast.secondary.batchReplies", "true"));
     static final int BATCHED_REPLIES = 16;
     static final long BATCHED_BYTES = 128 * 1024;
     /** Guarded by {@link #dispatch}. */
@@ -103,7 +108,7 @@ final class SecondaryDisk implements Runnable {
                   WorkerStats stats,
                   Channel out, int frameVersion, int maxRequestBytes, Runnable onFatal, int applierCount) {
         this.order = new ApplyOrder(applierCount);
-        this.batchReplies = applierCount == 1;
+        this.batchReplies = applierCount == 1 && BATCH_REPLIES;
         this.appliers = new Thread[applierCount];
         this.queue = queue;
         this.local = local;
