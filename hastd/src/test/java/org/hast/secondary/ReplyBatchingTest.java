@@ -125,6 +125,7 @@ class ReplyBatchingTest {
         // over at once would be flushed alone. The hold outlasts any loaded machine.
         disk.setBeforeApply(request -> client.eventLoop().submit(() -> { }).syncUninterruptibly());
         disk.holdRepliesMicros(TimeUnit.SECONDS.toMicros(30));
+        disk.batchReplies(true);
         Thread diskThread = new Thread(disk, "disk");
         diskThread.start();
         try {
