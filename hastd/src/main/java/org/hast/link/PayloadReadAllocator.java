@@ -25,6 +25,11 @@ import io.netty.util.UncheckedBooleanSupplier;
  * raw bytes instead.
  */
 final class PayloadReadAllocator implements RecvByteBufAllocator {
+    /**
+     * {@code -Dhast.link.pooledReads=false} reads into the channel's own allocator again, for
+     * an A/B run (bench/README.md).
+     */
+    static final boolean POOLED_READS = Boolean.parseBoolean(System.getProperty("hast.link.pooledReads", "true"));
     private final RecvByteBufAllocator channelAllocator;
     private final HastFrameDecoder decoder;
 
@@ -52,7 +57,10 @@ final class PayloadReadAllocator implements RecvByteBufAllocator {
         @Override
         public ByteBuf allocate(ByteBufAllocator alloc) {
             ByteBuf target = decoder.lendReadTarget();
-            return target != null ? target : delegate.allocate(PooledByteBufAllocator.DEFAULT);
+            if (target != null) {
+                return target;
+            }
+            return delegate.allocate(POOLED_READS ? PooledByteBufAllocator.DEFAULT : alloc);
         }
 
         @Override
