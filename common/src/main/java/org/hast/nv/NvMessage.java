@@ -67,10 +67,12 @@ public final class NvMessage {
      * @throws NvFormatException as {@link #decode(ByteBuffer)}
      */
     public static NvMessage decode(byte[] blob) throws NvFormatException {
-        return decodeView(ByteBuffer.wrap(blob).asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN));
+        // one wrapper per frame, not two: nothing here writes through it, and the only views
+        // handed out (payloadAt) are made read-only one by one
+        return decodeView(ByteBuffer.wrap(blob).order(ByteOrder.LITTLE_ENDIAN));
     }
 
-    /** {@code data}: read-only, little-endian, the blob from 0 to its limit. */
+    /** {@code data}: little-endian, the blob from 0 to its limit, never written through. */
     private static NvMessage decodeView(ByteBuffer data) throws NvFormatException {
         int count = validate(data);
         int[] index = count == 0 ? NO_ENTRIES : new int[count * SLOT];
@@ -244,7 +246,7 @@ public final class NvMessage {
      * a string's terminating NUL included.
      */
     public ByteBuffer payloadAt(int i) {
-        return data.slice(payloadOffset(i), index[checked(i) * SLOT + 2])
+        return data.slice(payloadOffset(i), index[checked(i) * SLOT + 2]).asReadOnlyBuffer()
                 .order(ByteOrder.LITTLE_ENDIAN);
     }
 

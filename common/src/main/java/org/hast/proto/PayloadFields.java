@@ -56,6 +56,16 @@ public record PayloadFields(String compression, String checksum, byte[] hash, lo
     }
 
     /**
+     * Whether a receiver must run the payload through the codec: a {@code compression} or a
+     * {@code checksum} string is there (a {@code hash} alone is ignored, as by
+     * {@link org.hast.codec.PayloadCodec#decode}). Without either the payload is the data, and
+     * {@link #fromNv} need not be called.
+     */
+    public static boolean encoded(NvMessage nv) {
+        return nv.getString(FIELD_COMPRESSION) != null || nv.getString(FIELD_CHECKSUM) != null;
+    }
+
+    /**
      * Appends the fields to a message's own fields, in wire order.
      *
      * @throws IllegalStateException when only one of {@code checksum} and {@code hash} is set

@@ -49,6 +49,11 @@ public record ReplyHeader(long seq, boolean received, int error) {
         return writeTo(new NvWriter(96));
     }
 
+    /** {@code done(seq).writeTo(nv)} without a header object: the secondary's reply to most requests. */
+    public static NvWriter writeDone(NvWriter nv, long seq) {
+        return nv.addUint64(FIELD_SEQ, seq);
+    }
+
     /** {@link #toNv}'s fields appended to {@code nv} (a cleared, reused writer), which is returned. */
     public NvWriter writeTo(NvWriter nv) {
         nv.addUint64(FIELD_SEQ, seq);

@@ -7,6 +7,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.MessageToMessageEncoder;
+import io.netty.util.concurrent.FastThreadLocal;
 
 import org.hast.nv.NvWriter;
 import org.hast.proto.FrameHeader;
@@ -46,6 +47,24 @@ public final class HastFrameEncoder extends MessageToMessageEncoder<Object> {
         }
     }
 
+    /** Each thread's sink for {@link #encodeHeader}: a method reference would be one object per frame. */
+    private static final FastThreadLocal<BlobCopy> BLOB_COPY = new FastThreadLocal<>() {
+        @Override
+        protected BlobCopy initialValue() {
+            return new BlobCopy();
+        }
+    };
+
+    /** Writes the blob into {@link #target}. */
+    private static final class BlobCopy implements NvWriter.BlobSink {
+        ByteBuf target;
+
+        @Override
+        public void write(byte[] bytes, int offset, int length) {
+            target.writeBytes(bytes, offset, length);
+        }
+    }
+
     /**
      * The five header bytes and the nv blob in one buffer from {@code alloc}, sized exactly.
      * Usable without a pipeline (e.g. by a blocking sender).
@@ -60,7 +79,10 @@ public final class HastFrameEncoder extends MessageToMessageEncoder<Object> {
         try {
             buf.writeByte(version);
             buf.writeIntLE(nvSize);
-            nv.writeTo(buf::writeBytes);
+            BlobCopy copy = BLOB_COPY.get();
+            copy.target = buf;
+            nv.writeTo(copy);
+            copy.target = null;
             return buf;
         } catch (RuntimeException e) {
             buf.release();

@@ -2,6 +2,7 @@ package org.hast.link;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.ChannelConfig;
 import io.netty.channel.RecvByteBufAllocator;
 import io.netty.util.UncheckedBooleanSupplier;
@@ -12,12 +13,23 @@ import io.netty.util.UncheckedBooleanSupplier;
  * instead of a buffer the decoder would copy from. Everything else (how much to read, when to
  * stop) stays with the channel's own allocator.
  *
+ * <p>The other buffers come from Netty's pooled allocator, whatever the channel's: the adaptive
+ * allocator (Netty 4.2's default) pools nothing above 16 KiB in a JVM of 512 MiB heap or less,
+ * as a worker is, so each socket read of 64 KiB was a fresh {@code allocateDirect} that the
+ * JVM zeroed, the C heap gave back ({@code madvise}) and a cleaner freed (issue #15: the
+ * secondary's largest allocation site and 5 % of its CPU per 4 KiB write at qd32).
+ *
  * <p>Safe because the channel fires each read buffer through the pipeline before it allocates
  * the next one, so the decoder sees the lent slice come back before lending another, and
  * because the decoder lends nothing when a handler in front of it (TLS) would consume the
  * raw bytes instead.
  */
 final class PayloadReadAllocator implements RecvByteBufAllocator {
+    /**
+     * {@code -Dhast.link.pooledReads=false} reads into the channel's own allocator again, for
+     * an A/B run (bench/README.md).
+     */
+    static final boolean POOLED_READS = Boolean.parseBoolean(System.getProperty("hast.link.pooledReads", "true"));
     private final RecvByteBufAllocator channelAllocator;
     private final HastFrameDecoder decoder;
 
@@ -45,7 +57,10 @@ final class PayloadReadAllocator implements RecvByteBufAllocator {
         @Override
         public ByteBuf allocate(ByteBufAllocator alloc) {
             ByteBuf target = decoder.lendReadTarget();
-            return target != null ? target : delegate.allocate(alloc);
+            if (target != null) {
+                return target;
+            }
+            return delegate.allocate(POOLED_READS ? PooledByteBufAllocator.DEFAULT : alloc);
         }
 
         @Override

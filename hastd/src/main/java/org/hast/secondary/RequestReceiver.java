@@ -32,6 +32,8 @@ final class RequestReceiver extends ChannelInboundHandlerAdapter {
     private final int sectorSize;
     private final int maxRequestBytes;
     private final Runnable onDisconnect;
+    /** Early replies written since the last flush: they leave together at the end of the read. */
+    private boolean unflushed;
 
     RequestReceiver(DiskQueue disk, WorkerStats stats, Channel out, int frameVersion, long dataSize,
                     int sectorSize, int maxRequestBytes, Runnable onDisconnect) {
@@ -61,11 +63,15 @@ final class RequestReceiver extends ChannelInboundHandlerAdapter {
                 request = new SecondaryRequest(header, null, null, check.error());
             } else if (header.cmd() == HioCommand.WRITE) {
                 if (header.memsync()) {
-                    // Received, not yet written: the primary may acknowledge its caller now (§4.6).
-                    out.writeAndFlush(new OutgoingFrame(frameVersion, ReplyHeader.received(header.seq()).toNv()));
+                    // Received, not yet written: the primary may acknowledge its caller now (§4.6),
+                    // with the other early replies of this read in one system call.
+                    out.write(new OutgoingFrame(frameVersion, ReplyHeader.received(header.seq()).toNv()),
+                            out.voidPromise());
+                    unflushed = true;
                 }
-                request = new SecondaryRequest(header, PayloadFields.fromNv(frame.nv()),
-                        frame.payload().retain(), 0);
+                // A plain payload (neither compressed nor checksummed) needs no fields object.
+                PayloadFields fields = PayloadFields.encoded(frame.nv()) ? PayloadFields.fromNv(frame.nv()) : null;
+                request = new SecondaryRequest(header, fields, frame.payload().retain(), 0);
             } else {
                 request = new SecondaryRequest(header, null, null, 0);
             }
@@ -74,6 +80,15 @@ final class RequestReceiver extends ChannelInboundHandlerAdapter {
             // The queued request holds its own reference to the payload.
             frame.release();
         }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (unflushed) {
+            unflushed = false;
+            out.flush();
+        }
+        ctx.fireChannelReadComplete();
     }
 
     private void count(HioCommand cmd) {

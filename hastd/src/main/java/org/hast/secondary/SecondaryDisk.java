@@ -72,6 +72,25 @@ final class SecondaryDisk implements Runnable {
      */
     private final ReentrantLock dispatch = new ReentrantLock();
     private final ReplyBatch replies;
+    /**
+     * With one applier, its replies wait while more requests are queued, up to
+     * {@link #BATCHED_REPLIES} of them, {@link #BATCHED_BYTES} applied or
+     * {@link ReplyBatch#HOLD_MICROS} (the loop sends them then, however long the disk takes the
+     * next request: {@code SlowDiskTest}), and leave together
+     * (one {@code sendto} instead of one per request at queue depth 32; the primary's loop wakes
+     * once for them). With several, an applier could wait in admission for another while holding
+     * replies, so each is sent at once.
+     */
+    private volatile boolean batchReplies;
+    private final boolean oneApplier;
+    /**
+     * Off unless the system property {@code hast.secondary.batchReplies=true} is set: loaded
+     * A/B (issue #15, bench/README.md) measured 17.6 k IOPS with it against 26.2 k without and
+     * more CPU per request, so each reply is sent at once until a quiet A/B says otherwise.
+     */
+    static final boolean BATCH_REPLIES = Boolean.getBoolean("hast.secondary.batchReplies");
+    static final int BATCHED_REPLIES = 16;
+    static final long BATCHED_BYTES = 128 * 1024;
     /** Guarded by {@link #dispatch}. */
     private boolean bitmapCleared;
     private volatile Runnable afterBitmapCleared;
@@ -92,6 +111,8 @@ final class SecondaryDisk implements Runnable {
                   WorkerStats stats,
                   Channel out, int frameVersion, int maxRequestBytes, Runnable onFatal, int applierCount) {
         this.order = new ApplyOrder(applierCount);
+        this.oneApplier = applierCount == 1;
+        this.batchReplies = oneApplier && BATCH_REPLIES;
         this.appliers = new Thread[applierCount];
         this.queue = queue;
         this.local = local;
@@ -120,6 +141,16 @@ final class SecondaryDisk implements Runnable {
     /** The primary may send {@code HIO_HASH}: before the disk thread starts. */
     void enableHashes() {
         hashes = true;
+    }
+
+    /** Tests: turns the reply batches on or off (on only takes with one applier); before {@link #run}. */
+    void batchReplies(boolean on) {
+        this.batchReplies = on && oneApplier;
+    }
+
+    /** Tests: how long replies may be held for company ({@link ReplyBatch#HOLD_MICROS}). */
+    void holdRepliesMicros(long micros) {
+        replies.holdMicros(micros);
     }
 
     void setBeforeApply(Consumer<SecondaryRequest> hook) {
@@ -159,6 +190,8 @@ final class SecondaryDisk implements Runnable {
     private void applyLoop() {
         ByteBuffer decodeBuffer = ByteBuffer.allocateDirect(maxRequestBytes);
         PayloadCodec codec = codecs.get();
+        int heldReplies = 0;
+        long heldBytes = 0;
         try {
             while (!Thread.currentThread().isInterrupted()) {
                 SecondaryRequest request;
@@ -180,10 +213,20 @@ final class SecondaryDisk implements Runnable {
                 }
                 try {
                     beforeApply.accept(request);
-                    apply(request, codec, decodeBuffer);
+                    applyAndQueueReply(request, codec, decodeBuffer);
                 } finally {
                     request.release();
                     order.finish(slot);
+                }
+                heldReplies++;
+                heldBytes += request.header().length();
+                if (!batchReplies || queue.queued() == 0 || heldReplies >= BATCHED_REPLIES
+                        || heldBytes >= BATCHED_BYTES) {
+                    replies.flush();
+                    heldReplies = 0;
+                    heldBytes = 0;
+                } else {
+                    replies.hold();
                 }
             }
         } catch (InterruptedException e) {
@@ -209,6 +252,12 @@ final class SecondaryDisk implements Runnable {
      * the activemap must already be cleared. Package-private for tests, which call it on their own thread.
      */
     void apply(SecondaryRequest request, PayloadCodec codec, ByteBuffer decodeBuffer) {
+        applyAndQueueReply(request, codec, decodeBuffer);
+        replies.flush();
+    }
+
+    /** {@link #apply} with its reply queued, for the next {@link ReplyBatch#flush}. */
+    private void applyAndQueueReply(SecondaryRequest request, PayloadCodec codec, ByteBuffer decodeBuffer) {
         long seq = request.header().seq();
         if (request.error() != 0) {
             reply(ReplyHeader.failed(seq, request.error()), null, null);
@@ -222,7 +271,7 @@ final class SecondaryDisk implements Runnable {
             case DELETE -> {
                 try {
                     local.discard(localOffset + offset, length);
-                    reply(ReplyHeader.done(seq), null, null);
+                    replyDone(seq);
                 } catch (IOException e) {
                     LOG.error("Request failed: DELETE({}, {}): {}.", offset, length, e.getMessage());
                     stats.deleteError.increment();
@@ -283,9 +332,13 @@ final class SecondaryDisk implements Runnable {
         ByteBuffer data;
         try {
             PayloadFields fields = request.payloadFields();
-            decodeBuffer.clear();
-            data = codec.decode(fields.compression(), fields.checksum(), fields.hash(),
-                    request.payload().nioBuffer(), decodeBuffer);
+            if (fields == null) {
+                data = request.payload().nioBuffer();
+            } else {
+                decodeBuffer.clear();
+                data = codec.decode(fields.compression(), fields.checksum(), fields.hash(),
+                        request.payload().nioBuffer(), decodeBuffer);
+            }
         } catch (CodecException e) {
             // A29: a malformed payload is a protocol error: this connection ends, the worker with it.
             LOG.error("Unable to receive request data: {}", e.getMessage());
@@ -299,7 +352,7 @@ final class SecondaryDisk implements Runnable {
         }
         try {
             local.writeFully(data, localOffset + offset);
-            reply(ReplyHeader.done(seq), null, null);
+            replyDone(seq);
         } catch (IOException e) {
             LOG.error("Request failed: WRITE({}, {}): {}.", offset, length, e.getMessage());
             stats.writeError.increment();
@@ -366,17 +419,22 @@ final class SecondaryDisk implements Runnable {
         }
     }
 
+    /** The reply of a request that succeeded without data, encoded with no object but its buffer. */
+    private void replyDone(long seq) {
+        replies.queueHeader(frameVersion, ReplyHeader.writeDone(REPLY_NV.get().clear(), seq));
+    }
+
     private void reply(ReplyHeader header, NvWriter nv, ByteBuf payload) {
         if (nv == null && payload == null) {
             // The common reply (a WRITE's, a FLUSH's, an error): encoded at once with this
             // thread's writer, which is free again when sendHeader returns.
-            replies.sendHeader(frameVersion, header.writeTo(REPLY_NV.get().clear()));
+            replies.queueHeader(frameVersion, header.writeTo(REPLY_NV.get().clear()));
             return;
         }
         NvWriter message = nv != null ? nv : header.toNv();
         OutgoingFrame frame = payload == null ? new OutgoingFrame(frameVersion, message)
                 : new OutgoingFrame(frameVersion, message, payload);
         // The loop sends it with the other replies queued meanwhile; it never waits for us.
-        replies.send(frame);
+        replies.queue(frame);
     }
 }

@@ -13,10 +13,11 @@ public final class JvmDefaults {
      */
     static final String NETTY_JFR = "io.netty.jfr.enabled";
     /**
-     * Netty's leak detector: at its default level it wraps one buffer in 128 and records a
-     * stack trace at each of its touches and at its release; perf put that at 2.6 % of the
-     * primary's event loop under 4 KiB writes (issue #15). The tests run it at PARANOID; an
-     * operator chasing a leak sets {@code -Dio.netty.leakDetection.level=simple}.
+     * Netty's leak detector: at its default level it follows one buffer in 128 and records a
+     * stack trace at each of its touches and at its release: 2.6 % of the primary's event loop
+     * under 4 KiB writes (perf) and the largest allocation site of both workers (JFR, issue #15).
+     * The tests run it at PARANOID; an operator chasing a leak sets
+     * {@code -Dio.netty.leakDetection.level=simple}.
      */
     static final String NETTY_LEAK_DETECTION = "io.netty.leakDetection.level";
 
