@@ -2,7 +2,6 @@ package org.hast.secondary;
 
 import java.util.Queue;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.hast.link.EncodedFrame;
@@ -21,27 +20,16 @@ import io.netty.util.internal.PlatformDependent;
  * The replies of the applier threads, gathered for the event loop: one loop task writes every
  * reply queued by the time it runs and flushes once, instead of one task, one promise and one
  * {@code write(2)} per reply. The last write of a batch carries the failure listener: a failed
- * flush fails every write of it. An applier may also queue replies and hand them to the loop
- * later ({@link #queue}, {@link #hold}, {@link #flush}), so that the replies of requests applied
- * back to back leave in one system call instead of one each.
+ * flush fails every write of it. An applier queues a reply ({@link #queue}) and then has the
+ * loop send what is queued ({@link #flush}).
  */
 final class ReplyBatch {
-    /** The longest a held reply waits for company: about ten 4 KiB writes to the page cache. */
-    static final long HOLD_MICROS = 200;
     /** Array-backed multi-producer queue: no node per reply. {@link OutgoingFrame}s and {@link EncodedFrame}s. */
     private final Queue<ReferenceCounted> pending = PlatformDependent.newMpscQueue();
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final Channel out;
     private final ChannelFutureListener onSent;
     private final Runnable writeAll = this::writeAll;
-    /** {@link #HOLD_MICROS}; tests hold longer. */
-    private volatile long holdMicros = HOLD_MICROS;
-    /** A deadline for held replies is set on the loop. */
-    private final AtomicBoolean deadlineSet = new AtomicBoolean();
-    private final Runnable deadline = () -> {
-        deadlineSet.set(false);
-        flush();
-    };
 
     ReplyBatch(Channel out, ChannelFutureListener onSent) {
         this.out = out;
@@ -73,26 +61,6 @@ final class ReplyBatch {
     /** Any thread: queues the reply for the next {@link #flush} (of this thread or another). */
     void queue(OutgoingFrame reply) {
         pending.offer(reply);
-    }
-
-    /**
-     * Any thread: the replies queued so far may wait for more, but the loop sends them within
-     * {@link #HOLD_MICROS} even if the thread that holds them is stuck in the disk (a held reply
-     * of a finished request must not wait for the next request's I/O).
-     */
-    void hold() {
-        if (deadlineSet.compareAndSet(false, true)) {
-            try {
-                out.eventLoop().schedule(deadline, holdMicros, TimeUnit.MICROSECONDS);
-            } catch (RejectedExecutionException e) {
-                releaseAll();
-            }
-        }
-    }
-
-    /** Tests: how long {@link #hold} lets replies wait. */
-    void holdMicros(long micros) {
-        this.holdMicros = micros;
     }
 
     /** Any thread: has the loop send every reply queued so far, unless a send is already due. */

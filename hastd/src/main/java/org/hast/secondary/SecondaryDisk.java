@@ -72,25 +72,6 @@ final class SecondaryDisk implements Runnable {
      */
     private final ReentrantLock dispatch = new ReentrantLock();
     private final ReplyBatch replies;
-    /**
-     * With one applier, its replies wait while more requests are queued, up to
-     * {@link #BATCHED_REPLIES} of them, {@link #BATCHED_BYTES} applied or
-     * {@link ReplyBatch#HOLD_MICROS} (the loop sends them then, however long the disk takes the
-     * next request: {@code SlowDiskTest}), and leave together
-     * (one {@code sendto} instead of one per request at queue depth 32; the primary's loop wakes
-     * once for them). With several, an applier could wait in admission for another while holding
-     * replies, so each is sent at once.
-     */
-    private volatile boolean batchReplies;
-    private final boolean oneApplier;
-    /**
-     * Off unless the system property {@code hast.secondary.batchReplies=true} is set: loaded
-     * A/B (issue #15, bench/README.md) measured 17.6 k IOPS with it against 26.2 k without and
-     * more CPU per request, so each reply is sent at once until a quiet A/B says otherwise.
-     */
-    static final boolean BATCH_REPLIES = Boolean.getBoolean("hast.secondary.batchReplies");
-    static final int BATCHED_REPLIES = 16;
-    static final long BATCHED_BYTES = 128 * 1024;
     /** Guarded by {@link #dispatch}. */
     private boolean bitmapCleared;
     private volatile Runnable afterBitmapCleared;
@@ -111,8 +92,6 @@ final class SecondaryDisk implements Runnable {
                   WorkerStats stats,
                   Channel out, int frameVersion, int maxRequestBytes, Runnable onFatal, int applierCount) {
         this.order = new ApplyOrder(applierCount);
-        this.oneApplier = applierCount == 1;
-        this.batchReplies = oneApplier && BATCH_REPLIES;
         this.appliers = new Thread[applierCount];
         this.queue = queue;
         this.local = local;
@@ -141,16 +120,6 @@ final class SecondaryDisk implements Runnable {
     /** The primary may send {@code HIO_HASH}: before the disk thread starts. */
     void enableHashes() {
         hashes = true;
-    }
-
-    /** Tests: turns the reply batches on or off (on only takes with one applier); before {@link #run}. */
-    void batchReplies(boolean on) {
-        this.batchReplies = on && oneApplier;
-    }
-
-    /** Tests: how long replies may be held for company ({@link ReplyBatch#HOLD_MICROS}). */
-    void holdRepliesMicros(long micros) {
-        replies.holdMicros(micros);
     }
 
     void setBeforeApply(Consumer<SecondaryRequest> hook) {
@@ -190,8 +159,6 @@ final class SecondaryDisk implements Runnable {
     private void applyLoop() {
         ByteBuffer decodeBuffer = ByteBuffer.allocateDirect(maxRequestBytes);
         PayloadCodec codec = codecs.get();
-        int heldReplies = 0;
-        long heldBytes = 0;
         try {
             while (!Thread.currentThread().isInterrupted()) {
                 SecondaryRequest request;
@@ -213,20 +180,10 @@ final class SecondaryDisk implements Runnable {
                 }
                 try {
                     beforeApply.accept(request);
-                    applyAndQueueReply(request, codec, decodeBuffer);
+                    apply(request, codec, decodeBuffer);
                 } finally {
                     request.release();
                     order.finish(slot);
-                }
-                heldReplies++;
-                heldBytes += request.header().length();
-                if (!batchReplies || queue.queued() == 0 || heldReplies >= BATCHED_REPLIES
-                        || heldBytes >= BATCHED_BYTES) {
-                    replies.flush();
-                    heldReplies = 0;
-                    heldBytes = 0;
-                } else {
-                    replies.hold();
                 }
             }
         } catch (InterruptedException e) {

@@ -40,8 +40,11 @@ public final class NbdTransmission {
      * a worker's small heap and direct cap as "low memory" and then pools nothing above 16 KiB:
      * every 64 KiB read buffer of a busy client was a fresh direct buffer the JVM zeroed, 5 % of
      * the primary's event loop under 4 KiB writes at queue depth 32 (perf, issue #15).
+     * {@code -Dhast.nbd.pooledReads=false} gives the channels their default allocator again, for
+     * A/B runs (bench/README.md): the quiet ones so far were inconclusive either way.
      */
-    static final ByteBufAllocator ALLOCATOR = PooledByteBufAllocator.DEFAULT;
+    static final ByteBufAllocator ALLOCATOR = Boolean.parseBoolean(System.getProperty("hast.nbd.pooledReads", "true"))
+            ? PooledByteBufAllocator.DEFAULT : ByteBufAllocator.DEFAULT;
 
     /** Appends the request decoder and the transmission handler to {@code pipeline}. */
     public static void addLast(ChannelPipeline pipeline, NbdExport export) {
