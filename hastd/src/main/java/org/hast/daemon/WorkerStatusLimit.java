@@ -2,6 +2,7 @@ package org.hast.daemon;
 
 import java.time.Duration;
 
+import org.hast.util.EnvSeconds;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,20 +22,7 @@ final class WorkerStatusLimit {
 
     /** The limit for {@code value} (the variable's value, or null when unset). */
     static Duration of(String value) {
-        if (value == null || value.isEmpty()) {
-            return Duration.ofSeconds(DEFAULT_SECONDS);
-        }
-        int seconds;
-        try {
-            seconds = Integer.parseInt(value.trim());
-        } catch (NumberFormatException e) {
-            seconds = 0;
-        }
-        if (seconds < 1 || seconds > DEFAULT_SECONDS) {
-            throw new IllegalArgumentException(VARIABLE + " must be 1 to " + DEFAULT_SECONDS + " seconds, not '"
-                    + value + "'");
-        }
-        return Duration.ofSeconds(seconds);
+        return Duration.ofSeconds(EnvSeconds.parse(VARIABLE, value, DEFAULT_SECONDS));
     }
 
     /** This process's limit; the default, with a warning, when the variable is invalid. */

@@ -1,5 +1,6 @@
 package org.hast.link;
 
+import org.hast.util.EnvSeconds;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,20 +22,7 @@ public final class KeepalivePeriod {
 
     /** The period for {@code value} (the variable's value, or null when unset). */
     static int seconds(String value) {
-        if (value == null || value.isEmpty()) {
-            return REFERENCE_SECONDS;
-        }
-        int seconds;
-        try {
-            seconds = Integer.parseInt(value.trim());
-        } catch (NumberFormatException e) {
-            seconds = 0;
-        }
-        if (seconds < 1 || seconds > REFERENCE_SECONDS) {
-            throw new IllegalArgumentException(VARIABLE + " must be 1 to " + REFERENCE_SECONDS
-                    + " seconds, not '" + value + "'");
-        }
-        return seconds;
+        return EnvSeconds.parse(VARIABLE, value, REFERENCE_SECONDS);
     }
 
     /** This process's keepalive period; the reference's, with a warning, when the variable is invalid. */

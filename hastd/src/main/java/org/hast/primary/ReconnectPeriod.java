@@ -1,5 +1,7 @@
 package org.hast.primary;
 
+import org.hast.util.EnvSeconds;
+
 /**
  * How often the primary retries a lost link to the secondary: {@code HAST_KEEPALIVE} (10 s), as
  * the reference does. The environment variable {@code HAST_RECONNECT_SECONDS} (1 to 10)
@@ -15,19 +17,6 @@ final class ReconnectPeriod {
 
     /** The period for {@code value} (the variable's value, or null when unset). */
     static int seconds(String value) {
-        if (value == null || value.isEmpty()) {
-            return RemoteLink.KEEPALIVE_SECONDS;
-        }
-        int seconds;
-        try {
-            seconds = Integer.parseInt(value.trim());
-        } catch (NumberFormatException e) {
-            seconds = 0;
-        }
-        if (seconds < 1 || seconds > RemoteLink.KEEPALIVE_SECONDS) {
-            throw new IllegalArgumentException(VARIABLE + " must be 1 to " + RemoteLink.KEEPALIVE_SECONDS
-                    + " seconds, not '" + value + "'");
-        }
-        return seconds;
+        return EnvSeconds.parse(VARIABLE, value, RemoteLink.KEEPALIVE_SECONDS);
     }
 }
