@@ -19,11 +19,11 @@ import org.hast.transport.Transport;
  * The main process's listener in miniature: a transport's TCP listener on 127.0.0.1, an ephemeral port, and
  * accepted connections left unread (auto-read off) until someone takes them from the queue.
  */
-final class AcceptingServer implements AutoCloseable {
+public final class AcceptingServer implements AutoCloseable {
     private final Channel server;
     private final BlockingQueue<SocketChannel> accepted = new LinkedBlockingQueue<>();
 
-    AcceptingServer(EventLoopGroup group) throws InterruptedException {
+    public AcceptingServer(EventLoopGroup group) throws InterruptedException {
         this(Transport.current(), group);
     }
 
@@ -46,11 +46,11 @@ final class AcceptingServer implements AutoCloseable {
                 .bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
     }
 
-    int port() {
+    public int port() {
         return ((InetSocketAddress) server.localAddress()).getPort();
     }
 
-    SocketChannel next() throws InterruptedException {
+    public SocketChannel next() throws InterruptedException {
         SocketChannel channel = accepted.poll(10, TimeUnit.SECONDS);
         if (channel == null) {
             throw new AssertionError("no connection accepted within 10 s");

@@ -8,8 +8,6 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import org.hast.codec.ChecksumAlgorithm;
@@ -19,6 +17,7 @@ import org.hast.conf.ExportTls;
 import org.hast.conf.LocalIoMode;
 import org.hast.conf.ReplicationMode;
 import org.hast.conf.ResourceConfig;
+import org.hast.daemon.net.AcceptingServer;
 import org.hast.proto.Role;
 import org.hast.transport.Transport;
 import org.junit.jupiter.api.AfterEach;
@@ -26,15 +25,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import io.netty.bootstrap.ServerBootstrap;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.SocketProtocolFamily;
 
 /**
  * A secondary worker that dies before it took the replication connections the main process
@@ -49,57 +42,33 @@ class WorkerLauncherHandOffTest {
     private static final int PEER_PATIENCE_MILLIS = 10_000;
 
     private EventLoopGroup group;
-    private Channel server;
-    private final BlockingQueue<SocketChannel> accepted = new LinkedBlockingQueue<>();
+    private AcceptingServer server;
     private WorkerLauncher launcher;
 
     @BeforeEach
     void start() throws Exception {
         group = new MultiThreadIoEventLoopGroup(1, Transport.current().ioHandlerFactory());
-        server = new ServerBootstrap()
-                .group(group)
-                .channelFactory(() -> Transport.current().newServerSocketChannel(SocketProtocolFamily.INET))
-                .childOption(ChannelOption.AUTO_READ, false)
-                .childHandler(new ChannelInboundHandlerAdapter() {
-                    @Override
-                    public void channelActive(ChannelHandlerContext ctx) {
-                        accepted.add((SocketChannel) ctx.channel());
-                    }
-
-                    @Override
-                    public boolean isSharable() {
-                        return true;
-                    }
-                })
-                .bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
+        server = new AcceptingServer(group);
         launcher = new WorkerLauncher(false);
     }
 
     @AfterEach
     void stop() throws Exception {
         launcher.close();
-        server.close().sync();
+        server.close();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
     }
 
     private Socket connect() throws IOException {
         Socket client = new Socket();
-        client.connect(new InetSocketAddress("127.0.0.1", ((InetSocketAddress) server.localAddress()).getPort()), 5_000);
+        client.connect(new InetSocketAddress("127.0.0.1", server.port()), 5_000);
         return client;
-    }
-
-    private SocketChannel nextAccepted() throws InterruptedException {
-        SocketChannel channel = accepted.poll(10, TimeUnit.SECONDS);
-        if (channel == null) {
-            throw new AssertionError("no connection accepted within 10 s");
-        }
-        return channel;
     }
 
     @Test
     void aWorkerKilledBeforeItTookItsConnectionsLeavesNoneOpen() throws Exception {
         try (Socket in = connect(); Socket out = connect()) {
-            List<SocketChannel> pair = List.of(nextAccepted(), nextAccepted());
+            List<SocketChannel> pair = List.of(server.next(), server.next());
             ResourceConfig resource = new ResourceConfig("r0", "r0", "/nonexistent/r0.img", "tcp://127.0.0.1",
                     "tcp://127.0.0.1", ReplicationMode.FULLSYNC, ChecksumAlgorithm.NONE, Compression.NONE, 20, "",
                     false, DeviceMode.NONE, "", ExportTls.NONE, LocalIoMode.DIRECT);
