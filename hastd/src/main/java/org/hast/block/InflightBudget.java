@@ -55,6 +55,8 @@ public final class InflightBudget {
 
     /** A quarter of direct memory is left for what is not counted (buffers being filled, pools). */
     private static final int SHARE_PERCENT = 75;
+    /** System property: the budget's share of direct memory in percent, for A/B runs (docs/memory.md). */
+    static final String SHARE_PROPERTY = "hast.inflight.sharePercent";
 
     private final long capacity;
     /** The fast lane's share of {@link #capacity}, and the largest request it takes. */
@@ -76,7 +78,15 @@ public final class InflightBudget {
 
     private static final class Shared {
         static final InflightBudget INSTANCE = new InflightBudget(
-                PlatformDependent.maxDirectMemory() / 100 * SHARE_PERCENT);
+                PlatformDependent.maxDirectMemory() / 100 * sharePercent());
+    }
+
+    static int sharePercent() {
+        int percent = Integer.getInteger(SHARE_PROPERTY, SHARE_PERCENT);
+        if (percent < 1 || percent > 100) {
+            throw new IllegalArgumentException(SHARE_PROPERTY + " must be 1 to 100, not " + percent);
+        }
+        return percent;
     }
 
     /**

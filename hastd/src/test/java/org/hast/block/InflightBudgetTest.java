@@ -191,4 +191,27 @@ class InflightBudgetTest {
             plain.release();
         }
     }
+
+    /** The budget's share of direct memory is an A/B knob (docs/memory.md); nonsense is refused. */
+    @Test
+    void theShareOfDirectMemoryComesFromItsPropertyWithinOneToAHundredPercent() {
+        String before = System.getProperty(InflightBudget.SHARE_PROPERTY);
+        try {
+            System.clearProperty(InflightBudget.SHARE_PROPERTY);
+            assertEquals(75, InflightBudget.sharePercent());
+            System.setProperty(InflightBudget.SHARE_PROPERTY, "50");
+            assertEquals(50, InflightBudget.sharePercent());
+            for (String wrong : List.of("0", "101", "-5")) {
+                System.setProperty(InflightBudget.SHARE_PROPERTY, wrong);
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, InflightBudget::sharePercent);
+                assertTrue(e.getMessage().contains(InflightBudget.SHARE_PROPERTY), e.getMessage());
+            }
+        } finally {
+            if (before == null) {
+                System.clearProperty(InflightBudget.SHARE_PROPERTY);
+            } else {
+                System.setProperty(InflightBudget.SHARE_PROPERTY, before);
+            }
+        }
+    }
 }
