@@ -15,8 +15,10 @@ import org.slf4j.LoggerFactory;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.SslHandler;
 
@@ -54,8 +56,7 @@ final class NbdRequestDecoder extends ChannelInboundHandlerAdapter implements In
      * {@code -Dhast.nbd.readsInPlace=false} copies every spanning payload from the read buffers
      * again, for A/B runs (bench/README.md).
      */
-    private static final boolean READS_IN_PLACE =
-            Boolean.parseBoolean(System.getProperty("hast.nbd.readsInPlace", "true"));
+    static final boolean READS_IN_PLACE = Boolean.parseBoolean(System.getProperty("hast.nbd.readsInPlace", "true"));
 
     private final InflightBudget budget;
     /** Tells the transmission handler that {@link #waitingForBudget()} may have changed. */
@@ -112,10 +113,23 @@ final class NbdRequestDecoder extends ChannelInboundHandlerAdapter implements In
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
         header = ctx.alloc().heapBuffer(REQUEST_HEADER_BYTES, REQUEST_HEADER_BYTES);
-        if (READS_IN_PLACE) {
-            ChannelConfig config = ctx.channel().config();
-            config.setRecvByteBufAllocator(new PayloadReadAllocator(config.getRecvByteBufAllocator(), this, null));
+    }
+
+    /**
+     * Lends the channel's socket reads to the decoder in its pipeline, when there is one. Set
+     * when the channel is initialised: a channel keeps the read handle it made at its first read
+     * (the handshake's), so an allocator set when the decoder comes in would never be used.
+     */
+    static void lendReadsOf(Channel channel) {
+        if (!READS_IN_PLACE) {
+            return;
         }
+        ChannelPipeline pipeline = channel.pipeline();
+        ChannelConfig config = channel.config();
+        config.setRecvByteBufAllocator(new PayloadReadAllocator(config.getRecvByteBufAllocator(), () -> {
+            NbdRequestDecoder decoder = pipeline.get(NbdRequestDecoder.class);
+            return decoder == null ? null : decoder.lendReadTarget();
+        }, null));
     }
 
     /**
