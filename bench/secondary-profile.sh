@@ -12,7 +12,8 @@
 # HAST_HOME=DIR profiles another built checkout (e.g. /var/tmp/s6-base). Files under
 # /var/tmp/hast-sec-profile-K (K from the checkout's path; ports 30800+2K and the next), removed at
 # the end unless KEEP=1. Run as root from a built checkout (mvn package -DskipTests). Needs fio,
-# jcmd, perf and strace; a missing perf or strace skips its phase.
+# jcmd, perf and strace; a missing perf or strace skips its phase. WORKER=primary profiles the
+# primary's worker instead (same phases).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNTIME=${1:-10} SIZE=${2:-512M} RW=${3:-randwrite} BS=${4:-4k} QD=${5:-32} MODE=${6:-fullsync}
@@ -80,8 +81,10 @@ fio_run() {   # name seconds -> requests done
 }
 fio --name=prefill --ioengine=nbd --uri="$uri" --rw=write --bs=1m --iodepth=16 --size="$SIZE" \
     --output-format=terse >/dev/null 2>&1
-sec=$(ps -o pid=,args= --ppid "$(cat "$work/b/hastd.pid")" | awk 'index($0, "hastd: prof (secondary)") {print $1; exit}')
-[[ -n $sec ]] || { echo "secondary-profile: no secondary worker found" >&2; exit 70; }
+role=${WORKER:-secondary}
+node_dir=$([[ $role == primary ]] && echo a || echo b)
+sec=$(ps -o pid=,args= --ppid "$(cat "$work/$node_dir/hastd.pid")" | awk -v t="hastd: prof ($role)" 'index($0, t) {print $1; exit}')
+[[ -n $sec ]] || { echo "secondary-profile: no $role worker found" >&2; exit 70; }
 fio_run warm 5 >/dev/null   # the JIT compiles the path here
 
 counters() { echo "$(awk '{print $14 + $15}' /proc/$sec/stat) $(cat /proc/$sec/task/*/status 2>/dev/null | awk '/^voluntary_ctxt/ {s += $2} END {print s}')"; }
@@ -89,9 +92,9 @@ before=$(counters); n=$(fio_run cpu "$RUNTIME"); after=$(counters)
 python3 -c '
 import os, sys
 t0, v0 = map(int, sys.argv[1].split()); t1, v1 = map(int, sys.argv[2].split()); n = max(int(sys.argv[3]), 1)
-print("secondary worker, %s: %d requests, %.1f CPU µs/request, %.2f voluntary switches/request" % (
-      sys.argv[4], n, (t1 - t0) * 1e6 / os.sysconf("SC_CLK_TCK") / n, (v1 - v0) / n))' \
-    "$before" "$after" "$n" "$RW $BS qd$QD $MODE, ${RUNTIME}s"
+print("%s worker, %s: %d requests, %.1f CPU µs/request, %.2f voluntary switches/request" % (
+      sys.argv[5], sys.argv[4], n, (t1 - t0) * 1e6 / os.sysconf("SC_CLK_TCK") / n, (v1 - v0) / n))' \
+    "$before" "$after" "$n" "$RW $BS qd$QD $MODE, ${RUNTIME}s" "$role"
 
 if command -v perf >/dev/null; then
     jcmd "$sec" Compiler.perfmap >/dev/null 2>&1 || echo "(no Compiler.perfmap: JIT frames unnamed)"
@@ -100,7 +103,7 @@ if command -v perf >/dev/null; then
     fio_run perf "$RUNTIME" >/dev/null
     wait $perf_pid || true
     jcmd "$sec" Compiler.perfmap >/dev/null 2>&1 || true   # methods compiled during the recording
-    echo "perf: top symbols by self time (% of the secondary's samples)"
+    echo "perf: top symbols by self time (% of the $role worker's samples)"
     perf report -i "$work/perf.data" --no-children --sort sym --stdio 2>/dev/null |
         grep -E '^ +[0-9.]+%' | head -${TOP:-30} || true
     echo "perf: by object"

@@ -9,6 +9,8 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.SslHandler;
 
+import org.hast.buffers.PayloadReadAllocator;
+import org.hast.buffers.ReadTargetLender;
 import org.hast.nv.NvFormatException;
 import org.hast.nv.NvMessage;
 import org.hast.proto.FrameHeader;
@@ -45,7 +47,7 @@ import org.hast.proto.PayloadFields;
  *
  * <p>The decoder keeps per-connection state: one instance per channel, on its event loop.
  */
-public final class HastFrameDecoder extends ChannelInboundHandlerAdapter {
+public final class HastFrameDecoder extends ChannelInboundHandlerAdapter implements ReadTargetLender {
     /** Large enough for every message of §4 and the control protocol; 64 KiB. */
     public static final int DEFAULT_MAX_NV_SIZE = 64 * 1024;
     /** MAXPHYS (1 MiB, decisions §1) plus 1 KiB of slack. */
@@ -206,7 +208,8 @@ public final class HastFrameDecoder extends ChannelInboundHandlerAdapter {
      * missing part of the payload being received, unless that is small or something in front
      * of this decoder (TLS) transforms the bytes.
      */
-    ByteBuf lendReadTarget() {
+    @Override
+    public ByteBuf lendReadTarget() {
         if (payload == null || failed || ctx == null) {
             return null;
         }

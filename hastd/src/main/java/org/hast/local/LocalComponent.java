@@ -88,7 +88,7 @@ public final class LocalComponent implements Closeable {
         ComponentIo io;
         try {
             io = wrap.apply(mode == LocalIoMode.DIRECT ? DirectComponentIo.open(path, rangeWriteBack)
-                    : FileComponentIo.open(path, rangeWriteBack));
+                    : FileComponentIo.open(path, rangeWriteBack, fd));
         } catch (IOException e) {
             libc.close(fd);
             throw new IOException("Unable to open " + path + ": " + IoErrors.describe(e) + ".", e);

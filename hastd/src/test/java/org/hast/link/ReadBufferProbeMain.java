@@ -1,5 +1,7 @@
 package org.hast.link;
 
+import org.hast.buffers.PayloadReadAllocator;
+
 import java.lang.management.ManagementFactory;
 
 import com.sun.management.ThreadMXBean;

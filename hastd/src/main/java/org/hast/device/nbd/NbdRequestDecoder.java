@@ -8,13 +8,19 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 import org.hast.block.InflightBudget;
+import org.hast.buffers.PayloadReadAllocator;
+import org.hast.buffers.ReadTargetLender;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.ssl.SslHandler;
 
 /**
  * Frames transmission requests:
@@ -31,16 +37,26 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
  * it, however much it sends.
  *
  * <p>A payload already received whole is a retained slice of the read buffer (no copy); one
- * that spans reads is gathered into a buffer of exactly its size. Two things cannot be
+ * that spans reads is gathered into a buffer of exactly its size, whose missing part (when
+ * large) is lent to the channel's next socket reads ({@link PayloadReadAllocator}), so the
+ * kernel writes it in place instead of into a read buffer copied from (issue #15: a 1 MiB
+ * WRITE was copied once more in the worker). Two things cannot be
  * answered with an errno because the stream can no longer be trusted: a bad magic, and a WRITE
  * longer than {@link NbdProtocol#MAX_PAYLOAD_BYTES}; both close the connection. After a DISC
  * (the client must not send more) or such an error, input is dropped.
  */
-final class NbdRequestDecoder extends ChannelInboundHandlerAdapter implements InflightBudget.Waiter {
+final class NbdRequestDecoder extends ChannelInboundHandlerAdapter implements InflightBudget.Waiter, ReadTargetLender {
     private static final Logger LOG = LoggerFactory.getLogger(NbdRequestDecoder.class);
 
     /** More idle requests than a client keeps in flight are not worth keeping. */
     private static final int MAX_IDLE = 512;
+    /** Below this, a read of the next requests too is worth more than one in place. */
+    static final int MIN_LENT_READ = 32 * 1024;
+    /**
+     * {@code -Dhast.nbd.readsInPlace=false} copies every spanning payload from the read buffers
+     * again, for A/B runs (bench/README.md).
+     */
+    static final boolean READS_IN_PLACE = Boolean.parseBoolean(System.getProperty("hast.nbd.readsInPlace", "true"));
 
     private final InflightBudget budget;
     /** Tells the transmission handler that {@link #waitingForBudget()} may have changed. */
@@ -55,6 +71,10 @@ final class NbdRequestDecoder extends ChannelInboundHandlerAdapter implements In
     /** The WRITE whose payload is being gathered, and how much of it is still to come. */
     private NbdRequest filling;
     private int fillRemaining;
+    /** The slice of {@link #filling}'s buffer lent to the socket read under way, if any. */
+    private ByteBuf lent;
+    /** Payload bytes the socket wrote straight into their request's buffer so far. */
+    private long bytesReadInPlace;
     private boolean discarding;
     private boolean removed;
     /**
@@ -79,6 +99,11 @@ final class NbdRequestDecoder extends ChannelInboundHandlerAdapter implements In
         return payloads.keptBytes();
     }
 
+    /** Payload bytes the socket wrote straight into their request's buffer so far (tests). */
+    long bytesReadInPlace() {
+        return bytesReadInPlace;
+    }
+
     /** A request is waiting for the budget: the channel must not read. */
     boolean waitingForBudget() {
         return admitting != null;
@@ -90,6 +115,38 @@ final class NbdRequestDecoder extends ChannelInboundHandlerAdapter implements In
         header = ctx.alloc().heapBuffer(REQUEST_HEADER_BYTES, REQUEST_HEADER_BYTES);
     }
 
+    /**
+     * Lends the channel's socket reads to the decoder in its pipeline, when there is one. Set
+     * when the channel is initialised: a channel keeps the read handle it made at its first read
+     * (the handshake's), so an allocator set when the decoder comes in would never be used.
+     */
+    static void lendReadsOf(Channel channel) {
+        if (!READS_IN_PLACE) {
+            return;
+        }
+        ChannelPipeline pipeline = channel.pipeline();
+        ChannelConfig config = channel.config();
+        config.setRecvByteBufAllocator(new PayloadReadAllocator(config.getRecvByteBufAllocator(), () -> {
+            NbdRequestDecoder decoder = pipeline.get(NbdRequestDecoder.class);
+            return decoder == null ? null : decoder.lendReadTarget();
+        }, null));
+    }
+
+    /**
+     * The missing part of the WRITE payload being gathered, for the channel's next socket read;
+     * null when there is none, it is small, or TLS in front of this decoder transforms the bytes.
+     */
+    @Override
+    public ByteBuf lendReadTarget() {
+        if (filling == null || fillRemaining < MIN_LENT_READ || discarding || removed
+                || !filling.buffer.hasMemoryAddress() || ctx.pipeline().get(SslHandler.class) != null) {
+            return null;
+        }
+        ByteBuf payload = filling.buffer;
+        lent = payload.retainedSlice(payload.writerIndex(), fillRemaining).clear();
+        return lent;
+    }
+
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (!(msg instanceof ByteBuf)) {
@@ -99,6 +156,16 @@ final class NbdRequestDecoder extends ChannelInboundHandlerAdapter implements In
         ByteBuf in = (ByteBuf) msg;
         if (discarding || removed) {
             in.release();
+            return;
+        }
+        if (in == lent) {
+            // The socket wrote these bytes into the payload itself.
+            lent = null;
+            int n = in.readableBytes();
+            in.release();
+            bytesReadInPlace += n;
+            filling.buffer.writerIndex(filling.buffer.writerIndex() + n);
+            filled(n);
             return;
         }
         if (admitting != null) {
@@ -205,6 +272,10 @@ final class NbdRequestDecoder extends ChannelInboundHandlerAdapter implements In
     private void gather(ByteBuf in) {
         int n = Math.min(in.readableBytes(), fillRemaining);
         filling.buffer.writeBytes(in, n);
+        filled(n);
+    }
+
+    private void filled(int n) {
         fillRemaining -= n;
         if (fillRemaining == 0) {
             NbdRequest done = filling;
@@ -281,6 +352,7 @@ final class NbdRequestDecoder extends ChannelInboundHandlerAdapter implements In
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
         removed = true;
+        lent = null; // a read under way releases its own slice
         if (admitting != null && budget.withdraw(this)) {
             admitting = null; // never granted: nothing to give back
         }

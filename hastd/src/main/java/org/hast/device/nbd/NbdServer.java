@@ -74,6 +74,16 @@ public final class NbdServer implements Closeable {
         this.socketFileKey = socketFileKey;
     }
 
+    /** WRITE payload bytes the clients' sockets wrote straight into their requests' buffers (tests). */
+    long payloadBytesReadInPlace() {
+        long sum = 0;
+        for (Channel client : clients) {
+            NbdRequestDecoder decoder = client.pipeline().get(NbdRequestDecoder.class);
+            sum += decoder == null ? 0 : decoder.bytesReadInPlace();
+        }
+        return sum;
+    }
+
     /** Serves {@code backend} as export {@code exportName} at {@code address}, on its own event loop thread. */
     public static NbdServer start(String address, String exportName, BlockBackend backend) throws IOException {
         return start(address, new NbdExport(exportName, backend), ExportTls.NONE);
@@ -208,6 +218,7 @@ public final class NbdServer implements Closeable {
             connections.decrementAndGet();
             LOG.debug("NBD export {}: client {} disconnected.", address, peer);
         });
+        NbdRequestDecoder.lendReadsOf(channel);
         channel.pipeline().addLast("nbd-handshake", new NbdHandshakeHandler(export, tls));
     }
 

@@ -46,15 +46,22 @@ public final class NbdTransmission {
     static final ByteBufAllocator ALLOCATOR = Boolean.parseBoolean(System.getProperty("hast.nbd.pooledReads", "true"))
             ? PooledByteBufAllocator.DEFAULT : ByteBufAllocator.DEFAULT;
 
-    /** Appends the request decoder and the transmission handler to {@code pipeline}. */
+    /**
+     * Appends the request decoder and the transmission handler to {@code pipeline}, before the
+     * channel's first read (a channel that starts in transmission).
+     */
     public static void addLast(ChannelPipeline pipeline, NbdExport export) {
         NbdTransmissionHandler handler = new NbdTransmissionHandler(export);
         configure(pipeline.channel());
+        NbdRequestDecoder.lendReadsOf(pipeline.channel());
         pipeline.addLast(DECODER, handler.decoder());
         pipeline.addLast(HANDLER, handler);
     }
 
-    /** Inserts them right after {@code baseName} (the handshake handler, which then leaves). */
+    /**
+     * Inserts them right after {@code baseName} (the handshake handler, which then leaves); the
+     * server lent the channel's reads when it accepted it ({@link NbdServer}).
+     */
     static void addAfter(ChannelPipeline pipeline, String baseName, NbdExport export) {
         NbdTransmissionHandler handler = new NbdTransmissionHandler(export);
         configure(pipeline.channel());

@@ -125,6 +125,42 @@ class WritePayloadsTest {
         assertEquals(0, decoder.keptPayloadBytes(), "the close freed it");
     }
 
+    /**
+     * The missing part of a large spanning payload is lent to the socket's reads: the bytes
+     * written into the lent slice land in the request's own buffer (no copy), the request goes
+     * on whole once they are in, and nothing is lent for a small rest or with no payload pending.
+     */
+    @Test
+    void theRestOfALargePayloadIsLentToTheSocketReads() {
+        Recording backend = new Recording();
+        EmbeddedChannel ch = new EmbeddedChannel(NbdTransmission.initializer(new NbdExport("kernel", backend)));
+        NbdRequestDecoder decoder = ch.pipeline().get(NbdRequestDecoder.class);
+        try {
+            assertNull(decoder.lendReadTarget(), "no payload pending: nothing to lend");
+            byte[] data = random(MIB, 3);
+            ByteBuf request = request(data);
+            int first = 28 + 1000;
+            ch.writeInbound(request.readRetainedSlice(first));
+            ByteBuf lent = decoder.lendReadTarget();
+            assertNotNull(lent, "1 MiB less 1000 bytes to come: lent");
+            assertEquals(MIB - 1000, lent.writableBytes());
+            int part = MIB - 1000 - 8192;
+            lent.writeBytes(request, part); // as the socket would
+            ch.writeInbound(lent);
+            assertEquals(part, decoder.bytesReadInPlace());
+            assertNull(decoder.lendReadTarget(), "8 KiB to come: read with the next requests");
+            ch.writeInbound(request);
+            ch.runPendingTasks();
+            ByteBuf reply = ch.readOutbound();
+            assertNotNull(reply, "a reply");
+            reply.release();
+            assertEquals(1, backend.contents.size());
+            assertArrayEquals(data, backend.contents.get(0));
+        } finally {
+            ch.finishAndReleaseAll();
+        }
+    }
+
     private static byte[] random(int n, long seed) {
         byte[] bytes = new byte[n];
         new Random(seed).nextBytes(bytes);

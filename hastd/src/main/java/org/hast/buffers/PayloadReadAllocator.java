@@ -1,4 +1,4 @@
-package org.hast.link;
+package org.hast.buffers;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -8,9 +8,10 @@ import io.netty.channel.RecvByteBufAllocator;
 import io.netty.util.UncheckedBooleanSupplier;
 
 /**
- * The channel's receive-buffer allocator with one change: while {@link HastFrameDecoder} is
- * filling a large payload, the socket reads go straight into that payload's missing part
- * instead of a buffer the decoder would copy from. Everything else (how much to read, when to
+ * The channel's receive-buffer allocator with one change: while a decoder ({@link
+ * ReadTargetLender}: the replication link's frames, the NBD export's WRITEs) is filling a large
+ * payload, the socket reads go straight into that payload's missing part instead of a buffer
+ * the decoder would copy from. Everything else (how much to read, when to
  * stop) stays with the channel's own allocator.
  *
  * <p>The other buffers come from Netty's pooled allocator, whatever the channel's: the adaptive
@@ -24,34 +25,47 @@ import io.netty.util.UncheckedBooleanSupplier;
  * because the decoder lends nothing when a handler in front of it (TLS) would consume the
  * raw bytes instead.
  */
-final class PayloadReadAllocator implements RecvByteBufAllocator {
+public final class PayloadReadAllocator implements RecvByteBufAllocator {
     /**
      * {@code -Dhast.link.pooledReads=false} reads into the channel's own allocator again, for
      * an A/B run (bench/README.md).
      */
-    static final boolean POOLED_READS = Boolean.parseBoolean(System.getProperty("hast.link.pooledReads", "true"));
+    public static final boolean POOLED_READS = Boolean.parseBoolean(System.getProperty("hast.link.pooledReads", "true"));
     private final RecvByteBufAllocator channelAllocator;
-    private final HastFrameDecoder decoder;
+    private final ReadTargetLender decoder;
 
-    PayloadReadAllocator(RecvByteBufAllocator channelAllocator, HastFrameDecoder decoder) {
+    /** Null: the channel's own allocator for the reads not lent. */
+    private final ByteBufAllocator readAllocator;
+
+    /** The replication link's: reads not lent come from the pooled allocator (see above). */
+    public PayloadReadAllocator(RecvByteBufAllocator channelAllocator, ReadTargetLender decoder) {
+        this(channelAllocator, decoder, POOLED_READS ? PooledByteBufAllocator.DEFAULT : null);
+    }
+
+    /** @param readAllocator for the reads not lent; null: the channel's */
+    public PayloadReadAllocator(RecvByteBufAllocator channelAllocator, ReadTargetLender decoder,
+            ByteBufAllocator readAllocator) {
         this.channelAllocator = channelAllocator;
         this.decoder = decoder;
+        this.readAllocator = readAllocator;
     }
 
     @Override
     public Handle newHandle() {
         Handle handle = channelAllocator.newHandle();
         // epoll requires an ExtendedHandle; any other kind is left as it is (no lending)
-        return handle instanceof ExtendedHandle extended ? new Lending(extended, decoder) : handle;
+        return handle instanceof ExtendedHandle extended ? new Lending(extended, decoder, readAllocator) : handle;
     }
 
     private static final class Lending implements ExtendedHandle {
         private final ExtendedHandle delegate;
-        private final HastFrameDecoder decoder;
+        private final ReadTargetLender decoder;
+        private final ByteBufAllocator readAllocator;
 
-        Lending(ExtendedHandle delegate, HastFrameDecoder decoder) {
+        Lending(ExtendedHandle delegate, ReadTargetLender decoder, ByteBufAllocator readAllocator) {
             this.delegate = delegate;
             this.decoder = decoder;
+            this.readAllocator = readAllocator;
         }
 
         @Override
@@ -60,7 +74,7 @@ final class PayloadReadAllocator implements RecvByteBufAllocator {
             if (target != null) {
                 return target;
             }
-            return delegate.allocate(POOLED_READS ? PooledByteBufAllocator.DEFAULT : alloc);
+            return delegate.allocate(readAllocator != null ? readAllocator : alloc);
         }
 
         @Override

@@ -1,0 +1,118 @@
+package org.hast.local;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.util.concurrent.locks.StampedLock;
+
+import org.hast.platform.host.HostPlatform;
+import org.hast.sys.ErrnoException;
+import org.hast.sys.PositionalLibC;
+
+import io.netty.util.internal.PlatformDependent;
+
+/**
+ * {@code pread(2)}/{@code pwrite(2)} straight from a direct buffer's address on a descriptor
+ * this class does not own (issue #15). {@code FileChannel}'s positional calls cost, besides the
+ * system call, two monitor entries and a {@code pthread_self} call (its thread set) and the
+ * interruptible begin/end on every call; here a call is one shared-lock acquisition and one
+ * native call.
+ *
+ * <p>Like {@code FileChannel}: one call may transfer fewer bytes than asked (callers loop), it
+ * advances the buffer's position by what it transferred, {@code EINTR} is retried, and a read
+ * at the end of the file returns -1. A failure throws an {@link ErrnoException} whose message is
+ * the system's {@code strerror}, the text {@code FileChannel} gave.
+ *
+ * <p>The lock keeps {@link #close} from returning while a call is under way: the owner closes
+ * the descriptor after it, and a call still in flight would otherwise hit whatever file reuses
+ * the number. It is only ever waited for by {@code close}.
+ */
+final class NativePositionalIo {
+    /**
+     * {@code -Dhast.local.nativeIo=false} keeps the local component's data on {@code FileChannel},
+     * for A/B runs (bench/README.md).
+     */
+    static final boolean ENABLED = Boolean.parseBoolean(System.getProperty("hast.local.nativeIo", "true"))
+            && PlatformDependent.hasUnsafe();
+    private static final int EINTR = 4;
+
+    private final int fd;
+    private final PositionalLibC libc = PositionalLibC.get();
+    private final StampedLock use = new StampedLock();
+    private volatile boolean closed;
+
+    NativePositionalIo(int fd) {
+        this.fd = fd;
+    }
+
+    /** Whether {@code buffer} can go this way (a direct buffer; heap buffers take the channel). */
+    static boolean fits(ByteBuffer buffer) {
+        return buffer.isDirect();
+    }
+
+    int write(ByteBuffer source, long position) throws IOException {
+        int length = source.remaining();
+        long address = PlatformDependent.directBufferAddress(source) + source.position();
+        long stamp = enter();
+        try {
+            long n;
+            do {
+                n = libc.pwrite(fd, address, length, position);
+            } while (n < 0 && interrupted());
+            if (n < 0) {
+                throw failure();
+            }
+            source.position(source.position() + (int) n);
+            return (int) n;
+        } finally {
+            use.unlockRead(stamp);
+        }
+    }
+
+    int read(ByteBuffer target, long position) throws IOException {
+        int length = target.remaining();
+        long address = PlatformDependent.directBufferAddress(target) + target.position();
+        long stamp = enter();
+        try {
+            long n;
+            do {
+                n = libc.pread(fd, address, length, position);
+            } while (n < 0 && interrupted());
+            if (n < 0) {
+                throw failure();
+            }
+            if (n == 0 && length > 0) {
+                return -1;
+            }
+            target.position(target.position() + (int) n);
+            return (int) n;
+        } finally {
+            use.unlockRead(stamp);
+        }
+    }
+
+    /** Waits for the calls under way; later calls throw {@link ClosedChannelException}. */
+    void close() {
+        long stamp = use.writeLock();
+        closed = true;
+        use.unlockWrite(stamp);
+    }
+
+    private long enter() throws ClosedChannelException {
+        long stamp = use.readLock();
+        if (closed) {
+            use.unlockRead(stamp);
+            throw new ClosedChannelException();
+        }
+        return stamp;
+    }
+
+    private static boolean interrupted() {
+        return HostPlatform.current().fromNativeErrno(PositionalLibC.errno()) == EINTR;
+    }
+
+    private ErrnoException failure() {
+        int errno = PositionalLibC.errno();
+        return new ErrnoException(libc.strerror(errno), errno);
+    }
+}
