@@ -2,6 +2,7 @@ package org.hast.secondary;
 
 import org.hast.daemon.process.LoopErrors;
 import org.hast.link.HastFrame;
+import org.hast.link.HastFrameDecoder;
 import org.hast.link.OutgoingFrame;
 import org.hast.proto.HioCommand;
 import org.hast.proto.PayloadFields;
@@ -45,6 +46,16 @@ final class RequestReceiver extends ChannelInboundHandlerAdapter {
         this.sectorSize = sectorSize;
         this.maxRequestBytes = maxRequestBytes;
         this.onDisconnect = onDisconnect;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        // Each request is read at once in channelRead (its payload retained on its own): the
+        // decoder may rebind one frame object instead of making one per request.
+        HastFrameDecoder decoder = ctx.pipeline().get(HastFrameDecoder.class);
+        if (decoder != null) {
+            decoder.reuseFrames();
+        }
     }
 
     @Override
