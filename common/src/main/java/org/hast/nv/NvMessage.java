@@ -38,14 +38,105 @@ public final class NvMessage {
     private static final int SLOT = 3;
     private static final int[] NO_ENTRIES = new int[0];
 
-    private final ByteBuffer data;
-    private final int[] index;
-    private final int length;
+    // Final for every message but a reused one ({@link #reused}), whose fields are rebound per frame.
+    private ByteBuffer data;
+    private int[] index;
+    private int count;
+    private int length;
+    /** Whether this message is one of a frame decoder's reused views. */
+    private final boolean reused;
+    /** For a reused view: whether it holds a decoded blob (false before the first and after {@link #invalidate}). */
+    private boolean valid;
 
-    private NvMessage(ByteBuffer data, int[] index, int length) {
+    private NvMessage(ByteBuffer data, int[] index, int count, int length) {
         this.data = data;
         this.index = index;
+        this.count = count;
         this.length = length;
+        this.reused = false;
+        this.valid = true;
+    }
+
+    private NvMessage() {
+        this.data = ByteBuffer.wrap(new byte[64]).order(ByteOrder.LITTLE_ENDIAN);
+        this.index = new int[8 * SLOT];
+        this.reused = true;
+    }
+
+    /**
+     * A view that one owner (a connection's frame decoder) decodes blob after blob into, with
+     * no allocation once its arrays have grown to the largest blob seen: the data path's
+     * flyweight. Lifetime: a blob's values are readable from {@link #rebindBuffer} +
+     * {@link #decodeReused} until {@link #invalidate} or the next {@link #rebindBuffer};
+     * after {@link #invalidate}, every read throws {@link IllegalStateException}, so a
+     * reader that kept the view too long fails loudly instead of reading the next blob. Array
+     * getters return slices of the shared bytes: copy what must outlive the view. Not
+     * thread-safe: its owner hands it on with a happens-before edge (a channel's event loop).
+     */
+    public static NvMessage reusable() {
+        return new NvMessage();
+    }
+
+    /**
+     * The array into which the owner copies the next blob's {@code size} bytes, from index 0;
+     * invalidates what this view held.
+     *
+     * @throws IllegalStateException on a message that {@link #reusable} did not make
+     */
+    public byte[] rebindBuffer(int size) {
+        requireReused();
+        valid = false;
+        if (data.capacity() < size) {
+            data = ByteBuffer.wrap(new byte[Math.max(size, data.capacity() * 2)]).order(ByteOrder.LITTLE_ENDIAN);
+        }
+        return data.array();
+    }
+
+    /**
+     * Decodes the first {@code size} bytes of {@link #rebindBuffer}'s array into this view, as
+     * {@link #decode(byte[])} would decode a copy of them.
+     *
+     * @throws NvFormatException as {@link #decode(ByteBuffer)}; the view stays invalid
+     */
+    public void decodeReused(int size) throws NvFormatException {
+        requireReused();
+        valid = false;
+        data.limit(size);
+        int n = validate(data);
+        if (index.length < n * SLOT) {
+            index = new int[n * SLOT];
+        }
+        length = fillIndex(data, index, n);
+        count = n;
+        valid = true;
+    }
+
+    /** Ends a reused view's current blob: every read from now on throws until the next decode. */
+    public void invalidate() {
+        requireReused();
+        valid = false;
+    }
+
+    /** A message of its own with {@code nv}'s entries: what to keep of a reused view. */
+    public static NvMessage copyOf(NvMessage nv) {
+        byte[] blob = new byte[nv.length()];
+        nv.data.get(0, blob);
+        try {
+            return decode(blob);
+        } catch (NvFormatException e) {
+            throw new IllegalStateException("a decoded nv no longer decodes", e);
+        }
+    }
+
+    /** Whether this is a {@link #reusable} view. */
+    public boolean isReused() {
+        return reused;
+    }
+
+    private void requireReused() {
+        if (!reused) {
+            throw new IllegalStateException("not a reusable nv view");
+        }
     }
 
     /**
@@ -76,6 +167,12 @@ public final class NvMessage {
     private static NvMessage decodeView(ByteBuffer data) throws NvFormatException {
         int count = validate(data);
         int[] index = count == 0 ? NO_ENTRIES : new int[count * SLOT];
+        int length = fillIndex(data, index, count);
+        return new NvMessage(data, index, count, length);
+    }
+
+    /** Indexes {@code count} validated entries; returns the bytes they cover. */
+    private static int fillIndex(ByteBuffer data, int[] index, int count) {
         int off = 0;
         for (int i = 0; i < count; i++) {
             int typeByte = data.get(off) & 0xff;
@@ -86,7 +183,7 @@ public final class NvMessage {
             index[i * SLOT + 2] = dsize;
             off += entrySize(namesize, dsize & 0xffff_ffffL);
         }
-        return new NvMessage(data, index, off);
+        return off;
     }
 
     /** Walks and checks every entry (§5.3), returning how many there are. */
@@ -216,11 +313,15 @@ public final class NvMessage {
 
     /** Number of entries. */
     public int size() {
-        return index.length / SLOT;
+        if (!valid) {
+            throw new IllegalStateException("nv view read after its frame was released");
+        }
+        return count;
     }
 
     /** Bytes covered by the entries, i.e. the blob without whatever followed a zero type byte. */
     public int length() {
+        size();
         return length;
     }
 

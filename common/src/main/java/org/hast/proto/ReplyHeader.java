@@ -76,10 +76,25 @@ public record ReplyHeader(long seq, boolean received, int error) {
      *         ignores the reply; any payload it announced is still on the stream.
      */
     public static ReplyHeader fromNv(NvMessage nv) throws ProtocolException {
+        return new ReplyHeader(seqOf(nv), receivedIn(nv), errorIn(nv));
+    }
+
+    /** {@link #fromNv}'s {@code seq}, without a header object (the primary's reply path). */
+    public static long seqOf(NvMessage nv) throws ProtocolException {
         long seq = nv.getUint64(FIELD_SEQ);
         if (seq == 0) {
             throw new ProtocolException("Header contains no 'seq' field.");
         }
-        return new ReplyHeader(seq, nv.has(FIELD_RECEIVED), WireErrno.fromWire(nv.getInt16(FIELD_ERROR)));
+        return seq;
+    }
+
+    /** {@link #fromNv}'s {@code received}, without a header object. */
+    public static boolean receivedIn(NvMessage nv) {
+        return nv.has(FIELD_RECEIVED);
+    }
+
+    /** {@link #fromNv}'s {@code error}, in this host's numbering, without a header object. */
+    public static int errorIn(NvMessage nv) {
+        return WireErrno.fromWire(nv.getInt16(FIELD_ERROR));
     }
 }

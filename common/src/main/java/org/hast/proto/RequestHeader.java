@@ -98,13 +98,27 @@ public final class RequestHeader {
      * of that name, whatever its type ({@code nv_exists}), and ignored for other commands.
      */
     public static RequestHeader fromNv(NvMessage nv) {
-        int cmdCode = nv.getUint8(FIELD_CMD);
-        long seq = nv.getUint64(FIELD_SEQ);
-        boolean hasOffset = nv.typeOf(FIELD_OFFSET) == NvType.UINT64;
-        boolean hasLength = nv.typeOf(FIELD_LENGTH) == NvType.UINT64;
-        boolean memsync = cmdCode == HioCommand.WRITE.code() && nv.has(FIELD_MEMSYNC);
-        return new RequestHeader(cmdCode, seq, nv.getUint64(FIELD_OFFSET),
-                nv.getUint64(FIELD_LENGTH), memsync, hasOffset, hasLength);
+        int cmdCode = cmdCodeIn(nv);
+        return new RequestHeader(cmdCode, nv.getUint64(FIELD_SEQ), nv.getUint64(FIELD_OFFSET),
+                nv.getUint64(FIELD_LENGTH), memsyncIn(nv, cmdCode), hasUint64(nv, FIELD_OFFSET),
+                hasUint64(nv, FIELD_LENGTH));
+    }
+
+    // {@link #fromNv}'s reads one by one, for the secondary's receiver: no header object per request.
+
+    /** The raw {@code cmd}, 0 when missing or of another type. */
+    public static int cmdCodeIn(NvMessage nv) {
+        return nv.getUint8(FIELD_CMD);
+    }
+
+    /** Whether the field exists as a uint64 (the reference's {@code nv_error} check). */
+    public static boolean hasUint64(NvMessage nv, String field) {
+        return nv.typeOf(field) == NvType.UINT64;
+    }
+
+    /** {@code memsync}: any field of that name in a WRITE ({@code nv_exists}). */
+    public static boolean memsyncIn(NvMessage nv, int cmdCode) {
+        return cmdCode == HioCommand.WRITE.code() && nv.has(FIELD_MEMSYNC);
     }
 
     /**
@@ -167,6 +181,12 @@ public final class RequestHeader {
      * @param maxPhys    the largest READ/WRITE accepted (MAXPHYS, 1 MiB here)
      */
     public RequestCheck validate(long dataSize, int sectorSize, int maxPhys) {
+        return validate(cmdCode, seq, offset, length, hasOffset, hasLength, dataSize, sectorSize, maxPhys);
+    }
+
+    /** {@link #validate(long, int, int)} of a header read field by field (see {@link #fromNv}). */
+    public static RequestCheck validate(int cmdCode, long seq, long offset, long length, boolean hasOffset,
+            boolean hasLength, long dataSize, int sectorSize, int maxPhys) {
         if (dataSize < 0 || sectorSize <= 0 || maxPhys <= 0) {
             throw new IllegalArgumentException("dataSize " + dataSize + ", sectorSize "
                     + sectorSize + ", maxPhys " + maxPhys);
@@ -174,7 +194,7 @@ public final class RequestHeader {
         if (cmdCode == 0) {
             return RequestCheck.invalid("Header contains no 'cmd' field.");
         }
-        HioCommand cmd = cmd();
+        HioCommand cmd = HioCommand.fromCode(cmdCode);
         if (cmd != HioCommand.KEEPALIVE && seq == 0) {
             return RequestCheck.invalid("Header contains no 'seq' field.");
         }
@@ -186,14 +206,14 @@ public final class RequestHeader {
             case WRITE:
             case DELETE:
             case HASH:
-                return checkRange(cmd, dataSize, sectorSize, maxPhys);
+                return checkRange(cmd, offset, length, hasOffset, hasLength, dataSize, sectorSize, maxPhys);
             default:
                 return RequestCheck.invalid("Header contains invalid 'cmd' (" + cmdCode + ").");
         }
     }
 
-    private RequestCheck checkRange(HioCommand cmd, long dataSize, int sectorSize,
-            int maxPhys) {
+    private static RequestCheck checkRange(HioCommand cmd, long offset, long length, boolean hasOffset,
+            boolean hasLength, long dataSize, int sectorSize, int maxPhys) {
         if (!hasOffset) {
             return RequestCheck.invalid("Header is missing 'offset' field.");
         }
@@ -220,13 +240,13 @@ public final class RequestHeader {
         long end = offset + length;
         boolean wrapped = Long.compareUnsigned(end, offset) < 0;
         if (wrapped || Long.compareUnsigned(end, dataSize) > 0) {
-            return RequestCheck.invalid("Data offset is too large (" + unsignedSum() + " > "
+            return RequestCheck.invalid("Data offset is too large (" + unsignedSum(offset, length) + " > "
                     + dataSize + ").");
         }
         return RequestCheck.OK;
     }
 
-    private String unsignedSum() {
+    private static String unsignedSum(long offset, long length) {
         BigInteger mask = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
         return BigInteger.valueOf(offset).and(mask)
                 .add(BigInteger.valueOf(length).and(mask)).toString();

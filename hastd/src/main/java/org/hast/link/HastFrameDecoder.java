@@ -4,6 +4,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -86,6 +87,13 @@ public final class HastFrameDecoder extends ChannelInboundHandlerAdapter impleme
     private boolean frameFired;
     /** Set on the first error: the stream is out of step, nothing after it is decoded. */
     private boolean failed;
+    /**
+     * With {@link #reuseFrames}: the one frame and nv view rebound to each message while the
+     * consumer released the previous one (see {@link HastFrame}), else null.
+     */
+    private HastFrame reusedFrame;
+    /** Whether {@code pendingNv} is {@code reusedFrame}'s view (else a kept copy). */
+    private boolean pendingReused;
 
     public HastFrameDecoder() {
         this(DEFAULT_MAX_NV_SIZE, DEFAULT_MAX_PAYLOAD_SIZE);
@@ -123,6 +131,19 @@ public final class HastFrameDecoder extends ChannelInboundHandlerAdapter impleme
             throw new IllegalArgumentException("negative payload cap " + maxPayloadSize);
         }
         this.maxPayloadSize = maxPayloadSize;
+    }
+
+    /**
+     * From now on, fires one reused frame over one reused nv view instead of a new frame and a
+     * heap copy per message: the data path's zero-allocation form. The consumer must read the
+     * frame on the event loop and release it before it returns (see {@link HastFrame}); should it
+     * keep one, the next messages get kept frames again until it releases it. The handshake's
+     * frames, which are kept, come before this is switched on. Call it from the event loop.
+     */
+    public void reuseFrames() {
+        if (reusedFrame == null) {
+            reusedFrame = new HastFrame(NvMessage.reusable());
+        }
     }
 
     /** Payload bytes the socket wrote straight into their frame's buffer so far. */
@@ -250,7 +271,7 @@ public final class HastFrameDecoder extends ChannelInboundHandlerAdapter impleme
             return false;
         }
         pendingVersion = in.getUnsignedByte(at);
-        pendingNv = decodeNv(in, at + FrameHeader.HEADER_SIZE, nvSize);
+        decodeNv(in, at + FrameHeader.HEADER_SIZE, nvSize);
         in.skipBytes(FrameHeader.HEADER_SIZE + nvSize);
         return true;
     }
@@ -278,7 +299,7 @@ public final class HastFrameDecoder extends ChannelInboundHandlerAdapter impleme
             return false;
         }
         pendingVersion = head.getUnsignedByte(0);
-        pendingNv = decodeNv(head, FrameHeader.HEADER_SIZE, headNvSize);
+        decodeNv(head, FrameHeader.HEADER_SIZE, headNvSize);
         head.clear();
         headNvSize = -1;
         return true;
@@ -299,12 +320,22 @@ public final class HastFrameDecoder extends ChannelInboundHandlerAdapter impleme
         return (int) nvSize;
     }
 
-    private static NvMessage decodeNv(ByteBuf from, int at, int nvSize) {
-        // a copy: the nv outlives this read, the received buffer does not
-        byte[] blob = new byte[nvSize];
-        from.getBytes(at, blob);
+    /** Sets {@code pendingNv}: the reused view when it is free, else a kept copy. */
+    private void decodeNv(ByteBuf from, int at, int nvSize) {
+        // a copy either way: the nv outlives this read, the received buffer does not
         try {
-            return NvMessage.decode(blob);
+            if (reusedFrame != null && reusedFrame.free()) {
+                NvMessage view = reusedFrame.nvView();
+                from.getBytes(at, view.rebindBuffer(nvSize), 0, nvSize);
+                view.decodeReused(nvSize);
+                pendingNv = view;
+                pendingReused = true;
+                return;
+            }
+            byte[] blob = new byte[nvSize];
+            from.getBytes(at, blob);
+            pendingNv = NvMessage.decode(blob);
+            pendingReused = false;
         } catch (NvFormatException e) {
             throw new HastFrameException(HastFrameException.Kind.MALFORMED_NV,
                     "Malformed nv: " + e.getMessage(), e);
@@ -321,9 +352,9 @@ public final class HastFrameDecoder extends ChannelInboundHandlerAdapter impleme
                     + maxPayloadSize + ".");
         }
         if (size == 0) {
-            fire(new HastFrame(pendingVersion, pendingNv));
+            fire(frame(Unpooled.EMPTY_BUFFER));
         } else if (in.readableBytes() >= size) {
-            fire(new HastFrame(pendingVersion, pendingNv, in.readRetainedSlice((int) size)));
+            fire(frame(in.readRetainedSlice((int) size)));
         } else {
             pendingPayloadSize = (int) size;
             payload = payloadBuffers.fits(pendingPayloadSize)
@@ -340,8 +371,14 @@ public final class HastFrameDecoder extends ChannelInboundHandlerAdapter impleme
         }
         ByteBuf full = payload;
         payload = null;
-        fire(new HastFrame(pendingVersion, pendingNv, full));
+        fire(frame(full));
         pendingNv = null;
+    }
+
+    /** The pending message as a frame: the reused one when its view holds the nv. */
+    private HastFrame frame(ByteBuf payload) {
+        return pendingReused ? reusedFrame.rebind(pendingVersion, payload)
+                : new HastFrame(pendingVersion, pendingNv, payload);
     }
 
     private void fire(HastFrame frame) {
@@ -357,6 +394,10 @@ public final class HastFrameDecoder extends ChannelInboundHandlerAdapter impleme
     }
 
     private void releaseState() {
+        if (pendingReused && pendingNv != null && reusedFrame.free()) {
+            pendingNv.invalidate();
+        }
+        pendingReused = false;
         pendingNv = null;
         headNvSize = -1;
         lent = null;

@@ -290,7 +290,7 @@ final class RemoteIo implements AutoCloseable {
         RequestHeader.writeRequest(nv.clear(), hio.cmd, seq, hio.offset, hio.length, write && hio.memsync);
         ByteBuf payload = write ? payload(hio) : Unpooled.EMPTY_BUFFER;
         try {
-            return new EncodedFrame(HastFrameEncoder.encodeHeader(PooledByteBufAllocator.DEFAULT, version, nv),
+            return EncodedFrame.of(HastFrameEncoder.encodeHeader(PooledByteBufAllocator.DEFAULT, version, nv),
                     payload);
         } catch (RuntimeException e) {
             payload.release();

@@ -6,6 +6,8 @@ import org.hast.codec.CodecException;
 import org.hast.codec.PayloadCodec;
 import org.hast.daemon.process.LoopErrors;
 import org.hast.link.HastFrame;
+import org.hast.link.HastFrameDecoder;
+import org.hast.nv.NvMessage;
 import org.hast.proto.HioCommand;
 import org.hast.proto.PayloadFields;
 import org.hast.proto.ProtocolException;
@@ -51,23 +53,35 @@ final class ReplyReceiver extends ChannelInboundHandlerAdapter {
         }
     }
 
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        // Every frame from here on is a reply read at once in channelRead: the decoder may
+        // rebind one frame object instead of making one per reply.
+        HastFrameDecoder decoder = ctx.pipeline().get(HastFrameDecoder.class);
+        if (decoder != null) {
+            decoder.reuseFrames();
+        }
+    }
+
     private void handle(ChannelHandlerContext ctx, HastFrame frame) throws ProtocolException {
-        ReplyHeader reply = ReplyHeader.fromNv(frame.nv());
-        if (reply.received()) {
-            Hio hio = remote.inFlight(reply.seq());
+        // the fields read one by one: no header object per reply
+        NvMessage nv = frame.nv();
+        long seq = ReplyHeader.seqOf(nv);
+        if (ReplyHeader.receivedIn(nv)) {
+            Hio hio = remote.inFlight(seq);
             if (hio != null && hio.memsync) {
                 remote.receivedFirst(hio);
             } else if (hio == null) {
-                LOG.debug("Memsync acknowledgement for unknown request {}.", Long.toUnsignedString(reply.seq()));
+                LOG.debug("Memsync acknowledgement for unknown request {}.", Long.toUnsignedString(seq));
             }
             return;
         }
-        Hio hio = remote.claim(reply.seq());
+        Hio hio = remote.claim(seq);
         if (hio == null) {
-            LOG.warn("Reply for unknown request {} ignored.", Long.toUnsignedString(reply.seq()));
+            LOG.warn("Reply for unknown request {} ignored.", Long.toUnsignedString(seq));
             return;
         }
-        int error = reply.error();
+        int error = ReplyHeader.errorIn(nv);
         if (error == 0 && (hio.cmd == HioCommand.READ || hio.cmd == HioCommand.HASH)) {
             error = hio.cmd == HioCommand.READ ? readPayload(frame, hio) : readDigests(frame, hio);
             if (error != 0) {

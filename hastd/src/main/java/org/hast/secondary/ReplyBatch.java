@@ -49,7 +49,7 @@ final class ReplyBatch {
     /** {@link #sendHeader} without {@link #flush}. */
     void queueHeader(int version, NvWriter nv) {
         ByteBuf header = HastFrameEncoder.encodeHeader(out.alloc(), version, nv);
-        pending.offer(new EncodedFrame(header, Unpooled.EMPTY_BUFFER));
+        pending.offer(EncodedFrame.of(header, Unpooled.EMPTY_BUFFER));
     }
 
     /** Any thread: queues the reply; the loop sends it with the others queued meanwhile. */

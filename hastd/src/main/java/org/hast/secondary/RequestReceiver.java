@@ -2,7 +2,9 @@ package org.hast.secondary;
 
 import org.hast.daemon.process.LoopErrors;
 import org.hast.link.HastFrame;
+import org.hast.link.HastFrameDecoder;
 import org.hast.link.OutgoingFrame;
+import org.hast.nv.NvMessage;
 import org.hast.proto.HioCommand;
 import org.hast.proto.PayloadFields;
 import org.hast.proto.ReplyHeader;
@@ -48,32 +50,50 @@ final class RequestReceiver extends ChannelInboundHandlerAdapter {
     }
 
     @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        // Each request is read at once in channelRead (its payload retained on its own): the
+        // decoder may rebind one frame object instead of making one per request.
+        HastFrameDecoder decoder = ctx.pipeline().get(HastFrameDecoder.class);
+        if (decoder != null) {
+            decoder.reuseFrames();
+        }
+    }
+
+    @Override
     public void channelRead(ChannelHandlerContext ctx, Object message) {
         HastFrame frame = (HastFrame) message;
         try {
-            RequestHeader header = RequestHeader.fromNv(frame.nv());
-            if (header.cmd() == HioCommand.KEEPALIVE) {
+            // The header's fields read one by one from the (reused) frame: no header object.
+            NvMessage nv = frame.nv();
+            int cmdCode = RequestHeader.cmdCodeIn(nv);
+            HioCommand cmd = HioCommand.fromCode(cmdCode);
+            if (cmd == HioCommand.KEEPALIVE) {
                 return;
             }
-            count(header.cmd());
-            RequestCheck check = header.validate(dataSize, sectorSize, maxRequestBytes);
+            count(cmd);
+            long seq = nv.getUint64(RequestHeader.FIELD_SEQ);
+            long offset = nv.getUint64(RequestHeader.FIELD_OFFSET);
+            long length = nv.getUint64(RequestHeader.FIELD_LENGTH);
+            RequestCheck check = RequestHeader.validate(cmdCode, seq, offset, length,
+                    RequestHeader.hasUint64(nv, RequestHeader.FIELD_OFFSET),
+                    RequestHeader.hasUint64(nv, RequestHeader.FIELD_LENGTH), dataSize, sectorSize, maxRequestBytes);
             SecondaryRequest request;
             if (!check.ok()) {
                 LOG.error("{}", check.message());
-                request = new SecondaryRequest(header, null, null, check.error());
-            } else if (header.cmd() == HioCommand.WRITE) {
-                if (header.memsync()) {
+                request = new SecondaryRequest(cmd, seq, offset, length, null, null, check.error());
+            } else if (cmd == HioCommand.WRITE) {
+                if (RequestHeader.memsyncIn(nv, cmdCode)) {
                     // Received, not yet written: the primary may acknowledge its caller now (§4.6),
                     // with the other early replies of this read in one system call.
-                    out.write(new OutgoingFrame(frameVersion, ReplyHeader.received(header.seq()).toNv()),
+                    out.write(new OutgoingFrame(frameVersion, ReplyHeader.received(seq).toNv()),
                             out.voidPromise());
                     unflushed = true;
                 }
                 // A plain payload (neither compressed nor checksummed) needs no fields object.
-                PayloadFields fields = PayloadFields.encoded(frame.nv()) ? PayloadFields.fromNv(frame.nv()) : null;
-                request = new SecondaryRequest(header, fields, frame.payload().retain(), 0);
+                PayloadFields fields = PayloadFields.encoded(nv) ? PayloadFields.fromNv(nv) : null;
+                request = new SecondaryRequest(cmd, seq, offset, length, fields, frame.payload().retain(), 0);
             } else {
-                request = new SecondaryRequest(header, null, null, 0);
+                request = new SecondaryRequest(cmd, seq, offset, length, null, null, 0);
             }
             disk.add(request);
         } finally {

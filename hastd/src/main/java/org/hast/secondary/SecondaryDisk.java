@@ -170,7 +170,7 @@ final class SecondaryDisk implements Runnable {
                         if (request.error() == 0) {
                             clearBitmapOnce();
                         }
-                        slot = order.admit(kindOf(request), request.header().offset(), request.header().length());
+                        slot = order.admit(kindOf(request), request.offset(), request.length());
                     } catch (InterruptedException e) {
                         request.release();
                         throw e;
@@ -195,7 +195,7 @@ final class SecondaryDisk implements Runnable {
         if (request.error() != 0) {
             return ApplyOrder.Kind.NONE;
         }
-        return switch (request.header().cmd()) {
+        return switch (request.cmd()) {
             // A hash must see every earlier write, as a read does.
             case READ, HASH -> ApplyOrder.Kind.READ;
             case WRITE, DELETE -> ApplyOrder.Kind.WRITE;
@@ -215,14 +215,14 @@ final class SecondaryDisk implements Runnable {
 
     /** {@link #apply} with its reply queued, for the next {@link ReplyBatch#flush}. */
     private void applyAndQueueReply(SecondaryRequest request, PayloadCodec codec, ByteBuffer decodeBuffer) {
-        long seq = request.header().seq();
+        long seq = request.seq();
         if (request.error() != 0) {
             reply(ReplyHeader.failed(seq, request.error()), null, null);
             return;
         }
-        long offset = request.header().offset();
-        long length = request.header().length();
-        switch (request.header().cmd()) {
+        long offset = request.offset();
+        long length = request.length();
+        switch (request.cmd()) {
             case READ -> read(seq, offset, (int) length, codec);
             case WRITE -> write(request, seq, offset, (int) length, codec, decodeBuffer);
             case DELETE -> {

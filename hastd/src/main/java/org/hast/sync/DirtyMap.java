@@ -3,6 +3,7 @@ package org.hast.sync;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.function.IntConsumer;
 
 import org.hast.activemap.ActiveMap;
@@ -60,16 +61,20 @@ public final class DirtyMap implements AutoCloseable {
     private long writtenGeneration;
     /** The latest generation asked for by a mark; later ones up to requested are clears. */
     private long markGeneration;
-    private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+    /**
+     * The writes waiting for a bitmap write: generation and continuation at the same index, the
+     * first {@code waiterCount} in use (guarded by flushLock). Two arrays, not a queue of
+     * records: a waiter per write at qd32 was the primary's most frequent small allocation.
+     */
+    private long[] waiterGenerations = new long[64];
+    private Runnable[] waiterContinuations = new Runnable[64];
+    private int waiterCount;
     /** Per extent: the bitmap write that makes its latest mark durable (guarded by flushLock). */
     private final long[] markedAt;
     /** Set once the clear thread has ended: flushers end when no work is left. */
     private boolean flushersStop;
     private final Thread[] flushers = new Thread[FLUSHERS];
     private final BitmapClears clears;
-
-    private record Waiter(long generation, Runnable then) {
-    }
 
     /**
      * The activemap {@code map} of the provider {@code local}, whose data (extent 0) starts at
@@ -206,7 +211,7 @@ public final class DirtyMap implements AutoCloseable {
                 }
                 mustWait = waitFor > 0;
                 if (mustWait) {
-                    waiters.add(new Waiter(waitFor, then));
+                    addWaiter(waitFor, then);
                 }
             }
         }
@@ -340,6 +345,34 @@ public final class DirtyMap implements AutoCloseable {
         return markGeneration > claimedGeneration || clears.granted();
     }
 
+    /** Under flushLock. */
+    private void addWaiter(long generation, Runnable then) {
+        if (waiterCount == waiterGenerations.length) {
+            waiterGenerations = Arrays.copyOf(waiterGenerations, waiterCount * 2);
+            waiterContinuations = Arrays.copyOf(waiterContinuations, waiterCount * 2);
+        }
+        waiterGenerations[waiterCount] = generation;
+        waiterContinuations[waiterCount] = then;
+        waiterCount++;
+    }
+
+    /** Under flushLock: moves the waiters that {@code writtenGeneration} covers to {@code ready}, in order. */
+    private void takeReadyWaiters(ArrayDeque<Runnable> ready) {
+        int kept = 0;
+        for (int i = 0; i < waiterCount; i++) {
+            Runnable then = waiterContinuations[i];
+            waiterContinuations[i] = null;
+            if (waiterGenerations[i] <= writtenGeneration) {
+                ready.add(then);
+            } else {
+                waiterGenerations[kept] = waiterGenerations[i];
+                waiterContinuations[kept] = then;
+                kept++;
+            }
+        }
+        waiterCount = kept;
+    }
+
     private void flushLoop() {
         ArrayDeque<Runnable> ready = new ArrayDeque<>();
         while (true) {
@@ -380,13 +413,7 @@ public final class DirtyMap implements AutoCloseable {
                 writtenGeneration = Math.max(writtenGeneration, target);
                 clears.bitmapWritten(withClears, durable, target);
                 // Not sorted: a write may wait for an older, still pending, bitmap write.
-                for (java.util.Iterator<Waiter> it = waiters.iterator(); it.hasNext();) {
-                    Waiter w = it.next();
-                    if (w.generation() <= writtenGeneration) {
-                        ready.add(w.then());
-                        it.remove();
-                    }
-                }
+                takeReadyWaiters(ready);
                 if (flushWork()) {
                     // More marks arrived meanwhile: another flusher writes them while this one
                     // runs the continuations.

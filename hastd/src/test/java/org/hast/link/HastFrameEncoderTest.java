@@ -127,7 +127,7 @@ class HastFrameEncoderTest {
         EmbeddedChannel viaFrame = new EmbeddedChannel(HastFrameEncoder.INSTANCE);
         viaFrame.writeOutbound(new OutgoingFrame(2, nv, payload.retainedSlice()));
         EmbeddedChannel viaEncoded = new EmbeddedChannel(HastFrameEncoder.INSTANCE);
-        viaEncoded.writeOutbound(new EncodedFrame(header, payload.retainedSlice()));
+        viaEncoded.writeOutbound(EncodedFrame.of(header, payload.retainedSlice()));
 
         assertArrayEquals(drain(viaFrame), drain(viaEncoded));
         assertEquals(0, header.refCnt(), "the header went out and was released");
@@ -135,7 +135,7 @@ class HastFrameEncoderTest {
         payload.release();
 
         ByteBuf dropped = HastFrameEncoder.encodeHeader(PooledByteBufAllocator.DEFAULT, 2, nv);
-        new EncodedFrame(dropped, Unpooled.EMPTY_BUFFER).release();
+        EncodedFrame.of(dropped, Unpooled.EMPTY_BUFFER).release();
         assertEquals(0, dropped.refCnt(), "a frame never written releases its header");
     }
 

@@ -101,7 +101,7 @@ class ParallelApplyTest {
         queue.setReceiveChannel(receiveSide);
         disk = new SecondaryDisk(queue, local, LOCAL_OFFSET, PayloadCodec::new, new WorkerStats(), client, 2,
                 MAX_REQUEST, () -> violations.add("fatal"), 4);
-        disk.setBeforeApply(request -> hooks.getOrDefault(request.header().seq(), r -> { }).accept(request));
+        disk.setBeforeApply(request -> hooks.getOrDefault(request.seq(), r -> { }).accept(request));
         diskThread = new Thread(disk, "disk");
         diskThread.start();
     }

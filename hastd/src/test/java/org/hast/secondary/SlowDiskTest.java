@@ -97,7 +97,7 @@ class SlowDiskTest {
                         disk = new SecondaryDisk(queue, local, LOCAL_OFFSET, PayloadCodec::new, stats,
                                 channel, 2, MAX_REQUEST, () -> { });
                         disk.setBeforeApply(request -> {
-                            if (request.header().seq() == 2) {
+                            if (request.seq() == 2) {
                                 stalled.countDown();
                                 try {
                                     release.await();
