@@ -29,6 +29,7 @@ PAIR_HOME=$home PAIR_DIR=$work
 . bench/lib/pair.sh
 cleanup() {
     pair_stop
+    [[ -n ${sec:-} ]] && rm -f "/tmp/perf-$sec.map"
     rm -f "$work"/*/disk.img
     [[ ${KEEP:-0} == 1 ]] && echo "kept $work" || rm -rf "$work"
 }
