@@ -21,7 +21,7 @@ MODE=${6:-fullsync}
 # Defaults differ per checkout, so that runs from two worktrees never share files or ports.
 checkout_slot=$(( $(cd "$(dirname "$0")/.." && pwd -P | cksum | cut -d" " -f1) % 199 ))
 work=${HAST_BENCH_DIR:-/var/tmp/hast-alloc-bench-$checkout_slot}
-port_a=$(( 30400 + 2 * checkout_slot )) port_b=$(( 30401 + 2 * checkout_slot ))
+port_a=$(( 30400 + 2 * checkout_slot ))
 
 for t in fio jcmd jfr python3; do
     command -v $t >/dev/null || { echo "alloc-profile: $t is missing" >&2; exit 69; }
@@ -29,61 +29,20 @@ done
 [[ -f hastd/target/hastd.jar && -f hastctl/target/hastctl.jar ]] || {
     echo "alloc-profile: build first: mvn -q package -DskipTests" >&2; exit 69; }
 
-node() { local n=$1; shift; HAST_NODE="$n" "$@"; }
+. bench/lib/pair.sh
+PAIR_DIR=$work
 cleanup() {
-    for n in allocA allocB; do
-        [[ -f $work/hast.conf ]] && node $n bin/hastctl stop -c "$work/hast.conf" >/dev/null 2>&1 || true
-    done
+    pair_stop
     [[ ${KEEP:-0} == 1 ]] && { rm -f "$work"/*/disk.img; echo "kept $work"; } || rm -rf "$work"
 }
 trap cleanup EXIT
 
-rm -rf "$work"; mkdir -p "$work/a" "$work/b"
-cat >"$work/hast.conf" <<CONF
-replication $MODE
-on allocA {
-	control uds://$work/a/ctl.sock
-	pidfile $work/a/hastd.pid
-	listen tcp4://127.0.0.1:$port_a
-}
-on allocB {
-	control uds://$work/b/ctl.sock
-	pidfile $work/b/hastd.pid
-	listen tcp4://127.0.0.1:$port_b
-}
-resource alloc {
-	device none
-	on allocA {
-		local $work/a/disk.img
-		remote tcp4://127.0.0.1:$port_b
-		export uds://$work/a/alloc.nbd
-	}
-	on allocB {
-		local $work/b/disk.img
-		remote tcp4://127.0.0.1:$port_a
-	}
-}
-CONF
-disk_bytes=$(( $(numfmt --from=iec "$SIZE") + (64 << 20) ))
-truncate -s "$disk_bytes" "$work/a/disk.img" "$work/b/disk.img"
-for n in allocA allocB; do
-    node $n bin/hastctl create -c "$work/hast.conf" alloc
-    node $n bin/hastd -c "$work/hast.conf"
-done
-node allocB bin/hastctl role -c "$work/hast.conf" secondary alloc
-node allocA bin/hastctl role -c "$work/hast.conf" primary alloc
-for _ in $(seq 600); do
-    node allocA bin/hastctl status -c "$work/hast.conf" | grep -q complete && [[ -S $work/a/alloc.nbd ]] && break
-    sleep 0.1
-done
-uri="nbd+unix:///alloc?socket=$work/a/alloc.nbd"
-fio --name=prefill --ioengine=nbd --uri="$uri" --rw=write --bs=1m --iodepth=16 --size="$SIZE" \
-    --output-format=terse >/dev/null 2>&1
-# This run's workers: its daemons' children (pgrep by title found another checkout's pair when
-# two ran at once, both resources being named alloc).
-worker=$(ps -o pid=,args= --ppid "$(cat "$work/a/hastd.pid")" | awk 'index($0, "hastd: alloc (primary)") {print $1; exit}')
+pair_start alloc "$MODE" "$port_a"
+uri=$PAIR_URI
+pair_prefill
+worker=$(pair_worker primary)
 [[ -n $worker ]] || { echo "alloc-profile: no primary worker found" >&2; exit 70; }
-secondary=$(ps -o pid=,args= --ppid "$(cat "$work/b/hastd.pid")" | awk 'index($0, "hastd: alloc (secondary)") {print $1; exit}')
+secondary=$(pair_worker secondary)
 [[ -n $secondary ]] || { echo "alloc-profile: no secondary worker found" >&2; exit 70; }
 
 # A short warm-up so the recording sees the steady state, not the JIT's first minutes.

@@ -29,7 +29,7 @@ WORKLOADS=(${WORKLOADS:-randw4k-qd1 randw4k-qd32})
 # Defaults differ per checkout, so that runs from two worktrees never share files or ports.
 checkout_slot=$(( $(cd "$(dirname "$0")/.." && pwd -P | cksum | cut -d" " -f1) % 199 ))
 work=${HAST_BENCH_DIR:-/var/tmp/hast-build-ab-$checkout_slot}
-port_a=${AB_PORT:-$(( 30000 + 2 * checkout_slot ))} port_b=$(( port_a + 1 ))
+port_a=${AB_PORT:-$(( 30000 + 2 * checkout_slot ))}
 for t in fio python3; do
     command -v $t >/dev/null || { echo "build-ab: $t is missing" >&2; exit 69; }
 done
@@ -43,14 +43,6 @@ fio_args() {
         randr4k-qd32) echo "--rw=randread --bs=4k --iodepth=32" ;;
         hot-randw4k-qd1) echo "--rw=randwrite --bs=4k --iodepth=1 --size=64m" ;;   # extents already dirty
     esac
-}
-
-worker_pid() {   # the primary worker: hastd abA's child titled "hastd: ab (primary)"
-    ps -o pid=,args= --ppid "$(cat "$work/a/hastd.pid")" | awk 'index($0, "hastd: ab (primary)") {print $1; exit}'
-}
-
-secondary_worker_pid() {
-    ps -o pid=,args= --ppid "$(cat "$work/b/hastd.pid")" | awk 'index($0, "hastd: ab (secondary)") {print $1; exit}'
 }
 
 machine_ticks() {   # busy ticks of all cores: user nice system irq softirq steal
@@ -83,12 +75,12 @@ thread_counters() {   # pid -> one line per thread: "tid name cpu_ticks voluntar
 
 measure() {   # uri workload -> "MB/s IOPS lat_mean_us cpu_us_per_request vcsw_per_request"
     local pid before after r threads_before
-    pid=$(worker_pid)
+    pid=$(pair_worker primary)
     before=$(worker_counters "$pid")
     [[ -n ${THREADS:-} ]] && threads_before=$(thread_counters "$pid")
     local spid sys_before sec_before fio_before me=$BASHPID
     if [[ -n ${SYSCPU:-} ]]; then
-        spid=$(secondary_worker_pid); sys_before=$(machine_ticks)
+        spid=$(pair_worker secondary); sys_before=$(machine_ticks)
         [[ -n $spid && -r /proc/$spid/stat ]] || spid=$$   # not found: the figure is then this script's own, about 0
         sec_before=$(worker_counters "$spid"); fio_before=$(awk '{print $16 + $17}' /proc/$me/stat)
     fi
@@ -127,60 +119,18 @@ n = max(int(n), 1); hz = os.sysconf("SC_CLK_TCK")
 print("%s %s %s %.1f %.2f" % (mb, iops, lat, (t1 - t0) * 1e6 / hz / n, (v1 - v0) / n))' "$r" "$before" "$after"
 }
 
-home=""
-node() { local n=$1; shift; HAST_NODE="$n" "$home/bin/$1" "${@:2}"; }
-stop_pair() {
-    [[ -n $home && -f $work/hast.conf ]] || return 0
-    for n in abA abB; do node $n hastctl stop -c "$work/hast.conf" >/dev/null 2>&1 || true; done
-}
-trap 'stop_pair; rm -rf "$work"' EXIT
+PAIR_DIR=$work
+. "$(dirname "$0")/lib/pair.sh"
+trap 'pair_stop; rm -rf "$work"' EXIT
 
-start_pair() {   # mode metaflush localio jvmopts
-    rm -rf "$work"; mkdir -p "$work/a" "$work/b"
-    local disk_bytes=$(( $(numfmt --from=iec "$SIZE") + (64 << 20) ))
-    truncate -s "$disk_bytes" "$work/a/disk.img" "$work/b/disk.img"
-    cat >"$work/hast.conf" <<CONF
-replication $1
-metaflush $2
-$([[ -n $3 ]] && echo "localio $3")
-on abA {
-	control uds://$work/a/ctl.sock
-	pidfile $work/a/hastd.pid
-	listen tcp4://127.0.0.1:$port_a
-}
-on abB {
-	control uds://$work/b/ctl.sock
-	pidfile $work/b/hastd.pid
-	listen tcp4://127.0.0.1:$port_b
-}
-resource ab {
-	device none
-	on abA {
-		local $work/a/disk.img
-		remote tcp4://127.0.0.1:$port_b
-		export uds://$work/a/ab.nbd
-	}
-	on abB {
-		local $work/b/disk.img
-		remote tcp4://127.0.0.1:$port_a
-	}
-}
-CONF
-    for n in abA abB; do
-        node $n hastctl create -c "$work/hast.conf" ab
-        if [[ -n $4 ]]; then JAVA_TOOL_OPTIONS="${4//,/ }" node $n hastd -c "$work/hast.conf"
-        else node $n hastd -c "$work/hast.conf"; fi
-    done
-    node abB hastctl role -c "$work/hast.conf" secondary ab
-    node abA hastctl role -c "$work/hast.conf" primary ab
-    for _ in $(seq 300); do
-        node abA hastctl status -c "$work/hast.conf" | grep -q complete && [[ -S $work/a/ab.nbd ]] && break
-        sleep 0.1
-    done
-    fio --name=prefill --ioengine=nbd --uri="nbd+unix:///ab?socket=$work/a/ab.nbd" --rw=write --bs=1m \
-        --iodepth=16 --size="$SIZE" --end_fsync=1 --output-format=terse >/dev/null 2>&1
+start_pair() {   # home mode metaflush localio jvmopts
+    PAIR_HOME=$1 PAIR_HASTD_ENV=()
+    [[ -n $5 ]] && PAIR_HASTD_ENV=("JAVA_TOOL_OPTIONS=${5//,/ }")
+    pair_start ab "$2" "$port_a" "metaflush $3${4:+
+localio $4}"
+    pair_prefill
     if (( ${WARMUP:-0} > 0 )); then   # the JIT compiles the 4 KiB path here, not in the first measured run
-        fio --name=warmup --ioengine=nbd --uri="nbd+unix:///ab?socket=$work/a/ab.nbd" --rw=randwrite --bs=4k \
+        fio --name=warmup --ioengine=nbd --uri="$PAIR_URI" --rw=randwrite --bs=4k \
             --iodepth=8 --size="$SIZE" --time_based --runtime="$WARMUP" --output-format=terse >/dev/null 2>&1
     fi
 }
@@ -190,13 +140,12 @@ for rep in $(seq "$REPS"); do
     for mode in $MODES; do
         for v in "${VARIANTS[@]}"; do
             IFS=: read -r label home flush localio jvmopts <<<"$v"
-            home=$(readlink -f "$home")
-            start_pair "$mode" "$flush" "${localio:-}" "${jvmopts:-}"
+            start_pair "$(readlink -f "$home")" "$mode" "$flush" "${localio:-}" "${jvmopts:-}"
             for w in "${WORKLOADS[@]}"; do
-                r=$(measure "nbd+unix:///ab?socket=$work/a/ab.nbd" "$w")
+                r=$(measure "$PAIR_URI" "$w")
                 echo "$rep $mode $label $w $r" | tee -a "$results"
             done
-            stop_pair; sleep 0.5
+            pair_stop; sleep 0.5
         done
     done
 done

@@ -24,7 +24,7 @@ WARMUP=${WARMUP:-20}
 # Defaults differ per checkout, so that runs from two worktrees never share files or ports.
 checkout_slot=$(( $(cd "$(dirname "$0")/.." && pwd -P | cksum | cut -d" " -f1) % 199 ))
 work=${HAST_BENCH_DIR:-/var/tmp/hast-cpu-profile-$checkout_slot}
-port_a=$(( 30800 + 2 * checkout_slot )) port_b=$(( 30801 + 2 * checkout_slot ))
+port_a=$(( 30800 + 2 * checkout_slot ))
 
 for t in fio jcmd perf python3; do
     command -v $t >/dev/null || { echo "cpu-profile: $t is missing" >&2; exit 69; }
@@ -32,59 +32,20 @@ done
 [[ -f hastd/target/hastd.jar && -f hastctl/target/hastctl.jar ]] || {
     echo "cpu-profile: build first: mvn -q package -DskipTests" >&2; exit 69; }
 
-node() { local n=$1; shift; HAST_NODE="$n" "$@"; }
+. bench/lib/pair.sh
+PAIR_DIR=$work
 cleanup() {
-    for n in cpuA cpuB; do
-        [[ -f $work/hast.conf ]] && node $n bin/hastctl stop -c "$work/hast.conf" >/dev/null 2>&1 || true
-    done
+    pair_stop
     [[ -n ${worker:-} ]] && rm -f "/tmp/perf-$worker.map"
     [[ ${KEEP:-0} == 1 ]] && { rm -f "$work"/*/disk.img; echo "kept $work"; } || rm -rf "$work"
 }
 trap cleanup EXIT
 
-rm -rf "$work"; mkdir -p "$work/a" "$work/b"
-cat >"$work/hast.conf" <<CONF
-replication $MODE
-on cpuA {
-	control uds://$work/a/ctl.sock
-	pidfile $work/a/hastd.pid
-	listen tcp4://127.0.0.1:$port_a
-}
-on cpuB {
-	control uds://$work/b/ctl.sock
-	pidfile $work/b/hastd.pid
-	listen tcp4://127.0.0.1:$port_b
-}
-resource cpuprof {
-	device none
-	on cpuA {
-		local $work/a/disk.img
-		remote tcp4://127.0.0.1:$port_b
-		export uds://$work/a/cpuprof.nbd
-	}
-	on cpuB {
-		local $work/b/disk.img
-		remote tcp4://127.0.0.1:$port_a
-	}
-}
-CONF
-disk_bytes=$(( $(numfmt --from=iec "$SIZE") + (64 << 20) ))
-truncate -s "$disk_bytes" "$work/a/disk.img" "$work/b/disk.img"
-for n in cpuA cpuB; do
-    node $n bin/hastctl create -c "$work/hast.conf" cpuprof
-    HAST_WORKER_JVM_OPTIONS="-XX:+PreserveFramePointer ${XOPTS:-}" node $n bin/hastd -c "$work/hast.conf"
-done
-node cpuB bin/hastctl role -c "$work/hast.conf" secondary cpuprof
-node cpuA bin/hastctl role -c "$work/hast.conf" primary cpuprof
-for _ in $(seq 600); do
-    node cpuA bin/hastctl status -c "$work/hast.conf" | grep -q complete && [[ -S $work/a/cpuprof.nbd ]] && break
-    sleep 0.1
-done
-uri="nbd+unix:///cpuprof?socket=$work/a/cpuprof.nbd"
-fio --name=prefill --ioengine=nbd --uri="$uri" --rw=write --bs=1m --iodepth=16 --size="$SIZE" \
-    --output-format=terse >/dev/null 2>&1
-# This run's primary worker: its hastd's child (another checkout may run a pair at the same time).
-worker=$(ps -o pid=,args= --ppid "$(cat "$work/a/hastd.pid")" | awk 'index($0, "hastd: cpuprof (primary)") {print $1; exit}')
+PAIR_HASTD_ENV=("HAST_WORKER_JVM_OPTIONS=-XX:+PreserveFramePointer ${XOPTS:-}")
+pair_start cpuprof "$MODE" "$port_a"
+uri=$PAIR_URI
+pair_prefill
+worker=$(pair_worker primary)
 [[ -n $worker ]] || { echo "cpu-profile: no primary worker found" >&2; exit 70; }
 
 # A warm-up so the recording sees the steady state, not the JIT's first seconds (C2 shows

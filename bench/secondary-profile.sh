@@ -20,70 +20,32 @@ RUNTIME=${1:-10} SIZE=${2:-512M} RW=${3:-randwrite} BS=${4:-4k} QD=${5:-32} MODE
 home=$(readlink -f "${HAST_HOME:-.}")
 checkout_slot=$(( $(pwd -P | cksum | cut -d" " -f1) % 199 ))
 work=${HAST_BENCH_DIR:-/var/tmp/hast-sec-profile-$checkout_slot}
-port_a=$(( 30800 + 2 * checkout_slot )) port_b=$(( port_a + 1 ))
+port_a=$(( 30800 + 2 * checkout_slot ))
 for t in fio jcmd python3; do
     command -v $t >/dev/null || { echo "secondary-profile: $t is missing" >&2; exit 69; }
 done
 [[ -f $home/hastd/target/hastd.jar ]] || { echo "secondary-profile: build $home first" >&2; exit 69; }
 
-node() { local n=$1; shift; HAST_NODE="$n" "$home/bin/$1" "${@:2}"; }
+PAIR_HOME=$home PAIR_DIR=$work
+. bench/lib/pair.sh
 cleanup() {
-    for n in profA profB; do
-        [[ -f $work/hast.conf ]] && node $n hastctl stop -c "$work/hast.conf" >/dev/null 2>&1 || true
-    done
+    pair_stop
+    [[ -n ${sec:-} ]] && rm -f "/tmp/perf-$sec.map"
     rm -f "$work"/*/disk.img
     [[ ${KEEP:-0} == 1 ]] && echo "kept $work" || rm -rf "$work"
 }
 trap cleanup EXIT
 
-rm -rf "$work"; mkdir -p "$work/a" "$work/b"
-cat >"$work/hast.conf" <<CONF
-replication $MODE
-on profA {
-	control uds://$work/a/ctl.sock
-	pidfile $work/a/hastd.pid
-	listen tcp4://127.0.0.1:$port_a
-}
-on profB {
-	control uds://$work/b/ctl.sock
-	pidfile $work/b/hastd.pid
-	listen tcp4://127.0.0.1:$port_b
-}
-resource prof {
-	device none
-	on profA {
-		local $work/a/disk.img
-		remote tcp4://127.0.0.1:$port_b
-		export uds://$work/a/prof.nbd
-	}
-	on profB {
-		local $work/b/disk.img
-		remote tcp4://127.0.0.1:$port_a
-	}
-}
-CONF
-truncate -s $(( $(numfmt --from=iec "$SIZE") + (64 << 20) )) "$work/a/disk.img" "$work/b/disk.img"
-for n in profA profB; do
-    node $n hastctl create -c "$work/hast.conf" prof
-    node $n hastd -c "$work/hast.conf"
-done
-node profB hastctl role -c "$work/hast.conf" secondary prof
-node profA hastctl role -c "$work/hast.conf" primary prof
-for _ in $(seq 600); do
-    node profA hastctl status -c "$work/hast.conf" | grep -q complete && [[ -S $work/a/prof.nbd ]] && break
-    sleep 0.1
-done
-uri="nbd+unix:///prof?socket=$work/a/prof.nbd"
+pair_start prof "$MODE" "$port_a"
+uri=$PAIR_URI
 fio_run() {   # name seconds -> requests done
     fio --name="$1" --ioengine=nbd --uri="$uri" --rw="$RW" --bs="$BS" --iodepth="$QD" --size="$SIZE" \
         --time_based --runtime="$2" --randrepeat=0 --output-format=json 2>/dev/null | sed -n '/^{/,$p' |
         python3 -c 'import json,sys; j=json.load(sys.stdin)["jobs"][0]; print(sum(j[d]["total_ios"] for d in ("read","write","trim")))'
 }
-fio --name=prefill --ioengine=nbd --uri="$uri" --rw=write --bs=1m --iodepth=16 --size="$SIZE" \
-    --output-format=terse >/dev/null 2>&1
+pair_prefill
 role=${WORKER:-secondary}
-node_dir=$([[ $role == primary ]] && echo a || echo b)
-sec=$(ps -o pid=,args= --ppid "$(cat "$work/$node_dir/hastd.pid")" | awk -v t="hastd: prof ($role)" 'index($0, t) {print $1; exit}')
+sec=$(pair_worker "$role")
 [[ -n $sec ]] || { echo "secondary-profile: no $role worker found" >&2; exit 70; }
 fio_run warm 5 >/dev/null   # the JIT compiles the path here
 

@@ -30,10 +30,16 @@ import org.junit.jupiter.api.parallel.Isolated;
  * <li>mkfs.ext4, mount; fio writes to it (direct I/O, with verification); the worker is
  *     killed with SIGKILL: hastd restarts it, the new worker takes the same /dev/nbdN over
  *     (netlink, NBD_CMD_RECONFIGURE), fio sees no error and verifies every block, and e2fsck
- *     is clean afterwards (issue #20, point 10);</li>
+ *     is clean afterwards (issue #20, point 10). fio writes 4 MiB: it ends about 30 s after the
+ *     kill whatever its size, because the kernel requeues the request that was in flight at the
+ *     kill only when its request timeout (30 s) expires;</li>
  * <li>{@code role init}: the symlink goes, /dev/nbdN is free and no worker is left; hastd stops
  *     on SIGTERM.</li>
  * </ol>
+ *
+ * <p>A JVM that crashes in the guest (its hs_err file lives on the guest's tmpfs) fails the
+ * scenario, and its crash report, without the list of mapped libraries, is copied to this
+ * test's output.
  *
  * <p>Needs {@code mvn package} first (it runs the jars behind bin/, as an administrator would).
  */
@@ -67,6 +73,7 @@ class HastdQemuIT {
                 + run.bootAttempts() + "; console kept in "
                 + run.keptConsole());
         System.out.print(timings(facts));
+        System.out.print(crashReports(run.console()));
         if (!run.exited()) {
             fail("qemu did not finish in time; facts " + facts);
         }
@@ -78,6 +85,24 @@ class HastdQemuIT {
         assertTrue(facts.get("WORKER-RESTARTED").contains("same " + facts.get("WORKER-KILLED").split(" ")[2]),
                 "the device was not taken over: " + facts.get("WORKER-RESTARTED"));
         assertEquals(0, run.guestExit(), "guest script exit");
+    }
+
+    /**
+     * The JVM crash reports the guest printed (see {@code crash_reports} in the script), so that
+     * a crash can be read in the test's own output: the console file stays behind on the
+     * machine that ran the test, CI's log is all one gets from elsewhere.
+     */
+    private static String crashReports(String console) {
+        StringBuilder out = new StringBuilder();
+        boolean inside = false;
+        for (String line : console.split("\r?\n")) {
+            inside |= line.startsWith("---- crash report ");
+            if (inside) {
+                out.append(line).append(System.lineSeparator());
+            }
+            inside &= !line.startsWith("---- end of crash report");
+        }
+        return out.toString();
     }
 
     /** One line per fact: the guest time, the time since the previous fact, the fact. */
@@ -123,7 +148,23 @@ class HastdQemuIT {
             now() { cut -d. -f1 /proc/uptime; }
             say() { echo "HASTQ $* t=$(t)"; }
             dump() { echo "---- hastd log"; sed 's/^/hastd| /' $W/hastd.log; echo "---- end of hastd log"; }
-            die() { say FAIL "$*"; dump; [ -n "$HASTD" ] && kill -9 $HASTD; exit 1; }
+            # The JVMs' crash reports: those the crash banners in hastd's log name (an -XX:ErrorFile
+            # included) and any hs_err file in /tmp or $W. They live on the guest's tmpfs, which
+            # dies with the guest, so they go to the console (without the long list of mapped
+            # libraries) between markers that the test copies to its own output.
+            crash_files() {
+                { grep -A1 "error report file .* saved as" $W/hastd.log | sed -n 's|^# */|/|p'
+                  ls /tmp/hs_err_pid*.log $W/hs_err*.log 2>/dev/null; } | sort -u
+            }
+            crash_reports() {
+                for f in $(crash_files); do
+                    [ -r "$f" ] || continue
+                    echo "---- crash report $f"
+                    sed '/^Dynamic libraries:/,/^$/d; s/^/hs_err| /' "$f"
+                    echo "---- end of crash report"
+                done
+            }
+            die() { say FAIL "$*"; dump; crash_reports; [ -n "$HASTD" ] && kill -9 $HASTD; exit 1; }
             ctl() { c=$1; shift; "$R/bin/hastctl" "$c" -c $W/hast.conf "$@"; }
             # until_within SECONDS COMMAND...: retries COMMAND until it succeeds or time is up.
             until_within() {
@@ -172,7 +213,7 @@ class HastdQemuIT {
             OLD=$(worker_pid) || die "no primary worker"
             CREATED_BEFORE=$(devices_made)
             mount -t ext4 $D $M || die "mount"
-            fio --name=crash --directory=$M --size=8m --bs=16k --rw=randwrite --direct=1 --ioengine=psync \
+            fio --name=crash --directory=$M --size=4m --bs=16k --rw=randwrite --direct=1 --ioengine=psync \
                 --verify=crc32c --verify_fatal=1 --eta=never --output=$W/fio.out >$W/fio.err 2>&1 &
             FIO=$!
             sleep 2
@@ -203,6 +244,7 @@ class HastdQemuIT {
             wait $HASTD
             say HASTD-STOPPED exit $?
             HASTD=
+            [ -z "$(crash_files)" ] || die "a JVM crashed: $(crash_files | tr '\n' ' ')"
             dump
             say SCENARIO PASS
             """;

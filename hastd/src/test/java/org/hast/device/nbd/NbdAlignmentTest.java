@@ -4,12 +4,10 @@ import static org.hast.device.nbd.NbdProtocol.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.file.Path;
-import java.util.List;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -18,19 +16,10 @@ import org.junit.jupiter.api.io.TempDir;
  * consumed, and the connection goes on serving aligned requests.
  */
 @Timeout(60)
+@ExtendWith(NbdLeaks.class)
 class NbdAlignmentTest {
     @TempDir
     Path dir;
-
-    @BeforeAll
-    static void leakDetection() {
-        NbdLeaks.install();
-    }
-
-    @AfterAll
-    static void noLeaks() {
-        assertEquals(List.of(), NbdLeaks.leaks());
-    }
 
     @Test
     void unalignedRequestsAreRefusedAndTheStreamStaysInStep() throws Exception {

@@ -6,17 +6,15 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import org.hast.block.InflightBudget;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -25,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * request larger than the whole budget still goes through, and every byte comes back.
  */
 @Timeout(60)
+@ExtendWith(NbdLeaks.class)
 class NbdBudgetTest {
     private static final long SIZE = 16 << 20;
     private static final int MIB = 1 << 20;
@@ -33,16 +32,6 @@ class NbdBudgetTest {
     Path dir;
     private NbdFixture fx;
     private InflightBudget budget;
-
-    @BeforeAll
-    static void leakDetection() {
-        NbdLeaks.install();
-    }
-
-    @AfterAll
-    static void noLeaks() {
-        assertEquals(List.of(), NbdLeaks.leaks());
-    }
 
     private void start(long budgetBytes) throws Exception {
         budget = new InflightBudget(budgetBytes);

@@ -9,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -19,6 +18,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.hast.device.nbd.NbdTestClient.OptionReply;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
@@ -33,6 +33,7 @@ import ch.qos.logback.classic.Logger;
  * server still accepts.
  */
 @Timeout(60)
+@ExtendWith(NbdLeaks.class)
 class NbdFuzzTest {
     private static final long SIZE = 1 << 20;
     /** The good client's region; fuzzed writes that may succeed stay above it. */
@@ -46,7 +47,6 @@ class NbdFuzzTest {
 
     @Test
     void malformedHandshakesAndRequests() throws Exception {
-        NbdLeaks.install();
         long seed = Long.getLong("nbd.fuzz.seed", System.nanoTime());
         System.out.println("NbdFuzzTest seed " + seed + " (rerun with -Dnbd.fuzz.seed=" + seed + ")");
         Random rnd = new Random(seed);
@@ -85,7 +85,6 @@ class NbdFuzzTest {
         } finally {
             nbdLog.setLevel(before);
         }
-        assertEquals(List.of(), NbdLeaks.leaks());
     }
 
     private static void goodClient(NbdFixture fx, long seed, AtomicBoolean running, AtomicReference<Throwable> failure,

@@ -15,7 +15,6 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 
 import org.hast.daemon.net.BoundedAllocator;
-import org.hast.block.BlockBackend;
 import org.junit.jupiter.api.BeforeAll;
 import org.slf4j.LoggerFactory;
 
@@ -56,7 +55,7 @@ class NbdHandshakeCoverageFuzzTest {
         BoundedAllocator alloc = new BoundedAllocator(ALLOCATION_BOUND);
         EmbeddedChannel ch = new EmbeddedChannel(false, false);
         ch.config().setAllocator(alloc);
-        ch.pipeline().addLast("handshake", new NbdHandshakeHandler(new NbdExport(NAME, new ZeroBackend())));
+        ch.pipeline().addLast("handshake", new NbdHandshakeHandler(new NbdExport(NAME, new ZeroBackend(SIZE))));
         ch.register();
 
         int at = 0;
@@ -132,49 +131,5 @@ class NbdHandshakeCoverageFuzzTest {
             }
         }
         return false;
-    }
-
-    /** A device of zeros that completes everything at once. */
-    private static final class ZeroBackend implements BlockBackend {
-        @Override
-        public long size() {
-            return SIZE;
-        }
-
-        @Override
-        public int sectorSize() {
-            return 512;
-        }
-
-        @Override
-        public boolean flushCoversAllClients() {
-            return true;
-        }
-
-        @Override
-        public void read(long offset, int length, ByteBuf into, Completion done) {
-            into.writeZero(length);
-            done.done(0);
-        }
-
-        @Override
-        public void write(long offset, ByteBuf data, boolean fua, Completion done) {
-            done.done(0);
-        }
-
-        @Override
-        public void flush(Completion done) {
-            done.done(0);
-        }
-
-        @Override
-        public void trim(long offset, long length, Completion done) {
-            done.done(0);
-        }
-
-        @Override
-        public void writeZeroes(long offset, long length, boolean mayPunch, Completion done) {
-            done.done(0);
-        }
     }
 }

@@ -8,16 +8,16 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
 import org.hast.device.nbd.NbdTestClient.OptionReply;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The fixed-newstyle handshake, byte by byte, against a real server on a Unix socket. */
 @Timeout(30)
+@ExtendWith(NbdLeaks.class)
 class NbdHandshakeTest {
     private static final long SIZE = 1 << 20;
     private static final int FLAGS_MULTI = TFLAG_HAS_FLAGS | TFLAG_SEND_FLUSH | TFLAG_SEND_FUA | TFLAG_SEND_TRIM
@@ -27,11 +27,6 @@ class NbdHandshakeTest {
     Path dir;
     private NbdFixture fx;
 
-    @BeforeAll
-    static void leakDetection() {
-        NbdLeaks.install();
-    }
-
     @BeforeEach
     void start() throws Exception {
         fx = new NbdFixture(dir, SIZE);
@@ -40,11 +35,6 @@ class NbdHandshakeTest {
     @AfterEach
     void stop() throws Exception {
         fx.close();
-    }
-
-    @AfterAll
-    static void noLeaks() {
-        assertEquals(java.util.List.of(), NbdLeaks.leaks());
     }
 
     private NbdTestClient negotiating() throws Exception {

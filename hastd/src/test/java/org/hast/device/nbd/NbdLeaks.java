@@ -3,6 +3,9 @@ package org.hast.device.nbd;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import org.slf4j.LoggerFactory;
 
 import ch.qos.logback.classic.Logger;
@@ -19,13 +22,26 @@ import io.netty.util.ResourceLeakDetector;
  * slot, which the daemon.net tests' LeakWatch owns when both run in one JVM. Their
  * deliberate canary leak is ignored here. Reports appear only after the leaked buffer is
  * collected and a later tracked allocation polls the detector, hence the GC rounds.
+ *
+ * <p>A test class says {@code @ExtendWith(NbdLeaks.class)}: the detector is on before its first
+ * test, and the class fails after its last one if any buffer leaked.
  */
-final class NbdLeaks {
+final class NbdLeaks implements BeforeAllCallback, AfterAllCallback {
     private static final String CANARY = "hast-leak-canary";
     private static final List<String> REPORTS = new ArrayList<>();
     private static boolean installed;
 
-    private NbdLeaks() {
+    @Override
+    public void beforeAll(ExtensionContext context) {
+        install();
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) {
+        List<String> leaks = leaks();
+        if (!leaks.isEmpty()) {
+            throw new AssertionError(context.getDisplayName() + " leaked buffers: " + leaks);
+        }
     }
 
     static synchronized void install() {

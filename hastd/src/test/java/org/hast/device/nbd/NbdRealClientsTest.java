@@ -13,11 +13,10 @@ import java.util.Random;
 
 import org.hast.testing.Processes;
 import org.hast.testing.Requirements;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -25,6 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * nbd engine. Each test skips when its tool is missing, or fails under HAST_E2E_REQUIRED=1.
  */
 @Timeout(120)
+@ExtendWith(NbdLeaks.class)
 class NbdRealClientsTest {
     private static final Duration LIMIT = Duration.ofSeconds(90);
 
@@ -32,21 +32,11 @@ class NbdRealClientsTest {
     Path dir;
     private NbdFixture fx;
 
-    @BeforeAll
-    static void leakDetection() {
-        NbdLeaks.install();
-    }
-
     @AfterEach
     void stop() throws Exception {
         if (fx != null) {
             fx.close();
         }
-    }
-
-    @AfterAll
-    static void noLeaks() {
-        assertEquals(List.of(), NbdLeaks.leaks());
     }
 
     private static Processes.Result run(String... command) throws Exception {

@@ -11,27 +11,17 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The listener: addresses, the socket file's life, the connection cap. */
 @Timeout(60)
+@ExtendWith(NbdLeaks.class)
 class NbdServerTest {
     @TempDir
     Path dir;
-
-    @BeforeAll
-    static void leakDetection() {
-        NbdLeaks.install();
-    }
-
-    @AfterAll
-    static void noLeaks() {
-        assertEquals(List.of(), NbdLeaks.leaks());
-    }
 
     @Test
     void unixSocketIsPrivateAndRemovedOnClose() throws Exception {

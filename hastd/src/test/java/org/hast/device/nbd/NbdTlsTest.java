@@ -17,12 +17,12 @@ import java.util.Map;
 import org.hast.conf.ExportTls;
 import org.hast.testing.Processes;
 import org.hast.testing.Requirements;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -32,6 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * made by openssl for each run, in the test's temporary directory.
  */
 @Timeout(120)
+@ExtendWith(NbdLeaks.class)
 class NbdTlsTest {
     private static final Duration LIMIT = Duration.ofSeconds(60);
     private static final long SIZE = 4L << 20;
@@ -46,7 +47,6 @@ class NbdTlsTest {
 
     @BeforeAll
     static void makeCertificates() throws Exception {
-        NbdLeaks.install();
         Requirements.requireTool("openssl", "openssl");
         Path ca = certs.resolve("ca");
         selfSignedCa(ca, "hast-test-ca");
@@ -118,11 +118,6 @@ class NbdTlsTest {
         if (backend != null) {
             backend.close();
         }
-    }
-
-    @AfterAll
-    static void noLeaks() {
-        assertEquals(List.of(), NbdLeaks.leaks());
     }
 
     private static Processes.Result run(String... command) throws Exception {

@@ -3,12 +3,10 @@ package org.hast.device.nbd;
 import static org.hast.device.nbd.NbdProtocol.*;
 import static org.junit.jupiter.api.Assertions.*;
 
-import java.util.List;
 
 import org.hast.block.BlockBackend;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -20,17 +18,8 @@ import io.netty.channel.embedded.EmbeddedChannel;
  * no greeting, requests from the first byte. Driven through an EmbeddedChannel with a
  * backend that completes synchronously (on the event loop), byte vectors annotated by field.
  */
+@ExtendWith(NbdLeaks.class)
 class NbdTransmissionOnlyTest {
-    @BeforeAll
-    static void leakDetection() {
-        NbdLeaks.install();
-    }
-
-    @AfterAll
-    static void noLeaks() {
-        assertEquals(List.of(), NbdLeaks.leaks());
-    }
-
     /** 64 KiB in a heap array, completing every call before returning. */
     static final class RamBackend implements BlockBackend {
         final byte[] data = new byte[65536];

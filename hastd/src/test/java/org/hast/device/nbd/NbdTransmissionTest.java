@@ -4,31 +4,25 @@ import static org.hast.device.nbd.NbdProtocol.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Transmission-phase requests against a real server over a Unix socket. */
 @Timeout(60)
+@ExtendWith(NbdLeaks.class)
 class NbdTransmissionTest {
     private static final long SIZE = 4 << 20;
 
     @TempDir
     Path dir;
     private NbdFixture fx;
-
-    @BeforeAll
-    static void leakDetection() {
-        NbdLeaks.install();
-    }
 
     @BeforeEach
     void start() throws Exception {
@@ -38,11 +32,6 @@ class NbdTransmissionTest {
     @AfterEach
     void stop() throws Exception {
         fx.close();
-    }
-
-    @AfterAll
-    static void noLeaks() {
-        assertEquals(List.of(), NbdLeaks.leaks());
     }
 
     private static byte[] random(int n, long seed) {

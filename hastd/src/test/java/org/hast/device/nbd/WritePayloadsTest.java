@@ -8,10 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
-import org.hast.block.BlockBackend;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -22,18 +20,9 @@ import io.netty.channel.embedded.EmbeddedChannel;
  * per WRITE), carry only their own bytes, and what is kept stays bounded: never beside new
  * memory, never past {@link WritePayloads#KEPT_BYTES}, none after an idle second or the close.
  */
+@ExtendWith(NbdLeaks.class)
 class WritePayloadsTest {
     private static final int MIB = 1 << 20;
-
-    @BeforeAll
-    static void leakDetection() {
-        NbdLeaks.install();
-    }
-
-    @AfterAll
-    static void noLeaks() {
-        assertEquals(List.of(), NbdLeaks.leaks());
-    }
 
     @Test
     void aReleasedBufferServesTheNextPayloadOfItsSize() {
@@ -174,29 +163,12 @@ class WritePayloadsTest {
     }
 
     /** Records each WRITE's memory and bytes, then completes it (which releases the payload). */
-    private static final class Recording implements BlockBackend {
+    private static final class Recording extends ZeroBackend {
         final List<Long> addresses = new ArrayList<>();
         final List<byte[]> contents = new ArrayList<>();
 
-        @Override
-        public long size() {
-            return 4L * MIB;
-        }
-
-        @Override
-        public int sectorSize() {
-            return 512;
-        }
-
-        @Override
-        public boolean flushCoversAllClients() {
-            return false;
-        }
-
-        @Override
-        public void read(long offset, int length, ByteBuf into, Completion done) {
-            into.writeZero(length);
-            done.done(0);
+        Recording() {
+            super(4L * MIB);
         }
 
         @Override
@@ -205,21 +177,6 @@ class WritePayloadsTest {
             byte[] bytes = new byte[buf.readableBytes()];
             buf.getBytes(buf.readerIndex(), bytes);
             contents.add(bytes);
-            done.done(0);
-        }
-
-        @Override
-        public void flush(Completion done) {
-            done.done(0);
-        }
-
-        @Override
-        public void trim(long offset, long length, Completion done) {
-            done.done(0);
-        }
-
-        @Override
-        public void writeZeroes(long offset, long length, boolean mayPunch, Completion done) {
             done.done(0);
         }
     }
