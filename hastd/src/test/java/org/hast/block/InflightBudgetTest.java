@@ -198,7 +198,7 @@ class InflightBudgetTest {
         String before = System.getProperty(InflightBudget.SHARE_PROPERTY);
         try {
             System.clearProperty(InflightBudget.SHARE_PROPERTY);
-            assertEquals(75, InflightBudget.sharePercent());
+            assertEquals(35, InflightBudget.sharePercent());
             System.setProperty(InflightBudget.SHARE_PROPERTY, "50");
             assertEquals(50, InflightBudget.sharePercent());
             for (String wrong : List.of("0", "101", "-5")) {
