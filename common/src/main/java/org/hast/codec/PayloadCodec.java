@@ -22,8 +22,9 @@ public final class PayloadCodec {
     /** The uint32 LE original length in front of an LZF stream. */
     public static final int LZF_HEADER_LENGTH = 4;
 
-    private Compression compression;
-    private ChecksumAlgorithm checksum;
+    // Volatile: a reload sets them on the encoding thread; the primary's sync steps read them on theirs.
+    private volatile Compression compression;
+    private volatile ChecksumAlgorithm checksum;
     private final Lzf lzf = new Lzf();
     private final EncodedPayload encoded = new EncodedPayload();
     private final byte[] computedHash = new byte[ChecksumAlgorithm.MAX_HASH_LENGTH];

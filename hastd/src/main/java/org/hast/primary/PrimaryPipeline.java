@@ -3,6 +3,8 @@ package org.hast.primary;
 import java.io.IOException;
 import java.util.concurrent.atomic.AtomicLong;
 
+import org.hast.codec.ChecksumAlgorithm;
+import org.hast.codec.Compression;
 import org.hast.codec.PayloadCodec;
 import org.hast.conf.ReplicationMode;
 import org.hast.block.BlockBackend;
@@ -62,7 +64,6 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
     private final ClientRequests requests;
     private final LocalIo local;
     private final RemoteIo remote;
-    private final boolean hasRemote;
     private final EarlyAnswers earlyAnswers;
     /** Extents whose local copy is stale after a failed local write (A10): read remotely. */
     private final StaleExtents staleLocal;
@@ -83,16 +84,15 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
     /** {@code remoteLoop} writes the frames to the secondary (docs/threads.md); null for a loop of its own. */
     public PrimaryPipeline(LocalComponent localComponent, long localOffset, long dataSize, int sectorSize,
             DirtyMap dirty, WorkerStats stats, Counters counters, ReplicationMode replication,
-            PayloadCodec sendCodec, boolean hasRemote, AtomicLong sequence, StaleExtents staleLocal,
-            EventLoop remoteLoop) {
+            PayloadCodec sendCodec, AtomicLong sequence, StaleExtents staleLocal, EventLoop remoteLoop) {
         this(localComponent, localOffset, dataSize, sectorSize, dirty, stats, counters, replication, sendCodec,
-                hasRemote, sequence, staleLocal, remoteLoop, InflightBudget.shared());
+                sequence, staleLocal, remoteLoop, InflightBudget.shared());
     }
 
     PrimaryPipeline(LocalComponent localComponent, long localOffset, long dataSize, int sectorSize,
             DirtyMap dirty, WorkerStats stats, Counters counters, ReplicationMode replication,
-            PayloadCodec sendCodec, boolean hasRemote, AtomicLong sequence, StaleExtents staleLocal,
-            EventLoop remoteLoop, InflightBudget budget) {
+            PayloadCodec sendCodec, AtomicLong sequence, StaleExtents staleLocal, EventLoop remoteLoop,
+            InflightBudget budget) {
         this.earlyAnswers = new EarlyAnswers(budget); // sync steps and early answers share the budget
         this.dataSize = dataSize;
         this.sectorSize = sectorSize;
@@ -102,7 +102,6 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
         this.outageAcks = new OutageAcknowledgements(counters);
         this.requests = new ClientRequests(stats, pool, this::submit, () -> closed);
         this.replication = replication;
-        this.hasRemote = hasRemote;
         int capacity = REQUEST_SLOTS + 8;
         this.local = new LocalIo(localComponent, localOffset, LOCAL_THREADS, capacity, this::localDone);
         this.remote = new RemoteIo(sendCodec, MAX_REQUEST_BYTES, capacity, sequence, remoteLoop, this::remoteDone,
@@ -134,6 +133,11 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
     /** The resource's {@code timeout}: a secondary silent this long with requests in flight is dropped. */
     public void setReplyTimeout(int seconds) {
         remote.setReplyTimeout(seconds);
+    }
+
+    /** SIGHUP (spec §1.9): requests sent from now on use these; those already sent keep theirs. */
+    public void setSendCodec(Compression compression, ChecksumAlgorithm checksum) {
+        remote.setSendCodec(compression, checksum);
     }
 
     public void setReplication(ReplicationMode mode) {
@@ -296,7 +300,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
      * local part is still pending, so this never completes the request on this thread).
      */
     private void sendBoth(Hio hio) {
-        if (hasRemote && remote.connected()) {
+        if (remote.connected()) {
             remote.submit(hio);
         } else {
             hio.remoteError = RemoteIo.ENOTCONN;
@@ -318,7 +322,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
             return;
         }
         stats.localLatency.record(System.nanoTime() - hio.admittedNanos);
-        if (hio.cmd == HioCommand.READ && hio.localError != 0 && hasRemote && remote.connected()) {
+        if (hio.cmd == HioCommand.READ && hio.localError != 0 && remote.connected()) {
             // "Local request failed, trying remote node." (spec §11.3); still one pending.
             hio.toRemote = true;
             remote.submit(hio);

@@ -109,6 +109,11 @@ final class RemoteIo implements AutoCloseable {
         link = newConnectionPair;
     }
 
+    /** SIGHUP: frames encoded from now on use these; set on the loop that encodes them. */
+    void setSendCodec(Compression compression, ChecksumAlgorithm checksum) {
+        loop.execute(() -> sendCodec.configure(compression, checksum));
+    }
+
     /** The resource's {@code timeout} (seconds): how long replies may keep us waiting. */
     void setReplyTimeout(int seconds) {
         replyTimeoutNs = TimeUnit.SECONDS.toNanos(Math.max(1, seconds));

@@ -93,7 +93,8 @@ public final class RemoteLink {
         void linkDown();
     }
 
-    private final ResourceConfig config;
+    /** The resource's definition; a reload replaces it ({@link #reconfigure}). */
+    private volatile ResourceConfig config;
     /** What the next handshake offers (docs/integrity.md); a reload changes it. */
     private volatile IntegrityConfig integrity;
     private final Resource resource;
@@ -127,19 +128,36 @@ public final class RemoteLink {
     }
 
     /**
-     * SIGHUP: the next handshake offers what {@code updated} says. When that changes the offer
-     * while connected, both connections are dropped and made again at once, so the capabilities
-     * are negotiated anew (as the reference drops them for a new remote address, spec §1.9).
+     * SIGHUP on a primary (spec §1.9): the next connections go to {@code updated}'s remote
+     * address, from its source address, with its timeout, offering its integrity settings.
+     * When the address, the source or the offer changes while connected, both connections are
+     * dropped and made again at once (the offer is negotiated anew); a timeout alone applies to
+     * the live connections through the reply timeout, which the caller sets.
      */
-    public void setIntegrity(IntegrityConfig updated) {
-        boolean offerChanged = updated.offersHashes() != integrity.offersHashes();
-        integrity = updated;
-        if (offerChanged && connected()) {
-            LOG.info("Integrity offer changed; reconnecting to {} to negotiate it.", config.remoteAddress());
-            closeBoth();
-            // After the close's own listeners (linkLost) have run on this loop.
-            group.schedule(this::guard, 100, TimeUnit.MILLISECONDS);
+    public void reconfigure(ResourceConfig updated) {
+        ResourceConfig old = config;
+        boolean moved = !sameAddresses(old, updated);
+        boolean offerChanged = updated.integrity().offersHashes() != integrity.offersHashes();
+        config = updated;
+        integrity = updated.integrity();
+        if ((moved || offerChanged) && connected()) {
+            if (moved) {
+                LOG.info("Remote address changed; reconnecting to {}.", updated.remoteAddress());
+            } else {
+                LOG.info("Integrity offer changed; reconnecting to {} to negotiate it.", updated.remoteAddress());
+            }
+            reconnectNow();
         }
+    }
+
+    private static boolean sameAddresses(ResourceConfig a, ResourceConfig b) {
+        return a.remoteAddress().equals(b.remoteAddress()) && a.sourceAddress().equals(b.sourceAddress());
+    }
+
+    private void reconnectNow() {
+        closeBoth();
+        // After the close's own listeners (linkLost) have run on this loop.
+        group.schedule(this::guard, 100, TimeUnit.MILLISECONDS);
     }
 
     /** The protocol version negotiated by the last handshake (1 before the first). */
@@ -184,11 +202,16 @@ public final class RemoteLink {
         if (stopped || connected()) {
             return;
         }
-        String remote = config.remoteAddress();
+        ResourceConfig used = config;
+        String remote = used.remoteAddress();
         boolean first = firstAttempt;
         firstAttempt = false;
         try {
             handshake(remote);
+            if (!sameAddresses(used, config)) {
+                LOG.info("Remote address changed while connecting; reconnecting to {}.", config.remoteAddress());
+                reconnectNow();
+            }
         } catch (PeerStillPrimary e) {
             LOG.warn("Unable to connect to {}: {}", remote, sentence(e.getMessage()));
             closeBoth();

@@ -118,7 +118,7 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
         PayloadCodec codec = new PayloadCodec(config.compression(), config.checksum());
         loops = new WorkerLoops();
         pipeline = new PrimaryPipeline(local, onDisk.localOff(), onDisk.dataSize(), sectorSize, dirty, stats,
-                this, config.replication(), codec, config.hasRemote(), new AtomicLong(1), stale, loops.link().next());
+                this, config.replication(), codec, new AtomicLong(1), stale, loops.link().next());
         pipeline.setReplyTimeout(config.timeoutSeconds());
         sync = new SyncLoop(dirty, pipeline, events);
         pipeline.setSyncKick(sync::kick);
@@ -318,6 +318,8 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
         this.config = updated;
         if (pipeline != null) {
             pipeline.setReplication(updated.replication()); // A27: kept across reconnects
+            pipeline.setSendCodec(updated.compression(), updated.checksum());
+            pipeline.setReplyTimeout(updated.timeoutSeconds());
         }
         if (dirty != null) {
             dirty.setMetaflush(updated.metaflush());
@@ -325,11 +327,29 @@ final class PrimaryWorker implements Worker, RemoteLink.Resource, PrimaryPipelin
         if (integrity != null) {
             integrity.reload(updated.integrity());
         }
-        RemoteLink l = link;
-        if (l != null) {
-            l.setIntegrity(updated.integrity());
-        }
+        reloadLink(updated);
         LOG.info("Configuration reloaded.");
+    }
+
+    /**
+     * A new remote or source address reconnects; {@code remote none} stops replicating and an
+     * address where there was none starts it, as the reference's guard thread would (spec §1.9).
+     */
+    private void reloadLink(ResourceConfig updated) {
+        if (pipeline == null) {
+            return; // not started yet: start() reads the new definition
+        }
+        RemoteLink l = link;
+        if (l != null && !updated.hasRemote()) {
+            link = null;
+            l.stop();
+        } else if (l != null) {
+            l.reconfigure(updated);
+        } else if (updated.hasRemote()) {
+            l = new RemoteLink(updated, this, events, loops.link());
+            link = l;
+            l.start();
+        }
     }
 
     @Override

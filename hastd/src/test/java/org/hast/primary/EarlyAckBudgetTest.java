@@ -168,7 +168,7 @@ class EarlyAckBudgetTest {
         local = LocalComponent.open(file);
         dirty = new DirtyMap(new ActiveMap(DATA_SIZE, EXTENT, 64, 512), local, LOCAL_OFFSET, stats, true);
         pipeline = new PrimaryPipeline(local, LOCAL_OFFSET, DATA_SIZE, 512, dirty, stats, new NoOutage(), mode,
-                new PayloadCodec(), true, new AtomicLong(1), stale, primaryLoop.next(), budget);
+                new PayloadCodec(), new AtomicLong(1), stale, primaryLoop.next(), budget);
         server = new ServerBootstrap().group(secondaryLoop).channel(NioServerSocketChannel.class)
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override

@@ -93,7 +93,7 @@ class PrimaryPipelineTest {
         local = LocalComponent.open(file);
         dirty = new DirtyMap(new ActiveMap(DATA_SIZE, EXTENT, 4, 512), local, LOCAL_OFFSET, stats, true);
         pipeline = new PrimaryPipeline(local, LOCAL_OFFSET, DATA_SIZE, 512, dirty, stats,
-                counter, ReplicationMode.FULLSYNC, new PayloadCodec(), false,
+                counter, ReplicationMode.FULLSYNC, new PayloadCodec(),
                 new AtomicLong(1), stale, null);
     }
 
