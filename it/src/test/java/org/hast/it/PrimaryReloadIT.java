@@ -25,7 +25,8 @@ import org.junit.jupiter.api.TestInfo;
  * reloadable parameters keeps the worker and its device, drops the connections when
  * {@code remote} changed and makes them to the new address, and the requests sent after it use
  * the new {@code checksum}. The new address is a recording relay in front of the same
- * secondary, so the test sees both the reconnection and the frames. About 10 s.
+ * secondary, so the test sees both the reconnection and the frames; then {@code remote none} and
+ * back. About 10 s.
  */
 class PrimaryReloadIT {
     private static final String RESOURCE = "r0";
@@ -111,6 +112,24 @@ class PrimaryReloadIT {
         }
         assertTrue(crc32Sent, "WRITEs after the reload carry checksum crc32 (" + relay.connections().size()
                 + " relayed connections)");
+
+        // remote none stops replicating; an address again starts it, still without a new worker.
+        String viaRelay = "remote tcp4://127.0.0.1:" + relay.port();
+        String withRelay = Files.readString(cluster.config());
+        Files.writeString(cluster.config(), withRelay.replace(viaRelay, "remote none"));
+        mark = a.logText().length();
+        a.signal("HUP");
+        awaitLog(a, mark, "Configuration reloaded.");
+        HastCluster.awaitStatus(a, RESOURCE, "degraded", 30_000);
+        int before = relay.connections().size();
+        Files.writeString(cluster.config(), withRelay);
+        mark = a.logText().length();
+        a.signal("HUP");
+        awaitLog(a, mark, "Connected to tcp4://127.0.0.1:" + relay.port());
+        HastCluster.awaitStatus(a, RESOURCE, "complete", 30_000);
+        assertTrue(relay.connections().size() >= before + 2, "a new pair of connections after remote none");
+        assertEquals(count(workerBefore, "Worker process ready"), count(a.logText(), "Worker process ready"),
+                "no new worker");
     }
 
     private static void awaitLog(HastNode node, int from, String text) throws InterruptedException {
