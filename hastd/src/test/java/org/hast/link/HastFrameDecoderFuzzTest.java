@@ -1,6 +1,5 @@
 package org.hast.link;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -19,9 +18,9 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import org.hast.proto.PayloadFields;
 import org.hast.testing.Mutator;
 import org.hast.testing.WireVectors.Message;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.hast.daemon.net.BoundedAllocator;
 
 /**
@@ -37,6 +36,7 @@ import org.hast.daemon.net.BoundedAllocator;
  * <p>Runs once with a fixed seed and once with a fresh one, printed so that a failure can be
  * replayed with {@code -Dhast.fuzz.seed=<seed>}.
  */
+@ExtendWith(LeakWatch.class)
 class HastFrameDecoderFuzzTest {
     private static final long FIXED_SEED = 0x4A57_F4A3L;
     private static final int CASES = 10_000;
@@ -53,18 +53,12 @@ class HastFrameDecoderFuzzTest {
 
     @BeforeAll
     static void setUp() {
-        LeakWatch.install();
         seedFrames = new ArrayList<>();
         seedBlobs = new ArrayList<>();
         for (Message m : VectorStreams.messages()) {
             seedFrames.add(m.raw());
             seedBlobs.add(Arrays.copyOfRange(m.raw(), 5, m.raw().length));
         }
-    }
-
-    @AfterAll
-    static void noLeaks() {
-        assertEquals(List.of(), LeakWatch.leaks(), "leak reports");
     }
 
     private static long[] seeds() {

@@ -39,27 +39,17 @@ import io.netty.handler.ssl.SslContextBuilder;
 
 import org.hast.nv.NvWriter;
 import org.hast.transport.Transport;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * How {@link HastFrameDecoder} gets payload bytes that span reads: split and coalesced at
  * every pair of byte boundaries, lent to the socket's reads (the payload's own buffer filled
  * in place), not lent when small or behind TLS, and all of it over a real loopback socket.
  */
+@ExtendWith(LeakWatch.class)
 class HastFrameDecoderReadsTest {
     private static final ByteBufAllocator ALLOC = PooledByteBufAllocator.DEFAULT;
-
-    @BeforeAll
-    static void paranoid() {
-        LeakWatch.install();
-    }
-
-    @AfterAll
-    static void noLeaks() {
-        assertEquals(List.of(), LeakWatch.leaks(), "leak reports");
-    }
 
     /** Three frames (payload, none, payload) cut into three reads at every two boundaries. */
     @Test

@@ -27,11 +27,10 @@ import org.hast.nv.NvFormatException;
 import org.hast.nv.NvWriter;
 import org.hast.proto.Frames;
 import org.hast.testing.WireVectors.Message;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * {@link HastFrameDecoder} alone in an {@link EmbeddedChannel}: every captured message of the
@@ -39,18 +38,9 @@ import org.junit.jupiter.api.TestFactory;
  * way a stream can be refused. After each case nothing is left over, every input buffer has
  * been released, and at the end the PARANOID leak detector has nothing to report.
  */
+@ExtendWith(LeakWatch.class)
 class HastFrameDecoderTest {
     private static final ByteBufAllocator ALLOC = PooledByteBufAllocator.DEFAULT;
-
-    @BeforeAll
-    static void paranoid() {
-        LeakWatch.install();
-    }
-
-    @AfterAll
-    static void noLeaks() {
-        assertEquals(List.of(), LeakWatch.leaks(), "leak reports");
-    }
 
     // ---- captured vectors -------------------------------------------------------------------
 

@@ -26,27 +26,17 @@ import org.hast.proto.Frame;
 import org.hast.proto.Frames;
 import org.hast.proto.RequestHeader;
 import org.hast.testing.WireVectors.Message;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * {@link HastFrameEncoder} alone in an {@link EmbeddedChannel}: header + nv in one buffer
  * equal to the zeroed capture, then the payload as the caller's own buffer, uncopied.
  */
+@ExtendWith(LeakWatch.class)
 class HastFrameEncoderTest {
-    @BeforeAll
-    static void paranoid() {
-        LeakWatch.install();
-    }
-
-    @AfterAll
-    static void noLeaks() {
-        assertEquals(List.of(), LeakWatch.leaks(), "leak reports");
-    }
-
     @TestFactory
     Stream<DynamicTest> everyVectorReencoded() {
         List<DynamicTest> tests = new ArrayList<>();

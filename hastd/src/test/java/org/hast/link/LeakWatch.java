@@ -3,6 +3,10 @@ package org.hast.link;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
@@ -14,15 +18,28 @@ import io.netty.util.ResourceLeakDetector;
  * reports, so a test can fail on them instead of only logging them. Reports surface when a
  * leaked buffer has been collected and a later allocation polls the reference queue, hence
  * the GC and allocation loop in {@link #leaks()}.
+ *
+ * <p>A test class says {@code @ExtendWith(LeakWatch.class)}: the detector is on before its first
+ * test, and the class fails after its last one if any buffer but the canary leaked.
  */
-final class LeakWatch {
+final class LeakWatch implements BeforeAllCallback, AfterAllCallback {
     /** Touch hint marking the buffers a self-test leaks on purpose. */
     static final String CANARY = "hast-leak-canary";
 
     private static final List<String> REPORTS = new ArrayList<>();
     private static boolean installed;
 
-    private LeakWatch() {
+    @Override
+    public void beforeAll(ExtensionContext context) {
+        install();
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) {
+        List<String> leaks = leaks();
+        if (!leaks.isEmpty()) {
+            throw new AssertionError(context.getDisplayName() + " leaked buffers: " + leaks);
+        }
     }
 
     static synchronized void install() {

@@ -32,10 +32,9 @@ import io.netty.util.concurrent.FastThreadLocalThread;
 import org.hast.nv.NvMessage;
 import org.hast.nv.NvWriter;
 import org.hast.testing.WireVectors.Message;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * {@link HastFrameDecoder#reuseFrames}: the data path's one frame and nv view rebound to every
@@ -44,18 +43,9 @@ import org.junit.jupiter.api.Test;
  * fail loudly, one that keeps it must get kept frames instead, and the steady state must
  * allocate next to nothing per frame (HotSpot's per-thread allocation counter; no timing).
  */
+@ExtendWith(LeakWatch.class)
 class ReusedFramesTest {
     private static final ByteBufAllocator ALLOC = PooledByteBufAllocator.DEFAULT;
-
-    @BeforeAll
-    static void paranoid() {
-        LeakWatch.install();
-    }
-
-    @AfterAll
-    static void noLeaks() {
-        assertEquals(List.of(), LeakWatch.leaks(), "leak reports");
-    }
 
     /** Reads every frame as it arrives (as ReplyReceiver and RequestReceiver do), then releases it. */
     private static final class Reader extends ChannelInboundHandlerAdapter {

@@ -108,7 +108,7 @@ class PrimaryReloadIT {
         byte[] checksumField = "checksum\0\0\0\0\0\0\0\0crc32\0".getBytes(StandardCharsets.US_ASCII);
         boolean crc32Sent = false;
         for (RecordingRelay.Connection connection : relay.connections()) {
-            crc32Sent |= indexOf(RecordingRelay.bytes(connection.sent()), checksumField) >= 0;
+            crc32Sent |= RecordingRelay.indexOf(RecordingRelay.bytes(connection.sent()), checksumField) >= 0;
         }
         assertTrue(crc32Sent, "WRITEs after the reload carry checksum crc32 (" + relay.connections().size()
                 + " relayed connections)");
@@ -149,18 +149,5 @@ class PrimaryReloadIT {
             n++;
         }
         return n;
-    }
-
-    private static int indexOf(byte[] haystack, byte[] needle) {
-        outer:
-        for (int i = 0; i + needle.length <= haystack.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (haystack[i + j] != needle[j]) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        return -1;
     }
 }

@@ -93,6 +93,20 @@ final class RecordingRelay implements AutoCloseable {
         }
     }
 
+    /** Where {@code needle} first occurs in recorded bytes, or -1: what a capture's search would find. */
+    static int indexOf(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+
     @Override
     public void close() throws IOException {
         listener.close();

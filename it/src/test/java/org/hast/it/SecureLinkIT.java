@@ -107,8 +107,8 @@ class SecureLinkIT {
         for (RecordingRelay.Connection connection : relay.connections()) {
             byte[] sent = RecordingRelay.bytes(connection.sent());
             carried += sent.length;
-            assertEquals(-1, indexOf(sent, PATTERN), "no plaintext of the pattern on the wire");
-            assertEquals(-1, indexOf(RecordingRelay.bytes(connection.received()), PATTERN));
+            assertEquals(-1, RecordingRelay.indexOf(sent, PATTERN), "no plaintext of the pattern on the wire");
+            assertEquals(-1, RecordingRelay.indexOf(RecordingRelay.bytes(connection.received()), PATTERN));
         }
         assertTrue(carried > 1 << 20, "the data went through the relay: " + carried + " bytes");
         // Both workers encrypt with the BoringSSL hastd ships for Linux x86-64; elsewhere, the JDK's engine.
@@ -168,18 +168,5 @@ class SecureLinkIT {
     /** The length of the §4.1 frame (no payload) at {@code at}: 5 header bytes and the nv. */
     private static int frameLength(byte[] stream, int at) {
         return 5 + ByteBuffer.wrap(stream, at + 1, 4).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt();
-    }
-
-    private static int indexOf(byte[] haystack, byte[] needle) {
-        outer:
-        for (int i = 0; i + needle.length <= haystack.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (haystack[i + j] != needle[j]) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        return -1;
     }
 }
