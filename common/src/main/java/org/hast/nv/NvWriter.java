@@ -199,7 +199,7 @@ public final class NvWriter {
     public NvWriter addRaw(NvType type, String name, ByteBuffer payload) {
         Objects.requireNonNull(type, "type");
         int dsize = payload.remaining();
-        String problem = NvMessage.payloadProblem(type, payload, payload.position(), dsize);
+        String problem = NvValidation.payloadProblem(type, payload, payload.position(), dsize);
         if (problem != null) {
             throw new IllegalArgumentException("nv entry '" + name + "': " + problem);
         }
