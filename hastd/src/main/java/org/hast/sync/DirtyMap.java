@@ -32,6 +32,8 @@ import org.slf4j.LoggerFactory;
  * completes. So with {@code metaflush on} the bitmap writes that serve marks never clear a bit
  * on their own (they write the current map united with the last image written): clears are
  * made safe by {@link BitmapClears}, which grants a later bitmap write the right to drop them.
+ * Until then an extent pushed off keepdirty is still marked on disk, so a write that brings it
+ * back needs no bitmap write at all (the reference writes one for every such mark).
  */
 public final class DirtyMap implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DirtyMap.class);
@@ -71,6 +73,16 @@ public final class DirtyMap implements AutoCloseable {
     private int waiterCount;
     /** Per extent: the bitmap write that makes its latest mark durable (guarded by flushLock). */
     private final long[] markedAt;
+    /**
+     * The bits the last durable bitmap write left set on disk (guarded by flushLock; all zero
+     * after a write that was not durable). A mark of an extent set here needs no bitmap write of
+     * its own while {@link #mayDropInFlight} is false: its bit is on disk already, and the only
+     * writes that clear bits (granted clears, a merge's exact image, a plain write without
+     * metaflush) start with that flag set.
+     */
+    private final byte[] durablySet;
+    /** A bitmap write that may clear bits has been claimed and has not returned (guarded by flushLock). */
+    private boolean mayDropInFlight;
     /** Set once the clear thread has ended: flushers end when no work is left. */
     private boolean flushersStop;
     private final Thread[] flushers = new Thread[FLUSHERS];
@@ -96,6 +108,7 @@ public final class DirtyMap implements AutoCloseable {
         this.metaflush = metaflush;
         this.bitmapOut = ByteBuffer.allocateDirect(map.onDiskSize());
         this.written = new byte[map.onDiskSize()];
+        this.durablySet = new byte[map.onDiskSize()];
         this.markedAt = new long[map.extentCount()];
         this.clears = new BitmapClears(map, local, stats, dataOffset, flushLock, new ClearsFlushers(), written,
                 evictionClearIntervalNanos);
@@ -191,7 +204,12 @@ public final class DirtyMap implements AutoCloseable {
             // reference gets this for free from its single dispatching thread).
             synchronized (flushLock) {
                 long waitFor = 0;
-                if (changed) {
+                if (changed && durablyMarked(first, last)) {
+                    // Extents pushed off keepdirty keep their bit on disk until a clear (for
+                    // evicted ones, 30 s later), and this write revoked that clear above: a
+                    // random write over a large image mostly comes back to such an extent.
+                    clears.evictionDue();
+                } else if (changed) {
                     waitFor = ++requestedGeneration;
                     markGeneration = waitFor;
                     for (int e = first; e <= last; e++) {
@@ -221,6 +239,29 @@ public final class DirtyMap implements AutoCloseable {
         if (!mustWait) {
             then.run();
         }
+    }
+
+    /** Under flushLock: every extent from first to last is marked on disk and no write in flight may clear it. */
+    private boolean durablyMarked(int first, int last) {
+        if (mayDropInFlight || !metaflush) {
+            return false;
+        }
+        for (int e = first; e <= last; e++) {
+            if ((durablySet[e >>> 3] & (1 << (e & 7))) == 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Under writeLock and flushLock, once a bitmap write returned or failed: what is on disk now. */
+    private void bitmapOnDisk(boolean durable) {
+        if (durable) {
+            System.arraycopy(written, 0, durablySet, 0, written.length);
+        } else {
+            Arrays.fill(durablySet, (byte) 0);
+        }
+        mayDropInFlight = false;
     }
 
     /** The write succeeded on the local component: release its extents. */
@@ -321,7 +362,17 @@ public final class DirtyMap implements AutoCloseable {
             clears.revokeAll();
         }
         synchronized (writeLock) {
-            writeNow(Mode.EXACT);
+            synchronized (flushLock) {
+                mayDropInFlight = true;
+            }
+            boolean durable = false;
+            try {
+                durable = writeNow(Mode.EXACT);
+            } finally {
+                synchronized (flushLock) {
+                    bitmapOnDisk(durable);
+                }
+            }
         }
     }
 
@@ -401,12 +452,17 @@ public final class DirtyMap implements AutoCloseable {
                     target = requestedGeneration;
                     claimedGeneration = target;
                     withClears = clears.takeGrant();
+                    // Without metaflush the map goes out as it is, evictions included.
+                    mayDropInFlight = withClears || !metaflush;
                 }
                 try {
                     durable = writeNow(withClears ? Mode.GRANTED_CLEARS : Mode.MARKS);
                 } catch (IOException e) {
                     // Logged and counted in writeNow; the writes go ahead as in the reference.
                     durable = false;
+                }
+                synchronized (flushLock) {
+                    bitmapOnDisk(durable);
                 }
             }
             synchronized (flushLock) {

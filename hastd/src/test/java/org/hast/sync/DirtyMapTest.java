@@ -76,19 +76,23 @@ class DirtyMapTest {
      * a write-back of its range issued after it and then a cache flush (a durable bitmap write)
      * issued after that write-back returned, before the clearing write. Both ways of clearing:
      * range write-back (Linux) and fdatasync (where the platform has no sync_file_range).
+     * The second pass writes to extents that are still marked on disk without a bitmap write.
      */
     @ParameterizedTest(name = "range write-back {0}")
     @ValueSource(booleans = {true, false})
     void marksAreDurableBeforeTheirDataAndClearsOnlyAfterIt(boolean rangeWriteBack) throws Exception {
         int extents = (int) (DATA_SIZE / EXTENT);
         try (Recorded r = new Recorded(64, rangeWriteBack, BitmapClears.CLEAR_INTERVAL_NANOS)) {
-            CountDownLatch written = new CountDownLatch(2 * extents);
+            // Two passes: the second comes back to extents pushed off keepdirty, some still
+            // marked on disk (no bitmap write needed), some with their clear under way.
+            CountDownLatch written = new CountDownLatch(4 * extents);
             Thread[] writers = new Thread[2];
             for (int t = 0; t < writers.length; t++) {
                 int half = t;
                 writers[t] = new Thread(() -> {
-                    for (int e = half; e < extents; e += 2) {
-                        for (long offset : new long[] {(long) e * EXTENT, (long) e * EXTENT + EXTENT - 4096}) {
+                    for (int e = half; e < 2 * extents; e += 2) {
+                        long start = (long) (e % extents) * EXTENT;
+                        for (long offset : new long[] {start, start + EXTENT - 4096}) {
                             r.dirty.writeStart(offset, 4096, () -> {
                                 r.writeData(offset);
                                 r.dirty.writeComplete(offset, 4096);
@@ -105,7 +109,7 @@ class DirtyMapTest {
             assertTrue(written.await(60, TimeUnit.SECONDS));
             r.close();
             OrderCheck check = r.check();
-            assertEquals(2 * extents, check.dataWrites());
+            assertEquals(4 * extents, check.dataWrites());
             assertTrue(check.clears() > 0, "the test never saw a clear (keepdirty 64 of " + extents + " extents)");
             assertEquals(rangeWriteBack, check.writeBacks() > 0, "write-backs: " + check.writeBacks());
             assertEquals(rangeWriteBack, check.flushes() == 0, "fdatasyncs: " + check.flushes());
@@ -201,6 +205,62 @@ class DirtyMapTest {
         }
     }
 
+    /**
+     * An extent pushed off keepdirty keeps its bit on disk until its clear (30 s later for an
+     * eviction): writing to it again needs no bitmap write, and its clear is called off.
+     */
+    @Test
+    void anExtentStillMarkedOnDiskIsWrittenWithoutABitmapWrite() throws Exception {
+        try (Recorded r = new Recorded(1, true, TimeUnit.SECONDS.toNanos(3600))) {
+            r.writeAndComplete(0);
+            r.writeAndComplete(EXTENT);       // pushes extent 0 off keepdirty; its bit stays on disk
+            long bitmapWrites = r.bitmapWrites();
+            r.writeAndComplete(4096);         // extent 0 again
+            r.writeAndComplete(2 * EXTENT + 4096); // pushes it off again: a new extent, one write
+            assertEquals(bitmapWrites + 1, r.bitmapWrites(), "bitmap writes for two marks, one of them on disk already");
+            assertTrue(markedOnDisk(r.local, 0));
+            r.close();
+            OrderCheck check = r.check();
+            assertEquals(4, check.dataWrites());
+        }
+    }
+
+    /**
+     * While the bitmap write that drops an evicted extent's bit is under way, the bit on disk is
+     * about to go: a write to that extent must wait for a bitmap write of its own. The hook runs
+     * on the flusher, inside the clearing write, after its image was taken.
+     */
+    @Test
+    void aWriteDuringTheClearOfItsExtentWaitsForANewMark() throws Exception {
+        AtomicReference<String> early = new AtomicReference<>();
+        CountDownLatch tried = new CountDownLatch(1);
+        CountDownLatch released = new CountDownLatch(1);
+        try (Recorded r = new Recorded(1, true, BitmapClears.CLEAR_INTERVAL_NANOS)) {
+            r.writeAndComplete(0);
+            r.calls.beforeDurableWrite(image -> {
+                if ((image[0] & 1) == 0 && tried.getCount() > 0) {
+                    boolean[] ran = {false};
+                    r.dirty.writeStart(0, 4096, () -> {
+                        ran[0] = true;
+                        r.writeData(0);
+                        r.dirty.writeComplete(0, 4096);
+                        released.countDown();
+                    });
+                    if (ran[0]) {
+                        early.set("the write ran inside the bitmap write that clears its extent");
+                    }
+                    tried.countDown();
+                }
+            });
+            r.writeAndComplete(EXTENT);       // evicts extent 0: its clear comes within a second or two
+            assertTrue(tried.await(30, TimeUnit.SECONDS), "extent 0 was never cleared");
+            assertTrue(released.await(30, TimeUnit.SECONDS), "the write to extent 0 was never released");
+            assertEquals(null, early.get());
+            r.close();
+            assertTrue(r.check().clears() > 0);
+        }
+    }
+
     /** A provider file with its calls recorded and a DirtyMap with metaflush on. */
     private final class Recorded implements AutoCloseable {
         final ActiveMap map;
@@ -250,6 +310,10 @@ class DirtyMapTest {
 
         OrderCheck check() {
             return OrderCheck.of(calls.events(), map.onDiskSize(), map.extentCount(), dataStart);
+        }
+
+        long bitmapWrites() {
+            return calls.events().stream().filter(e -> e.call() == Call.WRITE_DURABLE).count();
         }
 
         List<Range> writeBacks() {

@@ -34,6 +34,8 @@ public final class RecordingComponentIo implements ComponentIo {
      * (a slow sync).
      */
     private volatile Runnable beforeSync = () -> { };
+    /** Runs on the calling thread with a durable write's bytes, before it is made. */
+    private volatile java.util.function.Consumer<byte[]> beforeDurableWrite = bytes -> { };
 
     public RecordingComponentIo(ComponentIo inner) {
         this.inner = inner;
@@ -49,6 +51,10 @@ public final class RecordingComponentIo implements ComponentIo {
 
     public void beforeSync(Runnable hook) {
         beforeSync = hook;
+    }
+
+    public void beforeDurableWrite(java.util.function.Consumer<byte[]> hook) {
+        beforeDurableWrite = hook;
     }
 
     public synchronized List<Event> events() {
@@ -83,6 +89,7 @@ public final class RecordingComponentIo implements ComponentIo {
         ByteBuffer copy = source.duplicate();
         byte[] bytes = new byte[copy.remaining()];
         copy.get(bytes);
+        beforeDurableWrite.accept(bytes);
         int issuedAfter = recorded();
         int n = inner.writeDurable(source, position);
         record(Call.WRITE_DURABLE, position, n, bytes, issuedAfter);
