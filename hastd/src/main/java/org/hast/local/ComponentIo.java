@@ -14,6 +14,14 @@ public interface ComponentIo extends Closeable {
     /** {@code pread}: bytes read, -1 at the end. */
     int read(ByteBuffer target, long position) throws IOException;
 
+    /**
+     * Reads all of {@code target} if it is in the page cache, without waiting for the device
+     * ({@code preadv2(RWF_NOWAIT)}); false, position unchanged, when the caller must {@link #read}.
+     */
+    default boolean readIfCached(ByteBuffer target, long position) {
+        return false;
+    }
+
     /** {@code pwrite}, buffered: bytes written. */
     int write(ByteBuffer source, long position) throws IOException;
 

@@ -53,6 +53,11 @@ final class FileComponentIo implements ComponentIo {
     }
 
     @Override
+    public boolean readIfCached(ByteBuffer target, long position) {
+        return positional != null && NativePositionalIo.fits(target) && positional.readIfCached(target, position);
+    }
+
+    @Override
     public int write(ByteBuffer source, long position) throws IOException {
         if (positional != null && NativePositionalIo.fits(source)) {
             return positional.write(source, position);

@@ -165,6 +165,15 @@ public final class LocalComponent implements Closeable {
         }
     }
 
+    /**
+     * Reads the buffer's remaining bytes at {@code position} only if they are all in the page
+     * cache, never waiting for the device (buffered components on Linux); false, position
+     * unchanged, when the caller must {@link #readFully} on a thread that may block.
+     */
+    public boolean readIfCached(ByteBuffer buffer, long position) {
+        return io.readIfCached(buffer, position);
+    }
+
     public void writeFully(ByteBuffer buffer, long position) throws IOException {
         long offset = position;
         while (buffer.hasRemaining()) {

@@ -15,6 +15,8 @@ import org.hast.util.ThreadEnds;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.netty.util.concurrent.FastThreadLocal;
+
 /**
  * The local component (spec §11.3): a few threads take requests from one bounded queue and
  * run them against the local provider at {@code localoff + offset}, straight from and into
@@ -26,6 +28,15 @@ final class LocalIo implements AutoCloseable {
     static final int EIO = 5;
     static final int ESHUTDOWN = 108;
     private static final Hio STOP = new Hio(org.hast.proto.HioCommand.UNDEF, 0, 0, null, e -> { });
+
+    /** Larger reads are copied on a {@code local-N} thread, in parallel with the loop's work. */
+    static final int INLINE_READ_MAX = 64 * 1024;
+    private static final FastThreadLocal<int[]> INLINE_DEPTH = new FastThreadLocal<>() {
+        @Override
+        protected int[] initialValue() {
+            return new int[1];
+        }
+    };
 
     private final LocalComponent local;
     private final long localOffset;
@@ -48,11 +59,43 @@ final class LocalIo implements AutoCloseable {
     }
 
     void submit(Hio hio) {
+        if (hio.cmd == org.hast.proto.HioCommand.READ && readInline(hio)) {
+            return;
+        }
         if (!queue.offer(hio)) {
             // Cannot happen while capacity >= request slots; fail rather than block a caller.
             hio.localError = EIO;
             done.accept(hio);
         }
+    }
+
+    /**
+     * A small READ whose pages are all cached is served on the caller's thread (often the
+     * export's event loop): the read cannot wait for the device, and the hand-off to a
+     * {@code local-N} thread and back costs more than the copy. Not while another inline
+     * completion runs on this thread: its reply may start a waiting request, and that one goes
+     * through the queue instead of deepening the stack.
+     */
+    private boolean readInline(Hio hio) {
+        if (hio.length > INLINE_READ_MAX) {
+            return false;
+        }
+        int[] depth = INLINE_DEPTH.get();
+        if (depth[0] > 0) {
+            return false;
+        }
+        ByteBuffer target = hio.data.nioBuffer(hio.data.writerIndex(), hio.length);
+        if (!local.readIfCached(target, localOffset + hio.offset)) {
+            return false;
+        }
+        hio.localError = 0;
+        depth[0]++;
+        try {
+            done.accept(hio);
+        } finally {
+            depth[0]--;
+        }
+        return true;
     }
 
     int queued() {

@@ -2,6 +2,7 @@ package org.hast.local;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -116,6 +117,37 @@ class NativePositionalIoTest {
         } finally {
             LibC.get().close(fullFd);
         }
+    }
+
+    /**
+     * A read that cannot wait: the bytes just written are cached, so it reads them all and
+     * advances; past the end (a short read) and once closed it says no and leaves the buffer as
+     * it was. (Whether an uncached range says no depends on how fast the device serves the
+     * readahead it starts; LocalIoInlineReadTest covers what the caller does then.)
+     */
+    @Test
+    void aReadThatCannotWaitReadsCachedBytesOrNothing() throws IOException {
+        assumeTrue(NativePositionalIo.INLINE_READS, "RWF_NOWAIT reads are Linux's");
+        NativePositionalIo io = new NativePositionalIo(fd);
+        byte[] bytes = new byte[4096];
+        new Random(16).nextBytes(bytes);
+        assertEquals(bytes.length, io.write(ByteBuffer.allocateDirect(bytes.length).put(bytes).flip(), 8192));
+
+        ByteBuffer target = ByteBuffer.allocateDirect(bytes.length + 3);
+        target.position(3);
+        assertTrue(io.readIfCached(target, 8192));
+        assertEquals(target.limit(), target.position());
+        byte[] back = new byte[bytes.length];
+        target.position(3);
+        target.get(back);
+        assertArrayEquals(bytes, back);
+
+        ByteBuffer tail = ByteBuffer.allocateDirect(4096);
+        assertFalse(io.readIfCached(tail, 63 * 1024), "only 1 KiB is there");
+        assertEquals(0, tail.position());
+        io.close();
+        assertFalse(io.readIfCached(tail, 0));
+        assertEquals(0, tail.position());
     }
 
     @Test
