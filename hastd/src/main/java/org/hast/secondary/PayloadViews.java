@@ -5,46 +5,74 @@ import java.nio.ByteBuffer;
 import io.netty.buffer.ByteBuf;
 
 /**
- * One applier's {@link ByteBuffer} views of the payloads it writes, without a view object per
- * request: {@code ByteBuf.nioBuffer()} made two per WRITE (about 180 bytes of a 4 KiB write's
- * 270, issue #15). A payload is a slice of a pooled direct buffer (a socket read's, or one of
- * the decoder's payload buffers); one view of each such buffer's whole memory is kept and
- * repositioned. {@code internalNioBuffer} is no substitute: that view belongs to the buffer the
- * slices share, which other appliers and the event loop use meanwhile.
+ * One applier's {@link ByteBuffer} views of the payloads it writes and the buffers it reads
+ * into, without a view object per request: {@code ByteBuf.nioBuffer()} made two per WRITE
+ * (about 180 bytes of a 4 KiB write's 270, issue #15) and {@code internalNioBuffer} one per
+ * READ (a recycled buffer starts without its view). Views of whole memory regions are kept
+ * and repositioned: a shared buffer's (a payload is a slice of a socket read's or of one of
+ * the decoder's payload buffers) or, for a buffer this thread owns, its pool chunk's.
  *
- * <p>A view is found by the address and capacity of the buffer's memory now, so one kept from
- * memory since freed is used only if the same memory backs a buffer again. Not thread-safe: one
- * instance per applier.
+ * <p>A view is looked up by address: one kept from memory since freed is used only for bytes
+ * that back the given buffer now. Never {@code internalNioBuffer} of a shared buffer: that view
+ * belongs to the buffer its slices share, which the event loop and other appliers use
+ * meanwhile. Not thread-safe: one instance per applier.
  */
 final class PayloadViews {
-    /** A power of two: the distinct buffers a connection's payloads arrive in are a few dozen. */
-    private static final int SLOTS = 64;
-    private final long[] addresses = new long[SLOTS];
+    /** Regions kept: a connection's payloads and reads fall in a few dozen. */
+    private static final int SLOTS = 32;
+    private final long[] starts = new long[SLOTS];
     private final int[] capacities = new int[SLOTS];
     private final ByteBuffer[] views = new ByteBuffer[SLOTS];
+    private int next;
 
-    /** The payload's readable bytes as a buffer valid until the next call. */
+    /** The payload's readable bytes (its buffer shared) as a buffer valid until the next call. */
     ByteBuffer of(ByteBuf payload) {
-        ByteBuf base = payload.unwrap() != null ? payload.unwrap() : payload;
-        if (!payload.hasMemoryAddress() || !base.hasMemoryAddress() || base.nioBufferCount() != 1) {
-            return payload.nioBuffer();
+        return view(payload, payload.readerIndex(), payload.readableBytes(), false);
+    }
+
+    /**
+     * {@code length} bytes of {@code buf} from {@code index}, a buffer that no other thread
+     * uses meanwhile, as a buffer valid until the next call.
+     */
+    ByteBuffer ofOwn(ByteBuf buf, int index, int length) {
+        return view(buf, index, length, true);
+    }
+
+    private ByteBuffer view(ByteBuf buf, int index, int length, boolean own) {
+        if (!buf.hasMemoryAddress() || buf.nioBufferCount() != 1) {
+            return buf.nioBuffer(index, length);
         }
-        long baseAddress = base.memoryAddress();
-        int capacity = base.capacity();
-        long start = payload.memoryAddress() + payload.readerIndex() - baseAddress;
-        int length = payload.readableBytes();
-        if (start < 0 || start + length > capacity) {
-            return payload.nioBuffer();
+        long address = buf.memoryAddress() + index;
+        for (int i = 0; i < SLOTS; i++) {
+            ByteBuffer view = views[i];
+            if (view != null && starts[i] <= address && address + length <= starts[i] + capacities[i]) {
+                int start = (int) (address - starts[i]);
+                view.limit(start + length).position(start);
+                return view;
+            }
         }
-        int slot = (int) ((baseAddress * 0x9E37_79B9_7F4A_7C15L) >>> (Long.SIZE - Integer.numberOfTrailingZeros(SLOTS)));
-        ByteBuffer view = views[slot];
-        if (view == null || addresses[slot] != baseAddress || capacities[slot] != capacity) {
-            view = base.nioBuffer(0, capacity);
-            views[slot] = view;
-            addresses[slot] = baseAddress;
-            capacities[slot] = capacity;
+        ByteBuffer region;
+        long start;
+        if (own) {
+            // The buffer's own view spans its chunk: a copy of it serves every buffer of that chunk.
+            ByteBuffer internal = buf.internalNioBuffer(index, length);
+            region = internal.duplicate().clear();
+            start = address - internal.position();
+        } else {
+            ByteBuf base = buf.unwrap() != null ? buf.unwrap() : buf;
+            if (!base.hasMemoryAddress() || base.nioBufferCount() != 1) {
+                return buf.nioBuffer(index, length);
+            }
+            region = base.nioBuffer(0, base.capacity());
+            start = base.memoryAddress();
         }
-        view.limit((int) start + length).position((int) start);
-        return view;
+        int slot = next;
+        next = (next + 1) % SLOTS;
+        views[slot] = region;
+        starts[slot] = start;
+        capacities[slot] = region.capacity();
+        int offset = (int) (address - start);
+        region.limit(offset + length).position(offset);
+        return region;
     }
 }

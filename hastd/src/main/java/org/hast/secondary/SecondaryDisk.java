@@ -25,6 +25,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 
 /**
@@ -77,6 +79,7 @@ final class SecondaryDisk implements Runnable {
     private boolean bitmapCleared;
     private volatile Runnable afterBitmapCleared;
     private static final ByteBuffer NO_SCRATCH = ByteBuffer.allocate(0);
+    private static final ByteBufAllocator READ_BUFFERS = PooledByteBufAllocator.DEFAULT;
     /** Tests: runs on this thread before each request is applied (a disk that stalls). */
     private volatile Consumer<SecondaryRequest> beforeApply = request -> { };
     /** Set when the primary negotiated {@code HIO_HASH} (docs/integrity.md). */
@@ -224,7 +227,7 @@ final class SecondaryDisk implements Runnable {
         long offset = request.offset();
         long length = request.length();
         switch (request.cmd()) {
-            case READ -> read(seq, offset, (int) length, codec);
+            case READ -> read(seq, offset, (int) length, codec, views);
             case WRITE -> write(request, seq, offset, (int) length, codec, decodeBuffer, views);
             case DELETE -> {
                 try {
@@ -340,17 +343,19 @@ final class SecondaryDisk implements Runnable {
         }
     }
 
-    private void read(long seq, long offset, int length, PayloadCodec codec) {
-        ByteBuf data = out.alloc().directBuffer(length, length);
+    private void read(long seq, long offset, int length, PayloadCodec codec, PayloadViews views) {
+        // The pooled allocator's buffers lie in a few chunks, whose views are kept (the channel's
+        // adaptive allocator made a view object per use).
+        ByteBuf data = READ_BUFFERS.directBuffer(length, length);
         // Compressed replies need room to compress into; uncompressed ones send the data itself.
-        ByteBuf scratch = codec.compression() == Compression.NONE ? null
-                : out.alloc().directBuffer(length, length);
+        ByteBuf scratch = codec.compression() == Compression.NONE ? null : READ_BUFFERS.directBuffer(length, length);
         try {
-            // The buffers' own views (no object each): these buffers are this thread's alone until queued.
-            local.readFully(data.internalNioBuffer(0, length), localOffset + offset);
+            // Both buffers are this thread's alone until queued.
+            local.readFully(views.ofOwn(data, 0, length), localOffset + offset);
             data.writerIndex(length);
+            // A view of its own: the data's is still read by the encoder.
             ByteBuffer scratchView = scratch == null ? NO_SCRATCH : scratch.internalNioBuffer(0, length);
-            EncodedPayload encoded = codec.encode(data.internalNioBuffer(0, length), scratchView);
+            EncodedPayload encoded = codec.encode(views.ofOwn(data, 0, length), scratchView);
             ByteBuf payload;
             if (encoded.compressionName() != null && scratch != null) {
                 scratch.writerIndex(encoded.size());
