@@ -24,6 +24,8 @@ final class PayloadViews {
     private final int[] capacities = new int[SLOTS];
     private final ByteBuffer[] views = new ByteBuffer[SLOTS];
     private int next;
+    /** Views for a buffer used beside one of these (a READ's scratch beside its data), or null. */
+    private PayloadViews beside;
 
     /** The payload's readable bytes (its buffer shared) as a buffer valid until the next call. */
     ByteBuffer of(ByteBuf payload) {
@@ -36,6 +38,14 @@ final class PayloadViews {
      */
     ByteBuffer ofOwn(ByteBuf buf, int index, int length) {
         return view(buf, index, length, true);
+    }
+
+    /** A second set of views, for a buffer used while one of this set's is: a view is reused per set. */
+    PayloadViews beside() {
+        if (beside == null) {
+            beside = new PayloadViews();
+        }
+        return beside;
     }
 
     private ByteBuffer view(ByteBuf buf, int index, int length, boolean own) {

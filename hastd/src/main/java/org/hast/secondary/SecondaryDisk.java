@@ -353,8 +353,8 @@ final class SecondaryDisk implements Runnable {
             // Both buffers are this thread's alone until queued.
             local.readFully(views.ofOwn(data, 0, length), localOffset + offset);
             data.writerIndex(length);
-            // A view of its own: the data's is still read by the encoder.
-            ByteBuffer scratchView = scratch == null ? NO_SCRATCH : scratch.internalNioBuffer(0, length);
+            // From the second set of views: the data's is read by the encoder meanwhile.
+            ByteBuffer scratchView = scratch == null ? NO_SCRATCH : views.beside().ofOwn(scratch, 0, length);
             EncodedPayload encoded = codec.encode(views.ofOwn(data, 0, length), scratchView);
             ByteBuf payload;
             if (encoded.compressionName() != null && scratch != null) {
