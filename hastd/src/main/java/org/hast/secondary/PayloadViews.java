@@ -13,7 +13,8 @@ import io.netty.buffer.ByteBuf;
  * the decoder's payload buffers) or, for a buffer this thread owns, its pool chunk's.
  *
  * <p>A view is looked up by address: one kept from memory since freed is used only for bytes
- * that back the given buffer now. Never {@code internalNioBuffer} of a shared buffer: that view
+ * that back the given buffer now (Netty frees its chunks explicitly, so a kept view pins no
+ * native memory). Never {@code internalNioBuffer} of a shared buffer: that view
  * belongs to the buffer its slices share, which the event loop and other appliers use
  * meanwhile. Not thread-safe: one instance per applier.
  */

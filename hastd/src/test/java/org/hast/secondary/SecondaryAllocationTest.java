@@ -72,8 +72,7 @@ class SecondaryAllocationTest {
             } finally {
                 ResourceLeakDetector.setLevel(level);
             }
-            byte[] expected = new byte[BLOCK];
-            pattern(4).getBytes(0, expected);
+            byte[] expected = pattern(4);
             ByteBuffer written = ByteBuffer.allocate(BLOCK);
             local.readFully(written, LOCAL_OFFSET + 4L * BLOCK);
             assertArrayEquals(expected, written.array(), "the writes reached the disk");
@@ -162,18 +161,16 @@ class SecondaryAllocationTest {
             input.writeBytes(header);
             header.release();
             if (i % 3 != 2) {
-                ByteBuf data = pattern(i);
-                input.writeBytes(data);
-                data.release();
+                input.writeBytes(pattern(i));
             }
         }
         return input;
     }
 
-    private static ByteBuf pattern(int block) {
-        ByteBuf data = PooledByteBufAllocator.DEFAULT.heapBuffer(BLOCK);
+    private static byte[] pattern(int block) {
+        byte[] data = new byte[BLOCK];
         for (int j = 0; j < BLOCK; j++) {
-            data.writeByte(block * 31 + j);
+            data[j] = (byte) (block * 31 + j);
         }
         return data;
     }
@@ -196,7 +193,7 @@ class SecondaryAllocationTest {
             }
             if (nv.has(PayloadFields.FIELD_SIZE)) {
                 ByteBuf data = replies.get(++i);
-                assertArrayEquals(ByteBufUtil.getBytes(pattern(seq - 2)), ByteBufUtil.getBytes(data), "read " + seq);
+                assertArrayEquals(pattern(seq - 2), ByteBufUtil.getBytes(data), "read " + seq);
             }
         }
         for (int seq = 1; seq <= ROUND; seq++) {
