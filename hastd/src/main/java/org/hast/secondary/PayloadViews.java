@@ -19,18 +19,45 @@ import io.netty.buffer.ByteBuf;
  * meanwhile. Not thread-safe: one instance per applier.
  */
 final class PayloadViews {
-    /** Regions kept: a connection's payloads and reads fall in a few dozen. */
-    private static final int SLOTS = 32;
-    private final long[] starts = new long[SLOTS];
-    private final int[] capacities = new int[SLOTS];
-    private final ByteBuffer[] views = new ByteBuffer[SLOTS];
-    private int next;
+    /**
+     * Shared buffers' views, by the buffer's address (a power of two): the decoder keeps up to
+     * 16 MiB of 128 KiB payload buffers, and socket read buffers recur besides.
+     */
+    private static final int SHARED = 256;
+    /** Chunks of this thread's own buffers, looked up by address range. */
+    private static final int CHUNKS = 16;
+    private final long[] sharedStarts = new long[SHARED];
+    private final int[] sharedCapacities = new int[SHARED];
+    private final ByteBuffer[] sharedViews = new ByteBuffer[SHARED];
+    private final long[] chunkStarts = new long[CHUNKS];
+    private final ByteBuffer[] chunkViews = new ByteBuffer[CHUNKS];
+    private int nextChunk;
     /** Views for a buffer used beside one of these (a READ's scratch beside its data), or null. */
     private PayloadViews beside;
 
     /** The payload's readable bytes (its buffer shared) as a buffer valid until the next call. */
     ByteBuffer of(ByteBuf payload) {
-        return view(payload, payload.readerIndex(), payload.readableBytes(), false);
+        int index = payload.readerIndex();
+        int length = payload.readableBytes();
+        ByteBuf base = payload.unwrap() != null ? payload.unwrap() : payload;
+        if (!payload.hasMemoryAddress() || !base.hasMemoryAddress() || base.nioBufferCount() != 1) {
+            return payload.nioBuffer(index, length);
+        }
+        long start = base.memoryAddress();
+        int capacity = base.capacity();
+        long offset = payload.memoryAddress() + index - start;
+        if (offset < 0 || offset + length > capacity) {
+            return payload.nioBuffer(index, length);
+        }
+        int slot = (int) ((start * 0x9E37_79B9_7F4A_7C15L) >>> (Long.SIZE - Integer.numberOfTrailingZeros(SHARED)));
+        ByteBuffer view = sharedViews[slot];
+        if (view == null || sharedStarts[slot] != start || sharedCapacities[slot] != capacity) {
+            view = base.nioBuffer(0, capacity);
+            sharedViews[slot] = view;
+            sharedStarts[slot] = start;
+            sharedCapacities[slot] = capacity;
+        }
+        return position(view, offset, length);
     }
 
     /**
@@ -38,7 +65,24 @@ final class PayloadViews {
      * uses meanwhile, as a buffer valid until the next call.
      */
     ByteBuffer ofOwn(ByteBuf buf, int index, int length) {
-        return view(buf, index, length, true);
+        if (!buf.hasMemoryAddress() || buf.nioBufferCount() != 1) {
+            return buf.nioBuffer(index, length);
+        }
+        long address = buf.memoryAddress() + index;
+        for (int i = 0; i < CHUNKS; i++) {
+            ByteBuffer view = chunkViews[i];
+            if (view != null && chunkStarts[i] <= address && address + length <= chunkStarts[i] + view.capacity()) {
+                return position(view, address - chunkStarts[i], length);
+            }
+        }
+        // The buffer's own view spans its chunk (a pooled buffer's): a copy of it serves every buffer there.
+        ByteBuffer internal = buf.internalNioBuffer(index, length);
+        ByteBuffer view = internal.duplicate();
+        int slot = nextChunk;
+        nextChunk = (nextChunk + 1) % CHUNKS;
+        chunkViews[slot] = view;
+        chunkStarts[slot] = address - internal.position();
+        return view;
     }
 
     /** A second set of views, for a buffer used while one of this set's is: a view is reused per set. */
@@ -49,41 +93,8 @@ final class PayloadViews {
         return beside;
     }
 
-    private ByteBuffer view(ByteBuf buf, int index, int length, boolean own) {
-        if (!buf.hasMemoryAddress() || buf.nioBufferCount() != 1) {
-            return buf.nioBuffer(index, length);
-        }
-        long address = buf.memoryAddress() + index;
-        for (int i = 0; i < SLOTS; i++) {
-            ByteBuffer view = views[i];
-            if (view != null && starts[i] <= address && address + length <= starts[i] + capacities[i]) {
-                int start = (int) (address - starts[i]);
-                view.limit(start + length).position(start);
-                return view;
-            }
-        }
-        ByteBuffer region;
-        long start;
-        if (own) {
-            // The buffer's own view spans its chunk: a copy of it serves every buffer of that chunk.
-            ByteBuffer internal = buf.internalNioBuffer(index, length);
-            region = internal.duplicate().clear();
-            start = address - internal.position();
-        } else {
-            ByteBuf base = buf.unwrap() != null ? buf.unwrap() : buf;
-            if (!base.hasMemoryAddress() || base.nioBufferCount() != 1) {
-                return buf.nioBuffer(index, length);
-            }
-            region = base.nioBuffer(0, base.capacity());
-            start = base.memoryAddress();
-        }
-        int slot = next;
-        next = (next + 1) % SLOTS;
-        views[slot] = region;
-        starts[slot] = start;
-        capacities[slot] = region.capacity();
-        int offset = (int) (address - start);
-        region.limit(offset + length).position(offset);
-        return region;
+    private static ByteBuffer position(ByteBuffer view, long offset, int length) {
+        view.limit((int) offset + length).position((int) offset);
+        return view;
     }
 }
