@@ -14,6 +14,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
+import io.netty.util.ResourceLeakDetector;
 
 /**
  * {@link PayloadViews}: every view holds exactly the bytes of the buffer asked for, whatever
@@ -67,13 +68,20 @@ class PayloadViewsTest {
     @Test
     void theSameMemoryIsServedByTheSameView() {
         PayloadViews views = new PayloadViews();
-        ByteBuf parent = ALLOC.directBuffer(64 * 1024).writeZero(64 * 1024);
-        ByteBuf first = parent.retainedSlice(0, 4096);
-        ByteBuf second = parent.retainedSlice(8192, 4096);
-        assertSame(views.of(first), views.of(second), "one view of the parent's memory");
-        first.release();
-        second.release();
-        parent.release();
+        // A leak detector's wrapper hides the parent (hastd runs without one; the tests may not).
+        ResourceLeakDetector.Level level = ResourceLeakDetector.getLevel();
+        ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
+        try {
+            ByteBuf parent = ALLOC.directBuffer(64 * 1024).writeZero(64 * 1024);
+            ByteBuf first = parent.retainedSlice(0, 4096);
+            ByteBuf second = parent.retainedSlice(8192, 4096);
+            assertSame(views.of(first), views.of(second), "one view of the parent's memory");
+            first.release();
+            second.release();
+            parent.release();
+        } finally {
+            ResourceLeakDetector.setLevel(level);
+        }
         ByteBuf heap = Unpooled.wrappedBuffer(new byte[] {1, 2, 3});
         assertArrayEquals(new byte[] {1, 2, 3}, bytesOf(views.of(heap)), "a buffer without an address");
     }
