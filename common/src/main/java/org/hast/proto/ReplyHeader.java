@@ -54,6 +54,11 @@ public record ReplyHeader(long seq, boolean received, int error) {
         return nv.addUint64(FIELD_SEQ, seq);
     }
 
+    /** {@code received(seq).writeTo(nv)} without a header object: the secondary's memsync acknowledgement. */
+    public static NvWriter writeReceived(NvWriter nv, long seq) {
+        return nv.addUint64(FIELD_SEQ, seq).addInt8(FIELD_RECEIVED, 1);
+    }
+
     /** {@link #toNv}'s fields appended to {@code nv} (a cleared, reused writer), which is returned. */
     public NvWriter writeTo(NvWriter nv) {
         nv.addUint64(FIELD_SEQ, seq);

@@ -247,7 +247,9 @@ public final class HastFrameDecoder extends ChannelInboundHandlerAdapter impleme
         while (in.isReadable() && !failed && this.ctx != null) {
             if (payload != null) {
                 int n = Math.min(in.readableBytes(), pendingPayloadSize - payload.writerIndex());
-                payload.writeBytes(in, n);
+                // Read from the (pooled) input, not written into the payload: Netty's adaptive buffers
+                // make a ByteBuffer view per write into them, a pooled one copies address to address.
+                in.readBytes(payload, n);
                 completePayloadIfFull();
             } else if ((head == null || !head.isReadable()) && readHeaderAndNv(in, in.readerIndex())) {
                 startPayload(ctx, in);

@@ -1,12 +1,15 @@
 package org.hast.secondary;
 
+import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
+import java.util.Queue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 
 import io.netty.channel.Channel;
+import io.netty.util.internal.PlatformDependent;
 
 /**
  * The queue from the secondary's event loop to its disk thread, with back-pressure that never
@@ -15,13 +18,20 @@ import io.netty.channel.Channel;
  * is down to {@link #LOW_WATER}. Requests the frame decoder still hands over after reading
  * stopped (the rest of the last read) wait in a loop-only overflow, so the memory held is at
  * most {@link #CAPACITY} requests plus one read's worth of frames.
+ *
+ * <p>The queue is an array ring and a waiting taker parks itself, so a hand-off allocates
+ * nothing (a blocking queue's condition made a node per wait). One thread takes at a time
+ * ({@link SecondaryDisk}'s dispatch lock); a second concurrent taker fails loudly.
  */
 final class DiskQueue {
     static final int CAPACITY = 256;
     static final int HIGH_WATER = CAPACITY * 3 / 4;
     static final int LOW_WATER = HIGH_WATER / 2;
 
-    private final BlockingQueue<SecondaryRequest> queue = new ArrayBlockingQueue<>(CAPACITY);
+    /** Offered to on the loop only; polled by the taker and by {@link #drain}. */
+    private final Queue<SecondaryRequest> queue = PlatformDependent.newFixedMpmcQueue(CAPACITY);
+    /** The taker while it waits for a request, else null. */
+    private final AtomicReference<Thread> waiter = new AtomicReference<>();
     /** Requests that found the queue full; touched on the event loop only. */
     private final ArrayDeque<SecondaryRequest> overflow = new ArrayDeque<>();
     private final AtomicBoolean resumeScheduled = new AtomicBoolean();
@@ -39,6 +49,8 @@ final class DiskQueue {
     void add(SecondaryRequest request) {
         if (!overflow.isEmpty() || !queue.offer(request)) {
             overflow.add(request);
+        } else {
+            wakeTaker();
         }
         if (!paused && (!overflow.isEmpty() || queue.size() >= HIGH_WATER)) {
             paused = true;
@@ -52,11 +64,46 @@ final class DiskQueue {
 
     /** Disk thread: the next request, waiting for one; lets the loop read again when it can. */
     SecondaryRequest take() throws InterruptedException {
-        SecondaryRequest request = queue.take();
+        SecondaryRequest request = queue.poll();
+        if (request == null) {
+            request = await();
+        }
         if (paused && queue.size() <= LOW_WATER) {
             scheduleResume();
         }
         return request;
+    }
+
+    /** Parks until a request is queued: registered first, then checked, so no offer is missed. */
+    private SecondaryRequest await() throws InterruptedException {
+        Thread me = Thread.currentThread();
+        if (!waiter.compareAndSet(null, me)) {
+            throw new IllegalStateException("two threads take from the disk queue at once");
+        }
+        try {
+            while (true) {
+                SecondaryRequest request = queue.poll();
+                if (request != null) {
+                    return request;
+                }
+                if (Thread.interrupted()) {
+                    throw new InterruptedException();
+                }
+                LockSupport.park(this);
+            }
+        } finally {
+            waiter.set(null);
+        }
+    }
+
+    /** After an offer: unparks the taker if it waits (a spurious unpark only makes it poll again). */
+    private void wakeTaker() {
+        // The offer's store before the read of the waiter: otherwise both could miss the other.
+        VarHandle.fullFence();
+        Thread taker = waiter.get();
+        if (taker != null) {
+            LockSupport.unpark(taker);
+        }
     }
 
     /** Whether reading is stopped for back-pressure (the primary is not silent then, we are deaf). */
@@ -84,6 +131,7 @@ final class DiskQueue {
         SecondaryRequest next;
         while ((next = overflow.peek()) != null && queue.offer(next)) {
             overflow.poll();
+            wakeTaker();
         }
         if (overflow.isEmpty() && queue.size() < HIGH_WATER) {
             paused = false;

@@ -3,8 +3,9 @@ package org.hast.secondary;
 import org.hast.daemon.process.LoopErrors;
 import org.hast.link.HastFrame;
 import org.hast.link.HastFrameDecoder;
-import org.hast.link.OutgoingFrame;
+import org.hast.link.HastFrameEncoder;
 import org.hast.nv.NvMessage;
+import org.hast.nv.NvWriter;
 import org.hast.proto.HioCommand;
 import org.hast.proto.PayloadFields;
 import org.hast.proto.ReplyHeader;
@@ -34,6 +35,10 @@ final class RequestReceiver extends ChannelInboundHandlerAdapter {
     private final int sectorSize;
     private final int maxRequestBytes;
     private final Runnable onDisconnect;
+    /** The request objects, taken here and given back once applied. */
+    private final RequestPool requests = new RequestPool();
+    /** The early replies' fields, encoded at once, so one writer serves them all (loop only). */
+    private final NvWriter receivedNv = new NvWriter(32);
     /** Early replies written since the last flush: they leave together at the end of the read. */
     private boolean unflushed;
 
@@ -80,20 +85,21 @@ final class RequestReceiver extends ChannelInboundHandlerAdapter {
             SecondaryRequest request;
             if (!check.ok()) {
                 LOG.error("{}", check.message());
-                request = new SecondaryRequest(cmd, seq, offset, length, null, null, check.error());
+                request = requests.take().set(cmd, seq, offset, length, null, null, check.error());
             } else if (cmd == HioCommand.WRITE) {
                 if (RequestHeader.memsyncIn(nv, cmdCode)) {
                     // Received, not yet written: the primary may acknowledge its caller now (§4.6),
                     // with the other early replies of this read in one system call.
-                    out.write(new OutgoingFrame(frameVersion, ReplyHeader.received(seq).toNv()),
-                            out.voidPromise());
+                    // Encoded now into a pooled buffer: no frame, writer or header object per reply.
+                    out.write(HastFrameEncoder.encodeHeader(out.alloc(), frameVersion,
+                            ReplyHeader.writeReceived(receivedNv.clear(), seq)), out.voidPromise());
                     unflushed = true;
                 }
                 // A plain payload (neither compressed nor checksummed) needs no fields object.
                 PayloadFields fields = PayloadFields.encoded(nv) ? PayloadFields.fromNv(nv) : null;
-                request = new SecondaryRequest(cmd, seq, offset, length, fields, frame.payload().retain(), 0);
+                request = requests.take().set(cmd, seq, offset, length, fields, frame.payload().retain(), 0);
             } else {
-                request = new SecondaryRequest(cmd, seq, offset, length, null, null, 0);
+                request = requests.take().set(cmd, seq, offset, length, null, null, 0);
             }
             disk.add(request);
         } finally {

@@ -6,11 +6,12 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
+import org.hast.codec.ChecksumAlgorithm;
 import org.hast.codec.CodecException;
+import org.hast.codec.Compression;
 import org.hast.codec.EncodedPayload;
 import org.hast.codec.PayloadCodec;
 import org.hast.integrity.BlockHashes;
-import org.hast.link.OutgoingFrame;
 import org.hast.daemon.process.FatalThreads;
 import org.hast.meta.MetadataCodec;
 import org.hast.nv.NvWriter;
@@ -24,6 +25,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 
 /**
@@ -76,6 +79,7 @@ final class SecondaryDisk implements Runnable {
     private boolean bitmapCleared;
     private volatile Runnable afterBitmapCleared;
     private static final ByteBuffer NO_SCRATCH = ByteBuffer.allocate(0);
+    private static final ByteBufAllocator READ_BUFFERS = PooledByteBufAllocator.DEFAULT;
     /** Tests: runs on this thread before each request is applied (a disk that stalls). */
     private volatile Consumer<SecondaryRequest> beforeApply = request -> { };
     /** Set when the primary negotiated {@code HIO_HASH} (docs/integrity.md). */
@@ -103,12 +107,9 @@ final class SecondaryDisk implements Runnable {
         this.frameVersion = frameVersion;
         this.onFatal = onFatal;
         this.maxRequestBytes = maxRequestBytes;
-        // One listener for every batch of replies: no allocation per reply.
-        this.replies = new ReplyBatch(out, done -> {
-            if (!done.isSuccess()) {
-                LOG.error("Unable to send reply: {}.", IoErrors.describe(done.cause()));
-                onFatal.run();
-            }
+        this.replies = new ReplyBatch(out, cause -> {
+            LOG.error("Unable to send reply: {}.", IoErrors.describe(cause));
+            onFatal.run();
         });
     }
 
@@ -159,6 +160,7 @@ final class SecondaryDisk implements Runnable {
     private void applyLoop() {
         ByteBuffer decodeBuffer = ByteBuffer.allocateDirect(maxRequestBytes);
         PayloadCodec codec = codecs.get();
+        PayloadViews views = new PayloadViews();
         try {
             while (!Thread.currentThread().isInterrupted()) {
                 SecondaryRequest request;
@@ -180,7 +182,7 @@ final class SecondaryDisk implements Runnable {
                 }
                 try {
                     beforeApply.accept(request);
-                    apply(request, codec, decodeBuffer);
+                    apply(request, codec, decodeBuffer, views);
                 } finally {
                     request.release();
                     order.finish(slot);
@@ -205,26 +207,28 @@ final class SecondaryDisk implements Runnable {
     }
 
     /**
-     * Applies one request with {@code codec} and {@code decodeBuffer} (the calling thread's) and queues its reply;
-     * the activemap must already be cleared. Package-private for tests, which call it on their own thread.
+     * Applies one request with {@code codec}, {@code decodeBuffer} and {@code views} (the calling
+     * thread's) and queues its reply; the activemap must already be cleared. Package-private for
+     * tests, which call it on their own thread.
      */
-    void apply(SecondaryRequest request, PayloadCodec codec, ByteBuffer decodeBuffer) {
-        applyAndQueueReply(request, codec, decodeBuffer);
+    void apply(SecondaryRequest request, PayloadCodec codec, ByteBuffer decodeBuffer, PayloadViews views) {
+        applyAndQueueReply(request, codec, decodeBuffer, views);
         replies.flush();
     }
 
     /** {@link #apply} with its reply queued, for the next {@link ReplyBatch#flush}. */
-    private void applyAndQueueReply(SecondaryRequest request, PayloadCodec codec, ByteBuffer decodeBuffer) {
+    private void applyAndQueueReply(SecondaryRequest request, PayloadCodec codec, ByteBuffer decodeBuffer,
+                                    PayloadViews views) {
         long seq = request.seq();
         if (request.error() != 0) {
-            reply(ReplyHeader.failed(seq, request.error()), null, null);
+            reply(ReplyHeader.failed(seq, request.error()));
             return;
         }
         long offset = request.offset();
         long length = request.length();
         switch (request.cmd()) {
-            case READ -> read(seq, offset, (int) length, codec);
-            case WRITE -> write(request, seq, offset, (int) length, codec, decodeBuffer);
+            case READ -> read(seq, offset, (int) length, codec, views);
+            case WRITE -> write(request, seq, offset, (int) length, codec, decodeBuffer, views);
             case DELETE -> {
                 try {
                     local.discard(localOffset + offset, length);
@@ -233,28 +237,28 @@ final class SecondaryDisk implements Runnable {
                     LOG.error("Request failed: DELETE({}, {}): {}.", offset, length, e.getMessage());
                     stats.deleteError.increment();
                     // The errno itself, as the reference sends it (ReplyHeader puts FreeBSD's number on the wire).
-                    reply(ReplyHeader.failed(seq, e instanceof ErrnoException failed ? failed.errno() : EIO), null, null);
+                    reply(ReplyHeader.failed(seq, e instanceof ErrnoException failed ? failed.errno() : EIO));
                 }
             }
             case FLUSH -> {
                 try {
                     boolean flushed = local.flush();
                     // The reference's secondary answers the latched case with EOPNOTSUPP, silently.
-                    reply(flushed ? ReplyHeader.done(seq) : ReplyHeader.failed(seq, EOPNOTSUPP), null, null);
+                    reply(flushed ? ReplyHeader.done(seq) : ReplyHeader.failed(seq, EOPNOTSUPP));
                 } catch (IOException e) {
                     LOG.error("Request failed: FLUSH: {}.", e.getMessage());
                     stats.flushError.increment();
-                    reply(ReplyHeader.failed(seq, EIO), null, null);
+                    reply(ReplyHeader.failed(seq, EIO));
                 }
             }
             case HASH -> {
                 if (!hashes) {
-                    reply(ReplyHeader.failed(seq, 22), null, null);
+                    reply(ReplyHeader.failed(seq, 22));
                 } else {
                     hash(seq, offset, (int) length, decodeBuffer);
                 }
             }
-            default -> reply(ReplyHeader.failed(seq, 22), null, null);
+            default -> reply(ReplyHeader.failed(seq, 22));
         }
     }
 
@@ -285,16 +289,16 @@ final class SecondaryDisk implements Runnable {
     }
 
     private void write(SecondaryRequest request, long seq, long offset, int length, PayloadCodec codec,
-                       ByteBuffer decodeBuffer) {
+                       ByteBuffer decodeBuffer, PayloadViews views) {
         ByteBuffer data;
         try {
             PayloadFields fields = request.payloadFields();
             if (fields == null) {
-                data = request.payload().nioBuffer();
+                data = views.of(request.payload());
             } else {
                 decodeBuffer.clear();
                 data = codec.decode(fields.compression(), fields.checksum(), fields.hash(),
-                        request.payload().nioBuffer(), decodeBuffer);
+                        views.of(request.payload()), decodeBuffer);
             }
         } catch (CodecException e) {
             // A29: a malformed payload is a protocol error: this connection ends, the worker with it.
@@ -313,7 +317,7 @@ final class SecondaryDisk implements Runnable {
         } catch (IOException e) {
             LOG.error("Request failed: WRITE({}, {}): {}.", offset, length, e.getMessage());
             stats.writeError.increment();
-            reply(ReplyHeader.failed(seq, EIO), null, null);
+            reply(ReplyHeader.failed(seq, EIO));
         }
     }
 
@@ -330,26 +334,28 @@ final class SecondaryDisk implements Runnable {
             digests.flip();
             ByteBuf payload = out.alloc().buffer(digests.remaining());
             payload.writeBytes(digests);
-            NvWriter nv = ReplyHeader.done(seq).toNv().addUint32(PayloadFields.FIELD_SIZE, payload.readableBytes());
-            reply(null, nv, payload);
+            replies.queue(frameVersion, ReplyHeader.writeDone(REPLY_NV.get().clear(), seq)
+                    .addUint32(PayloadFields.FIELD_SIZE, payload.readableBytes()), payload);
         } catch (IOException e) {
             LOG.error("Request failed: HASH({}, {}): {}.", offset, length, e.getMessage());
             stats.readError.increment();
-            reply(ReplyHeader.failed(seq, EIO), null, null);
+            reply(ReplyHeader.failed(seq, EIO));
         }
     }
 
-    private void read(long seq, long offset, int length, PayloadCodec codec) {
-        ByteBuf data = out.alloc().directBuffer(length, length);
+    private void read(long seq, long offset, int length, PayloadCodec codec, PayloadViews views) {
+        // The pooled allocator's buffers lie in a few chunks, whose views are kept (the channel's
+        // adaptive allocator made a view object per use).
+        ByteBuf data = READ_BUFFERS.directBuffer(length, length);
         // Compressed replies need room to compress into; uncompressed ones send the data itself.
-        ByteBuf scratch = codec.compression() == org.hast.codec.Compression.NONE ? null
-                : out.alloc().directBuffer(length, length);
+        ByteBuf scratch = codec.compression() == Compression.NONE ? null : READ_BUFFERS.directBuffer(length, length);
         try {
-            ByteBuffer target = data.nioBuffer(0, length);
-            local.readFully(target, localOffset + offset);
+            // Both buffers are this thread's alone until queued.
+            local.readFully(views.ofOwn(data, 0, length), localOffset + offset);
             data.writerIndex(length);
-            ByteBuffer scratchView = scratch == null ? NO_SCRATCH : scratch.nioBuffer(0, length);
-            EncodedPayload encoded = codec.encode(data.nioBuffer(0, length), scratchView);
+            // From the second set of views: the data's is read by the encoder meanwhile.
+            ByteBuffer scratchView = scratch == null ? NO_SCRATCH : views.beside().ofOwn(scratch, 0, length);
+            EncodedPayload encoded = codec.encode(views.ofOwn(data, 0, length), scratchView);
             ByteBuf payload;
             if (encoded.compressionName() != null && scratch != null) {
                 scratch.writerIndex(encoded.size());
@@ -359,13 +365,17 @@ final class SecondaryDisk implements Runnable {
                 payload = data;
                 data = null;
             }
-            NvWriter nv = ReplyHeader.done(seq).toNv();
-            PayloadFields.append(nv, encoded);
-            reply(null, nv, payload);
+            NvWriter nv = ReplyHeader.writeDone(REPLY_NV.get().clear(), seq);
+            if (encoded.compression() == Compression.NONE && encoded.checksum() == ChecksumAlgorithm.NONE) {
+                nv.addUint32(PayloadFields.FIELD_SIZE, encoded.size()); // PayloadFields.append without its field sink
+            } else {
+                PayloadFields.append(nv, encoded);
+            }
+            replies.queue(frameVersion, nv, payload);
         } catch (IOException e) {
             LOG.error("Request failed: READ({}, {}): {}.", offset, length, e.getMessage());
             stats.readError.increment();
-            reply(ReplyHeader.failed(seq, EIO), null, null);
+            reply(ReplyHeader.failed(seq, EIO));
         } finally {
             if (data != null) {
                 data.release();
@@ -381,17 +391,8 @@ final class SecondaryDisk implements Runnable {
         replies.queueHeader(frameVersion, ReplyHeader.writeDone(REPLY_NV.get().clear(), seq));
     }
 
-    private void reply(ReplyHeader header, NvWriter nv, ByteBuf payload) {
-        if (nv == null && payload == null) {
-            // The common reply (a WRITE's, a FLUSH's, an error): encoded at once with this
-            // thread's writer, which is free again when sendHeader returns.
-            replies.queueHeader(frameVersion, header.writeTo(REPLY_NV.get().clear()));
-            return;
-        }
-        NvWriter message = nv != null ? nv : header.toNv();
-        OutgoingFrame frame = payload == null ? new OutgoingFrame(frameVersion, message)
-                : new OutgoingFrame(frameVersion, message, payload);
-        // The loop sends it with the other replies queued meanwhile; it never waits for us.
-        replies.queue(frame);
+    /** A reply without payload (a FLUSH's, an error), encoded at once with this thread's writer. */
+    private void reply(ReplyHeader header) {
+        replies.queueHeader(frameVersion, header.writeTo(REPLY_NV.get().clear()));
     }
 }

@@ -10,19 +10,45 @@ import io.netty.buffer.ByteBuf;
  * One request on its way from the receive thread to the disk thread (spec §11.7): the header's
  * fields the disk thread needs, read straight from the frame (no {@link RequestHeader} object
  * per request). A WRITE's {@code payloadFields} are null when its payload is the data itself (no
- * compression, no checksum).
+ * compression, no checksum). Objects from a {@link RequestPool} are filled by {@link #set} and
+ * go back to it on {@link #release}: nobody may keep one after releasing it.
  */
 final class SecondaryRequest {
-    private final HioCommand cmd;
-    private final long seq;
-    private final long offset;
-    private final long length;
-    private final PayloadFields payloadFields;
-    private final ByteBuf payload;
-    private final int error;
+    /** Null for a request made on its own (tests), which is not recycled. */
+    private final RequestPool pool;
+    private HioCommand cmd;
+    private long seq;
+    private long offset;
+    private long length;
+    private PayloadFields payloadFields;
+    private ByteBuf payload;
+    private int error;
+    /** Set while filled: between {@link #set} and {@link #release}. */
+    private boolean inUse;
+
+    /** A pooled request, empty until {@link #set}. */
+    SecondaryRequest(RequestPool pool) {
+        this.pool = pool;
+    }
 
     SecondaryRequest(HioCommand cmd, long seq, long offset, long length, PayloadFields payloadFields,
             ByteBuf payload, int error) {
+        this.pool = null;
+        set(cmd, seq, offset, length, payloadFields, payload, error);
+    }
+
+    /** Tests: a request from a header. */
+    SecondaryRequest(RequestHeader header, PayloadFields payloadFields, ByteBuf payload, int error) {
+        this(header.cmd(), header.seq(), header.offset(), header.length(), payloadFields, payload, error);
+    }
+
+    /** Fills an unused request; {@code payload}'s reference passes to it. */
+    SecondaryRequest set(HioCommand cmd, long seq, long offset, long length, PayloadFields payloadFields,
+            ByteBuf payload, int error) {
+        if (inUse) {
+            throw new IllegalStateException("request in use: " + this);
+        }
+        inUse = true;
         this.cmd = cmd;
         this.seq = seq;
         this.offset = offset;
@@ -30,11 +56,7 @@ final class SecondaryRequest {
         this.payloadFields = payloadFields;
         this.payload = payload;
         this.error = error;
-    }
-
-    /** Tests: a request from a header. */
-    SecondaryRequest(RequestHeader header, PayloadFields payloadFields, ByteBuf payload, int error) {
-        this(header.cmd(), header.seq(), header.offset(), header.length(), payloadFields, payload, error);
+        return this;
     }
 
     /** The command, {@link HioCommand#UNDEF} when {@code cmd} was missing or unknown. */
@@ -68,9 +90,23 @@ final class SecondaryRequest {
         return error;
     }
 
+    /** Releases the payload and gives the object back to its pool; a second release throws. */
     void release() {
-        if (payload != null) {
-            payload.release();
+        if (!inUse) {
+            throw new IllegalStateException("request released twice: " + this);
+        }
+        inUse = false;
+        ByteBuf data = payload;
+        payload = null;
+        payloadFields = null;
+        try {
+            if (data != null) {
+                data.release();
+            }
+        } finally {
+            if (pool != null) {
+                pool.giveBack(this);
+            }
         }
     }
 

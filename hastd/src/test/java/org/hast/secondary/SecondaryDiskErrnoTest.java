@@ -54,7 +54,8 @@ class SecondaryDiskErrnoTest {
                 SecondaryDisk disk = new SecondaryDisk(new DiskQueue(), local, LOCAL_OFFSET, PayloadCodec::new,
                         new WorkerStats(),
                         out, 2, 128 * 1024, () -> { });
-                disk.apply(new SecondaryRequest(RequestHeader.delete(7, 0, 65536), null, null, 0), new PayloadCodec(), null);
+                disk.apply(new SecondaryRequest(RequestHeader.delete(7, 0, 65536), null, null, 0), new PayloadCodec(), null,
+                        new PayloadViews());
             }
             out.runPendingTasks(); // replies reach the channel through its event loop
             ByteBuf reply = out.readOutbound(); // version, nv size, nv: the frame as it goes on the wire
