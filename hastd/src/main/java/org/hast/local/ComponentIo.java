@@ -18,6 +18,25 @@ public interface ComponentIo extends Closeable {
     int write(ByteBuffer source, long position) throws IOException;
 
     /**
+     * Whether {@link #read(long, int, long)} and {@link #write(long, int, long)} work: the
+     * worker's requests then need no {@code ByteBuffer} view of their data (two objects per
+     * request, issue #15).
+     */
+    default boolean addressable() {
+        return false;
+    }
+
+    /** {@code pread} into {@code length} bytes at native {@code address}: bytes read, -1 at the end. */
+    default int read(long address, int length, long position) throws IOException {
+        throw new UnsupportedOperationException("no native addresses");
+    }
+
+    /** {@code pwrite}, buffered, of {@code length} bytes at native {@code address}: bytes written. */
+    default int write(long address, int length, long position) throws IOException {
+        throw new UnsupportedOperationException("no native addresses");
+    }
+
+    /**
      * {@code pwrite} on the descriptor opened {@code O_DSYNC}: returns once these bytes, the file
      * metadata needed to read them back and the device's volatile cache are on stable storage,
      * without writing back any other dirty page of the provider.

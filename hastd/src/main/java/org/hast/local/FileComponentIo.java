@@ -61,6 +61,21 @@ final class FileComponentIo implements ComponentIo {
     }
 
     @Override
+    public boolean addressable() {
+        return positional != null;
+    }
+
+    @Override
+    public int read(long address, int length, long position) throws IOException {
+        return positional.read(address, length, position);
+    }
+
+    @Override
+    public int write(long address, int length, long position) throws IOException {
+        return positional.write(address, length, position);
+    }
+
+    @Override
     public int writeDurable(ByteBuffer source, long position) throws IOException {
         return durable.write(source, position);
     }

@@ -51,8 +51,23 @@ final class NativePositionalIo {
     }
 
     int write(ByteBuffer source, long position) throws IOException {
-        int length = source.remaining();
-        long address = PlatformDependent.directBufferAddress(source) + source.position();
+        int n = write(PlatformDependent.directBufferAddress(source) + source.position(), source.remaining(),
+                position);
+        source.position(source.position() + n);
+        return n;
+    }
+
+    int read(ByteBuffer target, long position) throws IOException {
+        int n = read(PlatformDependent.directBufferAddress(target) + target.position(), target.remaining(),
+                position);
+        if (n > 0) {
+            target.position(target.position() + n);
+        }
+        return n;
+    }
+
+    /** From {@code length} bytes at {@code address}, which the caller keeps alive for the call. */
+    int write(long address, int length, long position) throws IOException {
         long stamp = enter();
         try {
             long n;
@@ -62,16 +77,14 @@ final class NativePositionalIo {
             if (n < 0) {
                 throw failure();
             }
-            source.position(source.position() + (int) n);
             return (int) n;
         } finally {
             use.unlockRead(stamp);
         }
     }
 
-    int read(ByteBuffer target, long position) throws IOException {
-        int length = target.remaining();
-        long address = PlatformDependent.directBufferAddress(target) + target.position();
+    /** Into {@code length} bytes at {@code address}; -1 at the end of the file. */
+    int read(long address, int length, long position) throws IOException {
         long stamp = enter();
         try {
             long n;
@@ -84,7 +97,6 @@ final class NativePositionalIo {
             if (n == 0 && length > 0) {
                 return -1;
             }
-            target.position(target.position() + (int) n);
             return (int) n;
         } finally {
             use.unlockRead(stamp);

@@ -1,11 +1,9 @@
 package org.hast.primary;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
+import java.util.Queue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
 import org.hast.daemon.process.FatalThreads;
@@ -15,11 +13,17 @@ import org.hast.util.ThreadEnds;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.netty.util.internal.PlatformDependent;
+
 /**
  * The local component (spec §11.3): a few threads take requests from one bounded queue and
  * run them against the local provider at {@code localoff + offset}, straight from and into
  * the request's direct buffer. Several threads keep several requests in the device's queue,
  * which a single thread (the reference's {@code local_send}) cannot.
+ *
+ * <p>The hand-off allocates nothing (issue #15): a lock-free array queue, and idle threads park
+ * after setting their bit in {@link #idle}; a submitter unparks one of them. A blocking queue's
+ * {@code take} made a condition node each time a thread parked, most requests at qd32.
  */
 final class LocalIo implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LocalIo.class);
@@ -29,9 +33,15 @@ final class LocalIo implements AutoCloseable {
 
     private final LocalComponent local;
     private final long localOffset;
-    private final BlockingQueue<Hio> queue;
+    private final Queue<Hio> queue;
     private final Consumer<Hio> done;
-    private final List<Thread> threads = new ArrayList<>();
+    private final Thread[] threads;
+    /**
+     * Bit i: {@code threads[i]} is parked or about to park, after it found the queue empty. A
+     * submitter clears a bit before it unparks that thread; either it sees the bit or the
+     * thread, which looks at the queue again after setting it, sees the request.
+     */
+    private final AtomicInteger idle = new AtomicInteger();
 
     /**
      * @param capacity at least the number of request slots, so {@link #submit} never blocks
@@ -40,10 +50,19 @@ final class LocalIo implements AutoCloseable {
     LocalIo(LocalComponent local, long localOffset, int threadCount, int capacity, Consumer<Hio> done) {
         this.local = local;
         this.localOffset = localOffset;
-        this.queue = new ArrayBlockingQueue<>(capacity);
+        if (threadCount < 1 || threadCount > Integer.SIZE) {
+            throw new IllegalArgumentException("local threads: " + threadCount + " not 1.." + Integer.SIZE);
+        }
+        this.queue = PlatformDependent.newFixedMpmcQueue(capacity);
         this.done = done;
+        this.threads = new Thread[threadCount];
+        // All made before any starts: a submitter may unpark any of them once its bit is set.
         for (int i = 0; i < threadCount; i++) {
-            threads.add(FatalThreads.start("local-" + i, this::run));
+            int index = i;
+            threads[i] = FatalThreads.newThread("local-" + i, () -> run(index));
+        }
+        for (Thread t : threads) {
+            t.start();
         }
     }
 
@@ -52,6 +71,23 @@ final class LocalIo implements AutoCloseable {
             // Cannot happen while capacity >= request slots; fail rather than block a caller.
             hio.localError = EIO;
             done.accept(hio);
+            return;
+        }
+        wakeOne();
+    }
+
+    /** Unparks one idle thread, if any; a thread busy with a request takes the next by itself. */
+    private void wakeOne() {
+        while (true) {
+            int mask = idle.get();
+            if (mask == 0) {
+                return;
+            }
+            int bit = Integer.lowestOneBit(mask);
+            if (idle.compareAndSet(mask, mask & ~bit)) {
+                LockSupport.unpark(threads[Integer.numberOfTrailingZeros(bit)]);
+                return;
+            }
         }
     }
 
@@ -59,13 +95,15 @@ final class LocalIo implements AutoCloseable {
         return queue.size();
     }
 
-    private void run() {
+    private void run(int index) {
+        int bit = 1 << index;
         while (true) {
-            Hio hio;
-            try {
-                hio = queue.take();
-            } catch (InterruptedException e) {
-                return;
+            Hio hio = queue.poll();
+            if (hio == null) {
+                hio = awaitRequest(bit);
+                if (hio == null) {
+                    return; // interrupted
+                }
             }
             if (hio == STOP) {
                 return;
@@ -75,15 +113,49 @@ final class LocalIo implements AutoCloseable {
         }
     }
 
+    /** Parks until a request comes; null when interrupted. */
+    private Hio awaitRequest(int bit) {
+        while (true) {
+            setIdle(bit);
+            Hio hio = queue.poll();
+            if (hio != null) {
+                // A submitter may have cleared the bit and unparked us meanwhile: the permit
+                // left over only makes a later park return at once, and the loop looks again.
+                clearIdle(bit);
+                return hio;
+            }
+            LockSupport.park(this);
+            clearIdle(bit); // woken by a submitter (bit already clear) or spuriously
+            if (Thread.currentThread().isInterrupted()) {
+                return null;
+            }
+            hio = queue.poll();
+            if (hio != null) {
+                return hio;
+            }
+        }
+    }
+
+    private void setIdle(int bit) {
+        int mask;
+        do {
+            mask = idle.get();
+        } while (!idle.compareAndSet(mask, mask | bit));
+    }
+
+    private void clearIdle(int bit) {
+        int mask;
+        do {
+            mask = idle.get();
+        } while ((mask & bit) != 0 && !idle.compareAndSet(mask, mask & ~bit));
+    }
+
     private int execute(Hio hio) {
         long position = localOffset + hio.offset;
         try {
             switch (hio.cmd) {
-                case READ -> {
-                    ByteBuffer target = hio.data.nioBuffer(hio.data.writerIndex(), hio.length);
-                    local.readFully(target, position);
-                }
-                case WRITE -> local.writeFully(hio.data.nioBuffer(hio.dataIndex, hio.length), position);
+                case READ -> local.readFully(hio.data, hio.data.writerIndex(), hio.length, position);
+                case WRITE -> local.writeFully(hio.data, hio.dataIndex, hio.length, position);
                 case DELETE -> local.discard(position, hio.length);
                 // A skipped flush (the EOPNOTSUPP latch) succeeds (A28).
                 case FLUSH -> local.flush();
@@ -110,8 +182,9 @@ final class LocalIo implements AutoCloseable {
             left.localError = ESHUTDOWN;
             done.accept(left);
         }
-        for (int i = 0; i < threads.size(); i++) {
+        for (int i = 0; i < threads.length; i++) {
             queue.offer(STOP);
+            wakeOne();
         }
         for (Thread t : threads) {
             ThreadEnds.awaitBriefly(t);
