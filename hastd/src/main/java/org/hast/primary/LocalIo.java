@@ -1,9 +1,8 @@
 package org.hast.primary;
 
 import java.io.IOException;
-import java.util.Queue;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Consumer;
 
 import org.hast.daemon.process.FatalThreads;
@@ -13,17 +12,15 @@ import org.hast.util.ThreadEnds;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.netty.util.internal.PlatformDependent;
-
 /**
  * The local component (spec §11.3): a few threads take requests from one bounded queue and
  * run them against the local provider at {@code localoff + offset}, straight from and into
  * the request's direct buffer. Several threads keep several requests in the device's queue,
  * which a single thread (the reference's {@code local_send}) cannot.
  *
- * <p>The hand-off allocates nothing (issue #15): a lock-free array queue, and idle threads park
- * after setting their bit in {@link #idle}; a submitter unparks one of them. A blocking queue's
- * {@code take} made a condition node each time a thread parked, most requests at qd32.
+ * <p>The hand-off allocates nothing (issue #15): a ring under this object's monitor, waited on
+ * with {@code wait}/{@code notify}. A blocking queue's {@code take} made a condition node each
+ * time a thread parked, most requests at qd32.
  */
 final class LocalIo implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LocalIo.class);
@@ -33,15 +30,12 @@ final class LocalIo implements AutoCloseable {
 
     private final LocalComponent local;
     private final long localOffset;
-    private final Queue<Hio> queue;
     private final Consumer<Hio> done;
-    private final Thread[] threads;
-    /**
-     * Bit i: {@code threads[i]} is parked or about to park, after it found the queue empty. A
-     * submitter clears a bit before it unparks that thread; either it sees the bit or the
-     * thread, which looks at the queue again after setting it, sees the request.
-     */
-    private final AtomicInteger idle = new AtomicInteger();
+    private final List<Thread> threads = new ArrayList<>();
+    /** The queue: a ring of {@code ring.length} slots under this object's monitor. */
+    private final Hio[] ring;
+    private int head;
+    private int count;
 
     /**
      * @param capacity at least the number of request slots, so {@link #submit} never blocks
@@ -50,60 +44,61 @@ final class LocalIo implements AutoCloseable {
     LocalIo(LocalComponent local, long localOffset, int threadCount, int capacity, Consumer<Hio> done) {
         this.local = local;
         this.localOffset = localOffset;
-        if (threadCount < 1 || threadCount > Integer.SIZE) {
-            throw new IllegalArgumentException("local threads: " + threadCount + " not 1.." + Integer.SIZE);
-        }
-        this.queue = PlatformDependent.newFixedMpmcQueue(capacity);
+        this.ring = new Hio[capacity];
         this.done = done;
-        this.threads = new Thread[threadCount];
-        // All made before any starts: a submitter may unpark any of them once its bit is set.
         for (int i = 0; i < threadCount; i++) {
-            int index = i;
-            threads[i] = FatalThreads.newThread("local-" + i, () -> run(index));
-        }
-        for (Thread t : threads) {
-            t.start();
+            threads.add(FatalThreads.start("local-" + i, this::run));
         }
     }
 
     void submit(Hio hio) {
-        if (!queue.offer(hio)) {
+        if (!offer(hio)) {
             // Cannot happen while capacity >= request slots; fail rather than block a caller.
             hio.localError = EIO;
             done.accept(hio);
-            return;
-        }
-        wakeOne();
-    }
-
-    /** Unparks one idle thread, if any; a thread busy with a request takes the next by itself. */
-    private void wakeOne() {
-        while (true) {
-            int mask = idle.get();
-            if (mask == 0) {
-                return;
-            }
-            int bit = Integer.lowestOneBit(mask);
-            if (idle.compareAndSet(mask, mask & ~bit)) {
-                LockSupport.unpark(threads[Integer.numberOfTrailingZeros(bit)]);
-                return;
-            }
         }
     }
 
-    int queued() {
-        return queue.size();
+    private synchronized boolean offer(Hio hio) {
+        if (count == ring.length) {
+            return false;
+        }
+        ring[(head + count) % ring.length] = hio;
+        count++;
+        notify();
+        return true;
     }
 
-    private void run(int index) {
-        int bit = 1 << index;
+    private synchronized Hio poll() {
+        if (count == 0) {
+            return null;
+        }
+        Hio hio = ring[head];
+        ring[head] = null;
+        head = (head + 1) % ring.length;
+        count--;
+        return hio;
+    }
+
+    /** A monitor's wait makes no object, where a blocking queue's condition made a node per park. */
+    private synchronized Hio take() throws InterruptedException {
+        while (count == 0) {
+            wait();
+        }
+        return poll();
+    }
+
+    synchronized int queued() {
+        return count;
+    }
+
+    private void run() {
         while (true) {
-            Hio hio = queue.poll();
-            if (hio == null) {
-                hio = awaitRequest(bit);
-                if (hio == null) {
-                    return; // interrupted
-                }
+            Hio hio;
+            try {
+                hio = take();
+            } catch (InterruptedException e) {
+                return;
             }
             if (hio == STOP) {
                 return;
@@ -111,43 +106,6 @@ final class LocalIo implements AutoCloseable {
             hio.localError = execute(hio);
             done.accept(hio);
         }
-    }
-
-    /** Parks until a request comes; null when interrupted. */
-    private Hio awaitRequest(int bit) {
-        while (true) {
-            setIdle(bit);
-            Hio hio = queue.poll();
-            if (hio != null) {
-                // A submitter may have cleared the bit and unparked us meanwhile: the permit
-                // left over only makes a later park return at once, and the loop looks again.
-                clearIdle(bit);
-                return hio;
-            }
-            LockSupport.park(this);
-            clearIdle(bit); // woken by a submitter (bit already clear) or spuriously
-            if (Thread.currentThread().isInterrupted()) {
-                return null;
-            }
-            hio = queue.poll();
-            if (hio != null) {
-                return hio;
-            }
-        }
-    }
-
-    private void setIdle(int bit) {
-        int mask;
-        do {
-            mask = idle.get();
-        } while (!idle.compareAndSet(mask, mask | bit));
-    }
-
-    private void clearIdle(int bit) {
-        int mask;
-        do {
-            mask = idle.get();
-        } while ((mask & bit) != 0 && !idle.compareAndSet(mask, mask & ~bit));
     }
 
     private int execute(Hio hio) {
@@ -178,13 +136,12 @@ final class LocalIo implements AutoCloseable {
     public void close() {
         // Never interrupt: an interrupt during FileChannel I/O closes the channel.
         Hio left;
-        while ((left = queue.poll()) != null) {
+        while ((left = poll()) != null) {
             left.localError = ESHUTDOWN;
             done.accept(left);
         }
-        for (int i = 0; i < threads.length; i++) {
-            queue.offer(STOP);
-            wakeOne();
+        for (int i = 0; i < threads.size(); i++) {
+            offer(STOP);
         }
         for (Thread t : threads) {
             ThreadEnds.awaitBriefly(t);
