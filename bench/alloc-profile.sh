@@ -8,7 +8,7 @@
 #
 #   bench/alloc-profile.sh [RUNTIME_SECONDS=15] [SIZE=512M] [RW=randwrite] [BS=4k] [QD=32] [MODE=fullsync]
 #
-# Files under /var/tmp/hast-alloc-bench-K (K from the checkout's path; ports 30400+2K and the next) (kept only with KEEP=1: the .jfr for `jfr print`). Run as
+# Files under /var/tmp/hast-alloc-bench-K (K from the checkout's path or HAST_BENCH_SLOT; ports 30400+2K and the next) (kept only with KEEP=1: the .jfr for `jfr print`). Run as
 # root from a built checkout (mvn package -DskipTests). Needs fio, jcmd and jfr (the JDK).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +19,8 @@ BS=${4:-4k}
 QD=${5:-32}
 MODE=${6:-fullsync}
 # Defaults differ per checkout, so that runs from two worktrees never share files or ports.
-checkout_slot=$(( $(cd "$(dirname "$0")/.." && pwd -P | cksum | cut -d" " -f1) % 199 ))
+# Two paths can hash to one slot (s8-alloc-p and s8-alloc-s did): HAST_BENCH_SLOT=K picks another.
+checkout_slot=${HAST_BENCH_SLOT:-$(( $(cd "$(dirname "$0")/.." && pwd -P | cksum | cut -d" " -f1) % 199 ))}
 work=${HAST_BENCH_DIR:-/var/tmp/hast-alloc-bench-$checkout_slot}
 port_a=$(( 30400 + 2 * checkout_slot ))
 

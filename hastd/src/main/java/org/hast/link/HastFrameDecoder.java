@@ -283,20 +283,31 @@ public final class HastFrameDecoder extends ChannelInboundHandlerAdapter impleme
      *
      * @return whether {@code head} now holds a whole header + nv, which was decoded
      */
+    /**
+     * Up to {@code upTo} bytes in {@code head}. {@code in.readBytes}, not {@code head.writeBytes}:
+     * into a heap head that is one copy from the direct buffer's address, where writeBytes made
+     * two ByteBuffer views of it (issue #15).
+     */
+    private void moveToHead(ByteBuf in, int upTo) {
+        int n = Math.min(in.readableBytes(), upTo - head.readableBytes());
+        head.ensureWritable(n);
+        in.readBytes(head, n);
+    }
+
     private boolean gatherHead(ByteBuf in) {
         if (head == null) {
             int most = FrameHeader.HEADER_SIZE + maxNvSize;
             head = ctx.alloc().heapBuffer(Math.min(64, most), most);
         }
         if (headNvSize < 0) {
-            head.writeBytes(in, Math.min(in.readableBytes(), FrameHeader.HEADER_SIZE - head.readableBytes()));
+            moveToHead(in, FrameHeader.HEADER_SIZE);
             if (head.readableBytes() < FrameHeader.HEADER_SIZE) {
                 return false;
             }
             headNvSize = checkHeader(head.getUnsignedByte(0), head.getUnsignedIntLE(1));
         }
         int total = FrameHeader.HEADER_SIZE + headNvSize;
-        head.writeBytes(in, Math.min(in.readableBytes(), total - head.readableBytes()));
+        moveToHead(in, total);
         if (head.readableBytes() < total) {
             return false;
         }

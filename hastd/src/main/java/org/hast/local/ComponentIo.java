@@ -14,16 +14,36 @@ public interface ComponentIo extends Closeable {
     /** {@code pread}: bytes read, -1 at the end. */
     int read(ByteBuffer target, long position) throws IOException;
 
+    /** {@code pwrite}, buffered: bytes written. */
+    int write(ByteBuffer source, long position) throws IOException;
+
     /**
-     * Reads all of {@code target} if it is in the page cache, without waiting for the device
-     * ({@code preadv2(RWF_NOWAIT)}); false, position unchanged, when the caller must {@link #read}.
+     * Whether {@link #read(long, int, long)} and {@link #write(long, int, long)} work: the
+     * worker's requests then need no {@code ByteBuffer} view of their data (two objects per
+     * request, issue #15).
      */
-    default boolean readIfCached(ByteBuffer target, long position) {
+    default boolean addressable() {
         return false;
     }
 
-    /** {@code pwrite}, buffered: bytes written. */
-    int write(ByteBuffer source, long position) throws IOException;
+    /** {@code pread} into {@code length} bytes at native {@code address}: bytes read, -1 at the end. */
+    default int read(long address, int length, long position) throws IOException {
+        throw new UnsupportedOperationException("no native addresses");
+    }
+
+    /**
+     * Reads {@code length} bytes into native {@code address} only if all are in the page cache,
+     * without waiting for the device ({@code preadv2(RWF_NOWAIT)}); false when the caller must
+     * {@link #read(long, int, long)} on a thread that may block.
+     */
+    default boolean readIfCached(long address, int length, long position) {
+        return false;
+    }
+
+    /** {@code pwrite}, buffered, of {@code length} bytes at native {@code address}: bytes written. */
+    default int write(long address, int length, long position) throws IOException {
+        throw new UnsupportedOperationException("no native addresses");
+    }
 
     /**
      * {@code pwrite} on the descriptor opened {@code O_DSYNC}: returns once these bytes, the file

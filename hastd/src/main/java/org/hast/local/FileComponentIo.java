@@ -53,16 +53,31 @@ final class FileComponentIo implements ComponentIo {
     }
 
     @Override
-    public boolean readIfCached(ByteBuffer target, long position) {
-        return positional != null && NativePositionalIo.fits(target) && positional.readIfCached(target, position);
-    }
-
-    @Override
     public int write(ByteBuffer source, long position) throws IOException {
         if (positional != null && NativePositionalIo.fits(source)) {
             return positional.write(source, position);
         }
         return data.write(source, position);
+    }
+
+    @Override
+    public boolean addressable() {
+        return positional != null;
+    }
+
+    @Override
+    public int read(long address, int length, long position) throws IOException {
+        return positional.read(address, length, position);
+    }
+
+    @Override
+    public boolean readIfCached(long address, int length, long position) {
+        return positional != null && positional.readIfCached(address, length, position);
+    }
+
+    @Override
+    public int write(long address, int length, long position) throws IOException {
+        return positional.write(address, length, position);
     }
 
     @Override

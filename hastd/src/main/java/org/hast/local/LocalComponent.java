@@ -21,6 +21,8 @@ import org.hast.util.IoErrors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.netty.buffer.ByteBuf;
+
 /**
  * A worker's local component (spec §6, §3.7): opened read-write and locked with a non-blocking
  * exclusive {@code flock} so that two workers can never use one provider, with its metadata
@@ -165,15 +167,6 @@ public final class LocalComponent implements Closeable {
         }
     }
 
-    /**
-     * Reads the buffer's remaining bytes at {@code position} only if they are all in the page
-     * cache, never waiting for the device (buffered components on Linux); false, position
-     * unchanged, when the caller must {@link #readFully} on a thread that may block.
-     */
-    public boolean readIfCached(ByteBuffer buffer, long position) {
-        return io.readIfCached(buffer, position);
-    }
-
     public void writeFully(ByteBuffer buffer, long position) throws IOException {
         long offset = position;
         while (buffer.hasRemaining()) {
@@ -181,6 +174,52 @@ public final class LocalComponent implements Closeable {
         }
         if (writeBehind != null) {
             writeBehind.written(offset - position);
+        }
+    }
+
+    /**
+     * {@link #readFully(ByteBuffer, long)} into {@code target}'s bytes {@code [index, index +
+     * length)}, from their address where the provider takes one: no view object per request.
+     */
+    public void readFully(ByteBuf target, int index, int length, long position) throws IOException {
+        if (!io.addressable() || !target.hasMemoryAddress()) {
+            readFully(target.nioBuffer(index, length), position);
+            return;
+        }
+        long address = target.memoryAddress() + index;
+        int done = 0;
+        while (done < length) {
+            int n = io.read(address + done, length - done, position + done);
+            if (n < 0) {
+                throw new IOException("short read from " + path + " at " + (position + done));
+            }
+            done += n;
+        }
+    }
+
+    /**
+     * Reads {@code target}'s bytes {@code [index, index + length)} at {@code position} only if
+     * they are all in the page cache, never waiting for the device (buffered components on
+     * Linux); false when the caller must {@link #readFully} on a thread that may block.
+     */
+    public boolean readIfCached(ByteBuf target, int index, int length, long position) {
+        return io.addressable() && target.hasMemoryAddress()
+                && io.readIfCached(target.memoryAddress() + index, length, position);
+    }
+
+    /** {@link #writeFully(ByteBuffer, long)} of {@code source}'s bytes {@code [index, index + length)}. */
+    public void writeFully(ByteBuf source, int index, int length, long position) throws IOException {
+        if (!io.addressable() || !source.hasMemoryAddress()) {
+            writeFully(source.nioBuffer(index, length), position);
+            return;
+        }
+        long address = source.memoryAddress() + index;
+        int done = 0;
+        while (done < length) {
+            done += io.write(address + done, length - done, position + done);
+        }
+        if (writeBehind != null) {
+            writeBehind.written(length);
         }
     }
 

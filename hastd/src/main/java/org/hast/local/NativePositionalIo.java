@@ -71,8 +71,23 @@ final class NativePositionalIo {
     }
 
     int write(ByteBuffer source, long position) throws IOException {
-        int length = source.remaining();
-        long address = PlatformDependent.directBufferAddress(source) + source.position();
+        int n = write(PlatformDependent.directBufferAddress(source) + source.position(), source.remaining(),
+                position);
+        source.position(source.position() + n);
+        return n;
+    }
+
+    int read(ByteBuffer target, long position) throws IOException {
+        int n = read(PlatformDependent.directBufferAddress(target) + target.position(), target.remaining(),
+                position);
+        if (n > 0) {
+            target.position(target.position() + n);
+        }
+        return n;
+    }
+
+    /** From {@code length} bytes at {@code address}, which the caller keeps alive for the call. */
+    int write(long address, int length, long position) throws IOException {
         long stamp = enter();
         try {
             long n;
@@ -82,16 +97,14 @@ final class NativePositionalIo {
             if (n < 0) {
                 throw failure();
             }
-            source.position(source.position() + (int) n);
             return (int) n;
         } finally {
             use.unlockRead(stamp);
         }
     }
 
-    int read(ByteBuffer target, long position) throws IOException {
-        int length = target.remaining();
-        long address = PlatformDependent.directBufferAddress(target) + target.position();
+    /** Into {@code length} bytes at {@code address}; -1 at the end of the file. */
+    int read(long address, int length, long position) throws IOException {
         long stamp = enter();
         try {
             long n;
@@ -104,7 +117,6 @@ final class NativePositionalIo {
             if (n == 0 && length > 0) {
                 return -1;
             }
-            target.position(target.position() + (int) n);
             return (int) n;
         } finally {
             use.unlockRead(stamp);
@@ -112,20 +124,19 @@ final class NativePositionalIo {
     }
 
     /**
-     * Reads the whole of {@code target} only if every byte is in the page cache: one
-     * {@code preadv2(RWF_NOWAIT)}, which never waits for the device. True when it did, having
-     * advanced the position; false, with the position unchanged, when the caller must read the
-     * usual way (pages not cached, a short read, an error of any kind, another platform). Safe
-     * on a thread that must not block.
+     * Reads all {@code length} bytes into {@code address} only if every one is in the page
+     * cache: one {@code preadv2(RWF_NOWAIT)}, which never waits for the device. False when the
+     * caller must read the usual way (pages not cached, a short read, an error of any kind,
+     * another platform); the bytes at {@code address} are then undefined. Safe on a thread that
+     * must not block.
      */
-    boolean readIfCached(ByteBuffer target, long position) {
+    boolean readIfCached(long address, int length, long position) {
         if (!noWaitWorks) {
             return false;
         }
-        int length = target.remaining();
         ByteBuffer iov = IOVEC.get();
         long iovAddress = PlatformDependent.directBufferAddress(iov);
-        PlatformDependent.putLong(iovAddress, PlatformDependent.directBufferAddress(target) + target.position());
+        PlatformDependent.putLong(iovAddress, address);
         PlatformDependent.putLong(iovAddress + 8, length);
         long stamp = use.tryReadLock();
         if (stamp == 0) {
@@ -137,7 +148,6 @@ final class NativePositionalIo {
             }
             long n = libc.preadv2(fd, iovAddress, 1, position, RWF_NOWAIT);
             if (n == length) {
-                target.position(target.position() + length);
                 return true;
             }
             if (n < 0 && PositionalLibC.errno() != EAGAIN) {

@@ -13,13 +13,15 @@ import io.netty.buffer.Unpooled;
 /**
  * The client's side of the pipeline ({@link org.hast.block.BlockBackend}'s calls): counts each
  * request and cuts it into HAST requests of at most {@link PrimaryPipeline#MAX_REQUEST_BYTES},
- * with Hios from the pool. A write that fits one HAST request (the usual case) allocates no
- * Hio, no completion, no splitter state and no slice of its data.
+ * with Hios from the pool. A write allocates no Hio, no completion, no splitter state and no
+ * slice of its data (its pieces' completion is pooled, {@link SplitCompletions}).
  */
 final class ClientRequests {
     private static final int ESHUTDOWN = 108;
     /** DELETE carries no payload and has no MAXPHYS limit; still cut so lengths stay ints. */
     private static final int MAX_DELETE_BYTES = 1 << 30;
+    /** Client requests cut in pieces at once without allocating: qd32 and more of 1 MiB writes. */
+    private static final int SPLIT_COMPLETIONS = 64;
     /** What WRITE_ZEROES writes: one read-only buffer for the life of the JVM, never released. */
     private static final ByteBuf ZEROS = Unpooled.unreleasableBuffer(
             Unpooled.directBuffer(PrimaryPipeline.MAX_REQUEST_BYTES)
@@ -29,6 +31,7 @@ final class ClientRequests {
     private final HioPool pool;
     private final Consumer<Hio> submit;
     private final BooleanSupplier closed;
+    private final SplitCompletions shares = new SplitCompletions(SPLIT_COMPLETIONS);
 
     ClientRequests(WorkerStats stats, HioPool pool, Consumer<Hio> submit, BooleanSupplier closed) {
         this.stats = stats;
@@ -61,9 +64,19 @@ final class ClientRequests {
             submit.accept(pool.acquire(HioCommand.WRITE, offset, length, data.retain(), whole));
             return;
         }
-        split(offset, length, PrimaryPipeline.MAX_REQUEST_BYTES, whole,
-                (chunkOffset, chunkLength, piece) -> pool.acquire(HioCommand.WRITE, chunkOffset, chunkLength,
-                        data.retainedSlice(base + (int) (chunkOffset - offset), chunkLength), piece));
+        if (closed.getAsBoolean()) {
+            whole.done(ESHUTDOWN);
+            return;
+        }
+        // Cut without slices or a factory lambda (issue #15): each piece holds its own reference
+        // to the whole buffer and where its bytes are, as a write of one piece does.
+        int max = PrimaryPipeline.MAX_REQUEST_BYTES;
+        Completion share = shares.of(whole, RequestSplitter.pieces(length, max));
+        for (int at = 0; at < length; at += max) {
+            Hio hio = pool.acquire(HioCommand.WRITE, offset + at, Math.min(max, length - at), data.retain(), share);
+            hio.dataIndex = base + at;
+            submit.accept(hio);
+        }
     }
 
     void flush(Completion done) {
@@ -106,7 +119,7 @@ final class ClientRequests {
         if (closed.getAsBoolean()) {
             whole.done(ESHUTDOWN);
         } else {
-            RequestSplitter.split(offset, length, max, whole, factory, submit);
+            RequestSplitter.split(offset, length, max, whole, factory, submit, shares);
         }
     }
 }

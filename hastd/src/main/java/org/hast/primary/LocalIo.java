@@ -1,11 +1,8 @@
 package org.hast.primary;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.function.Consumer;
 
 import org.hast.daemon.process.FatalThreads;
@@ -22,6 +19,10 @@ import io.netty.util.concurrent.FastThreadLocal;
  * run them against the local provider at {@code localoff + offset}, straight from and into
  * the request's direct buffer. Several threads keep several requests in the device's queue,
  * which a single thread (the reference's {@code local_send}) cannot.
+ *
+ * <p>The hand-off allocates nothing (issue #15): a ring under this object's monitor, waited on
+ * with {@code wait}/{@code notify}. A blocking queue's {@code take} made a condition node each
+ * time a thread parked, most requests at qd32.
  */
 final class LocalIo implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LocalIo.class);
@@ -40,9 +41,12 @@ final class LocalIo implements AutoCloseable {
 
     private final LocalComponent local;
     private final long localOffset;
-    private final BlockingQueue<Hio> queue;
     private final Consumer<Hio> done;
     private final List<Thread> threads = new ArrayList<>();
+    /** The queue: a ring of {@code ring.length} slots under this object's monitor. */
+    private final Hio[] ring;
+    private int head;
+    private int count;
 
     /**
      * @param capacity at least the number of request slots, so {@link #submit} never blocks
@@ -51,7 +55,7 @@ final class LocalIo implements AutoCloseable {
     LocalIo(LocalComponent local, long localOffset, int threadCount, int capacity, Consumer<Hio> done) {
         this.local = local;
         this.localOffset = localOffset;
-        this.queue = new ArrayBlockingQueue<>(capacity);
+        this.ring = new Hio[capacity];
         this.done = done;
         for (int i = 0; i < threadCount; i++) {
             threads.add(FatalThreads.start("local-" + i, this::run));
@@ -62,7 +66,7 @@ final class LocalIo implements AutoCloseable {
         if (hio.cmd == org.hast.proto.HioCommand.READ && readInline(hio)) {
             return;
         }
-        if (!queue.offer(hio)) {
+        if (!offer(hio)) {
             // Cannot happen while capacity >= request slots; fail rather than block a caller.
             hio.localError = EIO;
             done.accept(hio);
@@ -84,8 +88,7 @@ final class LocalIo implements AutoCloseable {
         if (depth[0] > 0) {
             return false;
         }
-        ByteBuffer target = hio.data.nioBuffer(hio.data.writerIndex(), hio.length);
-        if (!local.readIfCached(target, localOffset + hio.offset)) {
+        if (!local.readIfCached(hio.data, hio.data.writerIndex(), hio.length, localOffset + hio.offset)) {
             return false;
         }
         hio.localError = 0;
@@ -98,15 +101,44 @@ final class LocalIo implements AutoCloseable {
         return true;
     }
 
-    int queued() {
-        return queue.size();
+    private synchronized boolean offer(Hio hio) {
+        if (count == ring.length) {
+            return false;
+        }
+        ring[(head + count) % ring.length] = hio;
+        count++;
+        notify();
+        return true;
+    }
+
+    private synchronized Hio poll() {
+        if (count == 0) {
+            return null;
+        }
+        Hio hio = ring[head];
+        ring[head] = null;
+        head = (head + 1) % ring.length;
+        count--;
+        return hio;
+    }
+
+    /** A monitor's wait makes no object, where a blocking queue's condition made a node per park. */
+    private synchronized Hio take() throws InterruptedException {
+        while (count == 0) {
+            wait();
+        }
+        return poll();
+    }
+
+    synchronized int queued() {
+        return count;
     }
 
     private void run() {
         while (true) {
             Hio hio;
             try {
-                hio = queue.take();
+                hio = take();
             } catch (InterruptedException e) {
                 return;
             }
@@ -122,11 +154,8 @@ final class LocalIo implements AutoCloseable {
         long position = localOffset + hio.offset;
         try {
             switch (hio.cmd) {
-                case READ -> {
-                    ByteBuffer target = hio.data.nioBuffer(hio.data.writerIndex(), hio.length);
-                    local.readFully(target, position);
-                }
-                case WRITE -> local.writeFully(hio.data.nioBuffer(hio.dataIndex, hio.length), position);
+                case READ -> local.readFully(hio.data, hio.data.writerIndex(), hio.length, position);
+                case WRITE -> local.writeFully(hio.data, hio.dataIndex, hio.length, position);
                 case DELETE -> local.discard(position, hio.length);
                 // A skipped flush (the EOPNOTSUPP latch) succeeds (A28).
                 case FLUSH -> local.flush();
@@ -149,12 +178,12 @@ final class LocalIo implements AutoCloseable {
     public void close() {
         // Never interrupt: an interrupt during FileChannel I/O closes the channel.
         Hio left;
-        while ((left = queue.poll()) != null) {
+        while ((left = poll()) != null) {
             left.localError = ESHUTDOWN;
             done.accept(left);
         }
         for (int i = 0; i < threads.size(); i++) {
-            queue.offer(STOP);
+            offer(STOP);
         }
         for (Thread t : threads) {
             ThreadEnds.awaitBriefly(t);

@@ -1,6 +1,5 @@
 package org.hast.primary;
 
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 import org.hast.block.BlockBackend.Completion;
@@ -19,24 +18,19 @@ final class RequestSplitter {
     }
 
     static void split(long offset, long length, int max, Completion whole, ChunkFactory factory,
-            Consumer<Hio> submit) {
+            Consumer<Hio> submit, SplitCompletions shares) {
         if (length <= max) {
             submit.accept(factory.make(offset, (int) length, whole));
             return;
         }
-        int count = (int) ((length + max - 1) / max);
-        AtomicInteger left = new AtomicInteger(count);
-        AtomicInteger firstError = new AtomicInteger();
-        Completion share = errno -> {
-            if (errno != 0) {
-                firstError.compareAndSet(0, errno);
-            }
-            if (left.decrementAndGet() == 0) {
-                whole.done(firstError.get());
-            }
-        };
+        Completion share = shares.of(whole, pieces(length, max));
         for (long at = offset; at < offset + length; at += max) {
             submit.accept(factory.make(at, (int) Math.min(max, offset + length - at), share));
         }
+    }
+
+    /** How many HAST requests of at most {@code max} bytes {@code length} bytes make. */
+    static int pieces(long length, int max) {
+        return (int) ((length + max - 1) / max);
     }
 }

@@ -175,8 +175,23 @@ class LocalIoInlineReadTest {
         }
 
         @Override
-        public boolean readIfCached(ByteBuffer target, long position) {
-            return position < LOCAL_OFFSET + UNCACHED && inner.readIfCached(target, position);
+        public boolean readIfCached(long address, int length, long position) {
+            return position < LOCAL_OFFSET + UNCACHED && inner.readIfCached(address, length, position);
+        }
+
+        @Override
+        public boolean addressable() {
+            return inner.addressable();
+        }
+
+        @Override
+        public int read(long address, int length, long position) throws IOException {
+            return inner.read(address, length, position);
+        }
+
+        @Override
+        public int write(long address, int length, long position) throws IOException {
+            return inner.write(address, length, position);
         }
 
         @Override

@@ -81,6 +81,22 @@ public final class RecordingComponentIo implements ComponentIo {
     }
 
     @Override
+    public boolean addressable() {
+        return inner.addressable();
+    }
+
+    @Override
+    public int read(long address, int length, long position) throws IOException {
+        return inner.read(address, length, position);
+    }
+
+    @Override
+    public int write(long address, int length, long position) throws IOException {
+        record(Call.WRITE, position, length, null, recorded());
+        return inner.write(address, length, position);
+    }
+
+    @Override
     public int writeDurable(ByteBuffer source, long position) throws IOException {
         if (refuseDurable) {
             record(Call.WRITE_DURABLE, position, 0, null, recorded());

@@ -16,8 +16,9 @@ import io.netty.buffer.UnpooledUnsafeDirectByteBuf;
  * allocated while the last one was still in memory, over the worker's direct-memory cap
  * (MemoryBoundIT on the shared loop: the allocation failed on the loop and its client stalled).
  *
- * <p>One object per gathered WRITE, as the buffer it replaces was; payloads that arrive in
- * one read are slices of the read buffer and keep the budget until the reply.
+ * <p>One object per gathered WRITE of 64 KiB or more, as the buffer it replaces was; payloads
+ * that arrive in one read are slices of the read buffer, and smaller gathered ones pooled
+ * buffers, and both keep the budget until the reply.
  */
 final class BudgetedPayload extends UnpooledUnsafeDirectByteBuf implements InflightBudget.HoldingBuffer {
     private final InflightBudget budget;

@@ -258,9 +258,16 @@ final class NbdRequestDecoder extends ChannelInboundHandlerAdapter implements In
             pass(request);
             return;
         }
-        // Allocated only now that the budget holds the bytes; from here the buffer holds them,
-        // until its memory is freed (which may be after the reply, see BudgetedPayload).
-        request.buffer = BudgetedPayload.take(ctx.alloc(), payload, request, budget, payloads);
+        if (payload < WritePayloads.MIN_SIZE) {
+            // No bigger than one read buffer, so counted as a payload read in one piece is: from
+            // the pool, its budget back at the reply (an early answer takes its own, EarlyAnswers).
+            // A BudgetedPayload was five objects and a Cleaner per such WRITE (issue #15).
+            request.buffer = ctx.alloc().directBuffer(payload, payload);
+        } else {
+            // Allocated only now that the budget holds the bytes; from here the buffer holds them,
+            // until its memory is freed (which may be after the reply, see BudgetedPayload).
+            request.buffer = BudgetedPayload.take(ctx.alloc(), payload, request, budget, payloads);
+        }
         if (payloadTrim == null && WritePayloads.fits(payload)) {
             payloadTrim = ctx.executor().scheduleAtFixedRate(payloads::trimIfIdle, 1, 1, TimeUnit.SECONDS);
         }
