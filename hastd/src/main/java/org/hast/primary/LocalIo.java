@@ -81,7 +81,8 @@ final class LocalIo implements AutoCloseable {
      * through the queue instead of deepening the stack.
      */
     private boolean readInline(Hio hio) {
-        if (hio.length > INLINE_READ_MAX) {
+        // Synchronisation and verify steps keep their threading: their reads complete elsewhere.
+        if (hio.sync || hio.length > INLINE_READ_MAX) {
             return false;
         }
         int[] depth = INLINE_DEPTH.get();

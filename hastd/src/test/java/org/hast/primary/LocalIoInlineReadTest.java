@@ -95,6 +95,21 @@ class LocalIoInlineReadTest {
         }
     }
 
+    /** Synchronisation and verify steps keep their threading, cached or not. */
+    @Test
+    void aSynchronisationReadGoesToALocalThread() throws Exception {
+        Read read = new Read(12288, 4096);
+        read.hio.sync = true;
+        try (LocalIo io = new LocalIo(local, LOCAL_OFFSET, 2, 8, read::done)) {
+            io.submit(read.hio);
+            assertEquals(0, read.error());
+            assertTrue(read.thread.getName().startsWith("local-"), read.thread.getName());
+            read.assertBytes();
+        } finally {
+            read.release();
+        }
+    }
+
     /** A completion that submits the next read (a reply freeing a slot for a waiting request). */
     @Test
     void aReadSubmittedFromAnInlineCompletionIsQueued() throws Exception {
