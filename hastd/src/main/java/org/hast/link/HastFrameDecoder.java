@@ -241,15 +241,16 @@ public final class HastFrameDecoder extends ChannelInboundHandlerAdapter impleme
      */
     @Override
     public ByteBuf lendReadTarget() {
-        if (failed || ctx == null || ctx.pipeline().get(SslHandler.class) != null) {
+        if (failed || ctx == null) {
             return null;
         }
         if (payload == null) {
-            return largePayloads && headNvSize < 0 && (head == null || !head.isReadable())
+            boolean betweenLarge = largePayloads && headNvSize < 0 && (head == null || !head.isReadable());
+            return betweenLarge && ctx.pipeline().get(SslHandler.class) == null
                     ? ctx.alloc().directBuffer(HEAD_READ, HEAD_READ) : null;
         }
         int room = Math.min(pendingPayloadSize, payload.capacity()) - payload.writerIndex();
-        if (room < MIN_LENT_READ) {
+        if (room < MIN_LENT_READ || ctx.pipeline().get(SslHandler.class) != null) {
             return null;
         }
         lent = payload.retainedSlice(payload.writerIndex(), room).clear();

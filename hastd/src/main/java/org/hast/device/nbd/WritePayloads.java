@@ -30,9 +30,12 @@ final class WritePayloads {
 
     private final SizeClasses classes;
 
+    /** At most a worker's default direct memory, whatever the budget (tests give it no limit). */
+    static final long MAX_KEPT_BYTES = 64L << 20;
+
     /** {@code budgetBytes}: what the connection may have in flight at most (its budget's capacity). */
     WritePayloads(long budgetBytes) {
-        this.classes = new SizeClasses(MAX_SIZE, Math.max(KEPT_BYTES, budgetBytes));
+        this.classes = new SizeClasses(MAX_SIZE, Math.min(MAX_KEPT_BYTES, Math.max(KEPT_BYTES, budgetBytes)));
     }
 
     /** Whether a payload of {@code size} bytes is kept here once released. */
