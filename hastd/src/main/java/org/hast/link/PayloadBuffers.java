@@ -19,9 +19,12 @@ final class PayloadBuffers {
      * Free bytes kept, all classes together: the disk threads release payloads in bursts as
      * large as the requests in flight (sync window 16 × 1 MiB, NBD clients' 32 × 1 MiB split into
      * 128 KiB requests); kept ones are taken from what was in flight, so they add to the memory
-     * only while idle, which {@link #trimIfIdle} ends.
+     * only while idle, which {@link #trimIfIdle} ends. 24 MiB: a primary of ours has at most its
+     * in-flight budget (22 MiB) outstanding, so a burst of replies frees none of what the next
+     * burst takes again; 16 MiB made one 128 KiB payload in 80 a new buffer, zeroed by the JVM,
+     * during 1 MiB writes at qd32 (issue #15).
      */
-    static final long KEPT_BYTES = 16L << 20;
+    static final long KEPT_BYTES = 24L << 20;
     static final int MIN_SIZE = SizeClasses.MIN_SIZE;
 
     private final SizeClasses classes;

@@ -118,6 +118,56 @@ class HastFrameDecoderReadsTest {
         assertFalse(ch.finish());
     }
 
+    /**
+     * Between two large payloads the read takes only the next header and a little, so the
+     * second payload is read in place all but those few bytes; after a frame that came whole,
+     * reads get the channel's own buffers again.
+     */
+    @Test
+    void afterAPayloadReadInPlaceTheNextReadTakesAHeadersWorth() {
+        byte[] first = random(7, 100_000);
+        byte[] second = random(8, 100_000);
+        byte[] frame1 = frame(2, new NvWriter().addUint64("seq", 1).addUint32("size", first.length), first);
+        byte[] frame2 = frame(2, new NvWriter().addUint64("seq", 2).addUint32("size", second.length), second);
+        byte[] small = frame(2, new NvWriter().addUint64("seq", 3).addUint32("size", 10), random(9, 10));
+        HastFrameDecoder decoder = new HastFrameDecoder();
+        EmbeddedChannel ch = new EmbeddedChannel(decoder);
+        RecvByteBufAllocator.Handle reads = ch.config().getRecvByteBufAllocator().newHandle();
+        ch.writeInbound(piece(frame1, 0, frame1.length - first.length + 10));
+        ByteBuf lent = reads.allocate(ALLOC);
+        lent.writeBytes(first, 10, first.length - 10);
+        ch.writeInbound(lent);
+        HastFrame f1 = ch.readInbound();
+        assertArrayEquals(first, ByteBufUtil.getBytes(f1.payload()));
+        f1.release();
+
+        ByteBuf head = reads.allocate(ALLOC);
+        assertEquals(HastFrameDecoder.HEAD_READ, head.writableBytes(), "a header's worth, not 64 KiB");
+        int headerAndSome = HastFrameDecoder.HEAD_READ;
+        head.writeBytes(frame2, 0, headerAndSome);
+        ch.writeInbound(head);
+        ByteBuf rest = reads.allocate(ALLOC);
+        int copied = headerAndSome - (frame2.length - second.length);
+        assertEquals(second.length - copied, rest.writableBytes(), "the rest of the payload is lent");
+        rest.writeBytes(frame2, headerAndSome, frame2.length - headerAndSome);
+        ch.writeInbound(rest);
+        HastFrame f2 = ch.readInbound();
+        assertArrayEquals(second, ByteBufUtil.getBytes(f2.payload()));
+        f2.release();
+        assertEquals(first.length - 10 + second.length - copied, decoder.bytesReadInPlace());
+
+        ByteBuf next = reads.allocate(ALLOC);
+        next.writeBytes(small);
+        ch.writeInbound(next);
+        HastFrame f3 = ch.readInbound();
+        assertEquals(10, f3.payload().readableBytes());
+        f3.release();
+        ByteBuf own = reads.allocate(ALLOC);
+        assertEquals(reads.guess(), own.capacity(), "after a whole frame, the channel's own buffer");
+        own.release();
+        assertFalse(ch.finish());
+    }
+
     @Test
     void aSmallRestIsCopiedNotLent() {
         byte[] payload = random(4, HastFrameDecoder.MIN_LENT_READ + 5);

@@ -43,6 +43,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -208,6 +209,38 @@ class RemoteIoTest {
         hios.forEach(hio -> assertEquals(0, errors.get(hio)));
         assertEquals(0, remote.queued());
         assertEquals(0, remote.inFlight());
+    }
+
+    /**
+     * A client's 1 MiB write, eight 128 KiB frames queued at once, leaves in one flush: with
+     * Netty's default water mark each frame was a flush of its own (and, once its gathering
+     * limit had shrunk, two system calls), issue #15.
+     */
+    @Test
+    void eightFramesOfAMebibyteLeaveInOneFlush() throws Exception {
+        Channel[] pair = connect();
+        AtomicInteger flushes = new AtomicInteger();
+        pair[0].pipeline().addFirst(new ChannelOutboundHandlerAdapter() {
+            @Override
+            public void flush(ChannelHandlerContext ctx) {
+                flushes.incrementAndGet();
+                ctx.flush();
+            }
+        });
+        int size = PrimaryPipeline.MAX_REQUEST_BYTES;
+        List<Hio> hios = new ArrayList<>();
+        for (int i = 0; i < (1 << 20) / size; i++) {
+            hios.add(new Hio(HioCommand.WRITE, (long) i * size, size, Unpooled.wrappedBuffer(new byte[size]),
+                    errno -> { }));
+        }
+        primaryLoop.next().submit(() -> hios.forEach(remote::submit)).sync(); // one burst, as a split write
+        for (int i = 0; i < hios.size(); i++) {
+            RequestHeader request = requests.poll(10, TimeUnit.SECONDS);
+            assertNotNull(request, "request " + i);
+            reply(pair[3], request.seq());
+        }
+        awaitCompleted(hios.size());
+        assertEquals(1, flushes.get(), "flushes for the eight frames");
     }
 
     /**

@@ -83,7 +83,7 @@ final class NbdRequestDecoder extends ChannelInboundHandlerAdapter implements In
      */
     private final ArrayDeque<NbdRequest> idle = new ArrayDeque<>();
     /** Gathered WRITE payloads' buffers, kept for the next WRITEs of their size. */
-    private final WritePayloads payloads = new WritePayloads();
+    private final WritePayloads payloads;
     /** Frees them once the connection is idle for a second; started with the first one. */
     private ScheduledFuture<?> payloadTrim;
     /** Runs on the event loop once the budget granted {@link #admitting}'s bytes. */
@@ -92,6 +92,7 @@ final class NbdRequestDecoder extends ChannelInboundHandlerAdapter implements In
     NbdRequestDecoder(InflightBudget budget, Runnable readInterestChanged) {
         this.budget = budget;
         this.readInterestChanged = readInterestChanged;
+        this.payloads = new WritePayloads(budget.capacity());
     }
 
     /** Bytes of gathered WRITE buffers kept for the next WRITEs (tests). */

@@ -15,6 +15,12 @@ import org.hast.buffers.SizeClasses;
  * kept of its size) frees what is kept first: new memory is taken only when nothing is kept, so
  * the payloads in flight and those kept together never hold more than the budget granted,
  * under the worker's direct-memory cap.
+ *
+ * <p>As much is kept as the in-flight budget lets a connection have in flight (at least
+ * {@link #KEPT_BYTES}): since new memory is taken only when nothing is kept, keeping more does
+ * not raise the connection's peak, while keeping less freed, at each burst of replies, buffers
+ * the next burst of WRITEs allocated and zeroed again (with 16 MiB kept under a 22 MiB budget,
+ * one 1 MiB WRITE in 28 at qd32: issue #15, docs/memory.md).
  */
 final class WritePayloads {
     static final int MIN_SIZE = SizeClasses.MIN_SIZE;
@@ -22,7 +28,15 @@ final class WritePayloads {
     /** A queue depth of 16 of the largest size: kept buffers come from what was in flight. */
     static final long KEPT_BYTES = 16L << 20;
 
-    private final SizeClasses classes = new SizeClasses(MAX_SIZE, KEPT_BYTES);
+    private final SizeClasses classes;
+
+    /** At most a worker's default direct memory, whatever the budget (tests give it no limit). */
+    static final long MAX_KEPT_BYTES = 64L << 20;
+
+    /** {@code budgetBytes}: what the connection may have in flight at most (its budget's capacity). */
+    WritePayloads(long budgetBytes) {
+        this.classes = new SizeClasses(MAX_SIZE, Math.min(MAX_KEPT_BYTES, Math.max(KEPT_BYTES, budgetBytes)));
+    }
 
     /** Whether a payload of {@code size} bytes is kept here once released. */
     static boolean fits(int size) {

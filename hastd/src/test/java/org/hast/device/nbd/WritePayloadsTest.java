@@ -26,7 +26,7 @@ class WritePayloadsTest {
 
     @Test
     void aReleasedBufferServesTheNextPayloadOfItsSize() {
-        WritePayloads payloads = new WritePayloads();
+        WritePayloads payloads = new WritePayloads(0);
         ByteBuffer first = payloads.take(MIB);
         payloads.giveBack(first);
         assertEquals(MIB, payloads.keptBytes());
@@ -46,7 +46,7 @@ class WritePayloadsTest {
 
     @Test
     void keptBytesAreBounded() {
-        WritePayloads payloads = new WritePayloads();
+        WritePayloads payloads = new WritePayloads(0);
         int n = (int) (WritePayloads.KEPT_BYTES / MIB) + 4;
         List<ByteBuffer> inFlight = new ArrayList<>();
         for (int i = 0; i < n; i++) {
@@ -58,9 +58,27 @@ class WritePayloadsTest {
         assertEquals(0, payloads.keptBytes());
     }
 
+    /** A connection that had its whole budget in flight frees none of it when it is answered. */
+    @Test
+    void asMuchAsTheBudgetIsKept() {
+        long budget = WritePayloads.KEPT_BYTES + 6 * MIB;
+        WritePayloads payloads = new WritePayloads(budget);
+        List<ByteBuffer> inFlight = new ArrayList<>();
+        for (int i = 0; i < budget / MIB; i++) {
+            inFlight.add(payloads.take(MIB));
+        }
+        inFlight.forEach(payloads::giveBack);
+        assertEquals(budget, payloads.keptBytes());
+        for (ByteBuffer buffer : inFlight) {
+            assertSame(buffer, payloads.take(MIB), "the next burst reuses every buffer");
+        }
+        inFlight.forEach(payloads::giveBack);
+        payloads.close();
+    }
+
     @Test
     void newMemoryIsTakenOnlyWhenNothingIsKept() {
-        WritePayloads payloads = new WritePayloads();
+        WritePayloads payloads = new WritePayloads(0);
         payloads.giveBack(payloads.take(MIB));
         ByteBuffer other = payloads.take(128 << 10); // none kept of this size: the 1 MiB goes
         assertEquals(0, payloads.keptBytes());
@@ -70,7 +88,7 @@ class WritePayloadsTest {
 
     @Test
     void anIdleSecondAndTheCloseFreeWhatIsKept() {
-        WritePayloads payloads = new WritePayloads();
+        WritePayloads payloads = new WritePayloads(0);
         payloads.giveBack(payloads.take(MIB));
         payloads.trimIfIdle(); // one was taken since the start: busy
         assertEquals(MIB, payloads.keptBytes());
