@@ -431,9 +431,13 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
 
     /** Answers the client and gives back the buffer, the range and the slot. */
     private void done(Hio hio, int result) {
+        if (hio.cmd == HioCommand.WRITE) {
+            // Before the answer, which gives the client's in-flight budget back: the payload
+            // that budget lets in next must not be in memory beside this one.
+            hio.data.release();
+        }
         acknowledge(hio, result);
         if (hio.cmd == HioCommand.WRITE) {
-            hio.data.release();
             earlyAnswers.done(hio);
             if (hio.startedNanos != 0) {
                 writeLatency.record(hio.startedNanos);
