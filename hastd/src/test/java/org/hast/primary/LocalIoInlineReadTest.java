@@ -19,6 +19,7 @@ import java.util.function.Consumer;
 
 import org.hast.conf.LocalIoMode;
 import org.hast.local.ComponentIo;
+import org.hast.local.ForwardingComponentIo;
 import org.hast.local.LocalComponent;
 import org.hast.proto.HioCommand;
 import org.junit.jupiter.api.AfterEach;
@@ -182,61 +183,14 @@ class LocalIoInlineReadTest {
      * cache of a real file cannot be emptied here reliably (a fast device completes the
      * readahead an RWF_NOWAIT read starts before that read looks again).
      */
-    private static final class UncachedRange implements ComponentIo {
-        private final ComponentIo inner;
-
+    private static final class UncachedRange extends ForwardingComponentIo {
         UncachedRange(ComponentIo inner) {
-            this.inner = inner;
+            super(inner);
         }
 
         @Override
         public boolean readIfCached(long address, int length, long position) {
             return position < LOCAL_OFFSET + UNCACHED && inner.readIfCached(address, length, position);
-        }
-
-        @Override
-        public boolean addressable() {
-            return inner.addressable();
-        }
-
-        @Override
-        public int read(long address, int length, long position) throws IOException {
-            return inner.read(address, length, position);
-        }
-
-        @Override
-        public int write(long address, int length, long position) throws IOException {
-            return inner.write(address, length, position);
-        }
-
-        @Override
-        public int read(ByteBuffer target, long position) throws IOException {
-            return inner.read(target, position);
-        }
-
-        @Override
-        public int write(ByteBuffer source, long position) throws IOException {
-            return inner.write(source, position);
-        }
-
-        @Override
-        public int writeDurable(ByteBuffer source, long position) throws IOException {
-            return inner.writeDurable(source, position);
-        }
-
-        @Override
-        public void flush() throws IOException {
-            inner.flush();
-        }
-
-        @Override
-        public boolean writeBack(long position, long length) throws IOException {
-            return inner.writeBack(position, length);
-        }
-
-        @Override
-        public void close() throws IOException {
-            inner.close();
         }
     }
 }

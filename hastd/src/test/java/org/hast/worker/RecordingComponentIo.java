@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import org.hast.local.ComponentIo;
+import org.hast.local.ForwardingComponentIo;
 
 /**
  * Passes a component's system calls through and records each in one global order: a write is
@@ -13,7 +14,7 @@ import org.hast.local.ComponentIo;
  * write with a copy of its bytes. Each event also says how many
  * events were recorded when its call was issued: a flush covers the writes before that.
  */
-public final class RecordingComponentIo implements ComponentIo {
+public final class RecordingComponentIo extends ForwardingComponentIo {
     public enum Call { WRITE, WRITE_DURABLE, FLUSH, WRITE_BACK }
 
     /**
@@ -23,7 +24,6 @@ public final class RecordingComponentIo implements ComponentIo {
     public record Event(Call call, long position, int length, byte[] bytes, int issuedAfter) {
     }
 
-    private final ComponentIo inner;
     private final List<Event> events = new ArrayList<>();
     /** Set to make {@link #writeDurable} fail as a provider without {@code fsync} does. */
     private volatile boolean refuseDurable;
@@ -38,7 +38,7 @@ public final class RecordingComponentIo implements ComponentIo {
     private volatile java.util.function.Consumer<byte[]> beforeDurableWrite = bytes -> { };
 
     public RecordingComponentIo(ComponentIo inner) {
-        this.inner = inner;
+        super(inner);
     }
 
     public void refuseDurableWrites() {
@@ -70,24 +70,9 @@ public final class RecordingComponentIo implements ComponentIo {
     }
 
     @Override
-    public int read(ByteBuffer target, long position) throws IOException {
-        return inner.read(target, position);
-    }
-
-    @Override
     public int write(ByteBuffer source, long position) throws IOException {
         record(Call.WRITE, position, source.remaining(), null, recorded());
         return inner.write(source, position);
-    }
-
-    @Override
-    public boolean addressable() {
-        return inner.addressable();
-    }
-
-    @Override
-    public int read(long address, int length, long position) throws IOException {
-        return inner.read(address, length, position);
     }
 
     @Override
@@ -132,10 +117,5 @@ public final class RecordingComponentIo implements ComponentIo {
             record(Call.WRITE_BACK, position, Math.toIntExact(length), null, issuedAfter);
         }
         return done;
-    }
-
-    @Override
-    public void close() throws IOException {
-        inner.close();
     }
 }
