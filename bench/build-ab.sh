@@ -20,14 +20,15 @@
 #
 # Run as root from built checkouts (mvn package -DskipTests). Files under $HAST_BENCH_DIR
 # (default /var/tmp/hast-build-ab-K), ports 30000+2K and the next (AB_PORT=N: N and N+1), K a
-# number derived from the checkout's path, so that two checkouts can run it side by side.
+# number derived from the checkout's path (or HAST_BENCH_SLOT=K: two paths can hash to one slot),
+# so that two checkouts can run it side by side.
 set -euo pipefail
 REPS=$1 RUNTIME=$2 SIZE=$3 MODES=$4
 shift 4
 VARIANTS=("$@")
 WORKLOADS=(${WORKLOADS:-randw4k-qd1 randw4k-qd32})
 # Defaults differ per checkout, so that runs from two worktrees never share files or ports.
-checkout_slot=$(( $(cd "$(dirname "$0")/.." && pwd -P | cksum | cut -d" " -f1) % 199 ))
+checkout_slot=${HAST_BENCH_SLOT:-$(( $(cd "$(dirname "$0")/.." && pwd -P | cksum | cut -d" " -f1) % 199 ))}
 work=${HAST_BENCH_DIR:-/var/tmp/hast-build-ab-$checkout_slot}
 port_a=${AB_PORT:-$(( 30000 + 2 * checkout_slot ))}
 for t in fio python3; do

@@ -8,7 +8,7 @@
 #   bench/cpu-profile.sh [RUNTIME_SECONDS=10] [SIZE=256M] [RW=randwrite] [BS=4k] [QD=32] [MODE=fullsync]
 #
 # WARMUP=S (default 20) seconds of the same workload before recording; TOP=N rows per thread.
-# Files under /var/tmp/hast-cpu-profile-K (K from the checkout's path; ports 30800+2K and the
+# Files under /var/tmp/hast-cpu-profile-K (K from the checkout's path or HAST_BENCH_SLOT; ports 30800+2K and the
 # next), kept with KEEP=1 (perf.data and perf.txt; the JIT map /tmp/perf-PID.map is removed on
 # exit). Run as root from a built checkout. Needs fio, perf, jcmd, python3. About
 # RUNTIME + WARMUP + 40 s on a quiet machine.
@@ -22,7 +22,7 @@ QD=${5:-32}
 MODE=${6:-fullsync}
 WARMUP=${WARMUP:-20}
 # Defaults differ per checkout, so that runs from two worktrees never share files or ports.
-checkout_slot=$(( $(cd "$(dirname "$0")/.." && pwd -P | cksum | cut -d" " -f1) % 199 ))
+checkout_slot=${HAST_BENCH_SLOT:-$(( $(cd "$(dirname "$0")/.." && pwd -P | cksum | cut -d" " -f1) % 199 ))}
 work=${HAST_BENCH_DIR:-/var/tmp/hast-cpu-profile-$checkout_slot}
 port_a=$(( 30800 + 2 * checkout_slot ))
 

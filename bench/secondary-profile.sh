@@ -10,7 +10,7 @@
 #   bench/secondary-profile.sh [RUNTIME_SECONDS=10] [SIZE=512M] [RW=randwrite] [BS=4k] [QD=32] [MODE=fullsync]
 #
 # HAST_HOME=DIR profiles another built checkout (e.g. /var/tmp/s6-base). Files under
-# /var/tmp/hast-sec-profile-K (K from the checkout's path; ports 30800+2K and the next), removed at
+# /var/tmp/hast-sec-profile-K (K from the checkout's path or HAST_BENCH_SLOT; ports 30800+2K and the next), removed at
 # the end unless KEEP=1. Run as root from a built checkout (mvn package -DskipTests). Needs fio,
 # jcmd, perf and strace; a missing perf or strace skips its phase. WORKER=primary profiles the
 # primary's worker instead (same phases).
@@ -18,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNTIME=${1:-10} SIZE=${2:-512M} RW=${3:-randwrite} BS=${4:-4k} QD=${5:-32} MODE=${6:-fullsync}
 home=$(readlink -f "${HAST_HOME:-.}")
-checkout_slot=$(( $(pwd -P | cksum | cut -d" " -f1) % 199 ))
+checkout_slot=${HAST_BENCH_SLOT:-$(( $(pwd -P | cksum | cut -d" " -f1) % 199 ))}
 work=${HAST_BENCH_DIR:-/var/tmp/hast-sec-profile-$checkout_slot}
 port_a=$(( 30800 + 2 * checkout_slot ))
 for t in fio jcmd python3; do

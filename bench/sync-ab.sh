@@ -30,7 +30,7 @@ VARIANTS=("$@")
 ((${#VARIANTS[@]})) || VARIANTS=(16:1 64:1 16:4 64:4)
 here=$(cd "$(dirname "$0")/.." && pwd)
 # Defaults differ per checkout, so that runs from two worktrees never share files or ports.
-checkout_slot=$(( $(cd "$(dirname "$0")/.." && pwd -P | cksum | cut -d" " -f1) % 199 ))
+checkout_slot=${HAST_BENCH_SLOT:-$(( $(cd "$(dirname "$0")/.." && pwd -P | cksum | cut -d" " -f1) % 199 ))}
 work=${HAST_BENCH_DIR:-/var/tmp/hast-sync-ab-$checkout_slot}
 port_a=$(( 30800 + 2 * checkout_slot )) port_b=$(( 30801 + 2 * checkout_slot ))
 [[ -r $here/hastd/target/hastd.jar ]] || { echo "sync-ab: build first: mvn -B -q package -DskipTests" >&2; exit 69; }

@@ -54,6 +54,11 @@ CONF
         pair_node "$n" hastctl create -c "$PAIR_DIR/hast.conf" "$PAIR_NAME"
         env ${PAIR_HASTD_ENV[@]+"${PAIR_HASTD_ENV[@]}"} HAST_NODE="$n" "$PAIR_HOME/bin/hastd" -c "$PAIR_DIR/hast.conf"
     done
+    # hastd returns once it has forked; under load its control socket comes a little later.
+    for _ in $(seq 300); do
+        [[ -S $PAIR_DIR/a/ctl.sock && -S $PAIR_DIR/b/ctl.sock ]] && break
+        sleep 0.1
+    done
     pair_node "${PAIR_NAME}B" hastctl role -c "$PAIR_DIR/hast.conf" secondary "$PAIR_NAME"
     pair_node "${PAIR_NAME}A" hastctl role -c "$PAIR_DIR/hast.conf" primary "$PAIR_NAME"
     PAIR_URI="nbd+unix:///$PAIR_NAME?socket=$PAIR_DIR/a/$PAIR_NAME.nbd"
