@@ -13,7 +13,7 @@ import io.netty.channel.RecvByteBufAllocator;
 import io.netty.util.concurrent.FastThreadLocalThread;
 
 /**
- * Started as its own JVM by {@link PayloadReadAllocatorTest}, with a worker's heap cap: takes
+ * Started as its own JVM by {@link SocketReadBuffersTest}, with a worker's heap cap: takes
  * and releases {@code args[0]} socket read buffers of 64 KiB as a replication channel does and
  * prints the heap bytes allocated per read ({@code bytesPerRead=N}), on a Netty thread as an
  * event loop is (Netty recycles buffer objects only on those).

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
  * each 64 KiB read was then a fresh, zeroed direct buffer with a cleaner, some 300 bytes of
  * heap objects besides. The probe runs in its own JVM because the test JVM's heap is larger.
  */
-class PayloadReadAllocatorTest {
+class SocketReadBuffersTest {
     private static final int READS = 20_000;
 
     @Test
