@@ -49,6 +49,9 @@ secondary=$(pair_worker secondary)
 # A short warm-up so the recording sees the steady state, not the JIT's first minutes.
 fio --name=warm --ioengine=nbd --uri="$uri" --rw="$RW" --bs="$BS" --iodepth="$QD" --size="$SIZE" \
     --time_based --runtime=3 --randrepeat=0 --output-format=terse >/dev/null 2>&1
+# JFR's repository would otherwise be a dated folder in /tmp that outlives the run.
+jcmd "$worker" JFR.configure repositorypath="$work/jfr-primary" >/dev/null
+jcmd "$secondary" JFR.configure repositorypath="$work/jfr-secondary" >/dev/null
 jcmd "$worker" JFR.start name=alloc settings=profile filename="$work/primary.jfr" >/dev/null
 jcmd "$secondary" JFR.start name=alloc settings=profile filename="$work/secondary.jfr" >/dev/null
 fio --name=measure --ioengine=nbd --uri="$uri" --rw="$RW" --bs="$BS" --iodepth="$QD" --size="$SIZE" \
