@@ -110,6 +110,8 @@ public final class RemoteLink {
     private volatile boolean established;
     private ScheduledFuture<?> keepalive;
     private boolean firstAttempt = true;
+    /** How long a handshake waits for the secondary's worker (guarded by this). */
+    private final SecondaryAnswerWait answerWait = new SecondaryAnswerWait();
 
     /** The peer answered "still primary" with {@code wait} (spec §3.5, §3.7). */
     private static final class PeerStillPrimary extends IOException {
@@ -326,10 +328,7 @@ public final class RemoteLink {
         int offered = (integrity.offersHashes() ? Capabilities.HASHES : 0) | Capabilities.ALWAYS_OFFERED;
         second.writeAndFlush(new OutgoingFrame(version, Capabilities.offer(hello.toNv(), offered)))
                 .syncUninterruptibly();
-        if (config.linkSecurity().hasTls()) {
-            startTls(first, second, hello, offered);
-        }
-        HastFrame paramsFrame = outInbox.take(timeout);
+        HastFrame paramsFrame = awaitAnswer(first, second, hello, offered, outInbox);
         HandshakeParams params;
         int capabilities;
         try {
@@ -380,15 +379,45 @@ public final class RemoteLink {
     }
 
     /**
+     * The secondary's answer to the second header, from the worker its main process starts now:
+     * TLS first when configured, then the parameters frame (the caller releases it). The wait
+     * grows while that worker starts slower than it ({@link SecondaryAnswerWait}).
+     */
+    private HastFrame awaitAnswer(Channel first, Channel second, HandshakeSecond hello, int offered,
+                                  FrameInbox outInbox) throws IOException {
+        int timeout = config.timeoutSeconds();
+        int wait = answerWait.seconds(timeout);
+        long asked = System.nanoTime();
+        HastFrame answer;
+        try {
+            if (config.linkSecurity().hasTls()) {
+                startTls(first, second, hello, offered, wait);
+            }
+            answer = outInbox.take(wait);
+        } catch (IOException e) {
+            int next = answerWait.unanswered(timeout, wait, System.nanoTime() - asked);
+            if (next > wait) {
+                LOG.info("The secondary did not answer within {} s (its worker may still be starting); the next"
+                        + " attempt waits up to {} s.", wait, next);
+            }
+            throw e;
+        }
+        answerWait.answered();
+        return answer;
+    }
+
+    /**
      * TLS on both connections, then the second header again inside it, so a change to the
      * clear one on the way is noticed by the secondary. The outgoing connection first: the
      * secondary's worker owns both sockets once that handshake is done, so nothing sent on the
      * incoming one can be read by the main process before the hand-over (it would be lost).
+     * {@code waitSeconds}: the first handshake waits for the secondary's worker to start.
      */
-    private void startTls(Channel first, Channel second, HandshakeSecond hello, int offered) throws IOException {
+    private void startTls(Channel first, Channel second, HandshakeSecond hello, int offered, int waitSeconds)
+            throws IOException {
         SslContext context = LinkTls.context(config.linkSecurity(), true);
         String remote = config.remoteAddress();
-        LinkTls.handshake(first, context, remote, config.timeoutSeconds());
+        LinkTls.handshake(first, context, remote, waitSeconds);
         LinkTls.handshake(second, context, remote, config.timeoutSeconds());
         NvWriter confirm = SecondHeaderConfirmation.of(hello, version, offered);
         second.writeAndFlush(new OutgoingFrame(version, confirm)).syncUninterruptibly();
