@@ -132,8 +132,7 @@ public final class LinkTls {
         }
         Future<Channel> done = handler.handshakeFuture().awaitUninterruptibly();
         if (!done.isSuccess()) {
-            throw new IOException("TLS handshake failed: " + reason(done.cause())
-                    + (isPlaintext(done.cause()) ? " (does the peer speak TLS? a FreeBSD hastd does not)" : ""));
+            throw new IOException("TLS handshake failed: " + reason(done.cause()) + hint(done.cause()));
         }
         verifyPeer(handler, remote, ((InetSocketAddress) channel.remoteAddress()).getAddress());
     }
@@ -185,11 +184,25 @@ public final class LinkTls {
         }
     }
 
-    private static boolean isPlaintext(Throwable cause) {
+    /**
+     * What the failure may mean. A peer without TLS closes or answers in the clear; a silent one
+     * may also be a secondary whose worker is still starting (its main process hands the
+     * connection over only then), which a plain "does the peer speak TLS?" would hide.
+     */
+    private static String hint(Throwable cause) {
+        if (causedBy(cause, io.netty.handler.ssl.SslHandshakeTimeoutException.class)) {
+            return " (does the peer speak TLS? a FreeBSD hastd does not; or is the secondary's worker still starting?)";
+        }
+        if (causedBy(cause, io.netty.handler.ssl.NotSslRecordException.class)
+                || causedBy(cause, java.nio.channels.ClosedChannelException.class)) {
+            return " (does the peer speak TLS? a FreeBSD hastd does not)";
+        }
+        return "";
+    }
+
+    private static boolean causedBy(Throwable cause, Class<? extends Throwable> kind) {
         for (Throwable t = cause; t != null; t = t.getCause()) {
-            if (t instanceof io.netty.handler.ssl.NotSslRecordException
-                    || t instanceof java.nio.channels.ClosedChannelException
-                    || t instanceof io.netty.handler.ssl.SslHandshakeTimeoutException) {
+            if (kind.isInstance(t)) {
                 return true;
             }
         }

@@ -193,4 +193,18 @@ class LinkTlsTest {
                 LinkTls.context(security(ca, "good"), true, engine), REMOTE + ":" + port, 5));
         assertTrue(e.getMessage().contains("does the peer speak TLS?"), e.getMessage());
     }
+
+    @Test
+    void aSilentPeerMayAlsoBeAWorkerStillStarting() throws Exception {
+        // Nobody answers: what a secondary shows while its main process starts the worker.
+        Channel listener = new ServerBootstrap().group(group).channel(EpollServerSocketChannel.class)
+                .childHandler(new ChannelInboundHandlerAdapter()).bind("127.0.0.1", 0).syncUninterruptibly().channel();
+        int port = ((java.net.InetSocketAddress) listener.localAddress()).getPort();
+        Channel client = connect(port);
+        IOException e = assertThrows(IOException.class, () -> LinkTls.handshake(client,
+                LinkTls.context(security(ca, "good"), true, SslProvider.JDK), REMOTE + ":" + port, 1));
+        assertTrue(e.getMessage().contains("does the peer speak TLS?"), e.getMessage());
+        assertTrue(e.getMessage().contains("worker still starting"), e.getMessage());
+        listener.close().syncUninterruptibly();
+    }
 }
