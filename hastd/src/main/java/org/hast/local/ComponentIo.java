@@ -62,6 +62,14 @@ public interface ComponentIo extends Closeable {
      */
     boolean writeBack(long position, long length) throws IOException;
 
+    /**
+     * Starts writing the range's dirty pages to the device and returns without waiting for them
+     * ({@code sync_file_range(SYNC_FILE_RANGE_WRITE)}, Linux, buffered I/O only): a hint, so
+     * nothing is reported; a later {@link #flush()} still makes them durable.
+     */
+    default void startWriteBack(long position, long length) {
+    }
+
     @Override
     void close() throws IOException;
 }

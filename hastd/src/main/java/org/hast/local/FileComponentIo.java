@@ -96,6 +96,11 @@ final class FileComponentIo implements ComponentIo {
     }
 
     @Override
+    public void startWriteBack(long position, long length) {
+        rangeWriteBack.start(position, length);
+    }
+
+    @Override
     public void close() throws IOException {
         if (positional != null) {
             positional.close();

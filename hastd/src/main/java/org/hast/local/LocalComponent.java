@@ -223,6 +223,15 @@ public final class LocalComponent implements Closeable {
         }
     }
 
+    /**
+     * Starts writing the dirty pages of {@code position .. position + length} to the device and
+     * returns at once, so that a FLUSH soon after finds them written ({@link FlushCadence}).
+     * Nothing to do without a page cache (direct I/O) or without the call (not Linux).
+     */
+    public void startWriteBack(long position, long length) {
+        io.startWriteBack(position, length);
+    }
+
     /** Write-backs started by {@link WriteBehind} so far; -1 without one (tests). */
     long writeBehindsStarted() {
         return writeBehind == null ? -1 : writeBehind.started();

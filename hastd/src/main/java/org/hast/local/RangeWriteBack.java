@@ -35,6 +35,17 @@ final class RangeWriteBack {
     }
 
     /**
+     * Starts the write-back of the range's dirty pages and returns without waiting: a hint (a
+     * FLUSH is coming, {@link FlushCadence}), so a failure is not reported; the FLUSH then
+     * writes them itself.
+     */
+    void start(long position, long length) {
+        if (supported) {
+            LibC.get().sync_file_range(fd, position, length, LibC.SYNC_FILE_RANGE_WRITE);
+        }
+    }
+
+    /**
      * Returns once every page of {@code position .. position + length} that was dirty when it was
      * called has been written to the device (which may still hold it in a volatile cache); false,
      * having done nothing, where the platform has no such call.

@@ -7,7 +7,9 @@ import java.util.function.Consumer;
 
 import org.hast.daemon.process.FatalThreads;
 import org.hast.util.IoErrors;
+import org.hast.local.FlushCadence;
 import org.hast.local.LocalComponent;
+import org.hast.proto.HioCommand;
 import org.hast.util.ThreadEnds;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,7 +30,7 @@ final class LocalIo implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LocalIo.class);
     static final int EIO = 5;
     static final int ESHUTDOWN = 108;
-    private static final Hio STOP = new Hio(org.hast.proto.HioCommand.UNDEF, 0, 0, null, e -> { });
+    private static final Hio STOP = new Hio(HioCommand.UNDEF, 0, 0, null, e -> { });
 
     /** Larger reads are copied on a {@code local-N} thread, in parallel with the loop's work. */
     static final int INLINE_READ_MAX = 64 * 1024;
@@ -42,6 +44,8 @@ final class LocalIo implements AutoCloseable {
     private final LocalComponent local;
     private final long localOffset;
     private final Consumer<Hio> done;
+    /** Whether the client flushes after each few writes, whose pages are then written back at once. */
+    private final FlushCadence cadence = new FlushCadence();
     private final List<Thread> threads = new ArrayList<>();
     /** The queue: a ring of {@code ring.length} slots under this object's monitor. */
     private final Hio[] ring;
@@ -63,7 +67,7 @@ final class LocalIo implements AutoCloseable {
     }
 
     void submit(Hio hio) {
-        if (hio.cmd == org.hast.proto.HioCommand.READ && readInline(hio)) {
+        if (hio.cmd == HioCommand.READ && readInline(hio)) {
             return;
         }
         if (!offer(hio)) {
@@ -147,7 +151,15 @@ final class LocalIo implements AutoCloseable {
                 return;
             }
             hio.localError = execute(hio);
+            boolean writeBack = hio.cmd == HioCommand.WRITE && hio.localError == 0 && !hio.sync && cadence.written();
+            // Read before the completion hands the Hio back for reuse.
+            long position = localOffset + hio.offset;
+            int length = hio.length;
             done.accept(hio);
+            if (writeBack) {
+                // After the answer, off its path: the FLUSH that follows finds the page written.
+                local.startWriteBack(position, length);
+            }
         }
     }
 
@@ -159,14 +171,17 @@ final class LocalIo implements AutoCloseable {
                 case WRITE -> local.writeFully(hio.data, hio.dataIndex, hio.length, position);
                 case DELETE -> local.discard(position, hio.length);
                 // A skipped flush (the EOPNOTSUPP latch) succeeds (A28).
-                case FLUSH -> local.flush();
+                case FLUSH -> {
+                    cadence.flushed();
+                    local.flush();
+                }
                 default -> {
                     return Hio.EINVAL;
                 }
             }
             return 0;
         } catch (IOException e) {
-            if (hio.cmd == org.hast.proto.HioCommand.READ) {
+            if (hio.cmd == HioCommand.READ) {
                 LOG.error("Local request failed ({}): {}, trying remote node.", hio, IoErrors.describe(e));
             } else {
                 LOG.error("Local request failed ({}): {}.", hio, IoErrors.describe(e));

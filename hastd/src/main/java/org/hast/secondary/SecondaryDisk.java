@@ -18,6 +18,7 @@ import org.hast.nv.NvWriter;
 import org.hast.proto.PayloadFields;
 import org.hast.proto.ReplyHeader;
 import org.hast.sys.ErrnoException;
+import org.hast.local.FlushCadence;
 import org.hast.local.LocalComponent;
 import org.hast.role.WorkerStats;
 import org.hast.util.IoErrors;
@@ -75,6 +76,8 @@ final class SecondaryDisk implements Runnable {
      */
     private final ReentrantLock dispatch = new ReentrantLock();
     private final ReplyBatch replies;
+    /** Whether the primary flushes after each few writes, whose pages are then written back at once. */
+    private final FlushCadence cadence = new FlushCadence();
     /** Guarded by {@link #dispatch}. */
     private boolean bitmapCleared;
     private volatile Runnable afterBitmapCleared;
@@ -212,23 +215,32 @@ final class SecondaryDisk implements Runnable {
      * tests, which call it on their own thread.
      */
     void apply(SecondaryRequest request, PayloadCodec codec, ByteBuffer decodeBuffer, PayloadViews views) {
-        applyAndQueueReply(request, codec, decodeBuffer, views);
+        boolean wrote = applyAndQueueReply(request, codec, decodeBuffer, views);
         replies.flush();
+        if (wrote && cadence.written()) {
+            // After the reply, off its path: the FLUSH that follows finds the page written.
+            local.startWriteBack(localOffset + request.offset(), request.length());
+        }
     }
 
-    /** {@link #apply} with its reply queued, for the next {@link ReplyBatch#flush}. */
-    private void applyAndQueueReply(SecondaryRequest request, PayloadCodec codec, ByteBuffer decodeBuffer,
-                                    PayloadViews views) {
+    /**
+     * {@link #apply} with its reply queued, for the next {@link ReplyBatch#flush}; true when it
+     * wrote data to the disk.
+     */
+    private boolean applyAndQueueReply(SecondaryRequest request, PayloadCodec codec, ByteBuffer decodeBuffer,
+                                       PayloadViews views) {
         long seq = request.seq();
         if (request.error() != 0) {
             reply(ReplyHeader.failed(seq, request.error()));
-            return;
+            return false;
         }
         long offset = request.offset();
         long length = request.length();
         switch (request.cmd()) {
             case READ -> read(seq, offset, (int) length, codec, views);
-            case WRITE -> write(request, seq, offset, (int) length, codec, decodeBuffer, views);
+            case WRITE -> {
+                return write(request, seq, offset, (int) length, codec, decodeBuffer, views);
+            }
             case DELETE -> {
                 try {
                     local.discard(localOffset + offset, length);
@@ -241,6 +253,7 @@ final class SecondaryDisk implements Runnable {
                 }
             }
             case FLUSH -> {
+                cadence.flushed();
                 try {
                     boolean flushed = local.flush();
                     // The reference's secondary answers the latched case with EOPNOTSUPP, silently.
@@ -260,6 +273,7 @@ final class SecondaryDisk implements Runnable {
             }
             default -> reply(ReplyHeader.failed(seq, 22));
         }
+        return false;
     }
 
     /** Runs on a disk thread once the cleared bitmap is written (set before the first request). */
@@ -288,8 +302,9 @@ final class SecondaryDisk implements Runnable {
         }
     }
 
-    private void write(SecondaryRequest request, long seq, long offset, int length, PayloadCodec codec,
-                       ByteBuffer decodeBuffer, PayloadViews views) {
+    /** True when the data was written. */
+    private boolean write(SecondaryRequest request, long seq, long offset, int length, PayloadCodec codec,
+                          ByteBuffer decodeBuffer, PayloadViews views) {
         ByteBuffer data;
         try {
             PayloadFields fields = request.payloadFields();
@@ -304,20 +319,22 @@ final class SecondaryDisk implements Runnable {
             // A29: a malformed payload is a protocol error: this connection ends, the worker with it.
             LOG.error("Unable to receive request data: {}", e.getMessage());
             onFatal.run();
-            return;
+            return false;
         }
         if (data.remaining() != length) {
             LOG.error("Request data of {} bytes does not match its length {}.", data.remaining(), length);
             onFatal.run();
-            return;
+            return false;
         }
         try {
             local.writeFully(data, localOffset + offset);
             replyDone(seq);
+            return true;
         } catch (IOException e) {
             LOG.error("Request failed: WRITE({}, {}): {}.", offset, length, e.getMessage());
             stats.writeError.increment();
             reply(ReplyHeader.failed(seq, EIO));
+            return false;
         }
     }
 

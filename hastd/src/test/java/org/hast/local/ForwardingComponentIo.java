@@ -57,6 +57,11 @@ public class ForwardingComponentIo implements ComponentIo {
     }
 
     @Override
+    public void startWriteBack(long position, long length) {
+        inner.startWriteBack(position, length);
+    }
+
+    @Override
     public void close() throws IOException {
         inner.close();
     }
