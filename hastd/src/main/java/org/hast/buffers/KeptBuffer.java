@@ -27,6 +27,8 @@ public class KeptBuffer extends ReusableDirectBuf {
     private final SizeClasses<?> owner;
     private final int sizeClass;
     private Part[] parts;
+    /** {@link #wholeView}, made at its first use. */
+    private ByteBuffer wholeView;
 
     /**
      * A buffer over {@code memory}'s first {@code memory.limit()} bytes, empty, one reference.
@@ -49,6 +51,18 @@ public class KeptBuffer extends ReusableDirectBuf {
 
     final int sizeClass() {
         return sizeClass;
+    }
+
+    /**
+     * A {@code ByteBuffer} over this buffer's bytes (index 0 at position 0), kept with it, for
+     * the one thread that writes them out while holding the buffer (the secondary's applier):
+     * its position and limit are that thread's to set. {@code nioBuffer} makes two objects a call.
+     */
+    public final ByteBuffer wholeView() {
+        if (wholeView == null) {
+            wholeView = nioBuffer(0, capacity());
+        }
+        return wholeView.clear();
     }
 
     /** Taken again from its owner's free list: one reference, empty. */
