@@ -21,7 +21,7 @@ import io.netty.util.UncheckedBooleanSupplier;
  * secondary's largest allocation site and 5 % of its CPU per 4 KiB write at qd32).
  *
  * <p>Safe because the channel fires each read buffer through the pipeline before it allocates
- * the next one, so the decoder sees the lent slice come back before lending another, and
+ * the next one, so the decoder sees the lent buffer come back before lending it again, and
  * because the decoder lends nothing when a handler in front of it (TLS) would consume the
  * raw bytes instead.
  */

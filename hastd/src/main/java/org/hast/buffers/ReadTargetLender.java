@@ -10,8 +10,11 @@ import io.netty.buffer.ByteBuf;
 public interface ReadTargetLender {
 
     /**
-     * A writable slice (writer index 0), retained for the read, which comes back through the
-     * pipeline as that read's message; or null to let the channel allocate as it would.
+     * A buffer whose writable part (from its writer index to its capacity) is where the read
+     * goes, retained for the read, which comes back through the pipeline as that read's message
+     * with its writer index moved past the bytes read (its reader index is not the read's
+     * start: the payload itself is lent, not a slice of it, which was an object per read); or
+     * null to let the channel allocate as it would.
      */
     ByteBuf lendReadTarget();
 }

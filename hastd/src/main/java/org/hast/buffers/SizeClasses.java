@@ -21,22 +21,34 @@ import io.netty.util.internal.PlatformDependent;
  * (disk threads, the link's loop): the free lists are bounded array queues and the count an
  * atomic, so neither side allocates.
  */
-public final class SizeClasses {
+public final class SizeClasses<B extends KeptBuffer> {
     /** Smaller payloads come from the channel's allocator, which pools them well. */
     public static final int MIN_SIZE = 64 * 1024;
 
     private final long keptLimit;
+    private final Wrapper<B> wrapper;
     /** Per class: its buffers' capacity, its free list, buffers taken (event loop only). */
     private final int[] classSize;
-    private final ArrayBlockingQueue<ByteBuffer>[] free;
+    private final ArrayBlockingQueue<B>[] free;
     private final long[] taken;
     private final long[] takenAtLastTrim;
     private final AtomicLong keptBytes = new AtomicLong();
     private volatile boolean closed;
 
-    /** Classes up to {@code maxSize} (the largest is {@code maxSize} itself); {@code keptLimit} bytes kept at most. */
+    /** Makes the buffer object over new memory, or over kept memory for a size its object does not have. */
+    @FunctionalInterface
+    public interface Wrapper<B extends KeptBuffer> {
+        /** A buffer over {@code memory} up to its limit, given back to {@code owner} as class {@code sizeClass}. */
+        B wrap(ByteBuffer memory, SizeClasses<B> owner, int sizeClass);
+    }
+
+    /**
+     * Classes up to {@code maxSize} (the largest is {@code maxSize} itself); {@code keptLimit}
+     * bytes kept at most; {@code wrapper} makes the buffer objects.
+     */
     @SuppressWarnings("unchecked")
-    public SizeClasses(int maxSize, long keptLimit) {
+    public SizeClasses(int maxSize, long keptLimit, Wrapper<B> wrapper) {
+        this.wrapper = wrapper;
         if (maxSize < MIN_SIZE) {
             throw new IllegalArgumentException("largest payload " + maxSize + " < " + MIN_SIZE);
         }
@@ -61,7 +73,7 @@ public final class SizeClasses {
     }
 
     /** The smallest class that holds {@code size} bytes ({@link #fits}). */
-    public int classOf(int size) {
+    int classOf(int size) {
         int c = 0;
         while (classSize[c] < size) {
             c++;
@@ -70,39 +82,48 @@ public final class SizeClasses {
     }
 
     /**
-     * A buffer of class {@code c}'s capacity, cleared, its contents stale: a kept one, or else a
-     * new one. {@code freeKeptFirst}: a new one only after every kept buffer was freed, for a
-     * caller whose budget counts the bytes in flight but not those kept.
+     * A buffer of {@code size} bytes ({@link #fits}), empty, one reference, its contents stale:
+     * the kept object of its class when that has this size, else a new object over the kept
+     * memory (a payload of a size seen last time in this class), else new memory.
+     * {@code freeKeptFirst}: new memory only after every kept buffer was freed, for a caller
+     * whose budget counts the bytes in flight but not those kept.
      */
-    public ByteBuffer take(int c, boolean freeKeptFirst) {
+    public B take(int size, boolean freeKeptFirst) {
+        int c = classOf(size);
         taken[c]++;
-        ByteBuffer kept = free[c].poll();
+        B kept = free[c].poll();
         if (kept == null) {
             if (freeKeptFirst) {
                 freeKept();
             }
-            return ByteBuffer.allocateDirect(classSize[c]);
+            return wrapper.wrap(ByteBuffer.allocateDirect(classSize[c]).limit(size), this, c);
         }
-        keptBytes.addAndGet(-kept.capacity());
-        return kept.clear();
+        keptBytes.addAndGet(-kept.memory().capacity());
+        if (kept.capacity() != size) {
+            return wrapper.wrap(kept.memory().clear().limit(size), this, c);
+        }
+        kept.reuse();
+        return kept;
     }
 
-    /** A buffer of class {@code c} from {@link #take}, released by its last user; any thread. */
-    public void giveBack(ByteBuffer buffer, int c) {
-        int size = buffer.capacity();
+    /** A buffer from {@link #take}, released by its last user; any thread. */
+    @SuppressWarnings("unchecked")
+    void giveBack(KeptBuffer buffer) {
+        int size = buffer.memory().capacity();
         if (!closed) {
-            if (keptBytes.addAndGet(size) <= keptLimit && free[c].offer(buffer)) {
+            // made by this instance's wrapper: a B
+            if (keptBytes.addAndGet(size) <= keptLimit && free[buffer.sizeClass()].offer((B) buffer)) {
                 return;
             }
             keptBytes.addAndGet(-size);
         }
-        PlatformDependent.freeDirectBuffer(buffer);
+        PlatformDependent.freeDirectBuffer(buffer.memory());
     }
 
     /** How many free buffers are kept now. */
     public int kept() {
         int n = 0;
-        for (ArrayBlockingQueue<ByteBuffer> q : free) {
+        for (ArrayBlockingQueue<B> q : free) {
             n += q.size();
         }
         return n;
@@ -144,9 +165,9 @@ public final class SizeClasses {
     }
 
     private void freeKept(int c) {
-        for (ByteBuffer b; (b = free[c].poll()) != null; ) {
-            keptBytes.addAndGet(-b.capacity());
-            PlatformDependent.freeDirectBuffer(b);
+        for (KeptBuffer b; (b = free[c].poll()) != null; ) {
+            keptBytes.addAndGet(-b.memory().capacity());
+            PlatformDependent.freeDirectBuffer(b.memory());
         }
     }
 }

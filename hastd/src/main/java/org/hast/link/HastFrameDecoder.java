@@ -84,9 +84,11 @@ public final class HastFrameDecoder extends ChannelInboundHandlerAdapter impleme
     private int pendingVersion;
     private NvMessage pendingNv;
     private int pendingPayloadSize;
-    /** The slice of {@code payload} handed to the socket's current read, or null. */
+    /** {@code payload} when handed (retained) to the socket's current read, or null. */
     private ByteBuf lent;
-    /** Payload bytes the socket wrote in place, through lent slices. */
+    /** {@code payload}'s writer index when it was lent: the read writes from there. */
+    private int lentFrom;
+    /** Payload bytes the socket wrote in place, into lent payloads. */
     private long bytesReadInPlace;
     /** The last payload was read in place: the next frame's is likely large too. */
     private boolean largePayloads;
@@ -203,13 +205,12 @@ public final class HastFrameDecoder extends ChannelInboundHandlerAdapter impleme
                 return;
             }
             if (in == lent) {
-                // the socket wrote these bytes into the payload itself
+                // the socket wrote these bytes into the payload itself, and moved its writer index
                 lent = null;
                 largePayloads = true;
-                bytesReadInPlace += in.readableBytes();
-                payload.writerIndex(payload.writerIndex() + in.readableBytes());
+                bytesReadInPlace += payload.writerIndex() - lentFrom;
                 completePayloadIfFull();
-                return;
+                return; // the read's reference goes below
             }
             decode(ctx, in);
         } catch (HastFrameException e) {
@@ -253,7 +254,10 @@ public final class HastFrameDecoder extends ChannelInboundHandlerAdapter impleme
         if (room < MIN_LENT_READ || ctx.pipeline().get(SslHandler.class) != null) {
             return null;
         }
-        lent = payload.retainedSlice(payload.writerIndex(), room).clear();
+        // The payload itself, not a slice of its missing part (an object per read): the socket
+        // reads from its writer index up to its capacity, which is at most the payload's size.
+        lentFrom = payload.writerIndex();
+        lent = payload.retain();
         return lent;
     }
 
@@ -388,7 +392,7 @@ public final class HastFrameDecoder extends ChannelInboundHandlerAdapter impleme
         } else {
             pendingPayloadSize = (int) size;
             payload = payloadBuffers.fits(pendingPayloadSize)
-                    ? payloadBuffers.take(ctx.alloc(), pendingPayloadSize)
+                    ? payloadBuffers.take(pendingPayloadSize)
                     : ctx.alloc().directBuffer(Math.min(pendingPayloadSize, AHEAD_LIMIT), pendingPayloadSize);
             return;
         }
@@ -401,6 +405,7 @@ public final class HastFrameDecoder extends ChannelInboundHandlerAdapter impleme
         }
         ByteBuf full = payload;
         payload = null;
+        lent = null;
         fire(frame(full));
         pendingNv = null;
     }

@@ -1,10 +1,8 @@
 package org.hast.link;
 
-import java.nio.ByteBuffer;
-
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.UnpooledUnsafeDirectByteBuf;
+import org.hast.buffers.KeptBuffer;
 import org.hast.buffers.SizeClasses;
 
 /**
@@ -27,10 +25,12 @@ final class PayloadBuffers {
     static final long KEPT_BYTES = 24L << 20;
     static final int MIN_SIZE = SizeClasses.MIN_SIZE;
 
-    private final SizeClasses classes;
+    private final SizeClasses<KeptBuffer> classes;
 
     PayloadBuffers(int maxSize) {
-        this.classes = new SizeClasses(maxSize, KEPT_BYTES);
+        // the allocator a buffer reports serves only its copies
+        this.classes = new SizeClasses<>(maxSize, KEPT_BYTES,
+                (memory, owner, sizeClass) -> new KeptBuffer(ByteBufAllocator.DEFAULT, memory, owner, sizeClass));
     }
 
     /** Whether a payload of {@code size} bytes is taken from here. */
@@ -38,12 +38,13 @@ final class PayloadBuffers {
         return classes.fits(size);
     }
 
-    /** A buffer of capacity {@code size} (see {@link #fits}), empty, reference count 1. */
-    ByteBuf take(ByteBufAllocator alloc, int size) {
-        int c = classes.classOf(size);
-        ByteBuffer whole = classes.take(c, false);
-        whole.limit(size);
-        return new Payload(alloc, whole, classes, c);
+    /**
+     * A buffer of capacity {@code size} (see {@link #fits}), empty, reference count 1: the
+     * object last released in its class when that had this size (a replicated write's 128 KiB,
+     * a synchronisation step's 1 MiB), so a frame costs no buffer object.
+     */
+    ByteBuf take(int size) {
+        return classes.take(size, false);
     }
 
     /** How many free buffers are kept now. */
@@ -64,27 +65,5 @@ final class PayloadBuffers {
     /** Frees the kept buffers; buffers released later are freed instead of kept. */
     void close() {
         classes.close();
-    }
-
-    /** A view of one kept buffer, which goes back on its last release. */
-    private static final class Payload extends UnpooledUnsafeDirectByteBuf {
-        private final ByteBuffer whole;
-        private final SizeClasses owner;
-        private final int sizeClass;
-
-        Payload(ByteBufAllocator alloc, ByteBuffer whole, SizeClasses owner, int sizeClass) {
-            // a slice of position..limit, with capacity and maximum capacity both the payload's size
-            super(alloc, whole, whole.remaining());
-            this.whole = whole;
-            this.owner = owner;
-            this.sizeClass = sizeClass;
-            clear(); // a wrapped buffer starts out readable; this one is to be filled
-        }
-
-        @Override
-        protected void deallocate() {
-            super.deallocate();
-            owner.giveBack(whole, sizeClass);
-        }
     }
 }

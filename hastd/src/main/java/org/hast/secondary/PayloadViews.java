@@ -2,6 +2,8 @@ package org.hast.secondary;
 
 import java.nio.ByteBuffer;
 
+import org.hast.buffers.KeptBuffer;
+
 import io.netty.buffer.ByteBuf;
 
 /**
@@ -48,6 +50,11 @@ final class PayloadViews {
         long offset = payload.memoryAddress() + index - start;
         if (offset < 0 || offset + length > capacity) {
             return payload.nioBuffer(index, length);
+        }
+        if (base instanceof KeptBuffer kept) {
+            // The decoder's payload buffers carry their own view (hashed ones collided: up to
+            // 24 MiB of 128 KiB buffers for 256 slots, a view made for a third of the frames).
+            return position(kept.wholeView(), offset, length);
         }
         int slot = (int) ((start * 0x9E37_79B9_7F4A_7C15L) >>> (Long.SIZE - Integer.numberOfTrailingZeros(SHARED)));
         ByteBuffer view = sharedViews[slot];

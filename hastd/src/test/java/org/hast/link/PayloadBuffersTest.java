@@ -10,20 +10,17 @@ import java.util.ArrayList;
 import java.util.List;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.UnpooledByteBufAllocator;
 
 import org.junit.jupiter.api.Test;
 
 /** {@link PayloadBuffers}: what it takes, what it keeps, what it frees. */
 class PayloadBuffersTest {
-    private static final ByteBufAllocator ALLOC = UnpooledByteBufAllocator.DEFAULT;
     private static final int SIZE = HastFrameDecoder.AHEAD_LIMIT;
 
     @Test
     void aBufferIsEmptyOfThePayloadsSizeAndComesBackAfterItsLastRelease() throws Exception {
         PayloadBuffers buffers = new PayloadBuffers(SIZE);
-        ByteBuf first = buffers.take(ALLOC, 100_000);
+        ByteBuf first = buffers.take(100_000);
         assertEquals(0, first.readableBytes());
         assertEquals(100_000, first.capacity());
         assertEquals(100_000, first.maxCapacity());
@@ -36,7 +33,7 @@ class PayloadBuffersTest {
         Thread releaser = new Thread(slice::release);
         releaser.start();
         releaser.join();
-        ByteBuf again = buffers.take(ALLOC, 120_000);
+        ByteBuf again = buffers.take(120_000);
         assertEquals(address, again.memoryAddress(), "the same memory, not a new allocation");
         assertEquals(120_000, again.capacity());
         assertEquals(0, again.writerIndex());
@@ -50,13 +47,13 @@ class PayloadBuffersTest {
         List<ByteBuf> taken = new ArrayList<>();
         int most = (int) (PayloadBuffers.KEPT_BYTES / SIZE);
         for (int i = 0; i < most + 3; i++) {
-            taken.add(buffers.take(ALLOC, SIZE));
+            taken.add(buffers.take(SIZE));
         }
         assertEquals(0, buffers.kept());
         taken.forEach(ByteBuf::release);
         assertEquals(most, buffers.kept(), "the rest was freed");
         assertEquals((long) most * SIZE, buffers.keptBytes());
-        ByteBuf inUse = buffers.take(ALLOC, SIZE);
+        ByteBuf inUse = buffers.take(SIZE);
         assertEquals(most - 1, buffers.kept());
         buffers.close();
         assertEquals(0, buffers.kept());
@@ -78,16 +75,16 @@ class PayloadBuffersTest {
         PayloadBuffers buffers = new PayloadBuffers(SIZE);
         int write = 128 * 1024;
         long before = directMemoryUsed();
-        ByteBuf first = buffers.take(ALLOC, write);
+        ByteBuf first = buffers.take(write);
         long held = directMemoryUsed() - before;
         assertTrue(held >= write && held < 2 * write, "a 128 KiB payload holds " + held + " bytes of direct memory");
         first.release();
         assertEquals(write, buffers.keptBytes());
         // a larger payload does not get the small buffer; the small one is reused for its size
-        ByteBuf step = buffers.take(ALLOC, 1024 * 1024);
+        ByteBuf step = buffers.take(1024 * 1024);
         assertEquals(1024 * 1024, step.capacity());
         assertEquals(1, buffers.kept());
-        ByteBuf second = buffers.take(ALLOC, write - 1000);
+        ByteBuf second = buffers.take(write - 1000);
         assertEquals(0, buffers.kept(), "the kept 128 KiB buffer serves a payload of its class");
         assertEquals(0, buffers.keptBytes());
         second.release();
@@ -99,9 +96,9 @@ class PayloadBuffersTest {
     @Test
     void aSizeNoLongerUsedIsFreedWhileOthersAreKept() {
         PayloadBuffers buffers = new PayloadBuffers(SIZE);
-        buffers.take(ALLOC, SIZE).release();
+        buffers.take(SIZE).release();
         buffers.trimIfIdle();
-        buffers.take(ALLOC, 128 * 1024).release();
+        buffers.take(128 * 1024).release();
         buffers.trimIfIdle();
         assertEquals(128 * 1024, buffers.keptBytes(), "the large class went idle, the small one is in use");
         buffers.close();
@@ -115,12 +112,12 @@ class PayloadBuffersTest {
     @Test
     void anIdleConnectionKeepsNothing() {
         PayloadBuffers buffers = new PayloadBuffers(SIZE);
-        buffers.take(ALLOC, SIZE).release();
+        buffers.take(SIZE).release();
         buffers.trimIfIdle();
         assertEquals(1, buffers.kept(), "taken since the last trim: kept");
         buffers.trimIfIdle();
         assertEquals(0, buffers.kept(), "nothing taken for a period: freed");
-        buffers.take(ALLOC, SIZE).release();
+        buffers.take(SIZE).release();
         assertEquals(1, buffers.kept(), "kept again once in use");
         buffers.close();
     }

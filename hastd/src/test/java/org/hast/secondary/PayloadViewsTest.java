@@ -2,12 +2,15 @@ package org.hast.secondary;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
+import org.hast.buffers.KeptBuffer;
+import org.hast.buffers.SizeClasses;
 import org.junit.jupiter.api.Test;
 
 import io.netty.buffer.ByteBuf;
@@ -90,5 +93,42 @@ class PayloadViewsTest {
         byte[] out = new byte[view.remaining()];
         view.duplicate().get(out);
         return out;
+    }
+
+    /**
+     * Issue #15: the link's kept payload buffers (up to 24 MiB of 128 KiB ones) are served by the
+     * view each carries, with no view made again; by address in 256 slots, a third collided and
+     * had one made per frame. Each view still holds exactly its buffer's bytes.
+     */
+    @Test
+    void keptPayloadBuffersAreServedByTheirOwnViews() {
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        SizeClasses<KeptBuffer> classes = new SizeClasses<>(1 << 20, 64L << 20,
+                (memory, owner, sizeClass) -> new KeptBuffer(ALLOC, memory, owner, sizeClass));
+        PayloadViews views = new PayloadViews();
+        List<ByteBuf> payloads = new ArrayList<>();
+        for (int i = 0; i < 192; i++) {
+            ByteBuf payload = classes.take(128 << 10, false);
+            payload.writeZero(payload.capacity()).setInt(0, i).setInt(payload.capacity() - 4, i);
+            payloads.add(payload);
+            views.of(payload);
+        }
+        long thread = Thread.currentThread().getId();
+        long allocated = Long.MAX_VALUE;
+        for (int round = 0; round < 3; round++) {
+            long before = threads.getThreadAllocatedBytes(thread);
+            for (int i = 0; i < payloads.size(); i++) {
+                ByteBuffer view = views.of(payloads.get(i));
+                if (view.remaining() != 128 << 10 || view.getInt(view.position()) != i
+                        || view.getInt(view.limit() - 4) != i) {
+                    throw new AssertionError("the view of payload " + i + " holds other bytes");
+                }
+            }
+            allocated = Math.min(allocated, threads.getThreadAllocatedBytes(thread) - before);
+        }
+        payloads.forEach(ByteBuf::release);
+        classes.close();
+        assertTrue(allocated < 1024, allocated + " bytes allocated for the views of 192 payloads seen before");
     }
 }

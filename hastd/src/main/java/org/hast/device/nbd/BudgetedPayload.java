@@ -3,9 +3,10 @@ package org.hast.device.nbd;
 import java.nio.ByteBuffer;
 
 import org.hast.block.InflightBudget;
+import org.hast.buffers.KeptBuffer;
+import org.hast.buffers.SizeClasses;
 
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.UnpooledUnsafeDirectByteBuf;
 
 /**
  * A WRITE payload gathered from several reads, which gives its bytes back to the
@@ -16,63 +17,53 @@ import io.netty.buffer.UnpooledUnsafeDirectByteBuf;
  * allocated while the last one was still in memory, over the worker's direct-memory cap
  * (MemoryBoundIT on the shared loop: the allocation failed on the loop and its client stalled).
  *
- * <p>One object per gathered WRITE of 64 KiB or more, as the buffer it replaces was; payloads
- * that arrive in one read are slices of the read buffer, and smaller gathered ones pooled
- * buffers, and both keep the budget until the reply.
+ * <p>Payloads of the sizes {@link WritePayloads} keeps are kept with their memory and taken
+ * again, object and slices included, by the next WRITE of their size (no object per request);
+ * others (64 KiB or more, not a power of two) are one object per WRITE, freed at the last
+ * release. Payloads that arrive in one read are slices of the read buffer, and smaller
+ * gathered ones pooled buffers, and both keep the budget until the reply.
  */
-final class BudgetedPayload extends UnpooledUnsafeDirectByteBuf implements InflightBudget.HoldingBuffer {
+final class BudgetedPayload extends KeptBuffer implements InflightBudget.HoldingBuffer {
     private final InflightBudget budget;
-    private final long bytes;
-    private final boolean smallLane;
-    /** Where the memory goes back once released, or null: freed. */
-    private final WritePayloads keptBy;
-    private final ByteBuffer kept;
+    /** The request's budget bytes, owned by this buffer while in use; set at each take. */
+    private long bytes;
+    private boolean smallLane;
 
     /**
      * A buffer of exactly {@code capacity} bytes that now owns {@code request}'s budget bytes:
      * the request holds none any more. Sizes {@code payloads} keeps come from there and go back.
      */
-    static BudgetedPayload take(ByteBufAllocator alloc, int capacity, NbdRequest request, InflightBudget budget,
-            WritePayloads payloads) {
+    static BudgetedPayload take(int capacity, NbdRequest request, WritePayloads payloads) {
         BudgetedPayload payload;
         if (WritePayloads.fits(capacity)) {
-            payload = new BudgetedPayload(alloc, payloads.take(capacity), payloads, budget, request);
+            payload = payloads.take(capacity);
         } else {
             payloads.freeKept(); // new memory only when none is kept (WritePayloads)
-            payload = new BudgetedPayload(alloc, capacity, budget, request);
+            payload = new BudgetedPayload(ByteBufAllocator.DEFAULT, ByteBuffer.allocateDirect(capacity), null, -1,
+                    payloads.budget());
         }
+        payload.bytes = request.budgetBytes;
+        payload.smallLane = request.smallLane;
         request.budgetBytes = 0;
         return payload;
     }
 
-    private BudgetedPayload(ByteBufAllocator alloc, int capacity, InflightBudget budget, NbdRequest request) {
-        super(alloc, capacity, capacity);
+    /** Over {@code memory} up to its limit; kept by {@code owner}, or freed at the last release when null. */
+    BudgetedPayload(ByteBufAllocator alloc, ByteBuffer memory, SizeClasses<BudgetedPayload> owner, int sizeClass,
+            InflightBudget budget) {
+        super(alloc, memory, owner, sizeClass);
         this.budget = budget;
-        this.bytes = request.budgetBytes;
-        this.smallLane = request.smallLane;
-        this.keptBy = null;
-        this.kept = null;
-    }
-
-    private BudgetedPayload(ByteBufAllocator alloc, ByteBuffer kept, WritePayloads keptBy, InflightBudget budget,
-            NbdRequest request) {
-        super(alloc, kept, kept.capacity()); // a view of the whole buffer, which stays the pool's
-        clear(); // a wrapped buffer starts out readable; this one is to be filled
-        this.budget = budget;
-        this.bytes = request.budgetBytes;
-        this.smallLane = request.smallLane;
-        this.keptBy = keptBy;
-        this.kept = kept;
     }
 
     @Override
-    protected void deallocate() {
-        super.deallocate();
-        if (keptBy != null) {
-            keptBy.giveBack(kept);
-        }
-        if (bytes != 0) {
-            budget.release(bytes, smallLane);
+    protected void recycle() {
+        // Read before the buffer goes back: the loop may take it again at once.
+        long held = bytes;
+        boolean small = smallLane;
+        bytes = 0;
+        super.recycle();
+        if (held != 0) {
+            budget.release(held, small);
         }
     }
 }

@@ -71,8 +71,10 @@ final class NbdRequestDecoder extends ChannelInboundHandlerAdapter implements In
     /** The WRITE whose payload is being gathered, and how much of it is still to come. */
     private NbdRequest filling;
     private int fillRemaining;
-    /** The slice of {@link #filling}'s buffer lent to the socket read under way, if any. */
+    /** {@link #filling}'s buffer when lent (retained) to the socket read under way, or null. */
     private ByteBuf lent;
+    /** Its writer index when it was lent: the read writes from there. */
+    private int lentFrom;
     /** Payload bytes the socket wrote straight into their request's buffer so far. */
     private long bytesReadInPlace;
     private boolean discarding;
@@ -92,7 +94,7 @@ final class NbdRequestDecoder extends ChannelInboundHandlerAdapter implements In
     NbdRequestDecoder(InflightBudget budget, Runnable readInterestChanged) {
         this.budget = budget;
         this.readInterestChanged = readInterestChanged;
-        this.payloads = new WritePayloads(budget.capacity());
+        this.payloads = new WritePayloads(budget);
     }
 
     /** Bytes of gathered WRITE buffers kept for the next WRITEs (tests). */
@@ -143,8 +145,11 @@ final class NbdRequestDecoder extends ChannelInboundHandlerAdapter implements In
                 || !filling.buffer.hasMemoryAddress() || ctx.pipeline().get(SslHandler.class) != null) {
             return null;
         }
+        // The buffer itself, not a slice of its missing part (an object per read): the socket
+        // reads from its writer index up to its capacity, which is the payload's size.
         ByteBuf payload = filling.buffer;
-        lent = payload.retainedSlice(payload.writerIndex(), fillRemaining).clear();
+        lentFrom = payload.writerIndex();
+        lent = payload.retain();
         return lent;
     }
 
@@ -160,12 +165,11 @@ final class NbdRequestDecoder extends ChannelInboundHandlerAdapter implements In
             return;
         }
         if (in == lent) {
-            // The socket wrote these bytes into the payload itself.
+            // The socket wrote these bytes into the payload itself, and moved its writer index.
             lent = null;
-            int n = in.readableBytes();
+            int n = in.writerIndex() - lentFrom;
             in.release();
             bytesReadInPlace += n;
-            filling.buffer.writerIndex(filling.buffer.writerIndex() + n);
             filled(n);
             return;
         }
@@ -267,7 +271,7 @@ final class NbdRequestDecoder extends ChannelInboundHandlerAdapter implements In
         } else {
             // Allocated only now that the budget holds the bytes; from here the buffer holds them,
             // until its memory is freed (which may be after the reply, see BudgetedPayload).
-            request.buffer = BudgetedPayload.take(ctx.alloc(), payload, request, budget, payloads);
+            request.buffer = BudgetedPayload.take(payload, request, payloads);
         }
         if (payloadTrim == null && WritePayloads.fits(payload)) {
             payloadTrim = ctx.executor().scheduleAtFixedRate(payloads::trimIfIdle, 1, 1, TimeUnit.SECONDS);
@@ -288,6 +292,7 @@ final class NbdRequestDecoder extends ChannelInboundHandlerAdapter implements In
         if (fillRemaining == 0) {
             NbdRequest done = filling;
             filling = null;
+            lent = null;
             pass(done);
         }
     }
@@ -360,7 +365,7 @@ final class NbdRequestDecoder extends ChannelInboundHandlerAdapter implements In
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
         removed = true;
-        lent = null; // a read under way releases its own slice
+        lent = null; // a read under way releases its own reference
         if (admitting != null && budget.withdraw(this)) {
             admitting = null; // never granted: nothing to give back
         }

@@ -1,8 +1,9 @@
 package org.hast.device.nbd;
 
-import java.nio.ByteBuffer;
-
+import org.hast.block.InflightBudget;
 import org.hast.buffers.SizeClasses;
+
+import io.netty.buffer.ByteBufAllocator;
 
 /**
  * One NBD connection's direct buffers for WRITE payloads that span reads ({@link SizeClasses}),
@@ -28,14 +29,28 @@ final class WritePayloads {
     /** A queue depth of 16 of the largest size: kept buffers come from what was in flight. */
     static final long KEPT_BYTES = 16L << 20;
 
-    private final SizeClasses classes;
+    private final SizeClasses<BudgetedPayload> classes;
+    private final InflightBudget budget;
 
     /** At most a worker's default direct memory, whatever the budget (tests give it no limit). */
     static final long MAX_KEPT_BYTES = 64L << 20;
 
-    /** {@code budgetBytes}: what the connection may have in flight at most (its budget's capacity). */
-    WritePayloads(long budgetBytes) {
-        this.classes = new SizeClasses(MAX_SIZE, Math.min(MAX_KEPT_BYTES, Math.max(KEPT_BYTES, budgetBytes)));
+    /** For a connection whose payloads hold bytes of {@code budget}, as much as it lets in flight. */
+    WritePayloads(InflightBudget budget) {
+        this(budget.capacity(), budget);
+    }
+
+    /** {@code budgetBytes}: what the connection may have in flight at most. */
+    WritePayloads(long budgetBytes, InflightBudget budget) {
+        this.budget = budget;
+        this.classes = new SizeClasses<>(MAX_SIZE, Math.min(MAX_KEPT_BYTES, Math.max(KEPT_BYTES, budgetBytes)),
+                (memory, owner, sizeClass) -> new BudgetedPayload(ByteBufAllocator.DEFAULT, memory, owner, sizeClass,
+                        budget));
+    }
+
+    /** The budget the payloads' bytes are given back to. */
+    InflightBudget budget() {
+        return budget;
     }
 
     /** Whether a payload of {@code size} bytes is kept here once released. */
@@ -44,16 +59,12 @@ final class WritePayloads {
     }
 
     /**
-     * A buffer of exactly {@code size} bytes ({@link #fits}), position 0, its contents stale: a
-     * kept one, or else a new one, allocated only after everything kept was freed.
+     * A payload of exactly {@code size} bytes ({@link #fits}), empty, one reference, holding no
+     * budget yet, its contents stale: a kept one (object and memory), or else a new one,
+     * allocated only after everything kept was freed. It comes back at its last release.
      */
-    ByteBuffer take(int size) {
-        return classes.take(classes.classOf(size), true);
-    }
-
-    /** A buffer from {@link #take} whose payload was released; any thread. */
-    void giveBack(ByteBuffer buffer) {
-        classes.giveBack(buffer, classes.classOf(buffer.capacity()));
+    BudgetedPayload take(int size) {
+        return classes.take(size, true);
     }
 
     /** How many bytes are kept now. */

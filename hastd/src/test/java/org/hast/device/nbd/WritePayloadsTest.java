@@ -3,11 +3,11 @@ package org.hast.device.nbd;
 import static org.hast.device.nbd.NbdProtocol.*;
 import static org.junit.jupiter.api.Assertions.*;
 
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
+import org.hast.block.InflightBudget;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -23,12 +23,13 @@ import io.netty.channel.embedded.EmbeddedChannel;
 @ExtendWith(NbdLeaks.class)
 class WritePayloadsTest {
     private static final int MIB = 1 << 20;
+    private static final InflightBudget BUDGET = new InflightBudget(64L * MIB);
 
     @Test
     void aReleasedBufferServesTheNextPayloadOfItsSize() {
-        WritePayloads payloads = new WritePayloads(0);
-        ByteBuffer first = payloads.take(MIB);
-        payloads.giveBack(first);
+        WritePayloads payloads = new WritePayloads(0, BUDGET);
+        BudgetedPayload first = payloads.take(MIB);
+        first.release();
         assertEquals(MIB, payloads.keptBytes());
         assertSame(first, payloads.take(MIB));
         assertEquals(0, payloads.keptBytes());
@@ -46,13 +47,13 @@ class WritePayloadsTest {
 
     @Test
     void keptBytesAreBounded() {
-        WritePayloads payloads = new WritePayloads(0);
+        WritePayloads payloads = new WritePayloads(0, BUDGET);
         int n = (int) (WritePayloads.KEPT_BYTES / MIB) + 4;
-        List<ByteBuffer> inFlight = new ArrayList<>();
+        List<BudgetedPayload> inFlight = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             inFlight.add(payloads.take(MIB));
         }
-        inFlight.forEach(payloads::giveBack);
+        inFlight.forEach(BudgetedPayload::release);
         assertEquals(WritePayloads.KEPT_BYTES, payloads.keptBytes());
         payloads.close();
         assertEquals(0, payloads.keptBytes());
@@ -62,41 +63,41 @@ class WritePayloadsTest {
     @Test
     void asMuchAsTheBudgetIsKept() {
         long budget = WritePayloads.KEPT_BYTES + 6 * MIB;
-        WritePayloads payloads = new WritePayloads(budget);
-        List<ByteBuffer> inFlight = new ArrayList<>();
+        WritePayloads payloads = new WritePayloads(budget, BUDGET);
+        List<BudgetedPayload> inFlight = new ArrayList<>();
         for (int i = 0; i < budget / MIB; i++) {
             inFlight.add(payloads.take(MIB));
         }
-        inFlight.forEach(payloads::giveBack);
+        inFlight.forEach(BudgetedPayload::release);
         assertEquals(budget, payloads.keptBytes());
-        for (ByteBuffer buffer : inFlight) {
+        for (BudgetedPayload buffer : inFlight) {
             assertSame(buffer, payloads.take(MIB), "the next burst reuses every buffer");
         }
-        inFlight.forEach(payloads::giveBack);
+        inFlight.forEach(BudgetedPayload::release);
         payloads.close();
     }
 
     @Test
     void newMemoryIsTakenOnlyWhenNothingIsKept() {
-        WritePayloads payloads = new WritePayloads(0);
-        payloads.giveBack(payloads.take(MIB));
-        ByteBuffer other = payloads.take(128 << 10); // none kept of this size: the 1 MiB goes
+        WritePayloads payloads = new WritePayloads(0, BUDGET);
+        payloads.take(MIB).release();
+        BudgetedPayload other = payloads.take(128 << 10); // none kept of this size: the 1 MiB goes
         assertEquals(0, payloads.keptBytes());
-        payloads.giveBack(other);
+        other.release();
         payloads.close();
     }
 
     @Test
     void anIdleSecondAndTheCloseFreeWhatIsKept() {
-        WritePayloads payloads = new WritePayloads(0);
-        payloads.giveBack(payloads.take(MIB));
+        WritePayloads payloads = new WritePayloads(0, BUDGET);
+        payloads.take(MIB).release();
         payloads.trimIfIdle(); // one was taken since the start: busy
         assertEquals(MIB, payloads.keptBytes());
         payloads.trimIfIdle(); // none since the last call
         assertEquals(0, payloads.keptBytes());
-        ByteBuffer late = payloads.take(MIB);
+        BudgetedPayload late = payloads.take(MIB);
         payloads.close();
-        payloads.giveBack(late); // released after the connection closed
+        late.release(); // released after the connection closed
         assertEquals(0, payloads.keptBytes());
     }
 

@@ -1,0 +1,124 @@
+package org.hast.link;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.management.ManagementFactory;
+
+import org.hast.nv.NvWriter;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.util.ResourceLeakDetector;
+import io.netty.util.concurrent.FastThreadLocalThread;
+
+/**
+ * Issue #15: a replicated write's 128 KiB payload, its first bytes in the read that brings the
+ * header and the rest read in place, allocates next to nothing on the secondary's loop once
+ * its buffer is kept: the payload object comes back with its memory and the read is lent the
+ * payload itself. On the build before, 200 bytes per frame (the payload's {@code ByteBuf}, count
+ * and view, and a slice lent per read). The exact per-thread counter, no timing.
+ */
+class LargePayloadAllocationTest {
+    private static final int PAYLOAD = 128 << 10;
+    /** Payload bytes in the read that brings the header; the rest is read in place. */
+    private static final int FIRST = 1000;
+    private static final int FRAMES = 2000;
+
+    @Test
+    void aLargePayloadReadInPlaceAllocatesNextToNothing() throws Throwable {
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        Assumptions.assumeTrue(threads.isThreadAllocatedMemorySupported());
+        threads.setThreadAllocatedMemoryEnabled(true);
+        // A Netty thread, as the event loop is: Netty recycles its objects only there.
+        Throwable[] failure = new Throwable[1];
+        Thread loop = new FastThreadLocalThread(() -> {
+            try {
+                measure(threads);
+            } catch (Throwable t) {
+                failure[0] = t;
+            }
+        }, "link-alloc");
+        loop.start();
+        loop.join();
+        if (failure[0] != null) {
+            throw failure[0];
+        }
+    }
+
+    private static void measure(com.sun.management.ThreadMXBean threads) {
+        ResourceLeakDetector.Level level = ResourceLeakDetector.getLevel();
+        // The leak detector's records (a stack trace per access to a tracked buffer) would be
+        // all that is measured: off before the test's buffers and the pool's are made.
+        ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
+        Receiver receiver = new Receiver();
+        HastFrameDecoder decoder = new HastFrameDecoder(64 * 1024, HastFrameDecoder.AHEAD_LIMIT);
+        decoder.reuseFrames(); // as the secondary's receiver asks
+        EmbeddedChannel ch = new EmbeddedChannel(decoder, receiver);
+        ByteBuf data = PooledByteBufAllocator.DEFAULT.directBuffer(PAYLOAD);
+        for (int i = 0; i < PAYLOAD; i++) {
+            data.writeByte(i * 7);
+        }
+        NvWriter nv = new NvWriter().addUint8("cmd", 2).addUint64("seq", 1).addUint32("size", PAYLOAD);
+        ByteBuf header = HastFrameEncoder.encodeHeader(PooledByteBufAllocator.DEFAULT, 2, nv);
+        ByteBuf head = PooledByteBufAllocator.DEFAULT.directBuffer().writeBytes(header).writeBytes(data, 0, FIRST);
+        header.release();
+        try {
+            frames(ch, decoder, head, data, FRAMES); // warm-up
+            long thread = Thread.currentThread().getId();
+            long least = Long.MAX_VALUE;
+            for (int run = 0; run < 5; run++) {
+                long before = threads.getThreadAllocatedBytes(thread);
+                frames(ch, decoder, head, data, FRAMES);
+                least = Math.min(least, threads.getThreadAllocatedBytes(thread) - before);
+            }
+            assertEquals(6L * FRAMES, receiver.frames);
+            assertEquals(0, receiver.wrongBytes, "each payload carried its own bytes");
+            assertEquals(6L * FRAMES * (PAYLOAD - FIRST), decoder.bytesReadInPlace());
+            System.out.println("LargePayloadAllocationTest: " + (double) least / FRAMES + " bytes per 128 KiB frame");
+            assertTrue(least < 16L * FRAMES, (double) least / FRAMES + " bytes allocated per 128 KiB frame");
+        } finally {
+            ResourceLeakDetector.setLevel(level);
+            head.release();
+            data.release();
+            ch.finishAndReleaseAll();
+        }
+    }
+
+    /** {@code count} frames as a socket brings them: the header and a little, then the rest in place. */
+    private static void frames(EmbeddedChannel ch, HastFrameDecoder decoder, ByteBuf head, ByteBuf data, int count) {
+        for (int i = 0; i < count; i++) {
+            ch.pipeline().fireChannelRead(head.retain().readerIndex(0));
+            ByteBuf lent = decoder.lendReadTarget();
+            assertNotNull(lent);
+            lent.writeBytes(data, FIRST, PAYLOAD - FIRST); // as the socket would
+            ch.pipeline().fireChannelRead(lent);
+            ch.pipeline().fireChannelReadComplete();
+        }
+    }
+
+    /** Checks each frame's payload and releases the frame, as the disk thread does once written. */
+    private static final class Receiver extends ChannelInboundHandlerAdapter {
+        long frames;
+        long wrongBytes;
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            HastFrame frame = (HastFrame) msg;
+            ByteBuf payload = frame.payload();
+            frames++;
+            if (payload.readableBytes() != PAYLOAD || payload.getByte(payload.readerIndex()) != 0
+                    || payload.getByte(payload.readerIndex() + PAYLOAD - 1) != (byte) ((PAYLOAD - 1) * 7)) {
+                wrongBytes++;
+            }
+            frame.release();
+        }
+    }
+}
