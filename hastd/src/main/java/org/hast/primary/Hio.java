@@ -54,8 +54,6 @@ final class Hio {
     long startedNanos;
     /** Answered early, it holds {@link #length} bytes of the worker's budget until it is done. */
     boolean holdsBudget;
-    /** memsync: the remote event (received, or failure) has been counted. */
-    volatile boolean receivedSeen;
 
     volatile int localError = EINVAL;
     volatile int remoteError = EINVAL;
@@ -65,6 +63,8 @@ final class Hio {
     private volatile int memsyncEvents = 2;
     /** 1 once the client has been answered (early ack in memsync/async). */
     private volatile int acked;
+    /** memsync: 1 once the remote event (the "received" reply, or the remote's end) was counted. */
+    private volatile int received;
     /** Pooled: 1 between {@link HioPool#acquire} and {@link HioPool#release}. */
     private volatile int inUse;
 
@@ -75,6 +75,8 @@ final class Hio {
             AtomicIntegerFieldUpdater.newUpdater(Hio.class, "memsyncEvents");
     private static final AtomicIntegerFieldUpdater<Hio> ACKED =
             AtomicIntegerFieldUpdater.newUpdater(Hio.class, "acked");
+    private static final AtomicIntegerFieldUpdater<Hio> RECEIVED =
+            AtomicIntegerFieldUpdater.newUpdater(Hio.class, "received");
     private static final AtomicIntegerFieldUpdater<Hio> IN_USE =
             AtomicIntegerFieldUpdater.newUpdater(Hio.class, "inUse");
 
@@ -86,6 +88,23 @@ final class Hio {
     /** One component finished; true for the last one. */
     boolean componentDone() {
         return PENDING.decrementAndGet(this) == 0;
+    }
+
+    /**
+     * One more component to wait for: a memsync "received" reply being handled keeps the request
+     * from completing (and its Hio from being recycled) until it calls {@link #componentDone}.
+     * Only while another component is still pending, so a finished request never revives.
+     */
+    void holdComponent() {
+        PENDING.incrementAndGet(this);
+    }
+
+    /**
+     * memsync: claims the remote event, which the "received" reply and the remote's end (a
+     * failure, a sweep after a disconnect) may both try to count; true only for the first.
+     */
+    boolean claimReceived() {
+        return RECEIVED.compareAndSet(this, 0, 1);
     }
 
     /** memsync: one of the two events before the early ack; true for the second. */
@@ -122,7 +141,7 @@ final class Hio {
         toRemote = false;
         startedNanos = 0;
         holdsBudget = false;
-        receivedSeen = false;
+        received = 0;
         localError = EINVAL;
         remoteError = EINVAL;
         pending = 0;

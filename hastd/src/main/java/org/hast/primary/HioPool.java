@@ -10,9 +10,9 @@ import io.netty.buffer.ByteBuf;
 /**
  * The client requests' Hios, made once (the reference preallocates its {@code hio}s too), so a
  * request allocates no Hio and no completion lambda. When all are taken (requests waiting for a
- * slot, or the rare ones not given back) a fresh unpooled Hio is made instead; the pool never
- * grows. Giving one back twice throws rather than let two requests share it: that would mix
- * their data and completions. Short critical sections, any thread.
+ * slot) a fresh unpooled Hio is made instead; the pool never grows. Giving one back twice
+ * throws rather than let two requests share it: that would mix their data and completions.
+ * Short critical sections, any thread.
  */
 final class HioPool {
     private final Hio[] idle;
@@ -52,23 +52,6 @@ final class HioPool {
         }
         synchronized (this) {
             idle[idleCount++] = hio;
-        }
-    }
-
-    /**
-     * A finished request's Hio that someone may still reach (see {@link PrimaryPipeline}'s
-     * memsync case) stays out of the pool for good; a new one takes its place.
-     */
-    void abandon(Hio hio) {
-        if (hio.pool != this) {
-            return;
-        }
-        if (!hio.retire()) {
-            throw new IllegalStateException("request object given back twice: " + hio);
-        }
-        Hio replacement = make();
-        synchronized (this) {
-            idle[idleCount++] = replacement;
         }
     }
 

@@ -42,6 +42,21 @@ final class InflightTable {
         return hios[find(seq)];
     }
 
+    /**
+     * The memsync write sent as {@code seq}, held from completing ({@link Hio#holdComponent})
+     * until its caller calls {@link Hio#componentDone}; null when none is in flight as {@code seq}.
+     * Taken under the table's lock: while the request is in the table its remote part is still
+     * pending, and nobody can remove it meanwhile to complete it and recycle its Hio.
+     */
+    synchronized Hio holdMemsync(long seq) {
+        Hio hio = hios[find(seq)];
+        if (hio == null || !hio.memsync) {
+            return null;
+        }
+        hio.holdComponent();
+        return hio;
+    }
+
     /** Removes and returns the request sent as {@code seq}; null when there is none. */
     synchronized Hio remove(long seq) {
         int i = find(seq);

@@ -148,7 +148,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
         return slots.free();
     }
 
-    /** Pooled Hios not in use (all of them when idle, unless memsync requests kept some). */
+    /** Pooled Hios not in use (all of them when idle). */
     int idleRequestObjects() {
         return pool.idle();
     }
@@ -338,18 +338,24 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
         componentDone(hio);
     }
 
+    /**
+     * memsync's "received" reply. {@link RemoteIo} holds the request from completing until the
+     * end, so that a sweep after a disconnect cannot finish it and recycle its Hio for another
+     * request while this thread still works on it.
+     */
     private void remoteReceived(Hio hio) {
-        hio.receivedSeen = true;
-        memsyncEvent(hio);
+        if (hio.claimReceived()) {
+            memsyncEvent(hio);
+        }
+        componentDone(hio); // the hold
     }
 
     private void remoteDone(Hio hio) {
         if (!hio.sync && hio.remoteError != RemoteIo.ENOTCONN) {
             stats.remoteLatency.record(System.nanoTime() - hio.admittedNanos);
         }
-        if (hio.memsync && !hio.receivedSeen) {
+        if (hio.memsync && hio.claimReceived()) {
             // A failed (or single-reply) remote counts as the memsync event (spec §11.4).
-            hio.receivedSeen = true;
             memsyncEvent(hio);
         }
         componentDone(hio);
@@ -447,20 +453,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
             ranges.unlock(hio);
         }
         releaseSlot();
-        recycle(hio);
-    }
-
-    /**
-     * The Hio goes back to the pool unless it was memsync: the secondary's first reply finds
-     * such a request in the in-flight table without removing it, so a disconnect sweep could
-     * complete it while that reply's thread still holds it. A new one takes its place.
-     */
-    private void recycle(Hio hio) {
-        if (hio.memsync) {
-            pool.abandon(hio);
-        } else {
-            pool.release(hio);
-        }
+        pool.release(hio);
     }
 
     private void releaseSlot() {
@@ -581,7 +574,7 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
             hio.data.release();
         }
         hio.piece.done(ESHUTDOWN);
-        recycle(hio);
+        pool.release(hio);
     }
 
     /** Stops taking requests; everything queued or in flight fails with ESHUTDOWN. */

@@ -37,7 +37,8 @@ import io.netty.util.internal.PlatformDependent;
  * connection by one event loop, and {@link ReplyReceiver} matches the replies arriving on
  * {@code in}. A request is in the in-flight table before its frame is written, so a fast
  * reply always finds it; whoever removes it from the table completes it (reply, failed
- * write, or the sweep after a disconnect), so it completes exactly once.
+ * write, or the sweep after a disconnect), so it completes exactly once. A memsync "received"
+ * reply does not remove it but holds it from completing while it is handled.
  *
  * <p>No thread of its own (docs/threads.md): {@link #submit} puts the request in a lock-free
  * queue and has {@link #loop} drain it, which on the worker's shared loop is the thread that
@@ -95,7 +96,9 @@ final class RemoteIo implements AutoCloseable {
      * @param loop     the loop that writes the frames: best the one the link's channels and the
      *                 clients' are registered on; null for one of its own, shut down by {@link #close}
      * @param done     a request finished on the remote; its {@code remoteError} is set
-     * @param received memsync: the secondary has the data (first of two replies)
+     * @param received memsync: the secondary has the data (first of two replies); the request is
+     *                 held ({@link Hio#holdComponent}) and {@code received} must end the hold
+     *                 with {@link Hio#componentDone}
      */
     RemoteIo(PayloadCodec sendCodec, int maxRequestBytes, int capacity, AtomicLong sequence, EventLoop loop,
             Consumer<Hio> done, Consumer<Hio> received) {
@@ -190,10 +193,6 @@ final class RemoteIo implements AutoCloseable {
         return inFlight.size();
     }
 
-    Hio inFlight(long seq) {
-        return inFlight.get(seq);
-    }
-
     /** Removes a request for completion; null when someone else already completed it. */
     Hio claim(long seq) {
         lastProgressNs = System.nanoTime();
@@ -204,9 +203,20 @@ final class RemoteIo implements AutoCloseable {
         done.accept(hio);
     }
 
-    void receivedFirst(Hio hio) {
+    /**
+     * memsync's first reply for {@code seq}: hands the request to {@code received} held from
+     * completing (see {@link InflightTable#holdMemsync}), so that a disconnect sweep on another
+     * thread cannot finish it and have its Hio recycled for another request meanwhile. False when
+     * no memsync request is in flight as {@code seq} (late or unknown): nothing is touched.
+     */
+    boolean receivedFirst(long seq) {
+        Hio hio = inFlight.holdMemsync(seq);
+        if (hio == null) {
+            return false;
+        }
         lastProgressNs = System.nanoTime();
         received.accept(hio);
+        return true;
     }
 
     /** On the loop: writes what is queued while {@code out} takes it, then flushes once. */

@@ -68,10 +68,7 @@ final class ReplyReceiver extends ChannelInboundHandlerAdapter {
         NvMessage nv = frame.nv();
         long seq = ReplyHeader.seqOf(nv);
         if (ReplyHeader.receivedIn(nv)) {
-            Hio hio = remote.inFlight(seq);
-            if (hio != null && hio.memsync) {
-                remote.receivedFirst(hio);
-            } else if (hio == null) {
+            if (!remote.receivedFirst(seq)) {
                 LOG.debug("Memsync acknowledgement for unknown request {}.", Long.toUnsignedString(seq));
             }
             return;

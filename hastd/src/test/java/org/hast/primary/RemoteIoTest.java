@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -18,6 +19,8 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 
 import org.hast.codec.ChecksumAlgorithm;
 import org.hast.codec.Compression;
@@ -374,6 +377,60 @@ class RemoteIoTest {
                 + errors.get(hio)));
         assertEquals(0, remote.queued());
         assertEquals(0, remote.inFlight());
+    }
+
+    /**
+     * memsync: a "received" reply is being handled when the link drops and the sweep completes
+     * the request's remote part. The request must not finish, nor its Hio go back to the pool
+     * for the next request, until that reply is done with it, or the reply's end would count
+     * for the Hio's next use (which then completed before its own parts did). The sweep runs
+     * inside the reply's handling here, on the loop: the interleaving, without a thread race.
+     */
+    @Test
+    void aReceivedReplyHoldsItsRequestUntilHandledSoALateOneNeverReachesTheHiosNextUse() throws Exception {
+        remote.close();
+        HioPool pool = new HioPool(1, hio -> { });
+        AtomicInteger finished = new AtomicInteger();
+        AtomicReference<Hio> nextUse = new AtomicReference<>();
+        // The pipeline's part: a request finishes with its last component and goes back to the pool.
+        Consumer<Hio> componentDone = hio -> {
+            if (hio.componentDone()) {
+                finished.incrementAndGet();
+                pool.release(hio);
+            }
+        };
+        remote = new RemoteIo(new PayloadCodec(), PrimaryPipeline.MAX_REQUEST_BYTES, 300, new AtomicLong(1),
+                primaryLoop.next(), componentDone, hio -> {
+                    remote.detach();
+                    Hio next = pool.acquire(HioCommand.WRITE, 0, 4096, null, errno -> { });
+                    next.expectComponents(2);
+                    nextUse.set(next);
+                    componentDone.accept(hio); // the end of the reply's hold
+                });
+        Channel[] pair = connect();
+        Hio first = pool.acquire(HioCommand.WRITE, 0, 4096, Unpooled.wrappedBuffer(new byte[4096]), errno -> { });
+        first.memsync = true;
+        first.expectComponents(1); // its local part is done: the remote part is the last
+        remote.submit(first);
+        RequestHeader request = requests.poll(10, TimeUnit.SECONDS);
+        assertNotNull(request);
+        pair[3].writeAndFlush(new OutgoingFrame(VERSION, ReplyHeader.received(request.seq()).toNv()));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (finished.get() == 0 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        settle();
+        assertEquals(1, finished.get(), "the request finished once, when the reply was done with it");
+        Hio next = nextUse.get();
+        assertNotNull(next);
+        assertNotSame(first, next, "the Hio went back to the pool while a reply still worked on it");
+        assertFalse(next.componentDone(), "the next request lost a component to the late reply");
+        assertTrue(next.componentDone());
+        assertEquals(1, pool.idle(), "the Hio is back in the pool once");
+        assertFalse(remote.receivedFirst(request.seq()), "a late reply found a request");
+        for (Channel channel : pair) {
+            channel.close().sync();
+        }
     }
 
     @Test
