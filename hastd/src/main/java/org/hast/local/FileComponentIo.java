@@ -97,7 +97,19 @@ final class FileComponentIo implements ComponentIo {
 
     @Override
     public void startWriteBack(long position, long length) {
-        rangeWriteBack.start(position, length);
+        if (positional == null) {
+            rangeWriteBack.start(position, length);
+            return;
+        }
+        // Not once the descriptor is closed: its number may be another file's by then.
+        long stamp = positional.enterIfOpen();
+        if (stamp != 0) {
+            try {
+                rangeWriteBack.start(position, length);
+            } finally {
+                positional.exit(stamp);
+            }
+        }
     }
 
     @Override

@@ -20,7 +20,7 @@ public final class FlushCadence {
 
     /** Writes since the last FLUSH. */
     private final AtomicInteger current = new AtomicInteger();
-    /** Writes between the last two FLUSHes; "many" until a FLUSH has been seen twice. */
+    /** Writes between the last two FLUSHes (before the first FLUSH: "many"). */
     private volatile int lastInterval = Integer.MAX_VALUE;
 
     /** A FLUSH arrived: the interval it ends is the cadence. */

@@ -160,6 +160,23 @@ final class NativePositionalIo {
         }
     }
 
+    /**
+     * For a call on the descriptor made elsewhere ({@code sync_file_range}): a stamp to give to
+     * {@link #exit}, or 0 once closed, when the descriptor may already be another file's.
+     */
+    long enterIfOpen() {
+        long stamp = use.readLock();
+        if (closed) {
+            use.unlockRead(stamp);
+            return 0;
+        }
+        return stamp;
+    }
+
+    void exit(long stamp) {
+        use.unlockRead(stamp);
+    }
+
     /** Waits for the calls under way; later calls throw {@link ClosedChannelException}. */
     void close() {
         long stamp = use.writeLock();

@@ -40,8 +40,9 @@ final class RangeWriteBack {
      * writes them itself.
      */
     void start(long position, long length) {
-        if (supported) {
-            LibC.get().sync_file_range(fd, position, length, LibC.SYNC_FILE_RANGE_WRITE);
+        if (supported && LibC.get().sync_file_range(fd, position, length, LibC.SYNC_FILE_RANGE_WRITE) < 0
+                && LibC.errno() == ENOSYS) {
+            supported = false; // a seccomp filter or an emulator: not worth a failing call per write
         }
     }
 

@@ -172,7 +172,9 @@ final class LocalIo implements AutoCloseable {
                 case DELETE -> local.discard(position, hio.length);
                 // A skipped flush (the EOPNOTSUPP latch) succeeds (A28).
                 case FLUSH -> {
-                    cadence.flushed();
+                    if (!hio.sync) {
+                        cadence.flushed(); // the client's cadence: synchronisation's writes are not counted either
+                    }
                     local.flush();
                 }
                 default -> {

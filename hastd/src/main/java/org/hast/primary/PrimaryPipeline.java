@@ -344,10 +344,13 @@ public final class PrimaryPipeline implements BlockBackend, SyncCopier, AutoClos
      * request while this thread still works on it.
      */
     private void remoteReceived(Hio hio) {
-        if (hio.claimReceived()) {
-            memsyncEvent(hio);
+        try {
+            if (hio.claimReceived()) {
+                memsyncEvent(hio);
+            }
+        } finally {
+            componentDone(hio); // the hold, even if the early answer threw: else it never completes
         }
-        componentDone(hio); // the hold
     }
 
     private void remoteDone(Hio hio) {

@@ -390,10 +390,12 @@ public final class RemoteLink {
         long asked = System.nanoTime();
         HastFrame answer;
         try {
-            if (config.linkSecurity().hasTls()) {
+            boolean tls = config.linkSecurity().hasTls();
+            if (tls) {
                 startTls(first, second, hello, offered, wait);
             }
-            answer = outInbox.take(wait);
+            // After TLS the worker is up (it did the handshake): the parameters come within timeout.
+            answer = outInbox.take(tls ? timeout : wait);
         } catch (IOException e) {
             int next = answerWait.unanswered(timeout, wait, System.nanoTime() - asked);
             if (next > wait) {

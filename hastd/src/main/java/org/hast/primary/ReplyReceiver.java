@@ -69,7 +69,8 @@ final class ReplyReceiver extends ChannelInboundHandlerAdapter {
         long seq = ReplyHeader.seqOf(nv);
         if (ReplyHeader.receivedIn(nv)) {
             if (!remote.receivedFirst(seq)) {
-                LOG.debug("Memsync acknowledgement for unknown request {}.", Long.toUnsignedString(seq));
+                LOG.debug("Memsync acknowledgement for request {} ignored: no memsync request in flight under it.",
+                        Long.toUnsignedString(seq));
             }
             return;
         }

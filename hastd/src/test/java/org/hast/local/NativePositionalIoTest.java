@@ -3,6 +3,7 @@ package org.hast.local;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -155,6 +156,22 @@ class NativePositionalIoTest {
         assertThrows(ClosedChannelException.class, () -> io.write(source, 0));
         assertThrows(ClosedChannelException.class, () -> io.read(ByteBuffer.allocateDirect(16), 0));
         assertEquals(0, Files.readAllBytes(file)[0]);
+        // nor lets another call on it (the eager write-back's sync_file_range) go ahead
+        assertEquals(0, io.enterIfOpen());
+    }
+
+    @Test
+    void aCallOnTheDescriptorHoldsOffItsClose() throws Exception {
+        NativePositionalIo io = new NativePositionalIo(fd);
+        long stamp = io.enterIfOpen();
+        assertNotEquals(0, stamp);
+        Thread closer = new Thread(io::close);
+        closer.start();
+        closer.join(200);
+        assertTrue(closer.isAlive(), "closed while a call on the descriptor was under way");
+        io.exit(stamp);
+        closer.join();
+        assertEquals(0, io.enterIfOpen());
     }
 
     @Test

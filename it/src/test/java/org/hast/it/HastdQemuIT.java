@@ -213,7 +213,7 @@ class HastdQemuIT {
             OLD=$(worker_pid) || die "no primary worker"
             CREATED_BEFORE=$(devices_made)
             mount -t ext4 $D $M || die "mount"
-            fio --name=crash --directory=$M --size=4m --bs=16k --rw=randwrite --direct=1 --ioengine=psync \
+            fio --name=crash --directory=$M --size=4m --bs=16k --rw=randwrite --direct=1 --ioengine=psync --rate_iops=64 \
                 --verify=crc32c --verify_fatal=1 --eta=never --output=$W/fio.out >$W/fio.err 2>&1 &
             FIO=$!
             sleep 2
