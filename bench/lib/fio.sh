@@ -44,16 +44,6 @@ prefill() {
         --output-format=terse >"$RESULTS/fio.err" 2>&1
 }
 
-# warm_up TARGET - unmeasured writes, each followed by a FLUSH, for WARM seconds (every system
-# alike): a JVM's FLUSH path is otherwise compiled during the measured run, as the prefill sends
-# one FLUSH only and a 1 s ramp at qd1 is a few thousand requests.
-warm_up() {
-    ((WARM > 0)) || return 0
-    # shellcheck disable=SC2046
-    fio --name=warm $(target_args "$1") --size="$SIZE" $(workload_args randw4k-qd1-flush) --time_based \
-        --runtime="$WARM" --randrepeat=0 --norandommap --output-format=terse >"$RESULTS/fio.err" 2>&1
-}
-
 # run_workload LINK SYSTEM TARGET WORKLOAD - one fio run; records its headline figure, or fails
 # with fio's output in $RESULTS/fio.err.
 run_workload() {
