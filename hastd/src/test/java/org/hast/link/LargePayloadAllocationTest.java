@@ -4,9 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.lang.management.ManagementFactory;
 
 import org.hast.nv.NvWriter;
+import org.hast.testing.NettyThread;
+import org.hast.testing.ThreadAllocation;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
@@ -16,7 +17,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.util.ResourceLeakDetector;
-import io.netty.util.concurrent.FastThreadLocalThread;
 
 /**
  * Issue #15: a replicated write's 128 KiB payload, its first bytes in the read that brings the
@@ -33,27 +33,12 @@ class LargePayloadAllocationTest {
 
     @Test
     void aLargePayloadReadInPlaceAllocatesNextToNothing() throws Throwable {
-        com.sun.management.ThreadMXBean threads =
-                (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        Assumptions.assumeTrue(threads.isThreadAllocatedMemorySupported());
-        threads.setThreadAllocatedMemoryEnabled(true);
+        Assumptions.assumeTrue(ThreadAllocation.supported(), "no per-thread allocation counter in this JVM");
         // A Netty thread, as the event loop is: Netty recycles its objects only there.
-        Throwable[] failure = new Throwable[1];
-        Thread loop = new FastThreadLocalThread(() -> {
-            try {
-                measure(threads);
-            } catch (Throwable t) {
-                failure[0] = t;
-            }
-        }, "link-alloc");
-        loop.start();
-        loop.join();
-        if (failure[0] != null) {
-            throw failure[0];
-        }
+        NettyThread.run("link-alloc", LargePayloadAllocationTest::measure);
     }
 
-    private static void measure(com.sun.management.ThreadMXBean threads) {
+    private static void measure() throws Exception {
         ResourceLeakDetector.Level level = ResourceLeakDetector.getLevel();
         // The leak detector's records (a stack trace per access to a tracked buffer) would be
         // all that is measured: off before the test's buffers and the pool's are made.
@@ -72,13 +57,7 @@ class LargePayloadAllocationTest {
         header.release();
         try {
             frames(ch, decoder, head, data, FRAMES); // warm-up
-            long thread = Thread.currentThread().getId();
-            long least = Long.MAX_VALUE;
-            for (int run = 0; run < 5; run++) {
-                long before = threads.getThreadAllocatedBytes(thread);
-                frames(ch, decoder, head, data, FRAMES);
-                least = Math.min(least, threads.getThreadAllocatedBytes(thread) - before);
-            }
+            long least = ThreadAllocation.leastOf(5, () -> frames(ch, decoder, head, data, FRAMES));
             assertEquals(6L * FRAMES, receiver.frames);
             assertEquals(0, receiver.wrongBytes, "each payload carried its own bytes");
             assertEquals(6L * FRAMES * (PAYLOAD - FIRST), decoder.bytesReadInPlace());

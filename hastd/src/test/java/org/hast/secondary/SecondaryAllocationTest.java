@@ -26,6 +26,7 @@ import org.hast.proto.PayloadFields;
 import org.hast.proto.ReplyHeader;
 import org.hast.proto.RequestHeader;
 import org.hast.role.WorkerStats;
+import org.hast.testing.NettyThread;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,7 +36,6 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.ResourceLeakDetector;
-import io.netty.util.concurrent.FastThreadLocalThread;
 
 /**
  * The secondary's threads allocate next to nothing per request (issue #15): the real receive
@@ -68,7 +68,7 @@ class SecondaryAllocationTest {
             ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
             try {
                 // A netty thread, as the event loop and the appliers are (their pooled buffers' caches).
-                runOnNettyThread(() -> perHundred[0] = leastBytesPerHundredRequests(local));
+                NettyThread.run("secondary-alloc", () -> perHundred[0] = leastBytesPerHundredRequests(local));
             } finally {
                 ResourceLeakDetector.setLevel(level);
             }
@@ -254,25 +254,5 @@ class SecondaryAllocationTest {
         long perHundred = (after - before) * 100 / (handOffs - 1 - handOffs / 2);
         System.out.println("SecondaryAllocationTest: " + perHundred / 100.0 + " bytes per hand-off");
         assertTrue(perHundred < 400, perHundred / 100.0 + " bytes allocated per hand-off to a parked taker");
-    }
-
-    private static void runOnNettyThread(ThrowingRunnable body) throws Throwable {
-        Throwable[] failure = new Throwable[1];
-        Thread thread = new FastThreadLocalThread(() -> {
-            try {
-                body.run();
-            } catch (Throwable t) {
-                failure[0] = t;
-            }
-        }, "secondary-alloc");
-        thread.start();
-        thread.join();
-        if (failure[0] != null) {
-            throw failure[0];
-        }
-    }
-
-    private interface ThrowingRunnable {
-        void run() throws Exception;
     }
 }

@@ -3,8 +3,9 @@ package org.hast.device.nbd;
 import static org.hast.device.nbd.NbdProtocol.*;
 import static org.junit.jupiter.api.Assertions.*;
 
-import java.lang.management.ManagementFactory;
 
+import org.hast.testing.NettyThread;
+import org.hast.testing.ThreadAllocation;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -14,7 +15,6 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.ResourceLeakDetector;
-import io.netty.util.concurrent.FastThreadLocalThread;
 
 /**
  * Issue #15: a 1 MiB WRITE whose payload the socket reads in place, then sent on as eight
@@ -34,27 +34,12 @@ class LargeWriteAllocationTest {
 
     @Test
     void aLargeWriteReadInPlaceAndSentInPiecesAllocatesNextToNothing() throws Throwable {
-        com.sun.management.ThreadMXBean threads =
-                (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        Assumptions.assumeTrue(threads.isThreadAllocatedMemorySupported());
-        threads.setThreadAllocatedMemoryEnabled(true);
+        Assumptions.assumeTrue(ThreadAllocation.supported(), "no per-thread allocation counter in this JVM");
         // A Netty thread, as the event loop is: Netty recycles its objects (a reply's buffer) only there.
-        Throwable[] failure = new Throwable[1];
-        Thread loop = new FastThreadLocalThread(() -> {
-            try {
-                measure(threads);
-            } catch (Throwable t) {
-                failure[0] = t;
-            }
-        }, "nbd-alloc");
-        loop.start();
-        loop.join();
-        if (failure[0] != null) {
-            throw failure[0];
-        }
+        NettyThread.run("nbd-alloc", LargeWriteAllocationTest::measure);
     }
 
-    private static void measure(com.sun.management.ThreadMXBean threads) {
+    private static void measure() throws Exception {
         Sender backend = new Sender();
         EmbeddedChannel ch = new EmbeddedChannel(NbdTransmission.initializer(new NbdExport("kernel", backend)));
         NbdRequestDecoder decoder = ch.pipeline().get(NbdRequestDecoder.class);
@@ -71,13 +56,7 @@ class LargeWriteAllocationTest {
         head.writeBytes(data, 0, FIRST);
         try {
             writes(ch, decoder, head, data, WRITES); // warm-up
-            long thread = Thread.currentThread().getId();
-            long least = Long.MAX_VALUE;
-            for (int run = 0; run < 5; run++) {
-                long before = threads.getThreadAllocatedBytes(thread);
-                writes(ch, decoder, head, data, WRITES);
-                least = Math.min(least, threads.getThreadAllocatedBytes(thread) - before);
-            }
+            long least = ThreadAllocation.leastOf(5, () -> writes(ch, decoder, head, data, WRITES));
             assertEquals(6L * WRITES, backend.writes);
             assertEquals(0, backend.wrongBytes, "each piece carried its own bytes");
             assertEquals(6L * WRITES * (MIB - FIRST), decoder.bytesReadInPlace());
