@@ -125,7 +125,8 @@ public final class LinkTls {
             // A failed handshake can close the channel, and closing empties its pipeline,
             // before anyone waits for it.
             throw new IOException("TLS handshake failed: the connection was closed"
-                    + (channel.isActive() ? " (no TLS handler)" : "") + ".");
+                    + (channel.isActive() ? " (no TLS handler)" : " (does the peer speak TLS? a FreeBSD hastd does not)")
+                    + ".");
         }
         if (!channel.config().isAutoRead()) {
             channel.read();
