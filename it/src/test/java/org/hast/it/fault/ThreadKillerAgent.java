@@ -1,14 +1,10 @@
 package org.hast.it.fault;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.jar.Attributes;
-import java.util.jar.JarEntry;
-import java.util.jar.JarOutputStream;
-import java.util.jar.Manifest;
+
+import org.hast.it.AgentJars;
 
 /**
  * A test-only Java agent that makes a named thread die, so that the thread-death policy can be
@@ -75,21 +71,6 @@ public final class ThreadKillerAgent implements Runnable {
 
     /** Writes the agent jar (this class and a manifest naming it) into {@code dir}. */
     static Path jar(Path dir) throws IOException {
-        Manifest manifest = new Manifest();
-        manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
-        manifest.getMainAttributes().put(new Attributes.Name("Premain-Class"), ThreadKillerAgent.class.getName());
-        String entry = ThreadKillerAgent.class.getName().replace('.', '/') + ".class";
-        Path jar = dir.resolve("thread-killer-agent.jar");
-        try (OutputStream file = Files.newOutputStream(jar);
-             JarOutputStream out = new JarOutputStream(file, manifest);
-             InputStream classFile = ThreadKillerAgent.class.getClassLoader().getResourceAsStream(entry)) {
-            if (classFile == null) {
-                throw new IOException("class file " + entry + " not found");
-            }
-            out.putNextEntry(new JarEntry(entry));
-            classFile.transferTo(out);
-            out.closeEntry();
-        }
-        return jar;
+        return AgentJars.write(dir, ThreadKillerAgent.class, "thread-killer-agent.jar");
     }
 }
