@@ -65,7 +65,8 @@ class PackageIT {
             // lintian reads only the .deb and takes a while: it runs beside the rest.
             lintian = CompletableFuture.supplyAsync(() -> {
                 try {
-                    return run("lintian", deb.toString());
+                    // Its TMPDIR is the test's: lintian leaves a cache file (mldbm-elf-*) in it.
+                    return Processes.run(List.of("lintian", deb.toString()), Map.of("TMPDIR", work.toString()), LIMIT);
                 } catch (IOException | InterruptedException e) {
                     throw new CompletionException(e);
                 }
