@@ -251,7 +251,9 @@ public final class HastFrameDecoder extends ChannelInboundHandlerAdapter impleme
                     ? ctx.alloc().directBuffer(HEAD_READ, HEAD_READ) : null;
         }
         int room = Math.min(pendingPayloadSize, payload.capacity()) - payload.writerIndex();
-        if (room < MIN_LENT_READ || ctx.pipeline().get(SslHandler.class) != null) {
+        // The socket reads up to the capacity: past the payload's end it would take the next frame's bytes.
+        if (room < MIN_LENT_READ || payload.capacity() > pendingPayloadSize
+                || ctx.pipeline().get(SslHandler.class) != null) {
             return null;
         }
         // The payload itself, not a slice of its missing part (an object per read): the socket

@@ -146,8 +146,12 @@ final class NbdRequestDecoder extends ChannelInboundHandlerAdapter implements In
             return null;
         }
         // The buffer itself, not a slice of its missing part (an object per read): the socket
-        // reads from its writer index up to its capacity, which is the payload's size.
+        // reads from its writer index up to its capacity, so that must be the payload's end,
+        // or the next request's bytes would land in this one.
         ByteBuf payload = filling.buffer;
+        if (payload.capacity() - payload.writerIndex() != fillRemaining) {
+            return null;
+        }
         lentFrom = payload.writerIndex();
         lent = payload.retain();
         return lent;
