@@ -165,6 +165,18 @@ class HastdQemuIT {
                     echo "---- end of crash report"
                 done
             }
+            # One line per crash for the FAIL message (CI's log shows the failure message, not
+            # the test's output): the signal and pc, the frame, siginfo and the thread.
+            crash_summary() {
+                for f in $(crash_files); do
+                    [ -r "$f" ] || continue
+                    { grep -m1 -E "^# +(SIG[A-Z]+ |Internal Error|Out of Memory)" "$f"
+                      grep -m1 -A1 "^# Problematic frame" "$f" | tail -n1
+                      grep -m1 "^siginfo:" "$f"
+                      grep -m1 "^Current thread" "$f"; } | tr '\n' ' ' | tr -s ' '
+                    echo
+                done
+            }
             die() { say FAIL "$*"; dump; crash_reports; [ -n "$HASTD" ] && kill -9 $HASTD; exit 1; }
             ctl() { c=$1; shift; "$R/bin/hastctl" "$c" -c $W/hast.conf "$@"; }
             # until_within SECONDS COMMAND...: retries COMMAND until it succeeds or time is up.
@@ -245,7 +257,7 @@ class HastdQemuIT {
             wait $HASTD
             say HASTD-STOPPED exit $?
             HASTD=
-            [ -z "$(crash_files)" ] || die "a JVM crashed: $(crash_files | tr '\n' ' ')"
+            [ -z "$(crash_files)" ] || die "a JVM crashed: $(crash_files | tr '\n' ' ')-- $(crash_summary | tr '\n' ' ')"
             dump
             say SCENARIO PASS
             """;
