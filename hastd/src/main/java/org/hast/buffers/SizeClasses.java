@@ -113,6 +113,10 @@ public final class SizeClasses<B extends KeptBuffer> {
         if (!closed) {
             // made by this instance's wrapper: a B
             if (keptBytes.addAndGet(size) <= keptLimit && free[buffer.sizeClass()].offer((B) buffer)) {
+                if (closed) {
+                    // Closed between the check and the offer: close's drain may have missed it.
+                    freeKept(buffer.sizeClass());
+                }
                 return;
             }
             keptBytes.addAndGet(-size);
