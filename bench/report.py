@@ -74,6 +74,13 @@ def verdict(reached, text):
     return ("reached: " if reached else "NOT reached: ") + text
 
 
+def ratio(r, bound):
+    """A ratio with two decimals, or three where two would read as the bound itself (0.501 is
+    not "0.50× ... target ≤ 0.5×")."""
+    text = f"{r:.2f}"
+    return f"{r:.3f}" if float(text) == bound and r != bound else text
+
+
 def targets(figures):
     """(metric, link, system) -> verdict text, for the rows the issue's targets table names."""
     out = {}
@@ -88,7 +95,7 @@ def targets(figures):
             return
         r = ours / ref
         ok = r >= bound if at_least else r <= bound
-        out[(metric, link, "fullsync")] = verdict(ok, f"{r:.2f}× {ref_system}, target {'≥' if at_least else '≤'} {bound}×")
+        out[(metric, link, "fullsync")] = verdict(ok, f"{ratio(r, bound)}× {ref_system}, target {'≥' if at_least else '≤'} {bound}×")
 
     ratio_target("seqw1m-qd32", "lo", "lo", "mirror", 1.5, True, "seq write")
     ratio_target("randw4k-qd32", "lo", "lo", "mirror", 2.0, True, "rand write qd32")
@@ -102,7 +109,7 @@ def targets(figures):
     if seq_1g:
         if link_1g:
             r = to_mbit(seq_1g) / to_mbit(link_1g)
-            out[("seqw1m-qd32", "veth1g", "fullsync")] = verdict(r >= 0.97, f"{r:.2f}× iperf3, target ≥ 0.97×")
+            out[("seqw1m-qd32", "veth1g", "fullsync")] = verdict(r >= 0.97, f"{ratio(r, 0.97)}× iperf3, target ≥ 0.97×")
         else:
             out[("seqw1m-qd32", "veth1g", "fullsync")] = "n/a (no iperf3 figure on veth1g)"
 
@@ -121,7 +128,7 @@ def targets(figures):
     if sync_lo is not None:
         if dd:
             r = dd / sync_lo
-            out[("fullsync-1g", "lo", "fullsync")] = verdict(r >= 0.9, f"{r:.2f}× the dd rate, target ≥ 0.9×")
+            out[("fullsync-1g", "lo", "fullsync")] = verdict(r >= 0.9, f"{ratio(r, 0.9)}× the dd rate, target ≥ 0.9×")
         else:
             out[("fullsync-1g", "lo", "fullsync")] = "n/a (no dd figure)"
     sync_1g = figures.get(("fullsync-1g", "veth1g", "fullsync"))
@@ -129,7 +136,7 @@ def targets(figures):
         size_mbit = sync_1g.get("size_mbit")
         if link_1g and size_mbit:
             r = (size_mbit / sync_1g["median"]) / to_mbit(link_1g)
-            out[("fullsync-1g", "veth1g", "fullsync")] = verdict(r >= 0.95, f"{r:.2f}× iperf3, target ≥ 0.95×")
+            out[("fullsync-1g", "veth1g", "fullsync")] = verdict(r >= 0.95, f"{ratio(r, 0.95)}× iperf3, target ≥ 0.95×")
         else:
             out[("fullsync-1g", "veth1g", "fullsync")] = "n/a (no iperf3 figure on veth1g)"
 
@@ -229,6 +236,8 @@ def self_check():
                 failures.append(what)
         r = by[("randw4k-qd32", "lo", "fullsync")]
         check(r["median"] == 39000 and (r["min"], r["max"]) == (37200, 40000), "median and spread")
+        check(ratio(0.5013, 0.5) == "0.501" and ratio(0.53, 0.5) == "0.53" and ratio(0.5, 0.5) == "0.50",
+              "a ratio that rounds to its bound shows a third decimal")
         check(abs(r["x_mirror"] - 39000 / 18600) < 1e-9, "ratio to the mirror on the same link")
         check(abs(r["x_nbdkit"] - 39000 / 133000) < 1e-9, "ratio to nbdkit-file")
         check(r["target"].startswith("reached: 2.10×"), "qd32 target reached: " + r["target"])
