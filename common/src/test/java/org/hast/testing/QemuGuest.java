@@ -143,8 +143,8 @@ public final class QemuGuest {
         // instruction, where HotSpot patches code that another thread may be entering: x86
         // makes that patch atomic for an instruction fetch, and a TCG translator on another
         // host thread, reading the bytes one at a time, may not see it so. Single-threaded TCG
-        // cannot interleave the two. The guest still has two CPUs; it runs about 1.7x longer
-        // (HastdQemuIT: 127 s against 74).
+        // cannot interleave the two. The guest still has two CPUs; it runs longer (HastdQemuIT:
+        // 81 and 127 s in two runs, against 74).
         List<String> argv = List.of(QEMU.toString(), "-accel", "tcg,thread=single", "-m", Integer.toString(memoryMb),
                 "-smp", Integer.toString(cpus), "-nographic", "-no-reboot", "-kernel", "/boot/vmlinuz-" + release,
                 "-initrd", initrd.toString(),
