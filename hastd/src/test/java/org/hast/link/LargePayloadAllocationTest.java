@@ -1,11 +1,11 @@
 package org.hast.link;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 
 import org.hast.nv.NvWriter;
+import org.hast.testing.InPlaceReads;
 import org.hast.testing.NettyThread;
 import org.hast.testing.ThreadAllocation;
 import org.junit.jupiter.api.Assumptions;
@@ -47,10 +47,7 @@ class LargePayloadAllocationTest {
         HastFrameDecoder decoder = new HastFrameDecoder(64 * 1024, HastFrameDecoder.AHEAD_LIMIT);
         decoder.reuseFrames(); // as the secondary's receiver asks
         EmbeddedChannel ch = new EmbeddedChannel(decoder, receiver);
-        ByteBuf data = PooledByteBufAllocator.DEFAULT.directBuffer(PAYLOAD);
-        for (int i = 0; i < PAYLOAD; i++) {
-            data.writeByte(i * 7);
-        }
+        ByteBuf data = InPlaceReads.patterned(PAYLOAD);
         NvWriter nv = new NvWriter().addUint8("cmd", 2).addUint64("seq", 1).addUint32("size", PAYLOAD);
         ByteBuf header = HastFrameEncoder.encodeHeader(PooledByteBufAllocator.DEFAULT, 2, nv);
         ByteBuf head = PooledByteBufAllocator.DEFAULT.directBuffer().writeBytes(header).writeBytes(data, 0, FIRST);
@@ -71,16 +68,9 @@ class LargePayloadAllocationTest {
         }
     }
 
-    /** {@code count} frames as a socket brings them: the header and a little, then the rest in place. */
+    /** {@code count} frames as a socket brings them. */
     private static void frames(EmbeddedChannel ch, HastFrameDecoder decoder, ByteBuf head, ByteBuf data, int count) {
-        for (int i = 0; i < count; i++) {
-            ch.pipeline().fireChannelRead(head.retain().readerIndex(0));
-            ByteBuf lent = decoder.lendReadTarget();
-            assertNotNull(lent);
-            lent.writeBytes(data, FIRST, PAYLOAD - FIRST); // as the socket would
-            ch.pipeline().fireChannelRead(lent);
-            ch.pipeline().fireChannelReadComplete();
-        }
+        InPlaceReads.feed(ch, decoder, head, data, FIRST, count, () -> { });
     }
 
     /** Checks each frame's payload and releases the frame, as the disk thread does once written. */

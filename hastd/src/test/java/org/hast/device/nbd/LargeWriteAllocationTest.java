@@ -4,6 +4,7 @@ import static org.hast.device.nbd.NbdProtocol.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 
+import org.hast.testing.InPlaceReads;
 import org.hast.testing.NettyThread;
 import org.hast.testing.ThreadAllocation;
 import org.junit.jupiter.api.Assumptions;
@@ -49,10 +50,7 @@ class LargeWriteAllocationTest {
         ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
         ByteBuf head = PooledByteBufAllocator.DEFAULT.directBuffer(28 + FIRST);
         head.writeInt(REQUEST_MAGIC).writeShort(0).writeShort(CMD_WRITE).writeLong(1).writeLong(0).writeInt(MIB);
-        ByteBuf data = PooledByteBufAllocator.DEFAULT.directBuffer(MIB);
-        for (int i = 0; i < MIB; i++) {
-            data.writeByte(i * 7);
-        }
+        ByteBuf data = InPlaceReads.patterned(MIB);
         head.writeBytes(data, 0, FIRST);
         try {
             writes(ch, decoder, head, data, WRITES); // warm-up
@@ -70,20 +68,14 @@ class LargeWriteAllocationTest {
         }
     }
 
-    /** {@code count} WRITEs as a socket brings them: the header and a little, then the rest in place. */
+    /** {@code count} WRITEs as a socket brings them, their replies read and dropped. */
     private static void writes(EmbeddedChannel ch, NbdRequestDecoder decoder, ByteBuf head, ByteBuf data, int count) {
-        for (int i = 0; i < count; i++) {
-            ch.pipeline().fireChannelRead(head.retain().readerIndex(0));
-            ByteBuf lent = decoder.lendReadTarget();
-            assertNotNull(lent);
-            lent.writeBytes(data, FIRST, MIB - FIRST); // as the socket would
-            ch.pipeline().fireChannelRead(lent);
-            ch.pipeline().fireChannelReadComplete();
+        InPlaceReads.feed(ch, decoder, head, data, FIRST, count, () -> {
             ch.runPendingTasks();
             for (Object reply; (reply = ch.readOutbound()) != null; ) {
                 ReferenceCountUtil.release(reply);
             }
-        }
+        });
     }
 
     /** Sends each WRITE on as the primary's sender does: eight retained 128 KiB slices, released once "sent". */
